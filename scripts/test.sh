@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's test command (README quick start, step 2; .ci/run calls exactly this).
+# Installs the package with its test extras, makes sure a Chromium for the end-to-end tests is
+# present (Debian's package; Playwright's own browser download is not used), then runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "scripts/test.sh: the end-to-end tests need Chromium: run 'sudo apt-get install -y chromium'" >&2
+    exit 1
+  fi
+fi
+exec python3 -m pytest "$@"
