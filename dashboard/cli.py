@@ -16,6 +16,7 @@ from collections.abc import Sequence
 #: Subcommand modules, in the order ``outcomes --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.info",
+    "dashboard.commands.serve",
 )
 
 
