@@ -1,0 +1,384 @@
+"""``metric()``: aggregate a unit-level metric query by allow-listed dimensions, in DuckDB.
+
+A metric file returns one row per unit (an evaluable episode, a patient-period, ...) carrying its
+dimension columns and boolean flags, already restricted by the standard filter parameters. The
+header's ``metric`` block says how to aggregate it:
+
+``kind: proportion``
+    ``counts`` maps an output count to a flag column (``"*"`` counts every unit); ``attrition``
+    lists the nested steps (each a subset of the one before; the drop between two steps is
+    published as ``dropped``); ``rates`` lists ``{name, numerator, denominator, label}``, the
+    first being the headline ``rate`` with its Wilson 95% interval ``ci_low``/``ci_high``.
+    ``numerator`` and ``denominator`` columns always hold the headline's counts.
+``kind: mean``
+    ``value`` is a numeric column: ``n``, ``mean``, ``sd`` and a t-based 95% interval.
+``kind: survival``
+    ``time`` (days) and ``event`` (flag): DuckDB returns (time, event, count) per group and
+    Kaplan-Meier runs on those counts (``queries.km``).
+``kind: count``
+    ``counts`` maps an output count to ``"*"``, a flag, or ``distinct <column>``.
+``kind: table``
+    The SQL already returns its published grain; only filters and suppression apply.
+
+Patient-level rows never reach Python: the aggregation is SQL over the metric's SQL as a CTE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy import stats as sps
+
+import queries
+from queries import stats, suppression
+
+#: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
+#: formatted into SQL text, so a user-supplied ``by`` cannot inject SQL.
+DIMENSIONS: tuple[str, ...] = (
+    "drug_class", "drug_subclass", "drug", "regimen", "site_id", "clinician_id",
+    "diagnosis_group", "age_band", "sex", "month", "quarter", "year", "adherence_band",
+    "patient_id",
+)
+#: Calendar dimensions, computed from the metric's anchor date column (``metric.date``).
+CALENDAR = ("month", "quarter", "year")
+#: Filters ``metric()`` accepts; each is a declared ``$param`` of the SQL file.
+FILTERS: tuple[str, ...] = (
+    "start_date", "end_date", "site_id", "clinician_id", "diagnosis_group", "age_band", "sex",
+    "drug_class", "drug", "instrument",
+)
+
+
+class MetricError(ValueError):
+    """A request the metric cannot answer (unknown dimension, filter or parameter)."""
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """A suppressed, aggregated metric and the record of how it was computed."""
+
+    query: queries.Query
+    frame: pl.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.query.name
+
+    def formats(self) -> dict[str, str | None]:
+        return _formats(self.query, self.frame.columns)
+
+    def display(self) -> pl.DataFrame:
+        """Strings for tables: counts with thousands separators, rates as %, '<11' marks."""
+        return suppression.display(self.frame, self.formats(), self.meta["min_cell"])
+
+
+def dimensions_of(query: queries.Query) -> tuple[str, ...]:
+    """The ``by`` dimensions this metric supports: allow-listed columns it returns, plus the
+    calendar ones when it has an anchor date."""
+    if query.kind == "table":
+        return ()
+    dims = [d for d in DIMENSIONS if d in query.columns]
+    if query.metric.get("date"):
+        dims += list(CALENDAR)
+    return tuple(d for d in DIMENSIONS if d in dims)
+
+
+def metric(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    by: tuple[str, ...] | list[str] | str = (),
+    filters: dict[str, Any] | None = None,
+    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    **definition_overrides: Any,
+) -> MetricResult:
+    """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
+    ``queries.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
+    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``."""
+    try:
+        query = queries.describe(name)
+    except KeyError as exc:
+        raise MetricError(str(exc.args[0])) from None
+    by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
+    params = _bind(query, filters or {}, definition_overrides)
+    method = suppression.method(min_cell)  # validates min_cell
+    kind = query.kind
+    if kind == "proportion":
+        frame, spec = _proportion(con, query, by_dims, params)
+    elif kind == "mean":
+        frame, spec = _mean(con, query, by_dims, params)
+    elif kind == "survival":
+        frame, spec = _survival(con, query, by_dims, params)
+    elif kind == "count":
+        frame, spec = _count(con, query, by_dims, params)
+    else:
+        frame = con.sql(query.sql, params=params).pl()
+        spec = _table_spec(query)
+    frame = suppression.suppress(frame, spec, min_cell)
+    meta = {
+        "metric": query.name,
+        "title": query.title,
+        "definition": query.description,
+        "kind": kind,
+        "by": list(by_dims),
+        "filters": {k: _jsonable(v) for k, v in (filters or {}).items() if v is not None},
+        "parameters": {k: _jsonable(v) for k, v in params.items()},
+        "preset": params.get("preset"),
+        "definitions": _definitions_in_force(con),
+        "min_cell": min_cell,
+        "suppression": method,
+        "suppression_off": suppression.is_off(min_cell),
+        "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return MetricResult(query, frame, meta)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_by(query: queries.Query, by: tuple[str, ...]) -> tuple[str, ...]:
+    by = tuple(d.strip() for d in by if d and d.strip())
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise MetricError(
+            f"unknown dimension {', '.join(unknown)}; dimensions are: {', '.join(DIMENSIONS)}"
+        )
+    supported = dimensions_of(query)
+    unsupported = [d for d in by if d not in supported]
+    if unsupported:
+        raise MetricError(
+            f"metric {query.name!r} cannot be grouped by {', '.join(unsupported)}; "
+            f"it supports: {', '.join(supported) or 'no grouping (fixed grain)'}"
+        )
+    if len(set(by)) != len(by):
+        raise MetricError(f"dimension repeated in --by: {', '.join(by)}")
+    return by
+
+
+def _bind(
+    query: queries.Query, filters: dict[str, Any], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    unknown_filters = [k for k in filters if k not in FILTERS]
+    if unknown_filters:
+        raise MetricError(
+            f"unknown filter {', '.join(unknown_filters)}; filters are: {', '.join(FILTERS)}"
+        )
+    unsupported = [k for k, v in filters.items() if v is not None and k not in query.params]
+    if unsupported:
+        declared = [p for p in query.params if p in FILTERS]
+        raise MetricError(
+            f"metric {query.name!r} cannot be filtered by {', '.join(unsupported)}; "
+            f"its filters: {', '.join(declared) or 'none'}"
+        )
+    bad_overrides = [k for k in overrides if k in FILTERS or k not in query.params]
+    if bad_overrides:
+        settable = [p for p in query.params if p not in FILTERS]
+        raise MetricError(
+            f"metric {query.name!r} has no definition parameter {', '.join(bad_overrides)}; "
+            f"it takes: {', '.join(settable) or 'none'}"
+        )
+    given = {k: v for k, v in filters.items() if k in query.params}
+    given.update(overrides)
+    return queries.check_params(query, given)
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _dimension_sql(query: queries.Query, by: tuple[str, ...]) -> list[str]:
+    """Select expressions for the ``by`` dimensions. Every identifier here comes from
+    ``DIMENSIONS`` (checked in ``_check_by``) or from the header of a file in this package
+    (``metric.date``), never from free user text, which is why formatting them is safe."""
+    date = query.metric.get("date")
+    expressions = []
+    for dim in by:
+        if dim == "month":
+            expressions.append(f"strftime({date}, '%Y-%m') as month")
+        elif dim == "quarter":
+            expressions.append(f"year({date})::varchar || '-Q' || quarter({date}) as quarter")
+        elif dim == "year":
+            expressions.append(f"year({date})::bigint as year")
+        else:
+            expressions.append(dim)
+    return expressions
+
+
+def _count_expression(source: str) -> str:
+    # ``source`` is a flag column name, "*" or "distinct <column>" from a header in this package.
+    if source == "*":
+        return "count(*)"
+    if source.startswith("distinct "):
+        return f"count({source})"
+    return f"count(*) filter (where {source})"
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    query: queries.Query,
+    by: tuple[str, ...],
+    params: dict[str, Any],
+    measures: list[str],
+) -> pl.DataFrame:
+    select = [*_dimension_sql(query, by), *measures]
+    grouping = f"group by {', '.join(by)} order by {', '.join(by)}" if by else ""
+    sql = f"with units as (\n{query.sql}\n)\nselect {', '.join(select)}\nfrom units\n{grouping}"  # noqa: S608
+    return con.sql(sql, params=params).pl()
+
+
+def _proportion(con, query, by, params):  # type: ignore[no-untyped-def]
+    spec = query.metric
+    counts: dict[str, str] = spec["counts"]
+    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
+    frame = _aggregate(con, query, by, params, measures)
+    attrition: list[dict[str, str]] = spec.get("attrition", [])
+    relations: list[tuple[str, tuple[str, ...]]] = []
+    ordered = [*by]
+    for previous, step in zip(attrition, attrition[1:], strict=False):
+        dropped = step.get("dropped")
+        ordered.append(previous["count"])
+        if dropped:
+            frame = frame.with_columns((pl.col(previous["count"]) - pl.col(step["count"])).alias(dropped))
+            ordered.append(dropped)
+            relations.append((previous["count"], (step["count"], dropped)))
+    if attrition:
+        ordered.append(attrition[-1]["count"])
+    rates: list[dict[str, str]] = spec["rates"]
+    headline = rates[0]
+    frame = frame.with_columns(
+        pl.col(headline["numerator"]).alias("numerator"),
+        pl.col(headline["denominator"]).alias("denominator"),
+    )
+    ordered += [c for c in counts if c not in ordered] + ["numerator", "denominator"]
+    derived: dict[str, tuple[str, ...]] = {}
+    nested: list[tuple[str, str]] = []
+    for rate in rates:
+        prefix = "" if rate is headline else f"{rate['name']}_"
+        rate_col = "rate" if rate is headline else rate["name"]
+        k = frame.get_column(rate["numerator"]).to_numpy()
+        n = frame.get_column(rate["denominator"]).to_numpy()
+        low, high = stats.wilson_intervals(k, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        frame = frame.with_columns(
+            pl.Series(rate_col, value).fill_nan(None),
+            pl.Series(f"{prefix}ci_low", low).fill_nan(None),
+            pl.Series(f"{prefix}ci_high", high).fill_nan(None),
+        )
+        for col in (rate_col, f"{prefix}ci_low", f"{prefix}ci_high"):
+            derived[col] = (rate["numerator"], rate["denominator"])
+            ordered.append(col)
+        nested.append((rate["numerator"], rate["denominator"]))
+    derived["numerator"] = (headline["numerator"],)
+    derived["denominator"] = (headline["denominator"],)
+    count_cols = tuple(c for c in ordered if c in frame.columns and c not in by and c not in derived)
+    frame = frame.select(ordered)
+    return frame, suppression.SuppressionSpec(
+        counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
+        margins=by,
+    )
+
+
+def _mean(con, query, by, params):  # type: ignore[no-untyped-def]
+    spec = query.metric
+    value = spec["value"]
+    counts: dict[str, str] = spec.get("counts", {})
+    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
+    measures += [
+        f"count({value})::bigint as n",
+        f"avg({value})::double as mean",
+        f"stddev_samp({value})::double as sd",
+    ]
+    frame = _aggregate(con, query, by, params, measures)
+    n = frame.get_column("n").to_numpy().astype(float)
+    sd = frame.get_column("sd").fill_null(np.nan).to_numpy().astype(float)
+    mean = frame.get_column("mean").fill_null(np.nan).to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = sps.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = np.where(n >= 2, half, np.nan)
+    frame = frame.with_columns(
+        pl.Series("ci_low", mean - half).fill_nan(None),
+        pl.Series("ci_high", mean + half).fill_nan(None),
+    )
+    derived = {c: ("n",) for c in ("mean", "sd", "ci_low", "ci_high")}
+    count_cols = (*counts, "n")
+    return frame, suppression.SuppressionSpec(counts=count_cols, derived=derived, margins=by)
+
+
+def _survival(con, query, by, params):  # type: ignore[no-untyped-def]
+    spec = query.metric
+    measures = [
+        f"{spec['time']}::bigint as time_days",
+        f"({spec['event']})::boolean as is_event",
+        "count(*)::bigint as units",
+    ]
+    select = [*_dimension_sql(query, by), *measures]
+    group = ", ".join([*by, "time_days", "is_event"])
+    sql = (  # noqa: S608 - identifiers from DIMENSIONS and this package's headers only
+        f"with units as (\n{query.sql}\n)\nselect {', '.join(select)}\nfrom units\n"
+        f"group by {group} order by {group}"
+    )
+    counts = con.sql(sql, params=params).pl()
+    from queries.survival import survival_summary  # scipy-heavy; only survival metrics need it
+
+    horizons = tuple(int(h) for h in spec.get("horizons", (180, 365)))
+    frame = survival_summary(counts, by, horizons)
+    derived = {c: ("n", "events") for c in frame.columns if c not in (*by, "n", "events", "censored")}
+    return frame, suppression.SuppressionSpec(
+        counts=("n", "events", "censored"), derived=derived,
+        relations=(("n", ("events", "censored")),), margins=by,
+    )
+
+
+def _count(con, query, by, params):  # type: ignore[no-untyped-def]
+    counts: dict[str, str] = query.metric["counts"]
+    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
+    frame = _aggregate(con, query, by, params, measures)
+    return frame, suppression.SuppressionSpec(counts=tuple(counts), margins=by)
+
+
+def _table_spec(query: queries.Query) -> suppression.SuppressionSpec:
+    rules = query.metric.get("suppression", {})
+    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
+    derived = {c: tuple(src) for c, src in (rules.get("derived") or {}).items()}
+    nested = tuple(tuple(pair) for pair in rules.get("nested") or ())
+    return suppression.SuppressionSpec(
+        counts=counts, derived=derived, nested=nested,  # type: ignore[arg-type]
+        margins=tuple(rules.get("margins") or ()),
+    )
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _formats(query: queries.Query, columns: list[str]) -> dict[str, str | None]:
+    standard = {
+        "numerator": "count", "denominator": "count", "n": "count", "events": "count",
+        "censored": "count", "rate": "pct1", "ci_low": "pct1", "ci_high": "pct1",
+    }
+    out: dict[str, str | None] = {}
+    for col in columns:
+        fmt = query.fmt(col) or standard.get(col)
+        if fmt is None and col.endswith(("ci_low", "ci_high")):
+            stem = col.removesuffix("_ci_low").removesuffix("_ci_high")
+            fmt = query.fmt(stem) or standard.get(stem)
+        out[col] = fmt
+    return out
+
+
+def _definitions_in_force(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The definition parameters the warehouse was built with (``meta.definitions``)."""
+    try:
+        rows = con.sql("select key, value, is_default from meta.definitions order by key").fetchall()
+    except duckdb.Error:
+        return {}
+    return {key: {"value": value, "is_default": bool(is_default)} for key, value, is_default in rows}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,209 @@
+"""Small-cell suppression: the one function every published figure passes through.
+
+Rules (DOMAIN.md section 10, CMS cell size suppression policy; threshold ``min_cell``, default 11):
+
+1. **Primary.** A count from 1 to ``min_cell - 1`` is hidden; 0 is shown.
+2. **Nested counts.** For a declared pair ``(part, whole)`` (e.g. responders within assessed
+   episodes) the unpublished difference ``whole - part`` is a cell too: when it is from 1 to
+   ``min_cell - 1`` and both are visible, the part is hidden (it is the smaller of the two).
+3. **Exact row relations.** For ``total = part_1 + ... + part_k`` (attrition steps), if exactly
+   one member is hidden and non-zero, it could be recovered by subtraction, so the smallest other
+   visible non-zero member is hidden too.
+4. **Complementary suppression along margins.** Totals over each dimension are published (the
+   same metric without that dimension), so within every line of the table along a dimension, a
+   lone hidden non-zero cell would be recoverable: the next-smallest visible non-zero cell is
+   hidden as well.
+5. **Derived figures.** Every rate, interval, NNT or label computed from a hidden count is hidden.
+
+Rules 2-4 repeat until nothing changes. Hidden cells become null and ``<col>_suppressed`` is
+true. ``min_cell=0`` (or 1) turns suppression off; the method string says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+DEFAULT_MIN_CELL = 11
+
+
+@dataclass(frozen=True)
+class SuppressionSpec:
+    """Which columns are counts, which are derived from which counts, and how they relate."""
+
+    counts: tuple[str, ...]
+    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    nested: tuple[tuple[str, str], ...] = ()
+    relations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    margins: tuple[str, ...] = ()
+
+
+def is_off(min_cell: int) -> bool:
+    return min_cell <= 1
+
+
+def method(min_cell: int) -> str:
+    """A one-line description of the suppression applied, recorded with every result."""
+    if min_cell < 0:
+        raise ValueError(f"min_cell must be 0 or more, got {min_cell}")
+    if is_off(min_cell):
+        return "suppression OFF (min_cell=0): small counts are shown; for local analysis only, do not share"
+    return (
+        f"counts 1-{min_cell - 1} hidden (0 shown), with complementary suppression along margins "
+        "and attrition steps; figures derived from a hidden count hidden (CMS cell size policy)"
+    )
+
+
+def mark(min_cell: int) -> str:
+    """The display string of a hidden count: '<11' for the default threshold."""
+    return f"<{min_cell}"
+
+
+def suppression_mask(
+    frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[str, list[bool]]:
+    """Which cells to hide, per column (counts and derived columns), without changing the frame."""
+    method(min_cell)  # validates min_cell
+    height = frame.height
+    values = {c: [_as_int(v) for v in frame.get_column(c).to_list()] for c in spec.counts}
+    hidden = {c: [False] * height for c in spec.counts}
+    if not is_off(min_cell):
+        for col in spec.counts:
+            hidden[col] = [v is not None and 1 <= v < min_cell for v in values[col]]
+        changed = True
+        while changed:
+            changed = _apply_nested(values, hidden, spec.nested, min_cell)
+            changed = _apply_relations(values, hidden, spec.relations) or changed
+            changed = _apply_margins(frame, values, hidden, spec, spec.margins) or changed
+    mask: dict[str, list[bool]] = dict(hidden)
+    for col, sources in spec.derived.items():
+        mask[col] = [any(hidden[s][i] for s in sources) for i in range(height)]
+    return mask
+
+
+def suppress(
+    frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = DEFAULT_MIN_CELL
+) -> pl.DataFrame:
+    """Null every hidden cell and add a boolean ``<col>_suppressed`` beside each checked column."""
+    mask = suppression_mask(frame, spec, min_cell)
+    out = frame
+    for col, flags in mask.items():
+        flag = pl.Series(f"{col}_suppressed", flags, dtype=pl.Boolean)
+        out = out.with_columns(
+            pl.when(flag).then(None).otherwise(pl.col(col)).alias(col), flag
+        )
+    return out
+
+
+def _as_int(value: object) -> int | None:
+    if value is None:
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+def _visible_nonzero(values: list[int | None], hidden: list[bool], i: int) -> bool:
+    v = values[i]
+    return not hidden[i] and v is not None and v > 0
+
+
+def _apply_nested(values, hidden, nested, min_cell) -> bool:  # type: ignore[no-untyped-def]
+    changed = False
+    for part, whole in nested:
+        for i, (p, w) in enumerate(zip(values[part], values[whole], strict=True)):
+            if p is None or w is None or hidden[part][i] or hidden[whole][i]:
+                continue
+            if 1 <= w - p < min_cell and p > 0:
+                hidden[part][i] = True
+                changed = True
+    return changed
+
+
+def _hide_next_smallest(cells: list[tuple[str, int]], values, hidden) -> bool:  # type: ignore[no-untyped-def]
+    """Among ``cells`` (column, row), if exactly one is hidden with a non-zero value, hide the
+    smallest visible non-zero one. Returns whether anything changed."""
+    hidden_nonzero = [
+        (c, i) for c, i in cells if hidden[c][i] and values[c][i] is not None and values[c][i] > 0
+    ]
+    if len(hidden_nonzero) != 1:
+        return False
+    candidates = [(values[c][i], c, i) for c, i in cells if _visible_nonzero(values[c], hidden[c], i)]
+    if not candidates:
+        return False
+    _, col, row = min(candidates)
+    hidden[col][row] = True
+    return True
+
+
+def _apply_relations(values, hidden, relations) -> bool:  # type: ignore[no-untyped-def]
+    changed = False
+    if not relations:
+        return False
+    height = len(next(iter(values.values())))
+    for total, parts in relations:
+        for i in range(height):
+            cells = [(total, i)] + [(p, i) for p in parts]
+            changed = _hide_next_smallest(cells, values, hidden) or changed
+    return changed
+
+
+def _apply_margins(frame, values, hidden, spec, margins) -> bool:  # type: ignore[no-untyped-def]
+    changed = False
+    for dim in margins:
+        others = [d for d in margins if d != dim]
+        lines: dict[tuple[object, ...], list[int]] = {}
+        keys = frame.select(others).rows() if others else [()] * frame.height
+        for i, key in enumerate(keys):
+            lines.setdefault(tuple(key), []).append(i)
+        for rows in lines.values():
+            if len(rows) < 2:
+                continue
+            for col in spec.counts:
+                cells = [(col, i) for i in rows]
+                changed = _hide_next_smallest(cells, values, hidden) or changed
+    return changed
+
+
+def display(
+    frame: pl.DataFrame,
+    formats: Mapping[str, str | None],
+    min_cell: int = DEFAULT_MIN_CELL,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Strings for people: hidden counts read '<11', hidden derived figures 'suppressed'.
+
+    ``formats`` maps a column to ``count``, ``pct1``, ``num1``, ``num2``, ``days`` or None.
+    """
+    shown = list(columns) if columns is not None else [
+        c for c in frame.columns if not c.endswith("_suppressed")
+    ]
+    data: dict[str, list[str]] = {}
+    for col in shown:
+        flags = (
+            frame.get_column(f"{col}_suppressed").to_list()
+            if f"{col}_suppressed" in frame.columns
+            else [False] * frame.height
+        )
+        fmt = formats.get(col)
+        data[col] = [
+            (mark(min_cell) if fmt == "count" else "suppressed") if flag else format_value(v, fmt)
+            for v, flag in zip(frame.get_column(col).to_list(), flags, strict=True)
+        ]
+    return pl.DataFrame(data, schema={c: pl.String for c in shown})
+
+
+def format_value(value: object, fmt: str | None) -> str:
+    if value is None:
+        return "-"
+    if fmt == "pct1" and isinstance(value, int | float):
+        return f"{100 * value:.1f}%"
+    if fmt == "num1" and isinstance(value, int | float):
+        return f"{value:.1f}"
+    if fmt == "num2" and isinstance(value, int | float):
+        return f"{value:.2f}"
+    if fmt in ("count", "days") and isinstance(value, int | float):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
