@@ -1,0 +1,192 @@
+"""Kaplan-Meier survival and the log-rank test (DOMAIN.md sections 5.5 and 7).
+
+Used for persistence (time from episode start to discontinuation, censored at the end of
+observation) and time to response. Both wrap scipy:
+
+* ``scipy.stats.ecdf(CensoredData.right_censored(t, censored))`` - note that scipy's flag means
+  *censored*, so we pass ``~event``;
+* the pointwise interval is the log-log (exponential Greenwood) interval;
+* the median survival time is the smallest time with ``S(t) <= 0.5``; its interval is read off
+  the confidence band (Brookmeyer-Crowley style, as R's ``survfit`` does): the lower limit is the
+  first time the lower band reaches 0.5, the upper limit the first time the upper band does
+  (``None`` when that never happens within follow-up);
+* ``scipy.stats.logrank`` returns a signed Z; chi-square is ``Z**2`` on 1 degree of freedom.
+
+SQL returns counts per time, so both functions also accept aggregated input (``times``,
+``n_events``, ``n_censored``), expanded to one row per patient with ``np.repeat``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+ArrayLike = Sequence[float] | np.ndarray
+
+
+def expand_counts(
+    times: ArrayLike, n_events: ArrayLike, n_censored: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-time counts to per-patient ``(durations, events)``: ``np.repeat`` of each time."""
+    t = np.asarray(times, dtype=float)
+    ev = np.asarray(n_events, dtype=np.int64)
+    ce = np.asarray(n_censored, dtype=np.int64)
+    if not (t.shape == ev.shape == ce.shape):
+        raise ValueError("times, n_events and n_censored must have the same length")
+    if (ev < 0).any() or (ce < 0).any():
+        raise ValueError("event and censoring counts must be >= 0")
+    durations = np.concatenate([np.repeat(t, ev), np.repeat(t, ce)])
+    events = np.concatenate([np.ones(int(ev.sum()), bool), np.zeros(int(ce.sum()), bool)])
+    return durations, events
+
+
+def _censored_data(durations: ArrayLike, events: ArrayLike) -> sps.CensoredData:
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    if t.shape != e.shape:
+        raise ValueError("durations and events must have the same length")
+    if t.size == 0:
+        raise ValueError("no observations")
+    bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
+    if bad.size:
+        raise ValueError(f"duration at position {int(bad[0])} is not a finite number >= 0")
+    return sps.CensoredData.right_censored(t, ~e)
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """A step function: ``survival[i]`` holds from ``times[i]`` until the next time."""
+
+    times: np.ndarray
+    survival: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n_at_risk: np.ndarray
+    n_events: np.ndarray
+    n_censored: np.ndarray
+    median: float | None
+    median_low: float | None
+    median_high: float | None
+    confidence: float
+    ci_method: str = "log-log"
+
+    def survival_at(self, days: ArrayLike) -> dict[str, np.ndarray]:
+        """Survival and its interval at given days (e.g. 182 and 365 for % persistent)."""
+        d = np.asarray(days, dtype=float)
+        # index of the last event/censoring time <= d; before the first time survival is 1
+        idx = np.searchsorted(self.times, d, side="right") - 1
+        before = idx < 0
+        safe = np.clip(idx, 0, None)
+        return {
+            "days": d,
+            "survival": np.where(before, 1.0, self.survival[safe]),
+            "ci_low": np.where(before, 1.0, self.ci_low[safe]),
+            "ci_high": np.where(before, 1.0, self.ci_high[safe]),
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        def clean(values: np.ndarray) -> list[float | None]:
+            return [None if not math.isfinite(v) else float(v) for v in values]
+
+        return {
+            "times": clean(self.times),
+            "survival": clean(self.survival),
+            "ci_low": clean(self.ci_low),
+            "ci_high": clean(self.ci_high),
+            "n_at_risk": [int(v) for v in self.n_at_risk],
+            "n_events": [int(v) for v in self.n_events],
+            "n_censored": [int(v) for v in self.n_censored],
+            "median": self.median,
+            "median_low": self.median_low,
+            "median_high": self.median_high,
+            "confidence": self.confidence,
+            "ci_method": self.ci_method,
+        }
+
+
+def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) -> float | None:
+    # Tiny tolerance: S(t) of exactly 0.5 is computed as 0.5000000000000001 at some sizes.
+    hits = np.flatnonzero(curve <= level + 1e-12)
+    return float(times[hits[0]]) if hits.size else None
+
+
+def kaplan_meier(
+    durations: ArrayLike | None = None,
+    events: ArrayLike | None = None,
+    *,
+    times: ArrayLike | None = None,
+    n_events: ArrayLike | None = None,
+    n_censored: ArrayLike | None = None,
+    confidence: float = 0.95,
+) -> KaplanMeierResult:
+    """Product-limit survival estimate with log-log pointwise intervals.
+
+    Give either per-patient ``durations`` and ``events`` (True = the event, e.g. discontinuation,
+    happened; False = censored), or aggregated ``times``, ``n_events``, ``n_censored``.
+    """
+    if durations is None:
+        if times is None or n_events is None or n_censored is None:
+            raise ValueError("give durations and events, or times, n_events and n_censored")
+        durations, events = expand_counts(times, n_events, n_censored)
+    elif events is None:
+        raise ValueError("events is required with durations")
+    data = _censored_data(durations, events)
+    sf = sps.ecdf(data).sf
+    with warnings.catch_warnings():
+        # scipy warns that log-log is undefined where S(t) is 0 or 1; those limits are NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(confidence_level=confidence, method="log-log")
+    t_all = np.asarray(durations, dtype=float)
+    e_all = np.asarray(events, dtype=bool)
+    grid = np.asarray(sf.quantiles, dtype=float)
+    n_at_risk = np.array([(t_all >= t).sum() for t in grid], dtype=np.int64)
+    n_ev = np.array([((t_all == t) & e_all).sum() for t in grid], dtype=np.int64)
+    n_ce = np.array([((t_all == t) & ~e_all).sum() for t in grid], dtype=np.int64)
+    survival = np.asarray(sf.probabilities, dtype=float)
+    # The log-log band is undefined where S(t) is exactly 1 or 0; it collapses onto S there.
+    low = np.asarray(band.low.probabilities, dtype=float)
+    high = np.asarray(band.high.probabilities, dtype=float)
+    low = np.where(np.isnan(low), survival, low)
+    high = np.where(np.isnan(high), survival, high)
+    return KaplanMeierResult(
+        times=grid,
+        survival=survival,
+        ci_low=low,
+        ci_high=high,
+        n_at_risk=n_at_risk,
+        n_events=n_ev,
+        n_censored=n_ce,
+        median=_first_time_at_or_below(grid, survival, 0.5),
+        median_low=_first_time_at_or_below(grid, low, 0.5),
+        median_high=_first_time_at_or_below(grid, high, 0.5),
+        confidence=confidence,
+    )
+
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """Log-rank test: signed ``z`` (scipy's statistic), ``chi2 = z**2`` and the p-value."""
+
+    z: float
+    chi2: float
+    pvalue: float
+
+
+def logrank(
+    group_a: tuple[ArrayLike, ArrayLike], group_b: tuple[ArrayLike, ArrayLike]
+) -> LogRankResult:
+    """Log-rank test of two groups, each given as ``(durations, events)``.
+
+    ``Z = sum(O - E) / sqrt(sum V)`` over the event times (scipy ``logrank``); ``Z > 0`` means
+    group A has more events than expected (shorter survival).
+    """
+    a = _censored_data(*group_a)
+    b = _censored_data(*group_b)
+    result = sps.logrank(a, b)
+    z = float(result.statistic)
+    return LogRankResult(z, z * z, float(result.pvalue))

@@ -1,0 +1,94 @@
+"""Kaplan-Meier and log-rank (queries.km, re-exported by queries.stats): hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from queries import stats
+
+# Ten patients: durations in days, True = discontinued, False = censored.
+DURATIONS = [1, 2, 2, 3, 5, 6, 8, 8, 9, 12]
+EVENTS = [True, True, False, True, False, True, True, True, False, True]
+
+
+def test_product_limit_by_hand():
+    """S(1) = 9/10; S(2) = 0.9*8/9 = 0.8 (one event, one censored at 2); S(3) = 0.8*6/7;
+    5 censored; S(6) = S(3)*4/5 = 0.548571; S(8) = 0.548571*2/4 = 0.274286; 9 censored;
+    S(12) = 0. The median is the first time with S <= 0.5: day 8."""
+    km = stats.kaplan_meier(DURATIONS, EVENTS)
+    np.testing.assert_allclose(km.times, [1, 2, 3, 5, 6, 8, 9, 12])
+    np.testing.assert_allclose(
+        km.survival, [0.9, 0.8, 0.685714, 0.685714, 0.548571, 0.274286, 0.274286, 0.0], atol=1e-6
+    )
+    assert list(km.n_at_risk) == [10, 9, 7, 6, 5, 4, 2, 1]
+    assert list(km.n_events) == [1, 1, 1, 0, 1, 2, 0, 1]
+    assert km.median == 8.0
+
+
+def test_log_log_interval_by_hand():
+    """At t = 1: Greenwood V = 1/(10*9); se of log(-log S) = sqrt(V)/|ln 0.9| = 1.000462;
+    limits 0.9^exp(+-1.959964*1.000462) = 0.473009 and 0.985281."""
+    km = stats.kaplan_meier(DURATIONS, EVENTS)
+    assert km.ci_low[0] == pytest.approx(0.473009, abs=1e-6)
+    assert km.ci_high[0] == pytest.approx(0.985281, abs=1e-6)
+    # the median interval is read off the band: the lower band first reaches 0.5 at day 1
+    assert km.median_low == 1.0
+    assert km.median_high == 12.0
+
+
+def test_survival_at_days():
+    at = stats.kaplan_meier(DURATIONS, EVENTS).survival_at([0, 2, 7, 100])
+    np.testing.assert_allclose(at["survival"], [1.0, 0.8, 0.548571, 0.0], atol=1e-6)
+    assert at["ci_low"][0] == 1.0
+
+
+def test_aggregated_input_equals_per_patient():
+    per_patient = stats.kaplan_meier(DURATIONS, EVENTS)
+    aggregated = stats.kaplan_meier(
+        times=[1, 2, 3, 5, 6, 8, 9, 12],
+        n_events=[1, 1, 1, 0, 1, 2, 0, 1],
+        n_censored=[0, 1, 0, 1, 0, 0, 1, 0],
+    )
+    np.testing.assert_allclose(aggregated.survival, per_patient.survival)
+    np.testing.assert_allclose(aggregated.ci_low, per_patient.ci_low)
+    assert aggregated.to_dict()["median"] == 8.0
+
+
+def test_no_median_when_survival_stays_above_half():
+    km = stats.kaplan_meier([5, 10, 10, 10], [True, False, False, False])
+    assert km.median is None and km.median_high is None
+
+
+def test_logrank_by_hand():
+    """A: events at 1 and 2; B: events at 3 and 4. At t=1: n=4, n_A=2, E_A=0.5,
+    V=2*2*1*3/(16*3)=0.25; at t=2: n=3, n_A=1, E_A=1/3, V=1*2*1*2/(9*2)=2/9; later n_A = 0.
+    Z = (2 - 5/6)/sqrt(0.25 + 2/9) = 1.697749 (A has more events than expected), chi2 = 2.882353."""
+    result = stats.logrank(([1, 2], [True, True]), ([3, 4], [True, True]))
+    assert result.z == pytest.approx(1.697749, abs=1e-6)
+    assert result.chi2 == pytest.approx(2.882353, abs=1e-6)
+    assert result.pvalue == pytest.approx(math.erfc(1.697749 / math.sqrt(2)), abs=1e-6)
+
+
+def test_refuses_negative_duration():
+    with pytest.raises(ValueError, match="position 1"):
+        stats.kaplan_meier([3, -1], [True, True])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=400), st.booleans()), min_size=1, max_size=60
+    )
+)
+def test_km_survival_non_increasing_within_unit_interval(rows):
+    durations = [t for t, _ in rows]
+    events = [e for _, e in rows]
+    km = stats.kaplan_meier(durations, events)
+    assert ((km.survival >= 0) & (km.survival <= 1)).all()
+    assert (np.diff(km.survival) <= 1e-15).all()
+    assert ((km.ci_low <= km.survival + 1e-12) & (km.survival <= km.ci_high + 1e-12)).all()
