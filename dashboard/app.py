@@ -1,0 +1,40 @@
+"""Entrypoint frame of the dashboard: page config, sign-in gate, sidebar filters, navigation.
+
+Run it with ``outcomes serve`` (which passes the warehouse in ``$OUTCOMES_DB`` and the security
+settings), not by hand. Views live in ``dashboard/views/`` and are listed in ``views.VIEWS``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import auth, components, data, filters
+from dashboard.views import VIEWS, VIEWS_DIR
+
+st.set_page_config(
+    page_title="Psych outcomes",
+    page_icon=":material/monitoring:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+auth.require_user()
+
+status = data.status()
+if not status.ok:
+    components.database_message(status)
+    st.stop()
+
+with st.sidebar:
+    filters.sidebar()
+
+pages = [
+    st.Page(
+        VIEWS_DIR / view.file,
+        title=view.title,
+        icon=view.icon,
+        url_path=None if view.default else view.url_path,
+        default=view.default,
+    )
+    for view in VIEWS
+]
+st.navigation(pages, position="sidebar").run()

@@ -1,0 +1,239 @@
+"""Reusable page pieces: KPI tiles, tables with CSV download, charts with PNG download, messages.
+
+Numbers are shown exactly as the query layer returns them: a count it suppressed (1–10, or
+recoverable from one) is null with ``<col>_suppressed`` set, and every piece here prints it as
+``<11``; nothing here recomputes or un-hides a count.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard import data
+from queries.suppression import display, mark
+
+LOG = logging.getLogger(__name__)
+SUPPRESSED = mark(data.MIN_CELL)
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def value_at(frame: pl.DataFrame, column: str, row: int = 0) -> Any:
+    """One cell, or None when the frame is too short or the cell is suppressed."""
+    if frame.is_empty() or column not in frame.columns or row >= frame.height:
+        return None
+    flag = f"{column}_suppressed"
+    if flag in frame.columns and frame[flag][row]:
+        return None
+    return frame[column][row]
+
+
+def is_suppressed(frame: pl.DataFrame, column: str, row: int = 0) -> bool:
+    flag = f"{column}_suppressed"
+    return bool(flag in frame.columns and row < frame.height and frame[flag][row])
+
+
+def fmt(value: Any, kind: str | None = "count", *, suppressed: bool = False) -> str:
+    """Format a number for people; suppressed values read ``<11``, missing values an en dash."""
+    if suppressed:
+        return SUPPRESSED
+    if value is None:
+        return "–"
+    if kind in ("pct", "pct1"):
+        return f"{100 * value:.1f}%"
+    if kind == "pp":  # percentage points, signed
+        return f"{100 * value:+.1f} pp"
+    if kind in ("num1", "mean"):
+        return f"{value:,.1f}"
+    if kind == "num2":
+        return f"{value:,.2f}"
+    if kind == "days":
+        return f"{value:,.0f} days"
+    return f"{int(value):,}"
+
+
+# --- messages -----------------------------------------------------------------------------
+
+
+def database_message(status: data.Status) -> None:
+    """The friendly stop page when the warehouse is missing, unreadable or empty."""
+    st.title("Psych outcomes")
+    headline = {
+        "missing": "No outcomes warehouse yet.",
+        "unreadable": "The outcomes warehouse can't be opened.",
+        "empty": "The outcomes warehouse is empty.",
+    }.get(status.state, "The outcomes warehouse is not ready.")
+    st.info(f"**{headline}** `{status.path}`: {status.detail}.", icon=":material/database:")
+    st.markdown("Create it with the sample clinic, or load your clinic's extract:")
+    st.code(
+        f"outcomes demo\n# or\noutcomes ingest EXTRACT_FOLDER --db {status.path}\n"
+        f"outcomes serve --db {status.path}",
+        language="bash",
+    )
+    st.caption("The dashboard reads the file read-only; reload this page once it exists.")
+
+
+def missing_metric(name: str) -> None:
+    st.info(f"The metric `{name}` is not available in this version yet.", icon=":material/construction:")
+
+
+def empty_note(what: str = "episodes") -> None:
+    st.info(f"No {what} match the filters. Widen the period or clear a filter.", icon=":material/filter_alt_off:")
+
+
+def suppression_note() -> None:
+    st.caption(f"Counts from 1 to {data.MIN_CELL - 1}, and figures from which one could be worked out, "
+               f"are shown as “{SUPPRESSED}” (CMS cell-size policy).")
+
+
+# --- KPI tiles ----------------------------------------------------------------------------
+
+
+def kpi_tile(
+    label: str,
+    value: Any,
+    *,
+    kind: str = "count",
+    previous: Any = None,
+    suppressed: bool = False,
+    previous_suppressed: bool = False,
+    trend: Sequence[float] = (),
+    denominator: str = "",
+    help: str | None = None,
+    higher_is_better: bool | None = True,
+) -> None:
+    """One headline number with its change against the previous period and a small trend."""
+    delta = None
+    if not suppressed and not previous_suppressed and value is not None and previous is not None:
+        change = value - previous
+        delta = fmt(change, "pp") if kind in ("pct", "pct1") else f"{change:+,}"
+    elif previous_suppressed or suppressed:
+        delta = None
+    colour = "normal" if higher_is_better else ("inverse" if higher_is_better is False else "off")
+    st.metric(
+        label,
+        fmt(value, kind, suppressed=suppressed),
+        delta=delta,
+        delta_color=colour,
+        help=help,
+        border=True,
+        chart_data=list(trend) if len(trend) > 1 else None,
+        chart_type="line",
+        delta_description="vs previous period" if delta else None,
+    )
+    if denominator:
+        st.caption(denominator)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Strings for people and for CSV: hidden counts ``<11``, hidden derived figures 'suppressed'."""
+    shown = [c for c in (columns or frame.columns) if c in frame.columns and not c.endswith("_suppressed")]
+    return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
+
+
+def table(
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    key: str,
+    formats: dict[str, str | None] | None = None,
+    columns: Sequence[str] | None = None,
+    labels: dict[str, str] | None = None,
+    caption: str = "",
+    height: int | str = "auto",
+) -> None:
+    """A table with suppression marks and a CSV download of exactly what is shown."""
+    if frame.is_empty():
+        st.markdown(f"**{title}**")
+        empty_note("rows")
+        return
+    shown = display_frame(frame, formats or {}, columns)
+    if labels:
+        shown = shown.rename({k: v for k, v in labels.items() if k in shown.columns})
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.markdown(f"**{title}**")
+    button.download_button(
+        "CSV", data=lambda: shown.write_csv(), file_name=f"{key}.csv", mime="text/csv",
+        key=f"csv_{key}", on_click="ignore", icon=":material/download:",
+        help="Download this table as CSV (suppressed cells stay suppressed)",
+    )
+    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}")
+    if caption:
+        st.caption(caption)
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def _browser_path() -> str | None:
+    configured = os.environ.get("BROWSER_PATH")
+    if configured and Path(configured).exists():
+        return configured
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium") or shutil.which("google-chrome")
+
+
+@st.cache_resource(show_spinner=False)
+def png_export_problem() -> str | None:
+    """Why server-side PNG export can't work here (None when kaleido and a browser exist)."""
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return "PNG export needs the 'export' extra (pip install 'psych-outcomes[export]')"
+    browser = _browser_path()
+    if browser is None:
+        return "PNG export needs Chromium (apt-get install chromium)"
+    os.environ.setdefault("BROWSER_PATH", browser)
+    return None
+
+
+def figure_png(fig: go.Figure) -> bytes:
+    """Render a figure to PNG with kaleido; returns b"" (and logs) rather than raising."""
+    try:
+        return fig.to_image(format="png", width=1200, height=int(fig.layout.height or 450), scale=2)
+    except Exception:  # noqa: BLE001 - a failed export must never take the page down
+        LOG.exception("PNG export failed")
+        return b""
+
+
+def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
+    """A Plotly chart (``theme=None`` keeps our colours) with a PNG download on demand."""
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
+    st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
+    problem = png_export_problem()
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    if caption:
+        left.caption(caption)
+    if problem:
+        right.caption(f"PNG: use the camera icon ({problem})")
+        return
+    make_png: Callable[[], bytes] = lambda: figure_png(fig)  # noqa: E731 - built only on click
+    right.download_button(
+        "PNG", data=make_png, file_name=f"{key}.png", mime="image/png", key=f"png_{key}",
+        on_click="ignore", icon=":material/image:", help="Download this chart as a PNG image",
+    )
+
+
+def definition(result: data.Result) -> None:
+    """The metric's definition, one click away."""
+    with st.expander(f"Definition: {result.title}", icon=":material/info:"):
+        st.write(result.description)
+        method = result.meta.get("suppression") or result.meta.get("suppression_method")
+        if method:
+            st.caption(f"Suppression: {method}")

@@ -1,0 +1,296 @@
+"""The one bridge between the Streamlit views and the warehouse (DESIGN.md section 6).
+
+- **Connection.** One in-memory DuckDB connection per warehouse *file version*, with the file
+  ``ATTACH``-ed ``READ_ONLY`` as ``warehouse``. The version is the file's ``(st_ino,
+  st_mtime_ns)``: ingestion publishes a new warehouse with ``os.replace``, which changes the inode,
+  so the next call attaches the new file and ``max_entries=1`` closes the old connection. We attach
+  instead of ``duckdb.connect(path, read_only=True)`` because DuckDB reuses a database already
+  open in the process for a path, and would keep serving the replaced file.
+- **A cursor per query**: Streamlit sessions run on threads and DuckDB 2.0 refuses to share one
+  connection between threads.
+- **Caching** of results on (metric name, small hashable parameters, file version), never on a
+  frame. Results are small, already-suppressed aggregates.
+
+Views reach data only through this module; they never import ``duckdb`` or ``queries``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+import queries
+from queries.suppression import DEFAULT_MIN_CELL
+
+ENV_DB = "OUTCOMES_DB"
+DEFAULT_DB = "outcomes.duckdb"
+#: The threshold the dashboard publishes with; it offers no control to lower it (DOMAIN.md §10).
+MIN_CELL = DEFAULT_MIN_CELL
+CREATE_COMMAND = "outcomes demo    # or: outcomes ingest EXTRACT_FOLDER --db FILE"
+
+
+@dataclass(frozen=True)
+class Result:
+    """A metric result as views see it: the suppressed frame, its header and its metadata."""
+
+    name: str
+    title: str
+    description: str
+    frame: pl.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    formats: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.frame.is_empty()
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether the warehouse can serve pages: ``ok``, ``missing``, ``unreadable`` or ``empty``."""
+
+    state: str
+    path: Path
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def db_path() -> Path:
+    """The warehouse file: ``$OUTCOMES_DB`` (set by ``outcomes serve``) or ./outcomes.duckdb."""
+    return Path(os.environ.get(ENV_DB) or DEFAULT_DB).expanduser().resolve()
+
+
+def version() -> tuple[int, int]:
+    """The file's identity and age; changes when ingestion swaps in a new warehouse."""
+    info = db_path().stat()
+    return (info.st_ino, info.st_mtime_ns)
+
+
+def _close(con: duckdb.DuckDBPyConnection) -> None:
+    con.close()
+
+
+@st.cache_resource(max_entries=1, on_release=_close, show_spinner=False)
+def _connection(path: str, file_version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    del file_version  # part of the cache key only: a new file version opens a new connection
+    con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "2GB"})
+    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [path])
+    # The dashboard reads the attached file only; nothing it runs may touch other files or URLs.
+    con.execute("SET enable_external_access = false")
+    return con
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    cur = _connection(str(db_path()), version()).cursor()
+    cur.execute("USE warehouse")  # USE is per cursor: cursors do not inherit it
+    return cur
+
+
+@st.cache_data(ttl="10m", max_entries=4, show_spinner=False)
+def _status(path: str, file_version: tuple[int, int]) -> tuple[str, str]:
+    del file_version
+    try:
+        cur = _cursor()
+    except duckdb.Error as exc:
+        return "unreadable", f"DuckDB cannot open it: {exc}"
+    try:
+        tables = cur.sql(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = 'warehouse' and table_schema = 'marts'"
+        ).fetchone()
+        if not tables or tables[0] == 0:
+            return "empty", "it has no marts tables (no extract has been loaded into it)"
+        return "ok", ""
+    finally:
+        cur.close()
+
+
+def status() -> Status:
+    """Can the pages run? Checked before any view; a missing or empty file is not an error."""
+    path = db_path()
+    if not path.exists():
+        return Status("missing", path, "the file does not exist")
+    state, detail = _status(str(path), version())
+    return Status(state, path, detail)
+
+
+def available(name: str) -> bool:
+    """Is a metric of that name in the catalogue (it may land later than the page using it)?"""
+    return name in queries.catalog()
+
+
+def describe(name: str) -> queries.Query:
+    return queries.describe(name)
+
+
+def catalog_names() -> list[str]:
+    return list(queries.catalog())
+
+
+def _formats(query: queries.Query) -> dict[str, str | None]:
+    return {column: spec.get("fmt") for column, spec in query.columns.items()}
+
+
+@st.cache_data(ttl="1h", max_entries=512, show_spinner=False)
+def _metric(
+    name: str,
+    file_version: tuple[int, int],
+    by: tuple[str, ...],
+    filter_items: tuple[tuple[str, Any], ...],
+    override_items: tuple[tuple[str, Any], ...],
+    min_cell: int,
+) -> Result:
+    del file_version
+    query = queries.describe(name)
+    # A filter the metric does not declare (e.g. instrument on an adherence metric) is not
+    # applied; the view says so instead of failing.
+    applicable = {k: v for k, v in filter_items if k in query.params}
+    not_applied = sorted(k for k, v in filter_items if v is not None and k not in query.params)
+    cur = _cursor()
+    try:
+        result = queries.metric(
+            cur, name, by=by, filters=applicable, min_cell=min_cell, **dict(override_items)
+        )
+    finally:
+        cur.close()
+    meta = dict(getattr(result, "meta", {}) or {})
+    meta["filters_not_applied"] = not_applied
+    formats = result.formats() if hasattr(result, "formats") else _formats(query)
+    return Result(
+        name=name,
+        title=query.title,
+        description=query.description,
+        frame=result.frame,
+        meta=meta,
+        formats={**_formats(query), **formats},
+    )
+
+
+def metric(
+    name: str,
+    filters: Any = None,
+    by: tuple[str, ...] | str = (),
+    **definition_overrides: Any,
+) -> Result:
+    """A metric aggregated ``by`` dimensions under the sidebar ``filters``, suppressed.
+
+    ``filters`` is a ``dashboard.filters.Filters`` (or None for the whole warehouse). The
+    result is cached on the metric name, dimensions, filter values and the file version.
+    """
+    by_tuple = (by,) if isinstance(by, str) else tuple(by)
+    filter_items = tuple(sorted(filters.query_filters().items())) if filters is not None else ()
+    override_items = tuple(sorted(definition_overrides.items()))
+    return _metric(name, version(), by_tuple, filter_items, override_items, MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=256, show_spinner=False)
+def _run(name: str, file_version: tuple[int, int], param_items: tuple[tuple[str, Any], ...]) -> Result:
+    del file_version
+    query = queries.describe(name)
+    cur = _cursor()
+    try:
+        frame = queries.run(cur, name, **dict(param_items))
+    finally:
+        cur.close()
+    return Result(name, query.title, query.description, frame, {}, _formats(query))
+
+
+def run(name: str, **params: Any) -> Result:
+    """A ``table`` query at its published grain (data-quality and reference tables).
+
+    Only for queries whose output is already safe to show (``kind: table`` in the header);
+    unit-level metrics must go through ``metric()`` so they are aggregated and suppressed.
+    """
+    query = queries.describe(name)
+    if query.kind != "table":
+        raise ValueError(f"{name} is a {query.kind} metric: use data.metric() so it is suppressed")
+    return _run(name, version(), tuple(sorted(params.items())))
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
+    del path, file_version
+    cur = _cursor()
+    try:
+        exists = cur.sql(
+            "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
+            "and table_schema = 'meta' and table_name = 'deployment'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return {}
+        rows = cur.sql("select key, value from meta.deployment").fetchall()
+        return {str(k): str(v) for k, v in rows}
+    finally:
+        cur.close()
+
+
+def deployment() -> dict[str, str]:
+    """``meta.deployment`` as a dict: de-identification mode, DUA reference, data_start/end ..."""
+    return _deployment(str(db_path()), version())
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _last_load(path: str, file_version: tuple[int, int]) -> dict[str, Any]:
+    del path, file_version
+    cur = _cursor()
+    try:
+        exists = cur.sql(
+            "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
+            "and table_schema = 'meta' and table_name = 'load_log'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return {}
+        frame = cur.sql(
+            "select load_id, finished_at, status, source_kind from meta.load_log "
+            "order by finished_at desc nulls last limit 1"
+        ).pl()
+        return frame.row(0, named=True) if frame.height else {}
+    finally:
+        cur.close()
+
+
+def last_load() -> dict[str, Any]:
+    """The most recent row of ``meta.load_log`` (load id, finish time, status), or {}."""
+    return _last_load(str(db_path()), version())
+
+
+#: Dimensions whose distinct values feed the sidebar; the mart and column are allow-listed here,
+#: so formatting them into SQL cannot inject anything a user typed.
+_DIMENSION_SOURCES: dict[str, tuple[str, str]] = {
+    "site_id": ("marts.fct_treatment_episodes", "site_id"),
+    "clinician_id": ("marts.fct_treatment_episodes", "clinician_id"),
+    "diagnosis_group": ("marts.fct_treatment_episodes", "diagnosis_group"),
+    "age_band": ("marts.fct_treatment_episodes", "age_band"),
+    "sex": ("marts.fct_treatment_episodes", "sex"),
+    "drug_class": ("marts.fct_treatment_episodes", "drug_class"),
+}
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _dimension_values(path: str, file_version: tuple[int, int], dimension: str) -> tuple[str, ...]:
+    del path, file_version
+    table, column = _DIMENSION_SOURCES[dimension]
+    cur = _cursor()
+    try:
+        sql = f"select distinct {column} as v from {table} where {column} is not null order by 1"  # noqa: S608 - allow-listed identifiers
+        return tuple(str(v) for (v,) in cur.sql(sql).fetchall())
+    except duckdb.Error:
+        return ()
+    finally:
+        cur.close()
+
+
+def dimension_values(dimension: str) -> tuple[str, ...]:
+    """Distinct values of a filter dimension present in the warehouse (for the sidebar)."""
+    if dimension not in _DIMENSION_SOURCES or not status().ok:
+        return ()
+    return _dimension_values(str(db_path()), version(), dimension)

@@ -1,0 +1,204 @@
+"""Global sidebar filters, carried across views and in the URL, and the frozen ``Filters`` value.
+
+Every widget has a ``key`` that is also its query-parameter name and ``bind="query-params"``,
+so ``/response?period=2024&class=antidepressant`` opens that view with those filters. URL values
+are untrusted: Streamlit drops values not among a widget's options, and ``current()`` checks them
+again against the same option lists before anything reaches a query. "All" is the sentinel
+``"all"`` and becomes ``None`` (no restriction) in the query filters.
+
+**Period.** ``last_12m``/``last_6m``/``last_3m`` end on the last day of data (``meta.deployment``
+``data_end``; not today, because extracts lag), a calendar year ``YYYY`` is 1 January–31
+December, ``all`` is the whole data span. The previous period is the same length immediately
+before (for a year: the year before); ``all`` has none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+import streamlit as st
+
+from dashboard import data
+
+ALL = "all"
+DEFAULT_PERIOD = "last_12m"
+DEFAULT_INSTRUMENT = "PHQ-9"
+ROLLING_PERIODS: dict[str, tuple[str, int]] = {
+    "last_12m": ("Last 12 months", 12),
+    "last_6m": ("Last 6 months", 6),
+    "last_3m": ("Last 3 months", 3),
+}
+
+#: Filter field -> (URL / widget key, label, fallback options when the warehouse has none).
+FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "site_id": ("site", "Site", ()),
+    "clinician_id": ("clinician", "Clinician", ()),
+    "diagnosis_group": ("dx", "Diagnosis group", (
+        "major_depression", "anxiety", "bipolar", "schizophrenia", "adhd", "ptsd", "ocd",
+        "substance_use", "other")),
+    "age_band": ("age", "Age band", ("0-17", "18-25", "26-44", "45-64", "65+", "unknown")),
+    "sex": ("sex", "Sex", ("F", "M", "X", "U")),
+    "drug_class": ("class", "Drug class", (
+        "antidepressant", "antipsychotic", "mood_stabiliser", "anxiolytic_hypnotic",
+        "adhd_medication", "other")),
+}
+INSTRUMENTS: tuple[str, ...] = ("PHQ-9", "GAD-7", "QIDS-SR16", "MADRS", "HAM-D17", "YMRS", "PCL-5")
+SEX_LABELS = {"F": "Female", "M": "Male", "X": "Another gender", "U": "Unknown"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices, resolved to dates; hashable, so it can key caches."""
+
+    period: str = DEFAULT_PERIOD
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    site_id: str | None = None
+    clinician_id: str | None = None
+    diagnosis_group: str | None = None
+    age_band: str | None = None
+    sex: str | None = None
+    drug_class: str | None = None
+    instrument: str = DEFAULT_INSTRUMENT
+
+    def query_filters(self) -> dict[str, Any]:
+        """The filter dict of ``queries.metric`` (architecture.md); None means "all"."""
+        return {
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "site_id": self.site_id,
+            "clinician_id": self.clinician_id,
+            "diagnosis_group": self.diagnosis_group,
+            "age_band": self.age_band,
+            "sex": self.sex,
+            "drug_class": self.drug_class,
+            "instrument": self.instrument,
+        }
+
+    def without(self, *fields: str) -> Filters:
+        """The same filters with some fields reset to "all" (e.g. drop the class for by-class)."""
+        return replace(self, **{f: None for f in fields})
+
+    def previous(self) -> Filters | None:
+        """The period of the same length immediately before, or None (``all``, no dates)."""
+        if self.start_date is None or self.end_date is None or self.period == ALL:
+            return None
+        if self.period.isdigit():
+            year = int(self.period) - 1
+            return replace(self, period=str(year), start_date=dt.date(year, 1, 1), end_date=dt.date(year, 12, 31))
+        months = ROLLING_PERIODS[self.period][1]
+        end = self.start_date - dt.timedelta(days=1)
+        return replace(self, start_date=_months_before(end, months), end_date=end)
+
+    def label(self) -> str:
+        """A one-line description for captions and download metadata."""
+        parts = [f"{self.start_date or '…'} to {self.end_date or '…'}"]
+        for name, (_, title, _) in FIELDS.items():
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{title.lower()} {value}")
+        parts.append(f"instrument {self.instrument}")
+        return "; ".join(parts)
+
+
+def _months_before(end: dt.date, months: int) -> dt.date:
+    """First day of a window of ``months`` calendar months ending on ``end`` (inclusive)."""
+    year, month = end.year, end.month - months
+    while month < 1:
+        month += 12
+        year -= 1
+    day = min(end.day, _month_length(year, month))
+    return dt.date(year, month, day) + dt.timedelta(days=1)
+
+
+def _month_length(year: int, month: int) -> int:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).day
+
+
+def data_span() -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of data from ``meta.deployment`` (None when unknown)."""
+    deployment = data.deployment() if data.status().ok else {}
+    return _parse_date(deployment.get("data_start")), _parse_date(deployment.get("data_end"))
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def period_options() -> list[str]:
+    start, end = data_span()
+    years = [str(y) for y in range(end.year, start.year - 1, -1)] if start and end else []
+    return [*ROLLING_PERIODS, *years, ALL]
+
+
+def period_label(key: str) -> str:
+    if key in ROLLING_PERIODS:
+        return ROLLING_PERIODS[key][0]
+    return "All data" if key == ALL else f"Year {key}"
+
+
+def resolve_period(key: str) -> tuple[dt.date | None, dt.date | None]:
+    start, end = data_span()
+    if key == ALL or end is None:
+        return start, end
+    if key.isdigit():
+        return dt.date(int(key), 1, 1), dt.date(int(key), 12, 31)
+    return _months_before(end, ROLLING_PERIODS[key][1]), end
+
+
+def options(field: str) -> list[str]:
+    """Widget options for a dimension: "all", then the values in the warehouse (or fallbacks)."""
+    if field == "instrument":
+        return list(INSTRUMENTS)
+    values = data.dimension_values(field) or FIELDS[field][2]
+    return [ALL, *values]
+
+
+def _format(field: str):  # type: ignore[no-untyped-def]
+    title = FIELDS[field][1].lower() if field in FIELDS else field
+
+    def fmt(value: str) -> str:
+        if value == ALL:
+            return f"All ({title}s)" if not title.endswith("s") else f"All ({title})"
+        if field == "sex":
+            return SEX_LABELS.get(value, value)
+        return value.replace("_", " ")
+
+    return fmt
+
+
+def sidebar() -> None:
+    """Draw the filter widgets (inside ``with st.sidebar``). Values live in the URL."""
+    st.header("Filters")
+    st.selectbox("Period", period_options(), key="period", bind="query-params",
+                 format_func=period_label, help="Episodes starting in this period. Rolling periods end on the last day of data.")
+    for field, (key, label, _) in FIELDS.items():
+        st.selectbox(label, options(field), key=key, bind="query-params", format_func=_format(field))
+    st.selectbox("Instrument", INSTRUMENTS, key="instrument", bind="query-params",
+                 help="Rating scale for response, remission and trajectories (PHQ-A counts as PHQ-9).")
+    start, end = resolve_period(_valid("period", period_options(), DEFAULT_PERIOD))
+    if start and end:
+        st.caption(f"Episodes starting {start:%d %b %Y} – {end:%d %b %Y}")
+
+
+def _valid(key: str, allowed: list[str], default: str) -> str:
+    value = st.session_state.get(key, default)
+    return value if value in allowed else default
+
+
+def current() -> Filters:
+    """The filters in force, validated against the same options the widgets offer."""
+    period = _valid("period", period_options(), DEFAULT_PERIOD)
+    start, end = resolve_period(period)
+    values: dict[str, Any] = {}
+    for field, (key, _, _) in FIELDS.items():
+        choice = _valid(key, options(field), ALL)
+        values[field] = None if choice == ALL else choice
+    instrument = _valid("instrument", list(INSTRUMENTS), DEFAULT_INSTRUMENT)
+    return Filters(period=period, start_date=start, end_date=end, instrument=instrument, **values)
