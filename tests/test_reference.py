@@ -1,0 +1,384 @@
+"""The reference tables are data with their own tests: shape, codes, and the matching rules.
+
+Expected values below are written out by hand from the definitions in ``pipelines/reference.py``
+and DOMAIN.md sections 8 and 9.1, not computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from pipelines import reference
+from pipelines.reference import (
+    DRUG_CLASSES,
+    NOISE_WORDS,
+    diagnosis_group,
+    drug_ingredients,
+    drug_table,
+    normalise_drug_names,
+    normalise_effects,
+)
+
+ATC_SHAPE = re.compile(r"^[A-Z]\d\d[A-Z][A-Z]\d\d$")
+
+#: DOMAIN.md section 9.1, in the order of its table (the serotonin/NMS/lithium row holds three).
+VOCABULARY_CODES = (
+    "sedation weight_gain appetite_weight_loss sexual_dysfunction nausea_gi anticholinergic "
+    "insomnia headache dizziness_orthostasis activation_agitation akathisia eps tardive_dyskinesia "
+    "tremor hyperprolactinaemia metabolic qtc_prolongation hyponatraemia rash_sjs haematological "
+    "hepatic renal_thyroid sialorrhoea seizure cardiovascular serotonin_syndrome nms "
+    "lithium_toxicity discontinuation_syndrome emergent_suicidality falls_cognition_dependence "
+    "dissociation other"
+).split()
+
+
+def _one(function, value):
+    return function(pl.Series([value])).item()
+
+
+# --- drugs.csv -------------------------------------------------------------------------------
+
+
+def test_drug_table_has_the_agreed_columns_and_at_least_100_unique_ingredients():
+    drugs = drug_table()
+    assert drugs.columns == [
+        "ingredient", "drug_class", "drug_subclass", "atc_code", "rxnorm_cui", "brands",
+    ]
+    assert drugs.height >= 100
+    assert drugs["ingredient"].n_unique() == drugs.height
+    assert drugs["ingredient"].null_count() == 0
+    # ingredients are stored lower case, as the synonym table and the warehouse use them
+    assert (drugs["ingredient"] == drugs["ingredient"].str.to_lowercase()).all()
+
+
+def test_every_class_is_one_of_the_six_and_every_row_has_a_subclass():
+    drugs = drug_table()
+    assert set(drugs["drug_class"].unique()) == set(DRUG_CLASSES)
+    assert drugs["drug_subclass"].null_count() == 0
+
+
+def test_subclasses_belong_to_the_expected_class():
+    drugs = drug_table()
+    expected_class = {
+        "SSRI": "antidepressant", "SNRI": "antidepressant", "TCA": "antidepressant",
+        "MAOI": "antidepressant", "atypical_antidepressant": "antidepressant",
+        "FGA": "antipsychotic", "SGA": "antipsychotic", "lithium": "mood_stabiliser",
+        "benzodiazepine": "anxiolytic_hypnotic", "z_drug": "anxiolytic_hypnotic",
+        "other_anxiolytic": "anxiolytic_hypnotic", "stimulant": "adhd_medication",
+        "non_stimulant": "adhd_medication",
+    }
+    for subclass, drug_class in expected_class.items():
+        classes = set(drugs.filter(pl.col("drug_subclass") == subclass)["drug_class"])
+        assert classes == {drug_class}, subclass
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "drug_class", "drug_subclass"),
+    [
+        ("sertraline", "antidepressant", "SSRI"),
+        ("venlafaxine", "antidepressant", "SNRI"),
+        ("nortriptyline", "antidepressant", "TCA"),
+        ("phenelzine", "antidepressant", "MAOI"),
+        ("mirtazapine", "antidepressant", "atypical_antidepressant"),
+        ("haloperidol", "antipsychotic", "FGA"),
+        ("paliperidone", "antipsychotic", "SGA"),
+        ("lithium", "mood_stabiliser", "lithium"),
+        ("valproate", "mood_stabiliser", "anticonvulsant"),
+        ("clonazepam", "anxiolytic_hypnotic", "benzodiazepine"),
+        ("zolpidem", "anxiolytic_hypnotic", "z_drug"),
+        ("buspirone", "anxiolytic_hypnotic", "other_anxiolytic"),
+        ("lisdexamfetamine", "adhd_medication", "stimulant"),
+        ("atomoxetine", "adhd_medication", "non_stimulant"),
+        ("prazosin", "other", "alpha_blocker"),
+    ],
+)
+def test_known_ingredients_have_their_clinical_class(ingredient, drug_class, drug_subclass):
+    row = drug_table().filter(pl.col("ingredient") == ingredient)
+    assert row.select("drug_class", "drug_subclass").rows() == [(drug_class, drug_subclass)]
+
+
+def test_the_brief_lists_every_named_ingredient():
+    named = (
+        "bupropion mirtazapine trazodone vortioxetine vilazodone esketamine paliperidone "
+        "aripiprazole lithium valproate lamotrigine carbamazepine oxcarbazepine buspirone "
+        "hydroxyzine ramelteon suvorexant prazosin naltrexone clonidine donepezil memantine "
+        "galantamine propranolol"
+    ).split()
+    assert set(named) <= set(drug_table()["ingredient"])
+
+
+def test_atc_codes_are_well_formed_and_psychiatric_ones_sit_in_the_nervous_system():
+    drugs = drug_table().drop_nulls("atc_code")
+    assert drugs.height >= 100
+    for ingredient, drug_class, atc in drugs.select("ingredient", "drug_class", "atc_code").rows():
+        assert ATC_SHAPE.match(atc), (ingredient, atc)
+        if drug_class in {"antidepressant", "antipsychotic", "mood_stabiliser"}:
+            # N04BD01 is selegiline's only ATC code (the transdermal MAOI shares it)
+            assert atc[:3] in {"N05", "N06", "N03"} or atc == "N04BD01", (ingredient, atc)
+        if drug_class == "anxiolytic_hypnotic":
+            assert atc[:3] in {"N05", "N03"}, (ingredient, atc)
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "atc"),
+    [
+        # DOMAIN.md section 8: ATC groups differ from clinical classes
+        ("lithium", "N05AN01"),
+        ("clonazepam", "N03AE01"),
+        ("guanfacine", "C02AC02"),
+        ("duloxetine", "N06AX21"),
+        ("sertraline", "N06AB06"),
+        ("haloperidol", "N05AD01"),
+    ],
+)
+def test_atc_codes_from_the_domain_reference(ingredient, atc):
+    assert drug_table().filter(pl.col("ingredient") == ingredient)["atc_code"].item() == atc
+
+
+def test_atc_codes_are_unique_per_ingredient():
+    atc = drug_table()["atc_code"].drop_nulls()
+    assert atc.n_unique() == atc.len()
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "cui"),
+    [
+        ("sertraline", "36437"), ("fluoxetine", "4493"), ("escitalopram", "321988"),
+        ("citalopram", "2556"), ("lorazepam", "6470"), ("diazepam", "3322"),
+        ("clonazepam", "2598"), ("carbamazepine", "2002"), ("memantine", "6719"),
+        ("galantamine", "4637"), ("trazodone", "10737"), ("quetiapine", "51272"),
+        ("haloperidol", "5093"), ("zolpidem", "39993"), ("hydroxyzine", "5553"),
+        ("lithium", "6448"),
+    ],
+)
+def test_rxnorm_ingredient_cuis_given_in_the_brief(ingredient, cui):
+    assert drug_table().filter(pl.col("ingredient") == ingredient)["rxnorm_cui"].item() == cui
+
+
+def test_rxnorm_cuis_are_numeric_and_unique():
+    cuis = drug_table()["rxnorm_cui"].drop_nulls()
+    assert cuis.str.contains(r"^[1-9]\d*$").all()
+    assert cuis.n_unique() == cuis.len()
+
+
+def test_brands_are_pipe_separated_names_without_stray_spaces():
+    for ingredient, brands in drug_table().drop_nulls("brands").select("ingredient", "brands").rows():
+        for brand in brands.split("|"):
+            assert brand and brand == brand.strip(), (ingredient, brands)
+
+
+# --- drug_synonyms.csv ------------------------------------------------------------------------
+
+
+def test_every_synonym_is_lower_case_and_points_at_a_known_ingredient():
+    synonyms = reference.synonym_table()
+    assert synonyms.columns == ["synonym", "ingredient"]
+    assert (synonyms["synonym"] == synonyms["synonym"].str.to_lowercase()).all()
+    unknown = set(synonyms["ingredient"]) - set(drug_table()["ingredient"])
+    assert unknown == set()
+
+
+def test_no_synonym_maps_to_two_ingredients():
+    per_synonym = reference.synonym_table().group_by("synonym").agg(pl.col("ingredient").n_unique())
+    assert per_synonym.filter(pl.col("ingredient") > 1).height == 0
+
+
+def test_names_brands_and_synonyms_are_unambiguous_after_normalisation():
+    # drug_lookup_keys raises on a clash; every name must keep at least one identifying word
+    keys = reference.drug_lookup_keys()
+    assert len(keys) > drug_table().height
+
+
+def test_no_noise_word_is_an_ingredient_or_brand():
+    names = reference.drug_lookup_table()["name"].to_list()
+    single_words = {name for name in names if " " not in name}
+    assert single_words & NOISE_WORDS == set()
+
+
+# --- normalise_drug_names ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_written", "ingredient"),
+    [
+        ("Zoloft 50 mg tablet", "sertraline"),
+        ("SERTRALINE HCL 100MG TAB", "sertraline"),
+        ("sertraline hydrochloride 50 MG Oral Tablet", "sertraline"),
+        ("quetiapine 25 MG Oral Tablet", "quetiapine"),
+        ("1 ML haloperidol 5 MG/ML Injection", "haloperidol"),
+        ("Carbamazepine[Tegretol]", "carbamazepine"),
+        ("carbamazepine 20 MG/ML Oral Suspension [Tegretol]", "carbamazepine"),
+        ("Adderall XR 20mg", "amphetamine"),
+        ("Depakote ER 500", "valproate"),
+        ("lithium carbonate 300mg cap", "lithium"),
+        ("Seroquel XR", "quetiapine"),
+        ("divalproex sodium 250 MG Delayed Release Oral Tablet", "valproate"),
+        ("Valproic Acid 250 MG Oral Capsule", "valproate"),
+        ("mixed amphetamine salts", "amphetamine"),
+        ("amphetamine/dextroamphetamine 10 mg", "amphetamine"),
+        ("Dextroamphetamine Saccharate 2.5 MG / Amphetamine Aspartate 2.5 MG / "
+         "Dextroamphetamine Sulfate 2.5 MG / Amphetamine Sulfate 2.5 MG Oral Tablet", "amphetamine"),
+        ("Dextroamphetamine sulfate 5 MG Oral Tablet", "dextroamphetamine"),
+        ("Vyvanse 30 mg capsule", "lisdexamfetamine"),
+        ("LISDEXAMFETAMINE DIMESYLATE 40MG CAP", "lisdexamfetamine"),
+        ("busPIRone HCl 10 mg tab", "buspirone"),
+        ("Invega Sustenna 234 MG/1.5ML Prefilled Syringe", "paliperidone"),
+        ("Abilify Maintena 400 mg", "aripiprazole"),
+        ("aripiprazole lauroxil 882 MG/3.2ML", "aripiprazole"),
+        ("haloperidol decanoate 100 MG/ML Injectable Solution", "haloperidol"),
+        ("Escitalopram Oxalate 10 MG Oral Tablet", "escitalopram"),
+        ("sertaline 50mg", "sertraline"),
+        ("clonazepam 0.5 mg ODT", "clonazepam"),
+        ("Wellbutrin XL 150mg", "bupropion"),
+        ("zolpidem tartrate ER 6.25", "zolpidem"),
+        ("Symbyax 6/25", "olanzapine"),
+        ("perphenazine 2 MG / amitriptyline 10 MG Oral Tablet", "perphenazine"),
+        ("Spravato 28 MG nasal spray", "esketamine"),
+    ],
+)
+def test_drug_names_normalise_to_their_ingredient(as_written, ingredient):
+    assert _one(normalise_drug_names, as_written) == ingredient
+
+
+@pytest.mark.parametrize(
+    "not_psychiatric",
+    ["amLODIPine 5 MG", "metformin 500 mg tab", "Lipitor 20", "acetaminophen 325 MG",
+     "sodium chloride 0.9 % injection", "50 mg tablet", "", "   ", "midazolam 1 MG/ML"],
+)
+def test_non_psychiatric_names_give_null(not_psychiatric):
+    assert _one(normalise_drug_names, not_psychiatric) is None
+
+
+def test_normalisation_keeps_length_order_nulls_and_name():
+    names = pl.Series("drug", ["Prozac 20", None, "amLODIPine 5 MG", "Prozac 20", "Ativan 1mg"])
+    result = normalise_drug_names(names)
+    assert result.name == "drug"
+    assert result.to_list() == ["fluoxetine", None, None, "fluoxetine", "lorazepam"]
+
+
+def test_drug_ingredients_lists_every_ingredient_of_a_written_out_combination():
+    names = pl.Series(["perphenazine 2 MG / amitriptyline 10 MG Oral Tablet",
+                       "olanzapine 6 MG / fluoxetine 25 MG Oral Capsule", "metformin", None])
+    assert drug_ingredients(names).to_list() == [
+        ["perphenazine", "amitriptyline"], ["olanzapine", "fluoxetine"], [], None,
+    ]
+
+
+def test_normalising_a_million_rows_with_a_thousand_distinct_names():
+    lookups = reference.drug_lookup_table()["name"].to_list()
+    distinct = [f"{lookups[i % len(lookups)]} {i} MG Oral Tablet" for i in range(1000)]
+    names = pl.Series("drug", distinct * 1000)
+    result = normalise_drug_names(names)
+    assert result.len() == 1_000_000
+    assert result.null_count() == 0
+    # row k holds distinct name k % 1000: the join back kept the original order
+    assert result[0] == result[1000] == _one(normalise_drug_names, distinct[0])
+    assert result[999_999] == _one(normalise_drug_names, distinct[999])
+
+
+# --- side_effect_terms.csv and normalise_effects ----------------------------------------------
+
+
+def test_effect_vocabulary_is_exactly_domain_section_9_1():
+    table = reference.effect_table()
+    assert table.columns == ["code", "label", "synonyms"]
+    assert table["code"].to_list() == VOCABULARY_CODES
+    assert table["label"].null_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("term", "code"),
+    [
+        ("weight gain", "weight_gain"),
+        ("Weight increased", "weight_gain"),
+        ("weight_gain", "weight_gain"),
+        ("sexual dysfunction", "sexual_dysfunction"),
+        ("decreased libido", "sexual_dysfunction"),
+        ("sleepiness", "sedation"),
+        ("somnolence", "sedation"),
+        ("  Somnolence ", "sedation"),
+        ("restlessness", "akathisia"),
+        ("EPS", "eps"),
+        ("Extrapyramidal symptoms", "eps"),
+        ("hyponatremia", "hyponatraemia"),
+        ("Stevens-Johnson syndrome", "rash_sjs"),
+        ("QTc prolongation", "qtc_prolongation"),
+        ("neuroleptic malignant syndrome", "nms"),
+        ("dry mouth", "anticholinergic"),
+        ("diarrhea", "nausea_gi"),
+        ("other", "other"),
+    ],
+)
+def test_effect_terms_and_synonyms_map_to_codes(term, code):
+    assert _one(normalise_effects, term) == code
+
+
+def test_unknown_effect_terms_give_null():
+    result = normalise_effects(pl.Series(["felt odd", "", None, "weight"]))
+    assert result.to_list() == [None, None, None, None]
+
+
+def test_no_effect_term_maps_to_two_codes():
+    keys = reference.effect_lookup_keys()
+    assert set(keys.values()) == set(VOCABULARY_CODES)
+
+
+# --- diagnosis_groups.csv and diagnosis_group -------------------------------------------------
+
+
+def test_diagnosis_group_table_prefixes_are_unique_and_groups_known():
+    table = reference.diagnosis_group_table()
+    assert table.columns == ["icd10_prefix", "diagnosis_group", "label"]
+    assert table["icd10_prefix"].n_unique() == table.height
+    assert set(table["diagnosis_group"]) <= {
+        "major_depression", "dysthymia", "anxiety", "bipolar", "schizophrenia", "psychosis",
+        "adhd", "ptsd", "ocd", "substance_use", "personality", "autism_spectrum", "other",
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "group"),
+    [
+        ("F32.9", "major_depression"),
+        ("F329", "major_depression"),
+        ("F33.1", "major_depression"),
+        ("F32.A", "major_depression"),
+        ("F32.81", "other"),            # premenstrual dysphoric disorder sits under F32.8
+        ("F34.1", "dysthymia"),
+        ("F34.0", "bipolar"),           # cyclothymia
+        ("F31.32", "bipolar"),
+        ("F20.9", "schizophrenia"),
+        ("F25.0", "schizophrenia"),     # schizoaffective counts with schizophrenia (SAA)
+        ("F29", "psychosis"),
+        ("F41.1", "anxiety"),
+        ("F40.10", "anxiety"),
+        ("F42.2", "ocd"),
+        ("F43.10", "ptsd"),             # the longer prefix F43.1 wins over F43
+        ("F43.1", "ptsd"),
+        ("F4312", "ptsd"),
+        ("F43.21", "other"),            # adjustment disorder: F43 only
+        ("F90.2", "adhd"),
+        ("F10.20", "substance_use"),
+        ("F17.210", "substance_use"),
+        ("F50.00", "other"),            # any other chapter-F code
+        (" f43.10 ", "ptsd"),           # padded, lower case
+        ("F 32 . 1", "major_depression"),
+    ],
+)
+def test_icd10_codes_fall_in_their_group_by_longest_prefix(code, group):
+    assert _one(diagnosis_group, code) == group
+
+
+@pytest.mark.parametrize("code", ["I10", "E11.9", "Z00.00", "", "   ", "G30.9"])
+def test_codes_outside_chapter_f_have_no_group(code):
+    assert _one(diagnosis_group, code) is None
+
+
+def test_diagnosis_group_keeps_nulls_and_order():
+    codes = pl.Series("icd10_code", ["F33.2", None, "I10", "F43.10"])
+    result = diagnosis_group(codes)
+    assert result.name == "icd10_code"
+    assert result.to_list() == ["major_depression", None, None, "ptsd"]
