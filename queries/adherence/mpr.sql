@@ -1,0 +1,80 @@
+/* ---
+name: mpr
+title: Medication possession ratio
+description: >
+  MPR = days supplied by the target's fills from the index to the period end divided by the days
+  in that span (DOMAIN.md 5.3), over the same evaluable patient-targets as adherence (PQA index,
+  at least 2 fill dates, index at least 91 days before the period end). The mean is of the MPR
+  capped at 1, because early refills push the uncapped ratio above 1 and overstate adherence; the
+  uncapped value is kept per patient. MPR equals PDC with one drug and no overlap.
+grain: one row per evaluable patient x target x measurement year (unit level)
+params:
+  start_date: {type: date, description: 'measurement period start: calendar years overlapping [start_date, end_date] are included'}
+  end_date: {type: date, description: measurement period end}
+  site_id: {type: varchar, description: site filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  level: {type: varchar, default: class, description: 'class (all ingredients of the class combined, no shift between them) or ingredient'}
+columns:
+  patient_id: {type: varchar}
+  period_start_on: {type: date}
+  measurement_year: {type: integer}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  site_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  mpr: {type: double}
+  mpr_capped: {type: double, fmt: pct1}
+metric:
+  kind: mean
+  unit: patient-target-year
+  date: period_start_on
+  value: mpr_capped
+  fmt: pct1
+tests:
+  unique: [patient_id, drug_class, drug, measurement_year]
+  expressions: [mpr_capped between 0 and 1, mpr_capped <= mpr or mpr_capped = 1]
+--- */
+with pdc as (
+    select *
+    from marts.fct_adherence_pdc
+    where
+        level = coalesce($level, 'class')
+        and pdc is not null
+        and ($start_date is null or period_end_on >= $start_date)
+        and ($end_date is null or period_start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+final as (
+    select
+        patient_id,
+        period_start_on,
+        measurement_year,
+        drug_class,
+        drug_subclass,
+        drug,
+        site_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        mpr,
+        mpr_capped
+    from pdc
+)
+
+select * from final
+order by patient_id, drug_class, drug, measurement_year

@@ -1,0 +1,87 @@
+/* ---
+name: persistence
+title: Persistence on treatment
+description: >
+  Kaplan-Meier time from episode start to discontinuation: a gap in supply longer than the grace
+  period (30 days; 60 for antipsychotics), dated on the last covered day, grace not appended.
+  Episodes whose supply plus grace runs past the end of the data are censored there. Median with
+  95% interval (log-log) and the share still persistent at 6 and 12 months (182 and 365 days).
+  Cramer 2008 (ISPOR), DOMAIN.md 5.5.
+grain: one row per treatment episode (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  new_users_only: {type: boolean, default: false, description: 'only new-user episodes (no drug of the class in the prior 105 days)'}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  persistence_days: {type: integer}
+  is_event: {type: boolean, description: discontinued (true) or censored (false)}
+metric:
+  kind: survival
+  unit: episode
+  date: start_on
+  time: persistence_days
+  event: is_event
+  horizons: [182, 365]
+  event_label: discontinued
+tests:
+  unique: [episode_id]
+  expressions: [persistence_days >= 1]
+--- */
+with persistence as (
+    select *
+    from marts.fct_persistence
+    where
+        (not coalesce($new_users_only, false) or is_new_user)
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+final as (
+    select
+        episode_id,
+        start_on,
+        patient_id,
+        drug_class,
+        drug_subclass,
+        drug,
+        regimen,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        persistence_days,
+        is_event
+    from persistence
+)
+
+select * from final
+order by episode_id

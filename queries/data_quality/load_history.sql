@@ -1,0 +1,61 @@
+/* ---
+name: load_history
+title: Load history
+description: >
+  One row per load of the warehouse (meta.load_log) with the files read and the rows read, loaded
+  and rejected (meta.load_files), newest first. Row counts describe source records, not patients,
+  so they are not subject to small-cell suppression.
+grain: one row per load
+params: {}
+columns:
+  load_id: {type: varchar}
+  started_at: {type: timestamp}
+  finished_at: {type: timestamp}
+  status: {type: varchar}
+  source_kind: {type: varchar}
+  software_version: {type: varchar}
+  contract_version: {type: varchar}
+  files: {type: bigint, fmt: rows}
+  rows_read: {type: bigint, fmt: rows}
+  rows_loaded: {type: bigint, fmt: rows}
+  rows_rejected: {type: bigint, fmt: rows}
+metric:
+  kind: table
+tests:
+  unique: [load_id]
+  expressions: [rows_loaded + rows_rejected <= rows_read]
+--- */
+with loads as (
+    select * from meta.load_log
+),
+
+files as (
+    select
+        load_id,
+        count(*) as files,
+        sum(rows_read)::bigint as rows_read,
+        sum(rows_loaded)::bigint as rows_loaded,
+        sum(rows_rejected)::bigint as rows_rejected
+    from meta.load_files
+    group by load_id
+),
+
+final as (
+    select
+        loads.load_id,
+        loads.started_at::timestamp as started_at,
+        loads.finished_at::timestamp as finished_at,
+        loads.status,
+        loads.source_kind,
+        loads.software_version,
+        loads.contract_version,
+        coalesce(files.files, 0) as files,
+        coalesce(files.rows_read, 0) as rows_read,
+        coalesce(files.rows_loaded, 0) as rows_loaded,
+        coalesce(files.rows_rejected, 0) as rows_rejected
+    from loads
+    left join files on loads.load_id = files.load_id
+)
+
+select * from final
+order by started_at desc, load_id

@@ -1,0 +1,70 @@
+/* ---
+name: scale_completeness
+title: Rating-scale completeness
+description: >
+  Per instrument family: scores, distinct patients, the share of scores that fall inside a
+  treatment episode, and (PHQ-9) the share with item 9 recorded; plus, per instrument, the share of
+  episodes with a baseline score and with both baseline and follow-up in the default preset
+  (fct_episode_outcomes). Low coverage makes response rates fragile.
+grain: one row per instrument
+params: {}
+columns:
+  instrument: {type: varchar}
+  scores: {type: bigint, fmt: count}
+  patients: {type: bigint, fmt: count}
+  scores_in_episode: {type: bigint, fmt: count}
+  with_item_9: {type: bigint, fmt: count}
+  episodes: {type: bigint, fmt: count}
+  episodes_with_baseline: {type: bigint, fmt: count}
+  episodes_with_both: {type: bigint, fmt: count}
+  share_in_episode: {type: double, fmt: pct1}
+  share_with_baseline: {type: double, fmt: pct1}
+metric:
+  kind: table
+  suppression:
+    derived: {share_in_episode: [scores_in_episode, scores], share_with_baseline: [episodes_with_baseline, episodes]}
+    nested: [[scores_in_episode, scores], [episodes_with_baseline, episodes], [episodes_with_both, episodes_with_baseline]]
+tests:
+  unique: [instrument]
+  expressions: [scores_in_episode <= scores, episodes_with_both <= episodes_with_baseline]
+--- */
+with scores as (
+    select
+        instrument,
+        count(distinct assessment_id) as scores,
+        count(distinct patient_id) as patients,
+        count(distinct assessment_id) filter (where episode_id is not null) as scores_in_episode,
+        count(distinct assessment_id) filter (where item_9 is not null) as with_item_9
+    from marts.fct_scores
+    group by instrument
+),
+
+episodes as (
+    select
+        instrument,
+        count(*) as episodes,
+        count(*) filter (where has_baseline) as episodes_with_baseline,
+        count(*) filter (where has_baseline and has_followup) as episodes_with_both
+    from marts.fct_episode_outcomes
+    where is_default_preset
+    group by instrument
+),
+
+final as (
+    select
+        coalesce(scores.instrument, episodes.instrument) as instrument,
+        coalesce(scores.scores, 0) as scores,
+        coalesce(scores.patients, 0) as patients,
+        coalesce(scores.scores_in_episode, 0) as scores_in_episode,
+        coalesce(scores.with_item_9, 0) as with_item_9,
+        coalesce(episodes.episodes, 0) as episodes,
+        coalesce(episodes.episodes_with_baseline, 0) as episodes_with_baseline,
+        coalesce(episodes.episodes_with_both, 0) as episodes_with_both,
+        scores.scores_in_episode / nullif(scores.scores, 0) as share_in_episode,
+        episodes.episodes_with_baseline / nullif(episodes.episodes, 0) as share_with_baseline
+    from scores
+    full outer join episodes on scores.instrument = episodes.instrument
+)
+
+select * from final
+order by instrument

@@ -1,0 +1,130 @@
+/* ---
+name: response
+title: Response rate
+description: >
+  Numerator: eligible episodes whose latest follow-up score in the preset window is at most half the
+  baseline (2 * follow-up <= baseline, integers; exactly half is a response). Denominator: episodes
+  starting in the period with a baseline (latest score in [-30, +7] days of the start) at or above
+  the eligibility threshold (PHQ-9 >= 10); a missing follow-up counts as not achieved. The rate
+  among assessed (completers) is shown beside it. Attrition: episodes, without baseline, ineligible
+  baseline, without follow-up. Product default window [+42, +112] days (preset clinic_w6_16);
+  DOMAIN.md section 3, HEDIS DRR-E response rule.
+grain: one row per treatment episode x instrument in the chosen preset (unit level; queries.metric aggregates it)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
+  eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date, description: episode start (day 0)}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  instrument: {type: varchar}
+  preset: {type: varchar}
+  baseline_score: {type: integer}
+  followup_score: {type: integer}
+  has_baseline: {type: boolean}
+  is_eligible: {type: boolean}
+  is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
+  is_responder: {type: boolean}
+metric:
+  kind: proportion
+  unit: episode
+  date: start_on
+  counts:
+    episodes: '*'
+    with_baseline: has_baseline
+    eligible: is_eligible
+    assessed: is_assessed
+    responders: is_responder
+  attrition:
+    - {count: episodes}
+    - {count: with_baseline, dropped: without_baseline}
+    - {count: eligible, dropped: ineligible_baseline}
+    - {count: assessed, dropped: without_follow_up}
+  rates:
+    - {name: rate, numerator: responders, denominator: eligible, label: 'Response among eligible (missing follow-up = not achieved)'}
+    - {name: rate_assessed, numerator: responders, denominator: assessed, label: 'Response among assessed (completers)'}
+tests:
+  unique: [episode_id]
+  expressions:
+    - is_eligible <= has_baseline
+    - is_assessed <= is_eligible
+    - is_responder <= is_assessed
+--- */
+with outcomes as (
+    select * from marts.fct_episode_outcomes
+),
+
+in_scope as (
+    select *
+    from outcomes
+    where
+        instrument = coalesce($instrument, 'PHQ-9')
+        and (preset = $preset or ($preset is null and is_default_preset))
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+evaluated as (
+    select
+        *,
+        -- the threshold is re-applied here so it can be changed at query time (DOMAIN 3)
+        coalesce(has_baseline and baseline_score >= coalesce($eligibility_min, eligibility_min), false)
+            as is_eligible_now
+    from in_scope
+),
+
+final as (
+    select
+        episode_id,
+        start_on,
+        patient_id,
+        drug_class,
+        drug_subclass,
+        drug,
+        regimen,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        instrument,
+        preset,
+        baseline_score,
+        followup_score,
+        has_baseline,
+        is_eligible_now as is_eligible,
+        is_eligible_now and has_followup as is_assessed,
+        coalesce(is_eligible_now and has_followup and 2 * followup_score <= baseline_score, false) as is_responder
+    from evaluated
+)
+
+select * from final
+order by episode_id

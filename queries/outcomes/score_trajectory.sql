@@ -1,0 +1,80 @@
+/* ---
+name: score_trajectory
+title: Mean score by week since start
+description: >
+  Mean total score of the instrument by whole week since the episode start (week 0 = days 0-6;
+  negative weeks are before the start), per drug class, from week -4 to week 26, among episodes
+  starting in the period whose baseline was eligible (PHQ-9 >= 10 in the default preset). n is the
+  number of scores in the week; sd gives the interval band (mean +- 1.96 sd / sqrt(n)). A score is
+  counted once per episode it falls in. DOMAIN.md section 3.
+grain: one row per drug_class x week_since_start
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+columns:
+  drug_class: {type: varchar}
+  week_since_start: {type: integer}
+  n: {type: bigint, fmt: count, description: scores in the week}
+  mean_score: {type: double, fmt: num1}
+  sd_score: {type: double, fmt: num1}
+metric:
+  kind: table
+  suppression:
+    derived: {mean_score: [n], sd_score: [n]}
+tests:
+  unique: [drug_class, week_since_start]
+  expressions: [n > 0, week_since_start between -4 and 26]
+--- */
+with scores as (
+    select * from marts.fct_scores
+),
+
+eligible_episodes as (
+    select episode_id
+    from marts.fct_episode_outcomes
+    where
+        is_default_preset
+        and is_eligible
+        and instrument = coalesce($instrument, 'PHQ-9')
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+in_scope as (
+    select
+        scores.drug_class,
+        scores.weeks_from_start,
+        scores.total_score
+    from scores
+    inner join eligible_episodes on scores.episode_id = eligible_episodes.episode_id
+    where
+        scores.instrument = coalesce($instrument, 'PHQ-9')
+        and scores.weeks_from_start between -4 and 26
+),
+
+final as (
+    select
+        drug_class,
+        weeks_from_start as week_since_start,
+        count(*) as n,
+        avg(total_score)::double as mean_score,
+        stddev_samp(total_score)::double as sd_score
+    from in_scope
+    group by drug_class, weeks_from_start
+)
+
+select * from final
+order by drug_class, week_since_start

@@ -1,0 +1,97 @@
+/* ---
+name: time_to_response
+title: Time to response
+description: >
+  Kaplan-Meier time from episode start to the first score meeting the response rule
+  (2 * score <= baseline) among eligible episodes (baseline in [-30, +7] days at or above the
+  threshold, PHQ-9 >= 10). Episodes without a response are censored at their last score after the
+  start; eligible episodes with no score after the start are excluded (no time at risk observed).
+  Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.
+grain: one row per eligible episode with a score after the start (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  instrument: {type: varchar}
+  days_to_response: {type: integer}
+  is_response_event: {type: boolean, description: true = responded on that day, false = censored}
+metric:
+  kind: survival
+  unit: episode
+  date: start_on
+  time: days_to_response
+  event: is_response_event
+  horizons: [56, 84]
+  event_label: responded
+tests:
+  unique: [episode_id]
+  expressions: [days_to_response >= 1]
+--- */
+with outcomes as (
+    select * from marts.fct_episode_outcomes
+),
+
+in_scope as (
+    select *
+    from outcomes
+    where
+        instrument = coalesce($instrument, 'PHQ-9')
+        and (preset = $preset or ($preset is null and is_default_preset))
+        and is_eligible
+        and days_to_response is not null
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+final as (
+    select
+        episode_id,
+        start_on,
+        patient_id,
+        drug_class,
+        drug_subclass,
+        drug,
+        regimen,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        instrument,
+        days_to_response,
+        is_response_event
+    from in_scope
+)
+
+select * from final
+order by episode_id

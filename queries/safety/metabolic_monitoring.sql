@@ -1,0 +1,121 @@
+/* ---
+name: metabolic_monitoring
+title: Metabolic monitoring on antipsychotics
+description: >
+  Among antipsychotic episodes starting in the period and observed for at least 140 days: the
+  share with a glucose or HbA1c test AND an LDL-C or total cholesterol test in [-90, +30] days of
+  the start (baseline; glucose/HbA1c and LDL/cholesterol interchangeable as in APM), and the share
+  with a glucose or HbA1c test in [+56, +140] days (early). Product default measure, DOMAIN.md 9.4
+  (the ADA/APA 2004 schedule is unverified; windows are configurable). Episodes not yet observed
+  to day 140 are excluded and counted as not_observed.
+grain: one row per antipsychotic episode (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  is_observed_140d: {type: boolean}
+  has_baseline_glucose: {type: boolean}
+  has_baseline_lipids: {type: boolean}
+  has_baseline_both: {type: boolean}
+  has_early_glucose: {type: boolean}
+metric:
+  kind: proportion
+  unit: episode
+  date: start_on
+  counts:
+    episodes: '*'
+    observed: is_observed_140d
+    baseline_both: has_baseline_both
+    baseline_glucose: has_baseline_glucose
+    baseline_lipids: has_baseline_lipids
+    early_glucose: has_early_glucose
+  attrition:
+    - {count: episodes}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: baseline_both, denominator: observed, label: 'Baseline glucose/HbA1c and lipids'}
+    - {name: rate_baseline_glucose, numerator: baseline_glucose, denominator: observed, label: 'Baseline glucose or HbA1c'}
+    - {name: rate_baseline_lipids, numerator: baseline_lipids, denominator: observed, label: 'Baseline LDL-C or cholesterol'}
+    - {name: rate_early_glucose, numerator: early_glucose, denominator: observed, label: 'Glucose or HbA1c at 8-20 weeks'}
+tests:
+  unique: [episode_id]
+  expressions: [has_baseline_both <= is_observed_140d]
+--- */
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+episodes as (
+    select *
+    from marts.fct_treatment_episodes
+    where
+        drug_class = 'antipsychotic'
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+tests as (
+    select
+        episode_id,
+        bool_or(measure_group = 'glucose' and days_from_start between -90 and 30) as has_glucose_0,
+        bool_or(measure_group = 'lipids' and days_from_start between -90 and 30) as has_lipids_0,
+        bool_or(measure_group = 'glucose' and days_from_start between 56 and 140) as has_glucose_early
+    from marts.fct_measurements
+    where episode_id is not null
+    group by episode_id
+),
+
+final as (
+    select
+        episodes.episode_id,
+        episodes.start_on,
+        episodes.patient_id,
+        episodes.drug_class,
+        episodes.drug_subclass,
+        episodes.drug,
+        episodes.regimen,
+        episodes.site_id,
+        episodes.clinician_id,
+        episodes.diagnosis_group,
+        episodes.age_band,
+        episodes.sex,
+        episodes.adherence_band,
+        episodes.start_on + 140 <= coverage.data_end_on as is_observed_140d,
+        is_observed_140d and coalesce(tests.has_glucose_0, false) as has_baseline_glucose,
+        is_observed_140d and coalesce(tests.has_lipids_0, false) as has_baseline_lipids,
+        has_baseline_glucose and has_baseline_lipids as has_baseline_both,
+        is_observed_140d and coalesce(tests.has_glucose_early, false) as has_early_glucose
+    from episodes
+    cross join coverage
+    left join tests on episodes.episode_id = tests.episode_id
+)
+
+select * from final
+order by episode_id

@@ -1,0 +1,107 @@
+/* ---
+name: side_effects
+title: Side-effect frequency
+description: >
+  Numerator: episodes with at least one report of the side effect (any code when effect_code is
+  null) at or above the chosen severity in [0, +90] days of the episode start, among episodes with
+  a chance to report. Denominator: episodes starting in the period with at least one visit in
+  [0, +90] days (DOMAIN.md 9.3); the rate over all episodes is shown beside it. A report counts for
+  the suspected drug's episode when named, else for every episode active on the report date, so
+  class rows do not sum to the total.
+grain: one row per treatment episode (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  effect_code: {type: varchar, description: 'vocabulary code (DOMAIN 9.1), e.g. weight_gain; null = any side effect'}
+  min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  has_review: {type: boolean, description: 'a visit in [0, +90] days'}
+  has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
+  is_reviewed_with_report: {type: boolean}
+metric:
+  kind: proportion
+  unit: episode
+  date: start_on
+  counts:
+    episodes: '*'
+    reviewed: has_review
+    with_report: is_reviewed_with_report
+    with_report_any: has_report
+  attrition:
+    - {count: episodes}
+    - {count: reviewed, dropped: without_review}
+  rates:
+    - {name: rate, numerator: with_report, denominator: reviewed, label: 'Episodes with the side effect among episodes with a visit in the window'}
+    - {name: rate_all_episodes, numerator: with_report_any, denominator: episodes, label: 'Episodes with the side effect among all episodes'}
+tests:
+  unique: [episode_id]
+  expressions: [is_reviewed_with_report <= has_report, is_reviewed_with_report <= has_review]
+--- */
+with episodes as (
+    select *
+    from marts.fct_treatment_episodes
+    where
+        ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+reported as (
+    select distinct episode_id
+    from marts.fct_side_effect_episode_flags
+    where
+        ($effect_code is null or effect_code = $effect_code)
+        and max_severity_rank >= case coalesce($min_severity, 'mild') when 'mild' then 1 when 'moderate' then 2 when 'severe' then 3 end
+),
+
+final as (
+    select
+        episodes.episode_id,
+        episodes.start_on,
+        episodes.patient_id,
+        episodes.drug_class,
+        episodes.drug_subclass,
+        episodes.drug,
+        episodes.regimen,
+        episodes.site_id,
+        episodes.clinician_id,
+        episodes.diagnosis_group,
+        episodes.age_band,
+        episodes.sex,
+        episodes.adherence_band,
+        episodes.has_visit_in_side_effect_window as has_review,
+        reported.episode_id is not null as has_report,
+        episodes.has_visit_in_side_effect_window and reported.episode_id is not null
+            as is_reviewed_with_report
+    from episodes
+    left join reported on episodes.episode_id = reported.episode_id
+)
+
+select * from final
+order by episode_id

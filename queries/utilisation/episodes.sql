@@ -1,0 +1,91 @@
+/* ---
+name: episodes
+title: Treatment episodes
+description: >
+  Treatment episodes (continuous use of one ingredient: first fill or prescription start to the
+  last covered day, a gap beyond the grace period, 30 days or 60 for antipsychotics, ending it)
+  starting in the period, with the number of distinct patients, new-user episodes (no drug of the
+  same class in the prior 105 days), switches, augmentations (a drug of another class added) and
+  discontinuations observed. DOMAIN.md glossary and 5.5.
+grain: one row per treatment episode (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  is_new_user: {type: boolean}
+  is_switch: {type: boolean, description: the episode was followed by a switch to another ingredient}
+  is_augmentation: {type: boolean}
+  is_discontinued: {type: boolean}
+metric:
+  kind: count
+  unit: episode
+  date: start_on
+  counts:
+    episodes: '*'
+    patients: distinct patient_id
+    new_user_episodes: is_new_user
+    switched: is_switch
+    augmentations: is_augmentation
+    discontinued: is_discontinued
+tests:
+  unique: [episode_id]
+--- */
+with episodes as (
+    select *
+    from marts.fct_treatment_episodes
+    where
+        ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+final as (
+    select
+        episode_id,
+        start_on,
+        patient_id,
+        drug_class,
+        drug_subclass,
+        drug,
+        regimen,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        is_new_user,
+        switched_to is not null as is_switch,
+        is_augmentation,
+        is_discontinued
+    from episodes
+)
+
+select * from final
+order by episode_id

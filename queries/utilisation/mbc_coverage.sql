@@ -1,0 +1,95 @@
+/* ---
+name: mbc_coverage
+title: Measurement-based care coverage
+description: >
+  Share of treatment episodes starting in the period with both a baseline score (latest in
+  [-30, +7] days of the start) and a follow-up score (latest in the preset window, default
+  [+42, +112] days) of the instrument, whatever the baseline severity; the share with a baseline
+  is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
+grain: one row per treatment episode x instrument in the chosen preset (unit level)
+params:
+  start_date: {type: date, description: first episode start included (null = no lower bound)}
+  end_date: {type: date, description: last episode start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
+columns:
+  episode_id: {type: varchar}
+  start_on: {type: date}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  regimen: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  has_baseline: {type: boolean}
+  has_both: {type: boolean}
+metric:
+  kind: proportion
+  unit: episode
+  date: start_on
+  counts:
+    episodes: '*'
+    with_baseline: has_baseline
+    with_both: has_both
+  attrition:
+    - {count: episodes}
+    - {count: with_baseline, dropped: without_baseline}
+    - {count: with_both, dropped: without_follow_up}
+  rates:
+    - {name: rate, numerator: with_both, denominator: episodes, label: 'Episodes with a baseline and a follow-up score'}
+    - {name: rate_baseline, numerator: with_baseline, denominator: episodes, label: 'Episodes with a baseline score'}
+tests:
+  unique: [episode_id]
+  expressions: [has_both <= has_baseline]
+--- */
+with outcomes as (
+    select *
+    from marts.fct_episode_outcomes
+    where
+        instrument = coalesce($instrument, 'PHQ-9')
+        and (preset = $preset or ($preset is null and is_default_preset))
+        and ($start_date is null or start_on >= $start_date)
+        and ($end_date is null or start_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+        and ($drug_class is null or drug_class = $drug_class)
+        and ($drug is null or drug = $drug)
+),
+
+final as (
+    select
+        episode_id,
+        start_on,
+        patient_id,
+        drug_class,
+        drug_subclass,
+        drug,
+        regimen,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        sex,
+        adherence_band,
+        has_baseline,
+        has_baseline and has_followup as has_both
+    from outcomes
+)
+
+select * from final
+order by episode_id
