@@ -48,7 +48,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> d
             # The target is built from a constant layer name and a file name in our package,
             # never from user input; the body's parameters are bound.
             con.execute(f"create or replace table {target} as {sql}", used)  # noqa: S608
-            rows[target] = con.sql(f"select count(*) from {target}").fetchone()[0]  # noqa: S608
+            rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
     return rows
 
 
