@@ -1,0 +1,63 @@
+/* ---
+name: int_fills__shifted
+grain: one row per pharmacy fill of a mapped ingredient
+description: >
+  Shifted coverage of every fill, per patient x ingredient over the whole history (DOMAIN 5.2): a
+  fill that arrives while earlier supply remains starts the day after that supply runs out. The
+  recurrence E_i = max(S_i - 1, E_{i-1}) + D_i has the closed form E_i = C_i + M_i, with C_i the
+  running sum of days supply and M_i = max_{j<=i}(S_j - 1 - C_{j-1}), so two window passes (a
+  running sum, then a running maximum) replace a loop. Day numbers are integers (days since
+  1970-01-01). Fills are ordered by date, then dispense_id, so same-day fills are deterministic.
+columns:
+  dispense_id: {type: varchar}
+  patient_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  filled_on: {type: date}
+  days_supply: {type: integer}
+  cov_start_on: {type: date, description: first day this fill covers after shifting}
+  cov_end_on: {type: date, description: last day this fill covers}
+--- */
+with fills as (
+    select
+        fills.dispense_id,
+        fills.patient_id,
+        fills.drug,
+        drugs.drug_class,
+        fills.filled_on,
+        fills.days_supply,
+        cast(fills.filled_on - date '1970-01-01' as integer) as fill_day,
+        sum(fills.days_supply) over running as supply_to_date
+    from staging.stg_dispenses as fills
+    inner join staging.stg_drugs as drugs on fills.drug = drugs.drug
+    window running as (
+        partition by fills.patient_id, fills.drug order by fills.filled_on, fills.dispense_id
+        rows between unbounded preceding and current row
+    )
+),
+
+shifted as (
+    select
+        *,
+        cast(
+            supply_to_date
+            + max(fill_day - 1 - (supply_to_date - days_supply)) over running
+            as integer
+        ) as cov_end_day
+    from fills
+    window running as (
+        partition by patient_id, drug order by filled_on, dispense_id
+        rows between unbounded preceding and current row
+    )
+)
+
+select
+    dispense_id,
+    patient_id,
+    drug,
+    drug_class,
+    filled_on,
+    days_supply,
+    date '1970-01-01' + (cov_end_day - days_supply + 1) as cov_start_on,
+    date '1970-01-01' + cov_end_day as cov_end_on
+from shifted

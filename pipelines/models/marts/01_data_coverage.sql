@@ -1,0 +1,27 @@
+/* ---
+name: data_coverage
+grain: one row
+description: >
+  The observation period (meta.deployment's declared data_start/data_end, else the earliest and
+  latest event dates) and warehouse row counts. Counts are internal: pass them through the
+  suppression function before showing them.
+columns:
+  data_start_on: {type: date}
+  data_end_on: {type: date}
+  data_end_source: {type: varchar}
+  patients: {type: bigint}
+  episodes: {type: bigint}
+  assessments: {type: bigint}
+  dispenses: {type: bigint}
+  prescriptions: {type: bigint}
+--- */
+select
+    coverage.data_start_on,
+    coverage.data_end_on,
+    coverage.data_end_source,
+    (select count(*) from staging.stg_patients) as patients,
+    (select count(*) from intermediate.int_episodes) as episodes,
+    (select count(*) from staging.stg_assessments) as assessments,
+    (select count(*) from staging.stg_dispenses) as dispenses,
+    (select count(*) from staging.stg_prescriptions) as prescriptions
+from staging.stg_data_coverage as coverage

@@ -1,0 +1,12 @@
+/* ---
+name: dim_drugs
+grain: one row per ingredient of ref.drugs
+description: The ingredient -> class and subclass mapping (DOMAIN 8), keyed by ingredient.
+columns:
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  atc_code: {type: varchar}
+--- */
+select drug, drug_class, drug_subclass, atc_code
+from staging.stg_drugs

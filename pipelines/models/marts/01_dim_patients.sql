@@ -1,0 +1,91 @@
+/* ---
+name: dim_patients
+grain: one row per patient
+description: >
+  Patient dimension. age_band is the age at the data end (year minus birth year) in the bands
+  0-17 (paediatric measures), 18-25 (antidepressant boxed-warning ages), 26-44, 45-64, 65+;
+  'unknown' without a birth year. diagnosis_group is the primary psychiatric group: the group with
+  the most diagnosis rows (ties: earliest diagnosis, then name), 'other' only when the patient has
+  no other group, 'unknown' with no diagnosis. site_id falls back to the site of most visits.
+columns:
+  patient_id: {type: varchar}
+  birth_year: {type: integer}
+  is_birth_year_top_coded: {type: boolean}
+  sex: {type: varchar}
+  site_id: {type: varchar}
+  age_band: {type: varchar}
+  diagnosis_group: {type: varchar}
+  diagnosis_groups: {type: varchar}
+  first_visit_on: {type: date}
+  last_visit_on: {type: date}
+  visits: {type: bigint}
+--- */
+with group_counts as (
+    select
+        patient_id,
+        diagnosis_group,
+        count(*) as diagnosis_rows,
+        min(diagnosed_on) as first_on
+    from staging.stg_diagnoses
+    group by patient_id, diagnosis_group
+),
+
+primary_group as (
+    select
+        patient_id,
+        arg_max(
+            diagnosis_group,
+            [
+                case when diagnosis_group = 'other' then 0 else 1 end,
+                diagnosis_rows,
+                -cast(first_on - date '1970-01-01' as bigint)
+            ]
+        ) as diagnosis_group,
+        array_to_string(list_sort(list(diagnosis_group)), '+') as diagnosis_groups
+    from group_counts
+    group by patient_id
+),
+
+visit_sites as (
+    select patient_id, site_id, count(*) as visits, min(visit_on) as first_on
+    from staging.stg_visits
+    where site_id is not null
+    group by patient_id, site_id
+),
+
+main_site as (
+    select patient_id, arg_max(site_id, [visits, -cast(first_on - date '1970-01-01' as bigint)]) as site_id
+    from visit_sites
+    group by patient_id
+),
+
+visit_span as (
+    select patient_id, min(visit_on) as first_visit_on, max(visit_on) as last_visit_on, count(*) as visits
+    from staging.stg_visits
+    group by patient_id
+)
+
+select
+    patients.patient_id,
+    patients.birth_year,
+    patients.is_birth_year_top_coded,
+    patients.sex,
+    coalesce(patients.site_id, main_site.site_id, 'unknown') as site_id,
+    case
+        when patients.birth_year is null then 'unknown'
+        when year(coverage.data_end_on) - patients.birth_year < 18 then '0-17'
+        when year(coverage.data_end_on) - patients.birth_year <= 25 then '18-25'
+        when year(coverage.data_end_on) - patients.birth_year <= 44 then '26-44'
+        when year(coverage.data_end_on) - patients.birth_year <= 64 then '45-64'
+        else '65+'
+    end as age_band,
+    coalesce(primary_group.diagnosis_group, 'unknown') as diagnosis_group,
+    primary_group.diagnosis_groups,
+    visit_span.first_visit_on,
+    visit_span.last_visit_on,
+    coalesce(visit_span.visits, 0) as visits
+from staging.stg_patients as patients
+cross join staging.stg_data_coverage as coverage
+left join primary_group on patients.patient_id = primary_group.patient_id
+left join main_site on patients.patient_id = main_site.patient_id
+left join visit_span on patients.patient_id = visit_span.patient_id

@@ -1,0 +1,31 @@
+/* ---
+name: stg_assessments
+grain: one row per patient x date x instrument family (same-day duplicates resolved)
+description: >
+  raw.assessments renamed. PHQ-A is scored and banded as PHQ-9 (DOMAIN 2), so instrument is the
+  family ('PHQ-9' for both) and instrument_as_sent keeps what the clinic sent. Same-day duplicates
+  of one family: the extract has no timestamps, so the higher total is kept (DOMAIN 3 product
+  choice; ties go to the smaller assessment_id so rebuilds agree); the others are listed in
+  stg_assessments__duplicates and so in dq_model_exclusions.
+columns:
+  assessment_id: {type: varchar}
+  patient_id: {type: varchar}
+  assessed_on: {type: date}
+  instrument: {type: varchar, description: family}
+  instrument_as_sent: {type: varchar}
+  total_score: {type: integer}
+  item_9: {type: integer}
+--- */
+select
+    assessment_id,
+    patient_id,
+    assessment_date as assessed_on,
+    case when instrument = 'PHQ-A' then 'PHQ-9' else instrument end as instrument,
+    instrument as instrument_as_sent,
+    cast(total_score as integer) as total_score,
+    cast(item_9 as integer) as item_9
+from raw.assessments
+qualify row_number() over (
+    partition by patient_id, assessment_date, case when instrument = 'PHQ-A' then 'PHQ-9' else instrument end
+    order by total_score desc, assessment_id
+) = 1

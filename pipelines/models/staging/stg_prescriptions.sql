@@ -1,0 +1,32 @@
+/* ---
+name: stg_prescriptions
+grain: one row per prescription
+description: >
+  raw.prescriptions renamed; drug is the normalised ingredient (null when unmapped: such rows are
+  listed in dq_model_exclusions and used by no model).
+columns:
+  prescription_id: {type: varchar}
+  patient_id: {type: varchar}
+  drug: {type: varchar}
+  drug_as_written: {type: varchar}
+  start_on: {type: date}
+  end_on: {type: date}
+  daily_dose_mg: {type: double}
+  days_supply: {type: integer}
+  refills: {type: integer}
+  clinician_id: {type: varchar}
+  stop_reason: {type: varchar}
+--- */
+select
+    prescription_id,
+    patient_id,
+    ingredient as drug,
+    drug as drug_as_written,
+    start_date as start_on,
+    end_date as end_on,
+    daily_dose_mg,
+    cast(days_supply as integer) as days_supply,
+    cast(refills as integer) as refills,
+    clinician_id,
+    stop_reason
+from raw.prescriptions

@@ -1,0 +1,26 @@
+/* ---
+name: stg_visits
+grain: one row per visit
+description: >
+  raw.visits renamed. An inpatient visit with an end date is a stay covering visit_on..end_on
+  inclusive (used by the optional PDC inpatient adjustment).
+columns:
+  visit_id: {type: varchar}
+  patient_id: {type: varchar}
+  visit_on: {type: date}
+  end_on: {type: date}
+  clinician_id: {type: varchar}
+  site_id: {type: varchar}
+  visit_type: {type: varchar}
+  is_inpatient: {type: boolean}
+--- */
+select
+    visit_id,
+    patient_id,
+    visit_date as visit_on,
+    end_date as end_on,
+    clinician_id,
+    site_id,
+    coalesce(visit_type, 'other') as visit_type,
+    coalesce(visit_type = 'inpatient', false) as is_inpatient
+from raw.visits
