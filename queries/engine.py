@@ -117,7 +117,7 @@ def metric(
         frame, spec = _count(con, query, by_dims, params)
     else:
         frame = con.sql(query.sql, params=params).pl()
-        spec = _table_spec(query)
+        frame, spec = _table(frame, query)
     frame = suppression.suppress(frame, spec, min_cell)
     meta = {
         "metric": query.name,
@@ -253,25 +253,8 @@ def _proportion(con, query, by, params):  # type: ignore[no-untyped-def]
         pl.col(headline["denominator"]).alias("denominator"),
     )
     ordered += [c for c in counts if c not in ordered] + ["numerator", "denominator"]
-    derived: dict[str, tuple[str, ...]] = {}
-    nested: list[tuple[str, str]] = []
-    for rate in rates:
-        prefix = "" if rate is headline else f"{rate['name']}_"
-        rate_col = "rate" if rate is headline else rate["name"]
-        k = frame.get_column(rate["numerator"]).to_numpy()
-        n = frame.get_column(rate["denominator"]).to_numpy()
-        low, high = stats.wilson_intervals(k, n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        frame = frame.with_columns(
-            pl.Series(rate_col, value).fill_nan(None),
-            pl.Series(f"{prefix}ci_low", low).fill_nan(None),
-            pl.Series(f"{prefix}ci_high", high).fill_nan(None),
-        )
-        for col in (rate_col, f"{prefix}ci_low", f"{prefix}ci_high"):
-            derived[col] = (rate["numerator"], rate["denominator"])
-            ordered.append(col)
-        nested.append((rate["numerator"], rate["denominator"]))
+    frame, derived, nested, rate_columns = add_rates(frame, rates)
+    ordered += rate_columns
     derived["numerator"] = (headline["numerator"],)
     derived["denominator"] = (headline["denominator"],)
     count_cols = tuple(c for c in ordered if c in frame.columns and c not in by and c not in derived)
@@ -280,6 +263,35 @@ def _proportion(con, query, by, params):  # type: ignore[no-untyped-def]
         counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
         margins=by,
     )
+
+
+def add_rates(
+    frame: pl.DataFrame, rates: list[dict[str, str]]
+) -> tuple[pl.DataFrame, dict[str, tuple[str, ...]], list[tuple[str, str]], list[str]]:
+    """Add each rate with its Wilson 95% interval. The first rate is named ``rate`` with
+    ``ci_low``/``ci_high``; the others ``<name>`` with ``<name>_ci_low``/``<name>_ci_high``.
+    Returns the frame, the derived-column sources, the nested pairs and the new column names."""
+    derived: dict[str, tuple[str, ...]] = {}
+    nested: list[tuple[str, str]] = []
+    added: list[str] = []
+    for position, rate in enumerate(rates):
+        rate_col = "rate" if position == 0 else rate["name"]
+        prefix = "" if position == 0 else f"{rate['name']}_"
+        k = frame.get_column(rate["numerator"]).fill_null(0).to_numpy().astype(float)
+        n = frame.get_column(rate["denominator"]).fill_null(0).to_numpy().astype(float)
+        low, high = stats.wilson_intervals(k, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        frame = frame.with_columns(
+            pl.Series(rate_col, value, dtype=pl.Float64).fill_nan(None),
+            pl.Series(f"{prefix}ci_low", low, dtype=pl.Float64).fill_nan(None),
+            pl.Series(f"{prefix}ci_high", high, dtype=pl.Float64).fill_nan(None),
+        )
+        for col in (rate_col, f"{prefix}ci_low", f"{prefix}ci_high"):
+            derived[col] = (rate["numerator"], rate["denominator"])
+            added.append(col)
+        nested.append((rate["numerator"], rate["denominator"]))
+    return frame, derived, nested, added
 
 
 def _mean(con, query, by, params):  # type: ignore[no-untyped-def]
@@ -340,13 +352,21 @@ def _count(con, query, by, params):  # type: ignore[no-untyped-def]
     return frame, suppression.SuppressionSpec(counts=tuple(counts), margins=by)
 
 
-def _table_spec(query: queries.Query) -> suppression.SuppressionSpec:
+def _table(frame: pl.DataFrame, query: queries.Query):  # type: ignore[no-untyped-def]
+    """A fixed-grain table: Wilson intervals for declared ``rates`` (computed here, replacing a
+    rate the SQL may give), then suppression of every ``fmt: count`` column."""
     rules = query.metric.get("suppression", {})
-    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
     derived = {c: tuple(src) for c, src in (rules.get("derived") or {}).items()}
-    nested = tuple(tuple(pair) for pair in rules.get("nested") or ())
-    return suppression.SuppressionSpec(
-        counts=counts, derived=derived, nested=nested,  # type: ignore[arg-type]
+    nested = [tuple(pair) for pair in rules.get("nested") or ()]
+    rates = query.metric.get("rates") or []
+    if rates:
+        frame = frame.drop([c for c in ("rate", "ci_low", "ci_high") if c in frame.columns])
+        frame, rate_derived, rate_nested, _ = add_rates(frame, rates)
+        derived.update(rate_derived)
+        nested += rate_nested
+    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
+    return frame, suppression.SuppressionSpec(
+        counts=counts, derived=derived, nested=tuple(nested),  # type: ignore[arg-type]
         margins=tuple(rules.get("margins") or ()),
     )
 
