@@ -325,11 +325,27 @@ def trajectories(
     mean: str = "mean_score",
     low: str = "ci_low",
     high: str = "ci_high",
+    sd: str | None = None,
+    n: str | None = None,
     y_title: str = "Mean score",
 ) -> go.Figure:
-    """Mean score by week since start, per group, with 95% interval bands and markers."""
+    """Mean score by week since start, per group, with 95% interval bands and markers.
+
+    When the frame carries ``sd`` and ``n`` instead of interval columns, the band is the
+    t-based 95% interval of the mean, ``mean ± t(0.975, n-1) · sd / √n``; weeks whose mean is
+    suppressed (null) are gaps, never interpolated.
+    """
     if frame.is_empty():
         return empty_figure(title, "No scores match the filters.")
+    if sd and n and sd in frame.columns and n in frame.columns and low not in frame.columns:
+        from scipy.stats import t as student_t
+
+        frame = frame.with_columns(
+            pl.Series("_t", student_t.ppf(0.975, (frame[n].fill_null(2).clip(2) - 1).to_numpy()))
+        ).with_columns(
+            (pl.col(mean) - pl.col("_t") * pl.col(sd) / pl.col(n).cast(pl.Float64).sqrt()).alias(low),
+            (pl.col(mean) + pl.col("_t") * pl.col(sd) / pl.col(n).cast(pl.Float64).sqrt()).alias(high),
+        )
     fig = go.Figure()
     groups = [g for g in dict.fromkeys(frame[group].cast(pl.String).to_list()) if g is not None]
     if group == "drug_class":

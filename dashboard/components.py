@@ -237,3 +237,71 @@ def definition(result: data.Result) -> None:
         method = result.meta.get("suppression") or result.meta.get("suppression_method")
         if method:
             st.caption(f"Suppression: {method}")
+
+
+# --- page helpers shared by views ---------------------------------------------------------
+
+
+def load(name: str, filters: Any = None, by: tuple[str, ...] | str = (), **overrides: Any) -> data.Result | None:
+    """A metric under the filters, or None (with a note) when the catalogue lacks it."""
+    if not data.available(name):
+        missing_metric(name)
+        return None
+    return data.metric(name, filters, by, **overrides)
+
+
+def headline_tile(
+    name: str,
+    label: str,
+    filters: Any,
+    *,
+    column: str = "rate",
+    kind: str = "pct1",
+    denominator_column: str | None = "denominator",
+    denominator_label: str = "episodes",
+    help: str | None = None,
+    higher_is_better: bool | None = True,
+) -> None:
+    """A KPI tile for one metric: this period, change vs the previous period, monthly trend."""
+    if not data.available(name):
+        st.metric(label, "n/a", help=f"metric {name} not available yet", border=True)
+        return
+    now = data.metric(name, filters)
+    before = data.metric(name, filters.previous()) if filters.previous() else None
+    trend = data.metric(name, filters, by=("month",))
+    value = value_at(now.frame, column)
+    previous = value_at(before.frame, column) if before is not None else None
+    caption = ""
+    if denominator_column and denominator_column in now.frame.columns:
+        caption = f"of {fmt(value_at(now.frame, denominator_column), suppressed=is_suppressed(now.frame, denominator_column))} {denominator_label}"
+        if column == "rate" and "ci_low" in now.frame.columns and value is not None:
+            caption += f" · 95% CI {fmt(value_at(now.frame, 'ci_low'), kind)}–{fmt(value_at(now.frame, 'ci_high'), kind)}"
+    kpi_tile(
+        label, value, kind=kind, previous=previous,
+        suppressed=is_suppressed(now.frame, column),
+        previous_suppressed=before is not None and is_suppressed(before.frame, column),
+        trend=[v for v in (trend.frame[column].to_list() if column in trend.frame.columns else []) if v is not None],
+        denominator=caption, help=help or now.description, higher_is_better=higher_is_better,
+    )
+
+
+def filters_caption(filters: Any, result: data.Result | None = None) -> None:
+    """What the numbers below are computed over, and any sidebar filter that does not apply."""
+    text = f"Filters: {filters.label()}."
+    if result is not None and result.meta.get("filters_not_applied"):
+        text += f" Not applicable to {result.title.lower()}: {', '.join(result.meta['filters_not_applied'])}."
+    st.caption(text)
+
+
+def survival_section(result: data.Result, group: str, *, key: str, title: str, y_title: str) -> None:
+    """Kaplan–Meier curves with bands when the result carries a curve, plus its summary table."""
+    from dashboard import charts  # local: charts is only needed on pages with curves
+
+    frame = result.frame
+    curve = result.meta.get("curve")
+    if isinstance(curve, pl.DataFrame) and not curve.is_empty():
+        chart(charts.survival_curves(curve, group, title, y_title=y_title), key=key, alt=title)
+    summary_columns = [c for c in frame.columns if not c.endswith("_suppressed")]
+    table(frame, title=f"{result.title}: summary", key=f"{key}_summary", formats=result.formats,
+          columns=summary_columns, caption="n = episodes, events = outcome observed; the rest are censored at their last observation.")
+    definition(result)

@@ -26,6 +26,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+from dashboard.comparisons import baseline_balance, compare_groups  # noqa: F401 - re-exported for views
 from queries.suppression import DEFAULT_MIN_CELL
 
 ENV_DB = "OUTCOMES_DB"
@@ -106,7 +107,7 @@ def _status(path: str, file_version: tuple[int, int]) -> tuple[str, str]:
         tables = cur.sql(
             "select count(*) from information_schema.tables "
             "where table_catalog = 'warehouse' and table_schema = 'marts'"
-        ).fetchone()
+        ).fetchall()[0]
         if not tables or tables[0] == 0:
             return "empty", "it has no marts tables (no extract has been loaded into it)"
         return "ok", ""
@@ -224,7 +225,7 @@ def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
         exists = cur.sql(
             "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
             "and table_schema = 'meta' and table_name = 'deployment'"
-        ).fetchone()
+        ).fetchall()[0]
         if not exists or not exists[0]:
             return {}
         rows = cur.sql("select key, value from meta.deployment").fetchall()
@@ -246,7 +247,7 @@ def _last_load(path: str, file_version: tuple[int, int]) -> dict[str, Any]:
         exists = cur.sql(
             "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
             "and table_schema = 'meta' and table_name = 'load_log'"
-        ).fetchone()
+        ).fetchall()[0]
         if not exists or not exists[0]:
             return {}
         frame = cur.sql(
@@ -294,3 +295,56 @@ def dimension_values(dimension: str) -> tuple[str, ...]:
     if dimension not in _DIMENSION_SOURCES or not status().ok:
         return ()
     return _dimension_values(str(db_path()), version(), dimension)
+
+
+#: Fixed SQL over ``meta`` for the Data & loads view (no user input reaches these strings); the
+#: counts in them pass through the same small-cell suppression as every metric. Used only until
+#: ``queries/data_quality/`` provides the same tables as queries.
+_META_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
+    "load_history": (
+        "select l.load_id, l.started_at, l.finished_at, l.status, l.source_kind, l.contract_version, "
+        "l.software_version, sum(f.rows_read)::bigint as rows_read, sum(f.rows_loaded)::bigint as rows_loaded, "
+        "sum(f.rows_rejected)::bigint as rows_rejected from meta.load_log l "
+        "left join meta.load_files f using (load_id) group by all order by l.started_at desc",
+        ("rows_read", "rows_loaded", "rows_rejected"),
+    ),
+    "rejects_by_reason": (
+        "select table_name, column_name, reason_code, count(*)::bigint as rows, "
+        "any_value(message) as example_message, "
+        "string_agg(distinct source_file || ':' || line::varchar, ', ') filter (where line is not null) as example_lines "
+        "from meta.rejects group by all order by rows desc, table_name, column_name",
+        ("rows",),
+    ),
+    "unmapped_drugs": (
+        "select drug_as_written, table_name, sum(rows)::bigint as rows from meta.unmapped_drugs "
+        "group by all order by rows desc, drug_as_written",
+        ("rows",),
+    ),
+    "definitions": (
+        "select key, value, is_default from meta.definitions order by key",
+        (),
+    ),
+}
+
+
+@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
+def _meta_table(name: str, file_version: tuple[int, int], min_cell: int) -> pl.DataFrame | None:
+    del file_version
+    from queries.suppression import SuppressionSpec, suppress
+
+    sql, counts = _META_SQL[name]
+    cur = _cursor()
+    try:
+        frame = cur.sql(sql).pl()
+    except duckdb.CatalogException:
+        return None  # the warehouse predates that meta table
+    finally:
+        cur.close()
+    if counts:
+        frame = suppress(frame, SuppressionSpec(counts=counts), min_cell)
+    return frame
+
+
+def meta_table(name: str) -> pl.DataFrame | None:
+    """A data-quality table from ``meta`` (see ``_META_SQL``), counts suppressed; None if absent."""
+    return _meta_table(name, version(), MIN_CELL)

@@ -1,0 +1,121 @@
+"""Side-by-side comparison of 2–4 groups for the Compare view (re-exported by ``dashboard.data``).
+
+Every figure starts from the *suppressed* aggregates of ``queries.metric`` and the statistics of
+``queries.stats`` / ``queries.effects``; a group whose numerator or denominator is hidden (1–10)
+gets no effect estimate ("<11"), so no comparison can reveal a small cell.
+
+Definitions (DOMAIN.md section 7): the first group picked is the reference. Risk difference =
+p(group) − p(reference) with Newcombe's hybrid-score 95% interval; relative risk with Katz's
+interval; NNT/NNH from the Newcombe limits (Altman's "NNTB a to ∞ to NNTH b" when the interval
+spans 0); p-value from Fisher's exact test when any expected count is below 5, otherwise
+Pearson's χ² without continuity correction. Baseline balance: standardised mean differences
+(Austin 2009), |SMD| > 0.1 flags an imbalance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from queries import effects, stats
+
+SMD_IMBALANCE = 0.1
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def compare_groups(
+    frame: pl.DataFrame,
+    level: str,
+    groups: list[str],
+    *,
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    outcome_is_harm: bool = False,
+    mark: str = "<11",
+) -> pl.DataFrame:
+    """One row per picked group: rate with CI and, against the reference, RD, RR, NNT, p."""
+    rows: list[dict[str, Any]] = []
+    by_group = {str(r[level]): r for r in frame.iter_rows(named=True)} if level in frame.columns else {}
+    reference = by_group.get(groups[0]) if groups else None
+    for i, group in enumerate(groups):
+        row = by_group.get(group)
+        out: dict[str, Any] = {"group": group, "role": "reference" if i == 0 else "compared"}
+        if row is None:
+            rows.append({**out, "rate": "no episodes", "n": "0"})
+            continue
+        a, n1 = row.get(numerator), row.get(denominator)
+        out["n"] = mark if n1 is None else f"{int(n1):,}"
+        out["events"] = mark if a is None else f"{int(a):,}"
+        out["rate"] = mark if row.get("rate") is None else (
+            f"{_pct(row['rate'])} ({_pct(row.get('ci_low'))} to {_pct(row.get('ci_high'))})")
+        if i > 0 and reference is not None:
+            c, n2 = reference.get(numerator), reference.get(denominator)
+            if None in (a, n1, c, n2) or not n1 or not n2:
+                out["difference"] = mark
+            else:
+                result = stats.compare_proportions(int(a), int(n1), int(c), int(n2), outcome_is_harm=outcome_is_harm)
+                rd = result.risk_difference
+                out["difference"] = f"{100 * rd.value:+.1f} pp ({100 * rd.low:+.1f} to {100 * rd.high:+.1f})"
+                rr = result.relative_risk
+                out["relative_risk"] = "–" if rr.low is None else f"{rr.value:.2f} ({rr.low:.2f} to {rr.high:.2f})"
+                out["nnt"] = result.nnt.text
+                out["p_value"] = f"{result.recommended_p:.3g} ({'Fisher' if result.recommended_test == 'fisher' else 'χ²'})"
+        rows.append(out)
+    columns = ["group", "role", "rate", "events", "n", "difference", "relative_risk", "nnt", "p_value"]
+    return pl.DataFrame(
+        [{c: r.get(c, "") for c in columns} for r in rows], schema=dict.fromkeys(columns, pl.String)
+    )
+
+
+def baseline_balance(tables: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, bool]:
+    """Baseline table of picked groups (columns = groups) with the SMD of each vs the first.
+
+    ``tables`` maps group -> ``baseline_characteristics`` frame (characteristic, level, n, mean,
+    sd, proportion). Returns the table and whether any |SMD| exceeds 0.1.
+    """
+    groups = list(tables)
+    if len(groups) < 2:
+        return pl.DataFrame(), False
+    keyed: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
+        g: {(str(r["characteristic"]), str(r.get("level") or "")): r for r in t.iter_rows(named=True)}
+        for g, t in tables.items()
+    }
+    keys = list(dict.fromkeys(k for g in groups for k in keyed[g]))
+    rows, imbalanced = [], False
+    for key in keys:
+        row: dict[str, str] = {"characteristic": key[0].replace("_", " "), "level": key[1]}
+        ref = keyed[groups[0]].get(key)
+        for g in groups:
+            cell = keyed[g].get(key)
+            row[g] = _describe(cell)
+        for g in groups[1:]:
+            smd = _smd(ref, keyed[g].get(key))
+            row[f"SMD {g}"] = "–" if smd is None else f"{smd:+.2f}"
+            imbalanced = imbalanced or (smd is not None and abs(smd) > SMD_IMBALANCE)
+        rows.append(row)
+    return pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String)) if rows else pl.DataFrame(), imbalanced
+
+
+def _describe(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return "–"
+    if cell.get("proportion") is not None:
+        return f"{100 * cell['proportion']:.1f}%"
+    if cell.get("mean") is not None:
+        sd = cell.get("sd")
+        return f"{cell['mean']:.1f} (SD {sd:.1f})" if sd is not None else f"{cell['mean']:.1f}"
+    return "<11"
+
+
+def _smd(ref: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:
+    if ref is None or other is None:
+        return None
+    if ref.get("proportion") is not None and other.get("proportion") is not None:
+        return effects._binary_smd(other["proportion"], ref["proportion"])
+    if None not in (ref.get("mean"), ref.get("sd"), other.get("mean"), other.get("sd")):
+        return effects.standardised_mean_difference_from_summary(other["mean"], other["sd"], ref["mean"], ref["sd"])
+    return None

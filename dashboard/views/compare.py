@@ -1,0 +1,81 @@
+"""Compare regimens: 2–4 drugs, classes or regimens side by side, effect sizes and balance chart."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, components, data, filters
+
+LEVELS = {"drug": "Drugs", "drug_class": "Drug classes", "regimen": "Regimens"}
+
+f = filters.current()
+st.title("Compare regimens")
+components.filters_caption(f)
+level = st.segmented_control("Compare", list(LEVELS), format_func=LEVELS.get, default="drug",
+                             key="cmp_level", bind="query-params") or "drug"
+scope = f.without("drug_class") if level == "drug_class" else f
+response = components.load("response", scope, by=level)
+if response is None:
+    st.stop()
+candidates = (response.frame.filter(pl.col("episodes").is_not_null()).sort("episodes", descending=True)[level]
+              .cast(pl.String).to_list() if not response.frame.is_empty() else [])
+default = candidates[:2]
+picked = st.multiselect(f"{LEVELS[level]} to compare (2–4; the first is the reference)", candidates,
+                        default=default, max_selections=4, key=f"cmp_{level}", bind="query-params",
+                        format_func=charts.class_label if level == "drug_class" else str)
+if len(picked) < 2:
+    st.info("Pick at least two groups to compare.", icon=":material/compare_arrows:")
+    st.stop()
+
+OUTCOMES = [("response", "Response", False), ("remission", "Remission", False),
+            ("side_effects", "Any side effect (days 0–90)", True)]
+if level != "regimen":
+    OUTCOMES.append(("adherence", "Adherent (PDC ≥ 80%)", False))
+results = {}
+for name, label, harm in OUTCOMES:
+    if not data.available(name):
+        continue
+    result = data.metric(name, scope, by=level) if name != "adherence" else data.metric(
+        name, scope, by=level, level="class" if level == "drug_class" else "ingredient")
+    results[name] = result
+    st.markdown(f"**{label}**" + (" (lower is better)" if harm else ""))
+    comparison = data.compare_groups(result.frame, level, picked, outcome_is_harm=harm, mark=components.SUPPRESSED)
+    components.table(comparison, title=f"{label}: {' vs '.join(picked)}", key=f"cmp_{name}",
+                     labels={"group": LEVELS[level][:-1], "rate": "Rate (95% CI)", "events": "Events",
+                             "n": "Denominator", "difference": "Difference vs reference (95% CI)",
+                             "relative_risk": "Relative risk (95% CI)", "nnt": "NNT / NNH", "p_value": "p"})
+
+if "response" in results and "side_effects" in results:
+    def pick(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
+        keep = frame.filter(pl.col(level).cast(pl.String).is_in(picked)).select(
+            pl.col(level).cast(pl.String), pl.col("rate").alias(f"{prefix}_rate"),
+            pl.col("ci_low").alias(f"{prefix}_ci_low"), pl.col("ci_high").alias(f"{prefix}_ci_high"),
+            pl.col("denominator").alias(f"{prefix}_n"))
+        return keep
+    balance = pick(results["response"].frame, "response").join(
+        pick(results["side_effects"].frame, "side_effect"), on=level, how="left")
+    balance = balance.with_columns(pl.col("response_n").alias("patients"))
+    components.chart(charts.balance_chart(balance, level, "Benefit–risk balance: response vs side effects"),
+                     key="balance_chart", alt="Response rate against side-effect rate per group, bubble size = eligible episodes",
+                     caption="Bubble area = eligible episodes. Whiskers: 95% Wilson intervals on both axes. Upper left is better.")
+
+st.subheader("Persistence")
+persistence = components.load("persistence", scope, by=level)
+if persistence is not None:
+    components.table(persistence.frame.filter(pl.col(level).cast(pl.String).is_in(picked)), title="Persistence (Kaplan–Meier)",
+                     key="cmp_persistence", formats=persistence.formats)
+
+st.subheader("Were the groups alike at baseline?")
+if level == "regimen":
+    st.caption("Baseline tables are available for drugs and classes.")
+elif data.available("baseline_characteristics"):
+    tables = {}
+    for group in picked:
+        group_filters = filters.Filters(**{**f.__dict__, level: group})
+        tables[group] = data.metric("baseline_characteristics", group_filters).frame
+    table, imbalanced = data.baseline_balance(tables)
+    if imbalanced:
+        st.warning("The groups differ at baseline (|SMD| > 0.1 on at least one characteristic): the differences "
+                   "above may reflect who was prescribed what, not what the drugs do.", icon=":material/warning:")
+    components.table(table, title="Baseline characteristics (standardised mean differences vs the reference)",
+                     key="cmp_baseline", caption="SMD: Austin 2009; |SMD| > 0.1 is usually read as imbalance.")
+components.suppression_note()

@@ -1,0 +1,94 @@
+"""Overview for clinic leadership: headline tiles, outcomes by drug class, freshness, de-id mode."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, components, data, filters
+
+f = filters.current()
+st.title("Overview")
+components.filters_caption(f)
+
+TILES = [
+    # (metric, label, column, kind, denominator column, denominator label, higher is better)
+    ("episodes", "Active patients", "patients", "count", None, "", None),
+    ("episodes", "New treatment episodes", "new_episodes", "count", None, "", None),
+    ("response", "Response rate", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("adherence", "Adherent (PDC ≥ 80%)", "rate", "pct1", "denominator", "patient-years", True),
+    ("side_effects", "Episodes with any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
+    ("mbc_coverage", "Measurement-based care", "rate", "pct1", "denominator", "episodes", True),
+]
+with st.spinner("Computing headline figures…"):
+    for row_start in (0, 4):
+        columns = st.columns(4)
+        for column, tile in zip(columns, TILES[row_start : row_start + 4], strict=False):
+            name, label, value_column, kind, den_column, den_label, better = tile
+            with column:
+                components.headline_tile(
+                    name, label, f, column=value_column, kind=kind, denominator_column=den_column,
+                    denominator_label=den_label, higher_is_better=better,
+                )
+st.caption("Change is against the previous period of the same length; the line is the monthly trend.")
+components.suppression_note()
+
+st.subheader("Outcomes by drug class")
+by_class = f.without("drug_class")
+left, right = st.columns(2)
+response = components.load("response", by_class, by="drug_class")
+if response is not None:
+    with left:
+        components.chart(
+            charts.rate_bars(response.frame, "drug_class", f"{response.title} by drug class ({f.instrument})",
+                             axis_title="Response among eligible episodes (%)"),
+            key="overview_response_by_class", alt="Response rate by drug class with 95% intervals",
+        )
+side_effects = components.load("side_effects", by_class, by="drug_class")
+if side_effects is not None:
+    with right:
+        components.chart(
+            charts.rate_bars(side_effects.frame, "drug_class", "Episodes with any side effect by drug class",
+                             axis_title="Episodes with ≥1 report in days 0–90 (%)"),
+            key="overview_side_effects_by_class", alt="Side-effect rate by drug class",
+        )
+
+glance = []
+for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent"),
+                    ("side_effects", "Any side effect"), ("persistence", "Persistent at 6 months")):
+    if not data.available(name):
+        continue
+    result = data.metric(name, by_class, by="drug_class")
+    frame = result.frame
+    if frame.is_empty():
+        continue
+    value_col = "rate" if "rate" in frame.columns else next((c for c in frame.columns if c.startswith("persistent_")), None)
+    if value_col is None:
+        continue
+    den_col = "denominator" if "denominator" in frame.columns else "n"
+    display = components.display_frame(frame, {**result.formats, value_col: "pct1", den_col: "count"},
+                                        ["drug_class", value_col, den_col])
+    glance.append(display.rename({value_col: f"{label} (%)", den_col: f"{label}: n"}))
+if glance:
+    merged = glance[0]
+    for extra in glance[1:]:
+        merged = merged.join(extra, on="drug_class", how="full", coalesce=True)
+    order = charts.sort_classes(merged["drug_class"].to_list())
+    merged = merged.with_columns(pl.col("drug_class").replace_strict(order, list(range(len(order))), return_dtype=pl.Int64).alias("_order")).sort("_order").drop("_order")
+    merged = merged.with_columns(pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String))
+    components.table(merged.fill_null("–"), title="At a glance, by drug class", key="overview_glance",
+                     labels={"drug_class": "Drug class"},
+                     caption="An episode counts under every class taken at the same time, so classes do not sum to the total.")
+
+st.subheader("Data")
+span = filters.data_span()
+last = data.last_load()
+deployment = data.deployment()
+a, b, c = st.columns(3)
+a.metric("Data covers", f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span[0] and span[1] else "unknown", border=True)
+b.metric("Last load", f"{last['finished_at']:%d %b %Y %H:%M}" if last.get("finished_at") else "unknown",
+         help=f"load {last.get('load_id', '?')}, status {last.get('status', '?')}", border=True)
+mode = deployment.get("deid_mode", "not recorded")
+c.metric("De-identification mode", mode.replace("_", " "), border=True,
+         help="Recorded in meta.deployment at load. Day-level dates need a limited data set (with a DUA) or an expert determination.")
+if deployment.get("dua_reference"):
+    st.caption(f"Data use agreement / determination: {deployment['dua_reference']}")
