@@ -10,9 +10,10 @@ Definitions:
   class is fixed per ingredient; its *role* (quetiapine as augmentation) comes from the regimen.
 * **Drug name normalisation** maps a name as written ("SERTRALINE HCL 100MG TAB",
   "Zoloft 50 mg tablet", "1 ML haloperidol 5 MG/ML Injection") to an ingredient, or to null when
-  no psychiatric ingredient is named. The name is lower-cased and cut into words; words holding a
-  digit (strengths, volumes) and the words in ``NOISE_WORDS`` (units, dose forms, release
-  suffixes, salts, packaging) are dropped; the remaining words are scanned left to right for the
+  no psychiatric ingredient is named. The name is lower-cased and cut into words at every
+  character that is not a letter (digits too, so strengths vanish and "Zoloft50mg" reads
+  "zoloft mg"); the words in ``NOISE_WORDS`` (units, dose forms, release suffixes, salts,
+  packaging) are dropped; the remaining words are scanned left to right for the
   longest run that is an ingredient, a brand or a synonym, each of those normalised the same way.
   The first match wins. A combination product therefore maps to the first ingredient named
   ("olanzapine and fluoxetine" -> olanzapine) and a combination brand to its primary ingredient
@@ -71,14 +72,15 @@ NOISE_WORDS: frozenset[str] = frozenset(
 )
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+# Digits end a word as well as separate words: no ingredient or brand holds a digit, and names
+# such as "SERTRALINE100MG" or "Zoloft50mg" glue the strength to the name.
+_DRUG_WORD_SPLIT = re.compile(r"[^a-z]+")
 
 
 def _words(text: str) -> tuple[str, ...]:
     """The words of a drug name that can name an ingredient, in order."""
     return tuple(
-        word
-        for word in _WORD_SPLIT.split(text.lower())
-        if word and word not in NOISE_WORDS and not any(ch.isdigit() for ch in word)
+        word for word in _DRUG_WORD_SPLIT.split(text.lower()) if word and word not in NOISE_WORDS
     )
 
 

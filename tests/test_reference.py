@@ -237,6 +237,11 @@ def test_no_noise_word_is_an_ingredient_or_brand():
         ("Symbyax 6/25", "olanzapine"),
         ("perphenazine 2 MG / amitriptyline 10 MG Oral Tablet", "perphenazine"),
         ("Spravato 28 MG nasal spray", "esketamine"),
+        ("ZOLOFT50MG", "sertraline"),                  # strength glued to the name
+        ("quetiapine25mg tab", "quetiapine"),
+        ("d-amphetamine 5 mg", "dextroamphetamine"),
+        ("S-citalopram 10mg", "escitalopram"),
+        ("Cotempla XR-ODT 17.3 mg", "methylphenidate"),
     ],
 )
 def test_drug_names_normalise_to_their_ingredient(as_written, ingredient):
