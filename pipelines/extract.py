@@ -1,0 +1,267 @@
+"""Find and read the files of an extract folder (contract v1), as text, with lineage.
+
+A folder holds one source per contract table: ``<table>.csv``, ``<table>.parquet`` or a folder
+``<table>/`` of parts (all ``.csv`` or all ``.parquet``). Files that are not tables (``README.md``,
+``truth.json``, ``outcomes.toml``) and folders not named after a table are ignored; a ``.csv`` or
+``.parquet`` file named after no contract table is refused, because a clinic that sends it expects
+it to be loaded (and it may carry identifiers nobody checked).
+
+Every value is read as text (``all_varchar``) so that the strict casts in ``validate`` see exactly
+what the clinic sent; a value that silently became NULL would be a wrong number on a chart.
+
+Line numbers: for CSV, ``line`` is the data row's line in the file with the header as line 1
+(a quoted field holding a line break counts as one row); for Parquet it is the 1-based row number.
+They are computed from the insertion order of the text table (``rowid``), which DuckDB keeps in
+file order (``preserve_insertion_order``, the default).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from pipelines.contract import TABLES
+
+FileFormat = Literal["csv", "parquet"]
+_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".parquet": "parquet"}
+_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+class IngestError(Exception):
+    """A file-level problem: the load is refused and the live database is left as it was.
+
+    ``file`` and ``column`` name what is wrong (``column`` may be None); ``reason`` is a short
+    code such as ``missing_column`` or ``direct_identifier_column``.
+    """
+
+    def __init__(self, message: str, *, file: str | None, column: str | None = None,
+                 reason: str) -> None:
+        super().__init__(message)
+        self.file = file
+        self.column = column
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"reason": self.reason, "file": self.file, "column": self.column,
+                "message": str(self)}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file: where it is, how the folder names it, its SHA-256 and its header."""
+
+    path: Path
+    relative_name: str
+    fmt: FileFormat
+    sha256: str
+    columns: tuple[str, ...]
+
+    @property
+    def first_line(self) -> int:
+        """The line number of the first data row (CSV has a header line)."""
+        return 2 if self.fmt == "csv" else 1
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """The files that make up one contract table in the extract."""
+
+    table: str
+    files: tuple[SourceFile, ...]
+
+
+def discover(folder: Path) -> dict[str, list[tuple[Path, str, FileFormat]]]:
+    """Map each contract table present in ``folder`` to its files ``(path, relative name, fmt)``.
+
+    Raises ``IngestError`` for a missing folder, an ambiguous table (both a ``.csv`` and a
+    ``.parquet``, or a file and a folder), an empty or mixed-format part folder, or a data file
+    named after no contract table.
+    """
+    if not folder.is_dir():
+        raise IngestError(f"{folder}: not a folder (an extract is a folder of table files)",
+                          file=str(folder), reason="not_a_folder")
+    found: dict[str, list[tuple[Path, str, FileFormat]]] = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if entry.name in TABLES:
+                _add(found, entry.name, _parts(entry, folder), entry)
+            continue
+        fmt = _FORMATS.get(entry.suffix.lower())
+        if fmt is None:
+            continue
+        if entry.stem not in TABLES:
+            raise IngestError(
+                f"{entry.name}: '{entry.stem}' is not a table of the extract contract "
+                f"(expected one of: {', '.join(TABLES)})",
+                file=entry.name, reason="unknown_table")
+        _add(found, entry.stem, [(entry, entry.name, fmt)], entry)
+    return found
+
+
+def _add(found: dict[str, list[tuple[Path, str, FileFormat]]], table: str,
+         files: list[tuple[Path, str, FileFormat]], entry: Path) -> None:
+    if table in found:
+        others = ", ".join(name for _, name, _ in found[table])
+        raise IngestError(
+            f"{entry.name}: table '{table}' is given more than once (also {others}); "
+            "send one .csv, one .parquet or one folder of parts",
+            file=entry.name, reason="ambiguous_table")
+    found[table] = files
+
+
+def _parts(directory: Path, folder: Path) -> list[tuple[Path, str, FileFormat]]:
+    parts = [(p, p.relative_to(folder).as_posix(), _FORMATS[p.suffix.lower()])
+             for p in sorted(directory.iterdir())
+             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _FORMATS]
+    name = directory.relative_to(folder).as_posix() + "/"
+    if not parts:
+        raise IngestError(f"{name}: the folder holds no .csv or .parquet parts",
+                          file=name, reason="empty_table_folder")
+    if len({fmt for _, _, fmt in parts}) > 1:
+        raise IngestError(f"{name}: parts mix .csv and .parquet; use one format per table",
+                          file=name, reason="mixed_formats")
+    return parts
+
+
+def inspect_file(path: Path, relative_name: str, fmt: FileFormat,
+                 con: duckdb.DuckDBPyConnection) -> SourceFile:
+    """Hash the file, check its encoding (CSV: strict UTF-8) and read its header."""
+    if fmt == "csv":
+        sha256, columns = _inspect_csv(path, relative_name)
+    else:
+        sha256 = _sha256(path)
+        columns = _parquet_columns(path, relative_name, con)
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise IngestError(f"{relative_name}: column '{column}' appears twice in the header",
+                              file=relative_name, column=column, reason="duplicate_column")
+        seen.add(column)
+    return SourceFile(path, relative_name, fmt, sha256, columns)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inspect_csv(path: Path, relative_name: str) -> tuple[str, tuple[str, ...]]:
+    """One pass over the bytes: SHA-256, strict UTF-8 decoding, and the header line."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    header_text = ""
+    newlines_before = 0
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise IngestError(f"{relative_name}: cannot be opened ({exc.strerror})",
+                          file=relative_name, reason="unreadable_file") from exc
+    with handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            digest.update(chunk)
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line = newlines_before + chunk.count(b"\n", 0, exc.start) + 1
+                raise IngestError(
+                    f"{relative_name}: line {line} is not valid UTF-8 (byte "
+                    f"0x{chunk[exc.start]:02x}); re-export the file as UTF-8",
+                    file=relative_name, reason="not_utf8") from exc
+            if "\n" not in header_text:
+                header_text += text[: 1 << 20]
+            newlines_before += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{relative_name}: the file ends inside a UTF-8 character",
+                              file=relative_name, reason="not_utf8") from exc
+    header_line = header_text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    if not header_line.strip():
+        raise IngestError(f"{relative_name}: the file is empty or has no header row",
+                          file=relative_name, reason="missing_header")
+    columns = next(csv.reader(io.StringIO(header_line)))
+    return digest.hexdigest(), tuple(c.strip() for c in columns)
+
+
+def _parquet_columns(path: Path, relative_name: str,
+                     con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    try:
+        rows = con.sql("select column_name from (describe select * from read_parquet($path))",
+                       params={"path": str(path)}).fetchall()
+        con.sql("select count(*) from read_parquet($path)", params={"path": str(path)}).fetchall()
+    except duckdb.Error as exc:
+        raise IngestError(f"{relative_name}: not a readable Parquet file ({_first_line(exc)})",
+                          file=relative_name, reason="unreadable_file") from exc
+    return tuple(r[0] for r in rows)
+
+
+def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[SourceFile, ...],
+                 columns: tuple[str, ...], target: str) -> int:
+    """Read every file of ``table`` into the temp table ``target`` as trimmed text.
+
+    ``target`` gets the contract ``columns`` (NULL where an optional column is absent from a
+    file), empty or blank values as NULL, and ``_file_idx`` (the position of the file in
+    ``files``). A sibling temp table ``<target>_files`` maps ``_file_idx`` to the relative file
+    name, the ``rowid`` of its first row and its first line number, so that
+    ``line = rowid - row_offset + first_line``. Returns the number of rows read.
+    """
+    # Identifiers below come from the contract (column names; each file's header has already
+    # been checked to hold contract columns only) or are built by our own code (target names);
+    # file paths and values are bound parameters, never formatted into SQL.
+    column_defs = ", ".join(f'"{c}" VARCHAR' for c in columns)
+    con.execute(f"create or replace temp table {target} ({column_defs}, _file_idx INTEGER)")
+    con.execute(f"create or replace temp table {target}_files (_file_idx INTEGER, "
+                "source_file VARCHAR, row_offset BIGINT, first_line BIGINT, sha256 VARCHAR)")
+    rows_so_far = 0
+    for index, source in enumerate(files):
+        present = set(source.columns)
+        select_list = ", ".join(
+            f"nullif(trim(\"{c}\"), '') as \"{c}\"" if c in present else f'NULL as "{c}"'
+            for c in columns)
+        reader = _reader_sql(source)
+        try:
+            con.execute(f"insert into {target} select {select_list}, $idx from {reader}",  # noqa: S608
+                        {"path": str(source.path), "idx": index})
+        except duckdb.Error as exc:
+            raise IngestError(f"{source.relative_name}: cannot be read: {_csv_problem(exc)}",
+                              file=source.relative_name, reason="unreadable_file") from exc
+        total = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+        con.execute(f"insert into {target}_files values ($idx, $name, $offset, $first, $sha)",
+                    {"idx": index, "name": source.relative_name, "offset": rows_so_far,
+                     "first": source.first_line, "sha": source.sha256})
+        rows_so_far = total
+    return rows_so_far
+
+
+def _reader_sql(source: SourceFile) -> str:
+    if source.fmt == "parquet":
+        casts = ", ".join(f'cast("{c}" as VARCHAR) as "{c}"' for c in source.columns)
+        return f"(select {casts} from read_parquet($path))"
+    # The header was read and checked by us; fixing the dialect (no sniffing) makes a file
+    # with an odd first row fail loudly instead of being parsed with a guessed delimiter.
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+    return ("read_csv($path, header=true, auto_detect=false, delim=',', quote='\"', "
+            f"escape='\"', columns={{{types}}})")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _csv_problem(exc: Exception) -> str:
+    """DuckDB's CSV error, cut to the lines a clinic analyst needs (line, expected, found)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    keep = [ln for ln in lines if ln.startswith(("CSV Error", "Original Line", "Expected"))]
+    return "; ".join(keep) if keep else (lines[0] if lines else type(exc).__name__)

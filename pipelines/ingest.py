@@ -1,0 +1,406 @@
+"""Load an extract folder (contract v1) into the DuckDB warehouse: the public entry point.
+
+``ingest(path, db_path)`` runs, in order:
+
+1. discovery and file checks for *every* table before any heavy work (one pass per file: SHA-256,
+   strict UTF-8, header), so a refused file costs seconds, not minutes;
+2. per table, in contract load order: read as text (``extract``), scan every text value for
+   identifier shapes (``deid``), strict casts and row rules into rejects (``validate``), drug and
+   side-effect normalisation (``pipelines.reference``, on distinct values only), top-coding of
+   birth years, then an upsert into ``raw.<table>`` (``publish``);
+3. the ``ref`` tables, ``meta.deployment``, the SQL models (``pipelines.transform``) with the
+   definitions (``pipelines.definitions``), ``meta.definitions`` and the load log;
+4. the atomic swap of ``<db>.tmp`` over the live file (``publish.build_then_swap``).
+
+``check_only=True`` runs 1-2 in an in-memory database and writes no file. File-level problems
+raise ``IngestError`` (``.file``, ``.column``, ``.reason``); the live database is then untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import duckdb
+
+from pipelines import meta
+from pipelines.contract import CONTRACT_VERSION, TABLE_ORDER, TABLES, Table
+from pipelines.extract import IngestError, SourceFile, discover, inspect_file, read_as_text
+
+__all__ = ["IngestError", "LoadSummary", "ingest"]
+
+LoadSummary = meta.LoadSummary
+#: ``progress(table, stage, fraction_done)``; table is ``"models"`` for the model build.
+Progress = Callable[[str, str, float], None]
+SOURCE_KINDS = ("contract", "omop", "fhir", "synthea", "auto")
+
+
+def software_version() -> str:
+    try:
+        return version("psych-outcomes")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = False,
+           source_kind: str = "contract", deid_mode: str | None = None,
+           progress: Progress | None = None, extra_notes: Iterable[str] = (),
+           config_path: str | Path | None = None, run_models: bool = True,
+           memory_limit: str | None = None) -> LoadSummary:
+    """Validate and load the extract at ``path`` into ``db_path``; return what happened.
+
+    ``source_kind`` other than ``contract`` converts the source first with
+    ``pipelines.adapters.to_contract`` (``auto`` asks ``pipelines.adapters.detect``).
+    ``deid_mode`` overrides the deployment mode (else ``outcomes.toml`` ``[deployment]
+    deid_mode``, else ``synthetic`` when the folder has a ``truth.json``, else
+    ``limited_data_set``). ``run_models=False`` loads ``raw``/``ref``/``meta`` only.
+    """
+    path = Path(path)
+    if source_kind not in SOURCE_KINDS:
+        raise ValueError(f"source_kind must be one of {SOURCE_KINDS}, got {source_kind!r}")
+    if deid_mode is not None and deid_mode not in meta.DEID_MODES:
+        raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
+    options = {"check_only": check_only, "progress": progress, "config_path": config_path,
+               "run_models": run_models, "memory_limit": memory_limit}
+    if source_kind == "contract":
+        return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
+                              deid_mode=deid_mode, notes=list(extra_notes), **options)
+    # Adapters are another part of the product; imported only on this path so a contract
+    # load works without them.
+    from pipelines import adapters
+
+    kind = adapters.detect(path) if source_kind == "auto" else source_kind
+    if kind == "contract":
+        return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
+                              deid_mode=deid_mode, notes=list(extra_notes), **options)
+    with tempfile.TemporaryDirectory(prefix="outcomes-adapter-") as out_dir:
+        report = adapters.to_contract(path, kind, Path(out_dir))
+        notes = [*extra_notes, *report.notes]
+        if getattr(report, "date_shifted", False):
+            notes.append("dates in this source were shifted by the adapter")
+        return _ingest_folder(Path(out_dir), db_path, input_label=str(path), source_kind=kind,
+                              deid_mode=deid_mode or getattr(report, "deid_mode", None),
+                              notes=notes, **options)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_load_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str,
+                   source_kind: str, deid_mode: str | None, notes: list[str], check_only: bool,
+                   progress: Progress | None, config_path: str | Path | None, run_models: bool,
+                   memory_limit: str | None) -> LoadSummary:
+    clock = time.perf_counter()
+    deployment_config = meta.deployment_config(config_path)
+    requested_mode = deid_mode or deployment_config.get("deid_mode")
+    if requested_mode is None and (folder / "truth.json").is_file():
+        requested_mode = "synthetic"
+    summary = LoadSummary(
+        load_id=_new_load_id(), input_path=input_label,
+        db_path=None if check_only or db_path is None else str(db_path), check_only=check_only,
+        source_kind=source_kind, deid_mode=requested_mode or "limited_data_set",
+        software_version=software_version(), contract_version=CONTRACT_VERSION,
+        started_at=_now(), notes=list(notes))
+    sources = _inspect_sources(folder)
+    if check_only:
+        con = duckdb.connect(":memory:", config={"temp_directory": tempfile.gettempdir()})
+        try:
+            meta.create_meta(con)
+            if db_path is not None and Path(db_path).is_file():
+                _copy_live_patients(con, Path(db_path))
+            _load_tables(con, sources, summary, progress)
+        finally:
+            con.close()
+        summary.status = "checked"
+    else:
+        if db_path is None:
+            raise ValueError("db_path is required unless check_only=True")
+        from pipelines.publish import build_then_swap
+
+        with build_then_swap(Path(db_path), memory_limit=memory_limit) as con:
+            meta.create_meta(con)
+            meta.settle_deid_mode(con, summary, explicit=deid_mode is not None)
+            _load_tables(con, sources, summary, progress)
+            meta.load_reference_tables(con)
+            meta.write_deployment_record(con, summary, deployment_config)
+            if run_models:
+                _build_models(con, summary, config_path, progress)
+            summary.finished_at = _now()
+            meta.write_load_log(con, summary, _file_rows(con, summary))
+    summary.finished_at = summary.finished_at or _now()
+    summary.seconds = round(time.perf_counter() - clock, 3)
+    return summary
+
+
+def _inspect_sources(folder: Path) -> dict[str, tuple]:
+    """Every table's files, hashed, encoding-checked and header-checked, before any load."""
+    from pipelines.validate import check_header
+
+    found = discover(folder)
+    absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in found]
+    if absent:
+        raise IngestError(
+            f"{folder}: required table(s) absent: {', '.join(absent)} (expected "
+            f"{absent[0]}.csv, {absent[0]}.parquet or a folder {absent[0]}/)",
+            file=f"{absent[0]}.csv", reason="missing_table")
+    con = duckdb.connect(":memory:")
+    try:
+        sources = {}
+        for name in TABLE_ORDER:
+            if name in found:
+                files = tuple(inspect_file(p, rel, fmt, con) for p, rel, fmt in found[name])
+                for source in files:
+                    check_header(TABLES[name], source)
+                sources[name] = files
+    finally:
+        con.close()
+    return sources
+
+
+def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
+    """For ``--check``: the patients already loaded count as known (read-only attach)."""
+    con.execute("attach $path as live (read_only)", {"path": str(live)})
+    try:
+        exists = con.sql("select count(*) from information_schema.tables where "
+                         "table_catalog = 'live' and table_schema = 'raw' and "
+                         "table_name = 'patients'").fetchall()[0][0]
+        if exists:
+            con.execute("create table raw.patients as select * from live.raw.patients")
+    finally:
+        con.execute("detach live")
+
+
+def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
+                 summary: LoadSummary, progress: Progress | None) -> None:
+    today = date.today()
+    params = {"tomorrow": today + timedelta(days=1), "load_year": today.year,
+              "load_id": summary.load_id}
+    con.execute("create or replace temp table _load_files (table_name VARCHAR, "
+                "source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_rejected BIGINT)")
+    for name, files in sources.items():
+        _load_table(con, TABLES[name], files, summary, params, progress)
+    _refuse_identifier_rejects(con, summary.load_id)
+
+
+def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[SourceFile, ...],
+                summary: LoadSummary, params: dict[str, object],
+                progress: Progress | None) -> None:
+    """Read, scan, validate, normalise and upsert one table; record its rejects and counts."""
+    from pipelines import deid, validate
+    from pipelines.publish import merge_into_raw
+
+    name = table.name
+    text_t, typed_t, rejects_t = f"_text_{name}", f"_typed_{name}", f"_rejects_{name}"
+    files_t = f"{text_t}_files"
+
+    def step(stage: str, fraction: float) -> None:
+        if progress:
+            progress(name, stage, fraction)
+
+    step("reading", 0.0)
+    read_as_text(con, name, files, table.column_names, text_t)
+    step("scanning for identifiers", 0.35)
+    hit = deid.scan_values(con, text_t, tuple(c.name for c in table.columns
+                                              if c.kind in ("id", "text")))
+    if hit:
+        source_file, line = con.sql(
+            f"select source_file, $r - row_offset + first_line from {files_t} "  # noqa: S608
+            f"where _file_idx = (select _file_idx from {text_t} where rowid = $r)",
+            params={"r": hit.rowid}).fetchall()[0]
+        raise IngestError(
+            f"{source_file}: column '{hit.column}' holds {hit.matches} value(s) shaped like "
+            f"{hit.kind} (first at line {line}); the extract must be de-identified, so the "
+            "load is refused", file=source_file, column=hit.column,
+            reason="direct_identifier_value")
+    step("validating", 0.5)
+    validate.build_typed(con, table, text_t, typed_t, params)
+    validate.create_rejects(con, rejects_t)
+    validate.reject_column_rules(con, table, typed_t, rejects_t)
+    if name == "side_effects":
+        from pipelines.reference import normalise_effects
+
+        _map_distinct(con, typed_t, "effect", "_effect_map", ("term", "code"), normalise_effects)
+        validate.reject_unknown_effects(con, typed_t, rejects_t, "_effect_map")
+    validate.reject_unknown_references(con, table, typed_t, rejects_t)
+    validate.reject_duplicates(con, table, typed_t, rejects_t, files_t)
+    validate.write_rejects(con, table, text_t, rejects_t, files_t, summary.load_id)
+    step("normalising drug names", 0.7)
+    if "drug" in table.column_names:
+        from pipelines.reference import normalise_drug_names
+
+        _map_distinct(con, typed_t, "drug", "_drug_map", ("drug", "ingredient"),
+                      normalise_drug_names)
+    content_columns = _create_batch_view(con, table, typed_t, rejects_t, files_t, params)
+    step("loading", 0.8)
+    counts = merge_into_raw(con, table, "_batch", content_columns)
+    _record_table(con, table, typed_t, rejects_t, files_t, summary, counts)
+    for temp in (text_t, files_t, typed_t, rejects_t, "_drug_map", "_effect_map"):
+        con.execute(f"drop table if exists {temp}")
+    con.execute("drop view if exists _batch")
+    step("done", 1.0)
+
+
+def _map_distinct(con: duckdb.DuckDBPyConnection, typed_t: str, column: str, target: str,
+                  names: tuple[str, str], normalise: Callable) -> None:
+    """``target(<from>, <to>)``: each distinct value of ``column`` and its normalised form.
+
+    Only the distinct values go through Python (a few thousand names for millions of rows);
+    the result is joined back in SQL.
+    """
+    import polars as pl
+
+    values = con.sql(f'select distinct "{column}" as v from {typed_t} '  # noqa: S608
+                     f'where "{column}" is not null').pl()["v"]
+    mapping = pl.DataFrame({names[0]: values, names[1]: normalise(values)},
+                           schema={names[0]: pl.String, names[1]: pl.String})
+    con.register("_mapping_frame", mapping)
+    try:
+        con.execute(f"create or replace temp table {target} as select * from _mapping_frame")
+    finally:
+        con.unregister("_mapping_frame")
+
+
+_LOAD_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$")
+
+
+def _create_batch_view(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str,
+                       rejects_t: str, files_t: str, params: dict[str, object]) -> tuple[str, ...]:
+    """The temp view ``_batch``: valid rows in the ``raw.<table>`` shape, lineage included.
+
+    Returns the content columns (contract plus added columns, lineage excluded).
+    """
+    from pipelines.deid import top_coded_birth_year_sql
+
+    # Views cannot hold bound parameters; the two values placed in the SQL are generated by us
+    # and checked for shape here (a load id from _new_load_id, an integer year).
+    load_id, load_year = str(params["load_id"]), int(params["load_year"])  # type: ignore[call-overload]
+    if not _LOAD_ID_SHAPE.match(load_id):
+        raise ValueError(f"unexpected load id {load_id!r}")
+    select = [f't."{c}"' for c in table.column_names]
+    added: list[str] = []
+    joins = ""
+    if table.name == "patients":
+        stored, flag = top_coded_birth_year_sql('t."birth_year"', load_year)
+        select[table.column_names.index("birth_year")] = f'{stored} as "birth_year"'
+        added.append(f"{flag} as is_birth_year_top_coded")
+    if "drug" in table.column_names:
+        added.append("dm.ingredient as ingredient")
+        joins += ' left join _drug_map dm on dm.drug = t."drug"'
+    if table.name == "side_effects":
+        added.append("em.code as effect_code")
+        joins += ' left join _effect_map em on em.term = t."effect"'
+    con.execute(f"""
+        create or replace temp view _batch as
+        select {", ".join(select + added)}, '{load_id}' as _load_id,
+               f.source_file as _source_file,
+               t._row - f.row_offset + f.first_line as _source_line
+        from {typed_t} t join {files_t} f on f._file_idx = t._file_idx {joins}
+        where not exists (select 1 from {rejects_t} r where r._row = t._row)
+    """)  # noqa: S608
+    names = [*table.column_names]
+    names += [a.rsplit(" as ", 1)[1] for a in added]
+    return tuple(names)
+
+
+def _record_table(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str, rejects_t: str,
+                  files_t: str, summary: LoadSummary, counts) -> None:  # type: ignore[no-untyped-def]
+    """Per-file counts, unmapped drug names, top-coding and reject groups into the summary."""
+    name, load_id = table.name, summary.load_id
+    con.execute(f"""
+        insert into _load_files
+        select $table, f.source_file, f.sha256, coalesce(n.rows, 0), coalesce(rj.rows, 0)
+        from {files_t} f
+        left join (select _file_idx, count(*) as rows from {typed_t} group by 1) n
+               on n._file_idx = f._file_idx
+        left join (select t._file_idx, count(distinct r._row) as rows from {rejects_t} r
+                   join {typed_t} t on t._row = r._row group by 1) rj
+               on rj._file_idx = f._file_idx
+    """, {"table": name})  # noqa: S608
+    files, read, rejected = con.sql(
+        "select list(source_file order by source_file), sum(rows_read), sum(rows_rejected) "
+        "from _load_files where table_name = $t", params={"t": name}).fetchall()[0]
+    summary.tables.append(meta.TableSummary(
+        table=name, files=files, rows_read=int(read), rows_loaded=int(read - rejected),
+        rows_rejected=int(rejected), rows_new=counts.new, rows_updated=counts.updated,
+        rows_in_warehouse=counts.in_warehouse))
+    if "drug" in table.column_names:
+        con.execute("insert into meta.unmapped_drugs select $id, $t, drug, count(*) from _batch "
+                    "where ingredient is null and drug is not null group by drug",
+                    {"id": load_id, "t": name})
+        summary.unmapped_drugs += [
+            {"table": name, "drug_as_written": drug, "rows": rows}
+            for drug, rows in con.sql(
+                "select drug_as_written, rows from meta.unmapped_drugs where load_id = $id "
+                "and table_name = $t order by rows desc, drug_as_written",
+                params={"id": load_id, "t": name}).fetchall()]
+    if name == "patients":
+        top_coded, stored_year = con.sql(
+            "select count(*), min(birth_year) from _batch where is_birth_year_top_coded"
+        ).fetchall()[0]
+        summary.birth_years_top_coded = int(top_coded)
+        if top_coded:
+            summary.notes.append(
+                f"{top_coded} birth year(s) implied an age of 90 or more and were top-coded "
+                f"(stored as {stored_year}, is_birth_year_top_coded = true)")
+    for column, reason, message, rows, examples in con.sql("""
+            select column_name, reason_code, any_value(message), count(*),
+                   list(source_file || ':' || line order by source_file, line)[1:5]
+            from meta.rejects where load_id = $id and table_name = $t
+            group by all order by count(*) desc, column_name, reason_code
+            """, params={"id": load_id, "t": name}).fetchall():
+        summary.rejects.append(meta.RejectGroup(name, column, reason, message, int(rows),
+                                                list(examples)))
+
+
+def _refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """A rejected date or number can still hold a phone number: never store it in rejects."""
+    from pipelines.deid import ANY_IDENTIFIER_PATTERN, value_kind
+
+    hit = con.sql("select source_file, column_name, line, value from meta.rejects "
+                  "where load_id = $id and regexp_matches(value, $pattern) "
+                  "order by source_file, line limit 1",
+                  params={"id": load_id, "pattern": ANY_IDENTIFIER_PATTERN}).fetchall()
+    if hit:
+        source_file, column, line, value = hit[0]
+        raise IngestError(
+            f"{source_file}: column '{column}' holds a value shaped like {value_kind(value)} "
+            f"(line {line}); the extract must be de-identified, so the load is refused",
+            file=source_file, column=column, reason="direct_identifier_value")
+
+
+def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
+                  config_path: str | Path | None, progress: Progress | None) -> None:
+    from pipelines.definitions import Definitions
+    from pipelines.transform import build_models
+
+    if progress:
+        progress("models", "building", 0.0)
+    definitions = Definitions.from_config(config_path)
+    summary.models = build_models(con, definitions.as_params())
+    con.execute("delete from meta.definitions")
+    con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
+    if progress:
+        progress("models", "done", 1.0)
+
+
+def _file_rows(con: duckdb.DuckDBPyConnection,
+               summary: LoadSummary) -> list[tuple[str, str, str, int, int, int]]:
+    return [tuple(r) for r in con.sql(
+        "select table_name, source_file, sha256, rows_read, rows_read - rows_rejected, "
+        "rows_rejected from _load_files order by table_name, source_file").fetchall()]
+
+
+def summary_json(summary: LoadSummary) -> str:
+    return json.dumps(summary.to_dict(), indent=2, default=str)
