@@ -1,0 +1,279 @@
+/* ---
+name: fct_episode_outcomes
+grain: one row per episode x instrument x follow-up preset
+description: >
+  Rating-scale outcomes of an episode (DOMAIN 3), day 0 = start_on, day offsets inclusive.
+  Baseline: the latest score in [$baseline_start_days, $baseline_end_days] ([-30, +7]).
+  Follow-up: the score picked by $which_score (latest by default; first; best = lowest, latest on
+  ties) in the preset's window. Every preset of $followup_presets ("name:start:end,...") has its
+  rows, so the dashboard switches preset with `where preset = $preset`; is_default_preset marks
+  $followup_preset. Eligible: baseline >= the instrument's eligibility minimum. Response:
+  2 * followup <= baseline (PCL-5: a drop of >= $pcl5_response_min_drop points). Remission:
+  followup <= remission_max (the configured comparator in integers: PHQ-9 < 5 is <= 4). Among
+  eligible episodes a missing follow-up is "not achieved" (false), as the HEDIS/CMS rates count it;
+  for ineligible episodes both are null. Time to response (eligible only): days to the first score
+  in [1, preset end] meeting the response rule, else censored at the last score in that range.
+  PHQ-9 and GAD-7 rows exist for every episode; other instruments only where the patient has a score.
+columns:
+  episode_id: {type: varchar}
+  patient_id: {type: varchar}
+  preset: {type: varchar}
+  is_default_preset: {type: boolean}
+  instrument: {type: varchar}
+  followup_start_days: {type: integer}
+  followup_end_days: {type: integer}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  regimen: {type: varchar}
+  start_on: {type: date}
+  start_month: {type: date}
+  is_new_user: {type: boolean}
+  line_of_therapy: {type: integer}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  baseline_score: {type: integer}
+  baseline_on: {type: date}
+  baseline_severity_band: {type: varchar}
+  followup_score: {type: integer}
+  followup_on: {type: date}
+  change: {type: integer}
+  has_baseline: {type: boolean}
+  has_followup: {type: boolean}
+  eligibility_min: {type: integer}
+  is_eligible: {type: boolean}
+  is_response: {type: boolean}
+  is_remission: {type: boolean}
+  remission_max: {type: integer}
+  cutoff_id: {type: varchar}
+  not_evaluable_reason: {type: varchar}
+  days_to_response: {type: integer}
+  is_response_event: {type: boolean}
+--- */
+with presets as (
+    select
+        split_part(spec, ':', 1) as preset,
+        cast(split_part(spec, ':', 2) as integer) as followup_start_days,
+        cast(split_part(spec, ':', 3) as integer) as followup_end_days
+    from (select unnest(string_split($followup_presets, ',')) as spec)
+),
+
+rules as (
+    select * from (values
+        ('PHQ-9', cast($phq9_eligible_min as integer), cast($phq9_remission_max as integer), cast($phq9_cutoff_id as varchar)),
+        ('GAD-7', cast($gad7_eligible_min as integer), cast($gad7_remission_max as integer), cast($gad7_cutoff_id as varchar)),
+        ('QIDS-SR16', cast($qids_sr16_eligible_min as integer), cast($qids_sr16_remission_max as integer), cast($qids_sr16_cutoff_id as varchar)),
+        ('MADRS', cast($madrs_eligible_min as integer), cast($madrs_remission_max as integer), cast($madrs_cutoff_id as varchar)),
+        ('HAM-D17', cast($hamd17_eligible_min as integer), cast($hamd17_remission_max as integer), cast($hamd17_cutoff_id as varchar)),
+        ('YMRS', cast($ymrs_eligible_min as integer), cast($ymrs_remission_max as integer), cast($ymrs_cutoff_id as varchar)),
+        ('PCL-5', cast($pcl5_eligible_min as integer), cast($pcl5_remission_max as integer), cast($pcl5_cutoff_id as varchar))
+    ) as r (instrument, eligibility_min, remission_max, cutoff_id)
+),
+
+episodes as (
+    select * from marts.fct_treatment_episodes
+),
+
+scores as (
+    select patient_id, instrument, assessed_on, total_score
+    from staging.stg_assessments
+    where instrument in (select instrument from rules)
+),
+
+patient_instruments as (
+    select distinct patient_id, instrument from scores
+),
+
+episode_instruments as (
+    select
+        episodes.episode_id,
+        episodes.patient_id,
+        episodes.start_on,
+        rules.instrument
+    from episodes
+    cross join rules
+    left join patient_instruments
+        on episodes.patient_id = patient_instruments.patient_id
+        and rules.instrument = patient_instruments.instrument
+    where rules.instrument in ('PHQ-9', 'GAD-7') or patient_instruments.patient_id is not null
+),
+
+episode_scores as (
+    select
+        episode_instruments.episode_id,
+        episode_instruments.instrument,
+        cast(scores.assessed_on - episode_instruments.start_on as integer) as score_day,
+        scores.assessed_on,
+        scores.total_score
+    from episode_instruments
+    inner join scores
+        on episode_instruments.patient_id = scores.patient_id
+        and episode_instruments.instrument = scores.instrument
+        and scores.assessed_on >= episode_instruments.start_on + cast($baseline_start_days as integer)
+        and scores.assessed_on <= episode_instruments.start_on + (select max(followup_end_days) from presets)
+),
+
+baselines as (
+    select
+        episode_id,
+        instrument,
+        arg_max(total_score, score_day) as baseline_score,
+        arg_max(assessed_on, score_day) as baseline_on
+    from episode_scores
+    where score_day between $baseline_start_days and $baseline_end_days
+    group by episode_id, instrument
+),
+
+followup_candidates as (
+    select
+        episode_scores.*,
+        presets.preset,
+        case $which_score
+            when 'latest' then score_day
+            when 'first' then -score_day
+            else -total_score * 100000 + score_day  -- best: lowest score, latest on ties
+        end as pick_key
+    from episode_scores
+    inner join presets
+        on episode_scores.score_day between presets.followup_start_days and presets.followup_end_days
+),
+
+followups as (
+    select
+        episode_id,
+        instrument,
+        preset,
+        arg_max(total_score, pick_key) as followup_score,
+        arg_max(assessed_on, pick_key) as followup_on
+    from followup_candidates
+    group by episode_id, instrument, preset
+),
+
+response_times as (
+    select
+        episode_scores.episode_id,
+        episode_scores.instrument,
+        presets.preset,
+        min(episode_scores.score_day) filter (
+            where case when episode_scores.instrument = 'PCL-5'
+                then baselines.baseline_score - episode_scores.total_score >= $pcl5_response_min_drop
+                else 2 * episode_scores.total_score <= baselines.baseline_score end
+        ) as first_response_day,
+        max(episode_scores.score_day) as last_score_day
+    from episode_scores
+    inner join baselines
+        on episode_scores.episode_id = baselines.episode_id
+        and episode_scores.instrument = baselines.instrument
+    inner join presets on episode_scores.score_day between 1 and presets.followup_end_days
+    group by episode_scores.episode_id, episode_scores.instrument, presets.preset
+),
+
+assembled as (
+    select
+        episode_instruments.episode_id,
+        episode_instruments.instrument,
+        presets.preset,
+        presets.followup_start_days,
+        presets.followup_end_days,
+        rules.eligibility_min,
+        rules.remission_max,
+        rules.cutoff_id,
+        baselines.baseline_score,
+        baselines.baseline_on,
+        followups.followup_score,
+        followups.followup_on,
+        response_times.first_response_day,
+        response_times.last_score_day,
+        baselines.baseline_score is not null as has_baseline,
+        followups.followup_score is not null as has_followup,
+        coalesce(baselines.baseline_score >= rules.eligibility_min, false) as is_eligible,
+        case when episode_instruments.instrument = 'PCL-5'
+            then baselines.baseline_score - followups.followup_score >= $pcl5_response_min_drop
+            else 2 * followups.followup_score <= baselines.baseline_score
+        end as meets_response_rule
+    from episode_instruments
+    cross join presets
+    inner join rules on episode_instruments.instrument = rules.instrument
+    left join baselines
+        on episode_instruments.episode_id = baselines.episode_id
+        and episode_instruments.instrument = baselines.instrument
+    left join followups
+        on episode_instruments.episode_id = followups.episode_id
+        and episode_instruments.instrument = followups.instrument
+        and presets.preset = followups.preset
+    left join response_times
+        on episode_instruments.episode_id = response_times.episode_id
+        and episode_instruments.instrument = response_times.instrument
+        and presets.preset = response_times.preset
+)
+
+select
+    assembled.episode_id,
+    episodes.patient_id,
+    assembled.preset,
+    assembled.preset = $followup_preset as is_default_preset,
+    assembled.instrument,
+    assembled.followup_start_days,
+    assembled.followup_end_days,
+    episodes.drug,
+    episodes.drug_class,
+    episodes.drug_subclass,
+    episodes.regimen,
+    episodes.start_on,
+    episodes.start_month,
+    episodes.is_new_user,
+    episodes.line_of_therapy,
+    episodes.site_id,
+    episodes.clinician_id,
+    episodes.diagnosis_group,
+    episodes.age_band,
+    episodes.sex,
+    episodes.adherence_band,
+    assembled.baseline_score,
+    assembled.baseline_on,
+    case
+        when assembled.instrument = 'PHQ-9' then case
+            when assembled.baseline_score <= 4 then 'minimal'
+            when assembled.baseline_score <= 9 then 'mild'
+            when assembled.baseline_score <= 14 then 'moderate'
+            when assembled.baseline_score <= 19 then 'moderately_severe'
+            else 'severe' end
+        when assembled.instrument = 'GAD-7' then case
+            when assembled.baseline_score <= 4 then 'minimal'
+            when assembled.baseline_score <= 9 then 'mild'
+            when assembled.baseline_score <= 14 then 'moderate'
+            else 'severe' end
+        when assembled.instrument = 'QIDS-SR16' then case
+            when assembled.baseline_score <= 5 then 'none'
+            when assembled.baseline_score <= 10 then 'mild'
+            when assembled.baseline_score <= 15 then 'moderate'
+            when assembled.baseline_score <= 20 then 'severe'
+            else 'very_severe' end
+    end as baseline_severity_band,
+    assembled.followup_score,
+    assembled.followup_on,
+    assembled.followup_score - assembled.baseline_score as change,
+    assembled.has_baseline,
+    assembled.has_followup,
+    assembled.eligibility_min,
+    assembled.is_eligible,
+    case when assembled.is_eligible then coalesce(assembled.meets_response_rule, false) end as is_response,
+    case when assembled.is_eligible and assembled.remission_max is not null
+        then coalesce(assembled.followup_score <= assembled.remission_max, false) end as is_remission,
+    assembled.remission_max,
+    assembled.cutoff_id,
+    case
+        when not assembled.has_baseline then 'no_baseline'
+        when not assembled.is_eligible then 'ineligible_baseline'
+        when not assembled.has_followup then 'no_followup'
+    end as not_evaluable_reason,
+    case when assembled.is_eligible
+        then coalesce(assembled.first_response_day, assembled.last_score_day) end as days_to_response,
+    case when assembled.is_eligible and assembled.last_score_day is not null
+        then assembled.first_response_day is not null end as is_response_event
+from assembled
+inner join episodes on assembled.episode_id = episodes.episode_id
