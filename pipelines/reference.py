@@ -94,35 +94,36 @@ def _icd10_key(code: str) -> str:
     return re.sub(r"[\s.]", "", code).upper()
 
 
+@lru_cache(maxsize=None)
 def _read_reference_csv(file_name: str) -> pl.DataFrame:
-    """Read one reference CSV as strings (empty cells become null); columns are checked by tests."""
+    """Read one reference CSV as strings (empty cells become null); columns are checked by tests.
+
+    Cached for the life of the process; the public accessors hand out clones, so a caller that
+    modifies its frame in place cannot change what the normalisers see.
+    """
     path = resources.files("pipelines").joinpath("reference", file_name)
     with resources.as_file(path) as real_path:
         return pl.read_csv(real_path, infer_schema=False)
 
 
-@lru_cache(maxsize=1)
 def drug_table() -> pl.DataFrame:
     """``drugs.csv``: ingredient, drug_class, drug_subclass, atc_code, rxnorm_cui, brands."""
-    return _read_reference_csv("drugs.csv")
+    return _read_reference_csv("drugs.csv").clone()
 
 
-@lru_cache(maxsize=1)
 def synonym_table() -> pl.DataFrame:
     """``drug_synonyms.csv``: synonym (lower case), ingredient."""
-    return _read_reference_csv("drug_synonyms.csv")
+    return _read_reference_csv("drug_synonyms.csv").clone()
 
 
-@lru_cache(maxsize=1)
 def effect_table() -> pl.DataFrame:
     """``side_effect_terms.csv``: code, label, synonyms (``|``-separated)."""
-    return _read_reference_csv("side_effect_terms.csv")
+    return _read_reference_csv("side_effect_terms.csv").clone()
 
 
-@lru_cache(maxsize=1)
 def diagnosis_group_table() -> pl.DataFrame:
     """``diagnosis_groups.csv``: icd10_prefix, diagnosis_group, label."""
-    return _read_reference_csv("diagnosis_groups.csv")
+    return _read_reference_csv("diagnosis_groups.csv").clone()
 
 
 def drug_lookup_table() -> pl.DataFrame:

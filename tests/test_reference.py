@@ -165,7 +165,8 @@ def test_rxnorm_cuis_are_numeric_and_unique():
 
 
 def test_brands_are_pipe_separated_names_without_stray_spaces():
-    for ingredient, brands in drug_table().drop_nulls("brands").select("ingredient", "brands").rows():
+    with_brands = drug_table().drop_nulls("brands")
+    for ingredient, brands in with_brands.select("ingredient", "brands").rows():
         for brand in brands.split("|"):
             assert brand and brand == brand.strip(), (ingredient, brands)
 
@@ -220,7 +221,8 @@ def test_no_noise_word_is_an_ingredient_or_brand():
         ("mixed amphetamine salts", "amphetamine"),
         ("amphetamine/dextroamphetamine 10 mg", "amphetamine"),
         ("Dextroamphetamine Saccharate 2.5 MG / Amphetamine Aspartate 2.5 MG / "
-         "Dextroamphetamine Sulfate 2.5 MG / Amphetamine Sulfate 2.5 MG Oral Tablet", "amphetamine"),
+         "Dextroamphetamine Sulfate 2.5 MG / Amphetamine Sulfate 2.5 MG Oral Tablet",
+         "amphetamine"),
         ("Dextroamphetamine sulfate 5 MG Oral Tablet", "dextroamphetamine"),
         ("Vyvanse 30 mg capsule", "lisdexamfetamine"),
         ("LISDEXAMFETAMINE DIMESYLATE 40MG CAP", "lisdexamfetamine"),
@@ -262,6 +264,19 @@ def test_normalisation_keeps_length_order_nulls_and_name():
     result = normalise_drug_names(names)
     assert result.name == "drug"
     assert result.to_list() == ["fluoxetine", None, None, "fluoxetine", "lorazepam"]
+
+
+def test_empty_all_null_and_categorical_columns_are_accepted():
+    assert normalise_drug_names(pl.Series("drug", [], dtype=pl.String)).to_list() == []
+    assert normalise_drug_names(pl.Series("drug", [None, None])).to_list() == [None, None]
+    categorical = pl.Series("drug", ["Prozac 20mg", "aspirin"], dtype=pl.Categorical)
+    assert normalise_drug_names(categorical).to_list() == ["fluoxetine", None]
+
+
+def test_a_caller_changing_its_copy_does_not_change_the_reference():
+    mine = drug_table()
+    mine.insert_column(0, pl.Series("scratch", [1] * mine.height))
+    assert "scratch" not in drug_table().columns
 
 
 def test_drug_ingredients_lists_every_ingredient_of_a_written_out_combination():
