@@ -104,13 +104,17 @@ class Filters:
 
 
 def _months_before(end: dt.date, months: int) -> dt.date:
-    """First day of a window of ``months`` calendar months ending on ``end`` (inclusive)."""
-    year, month = end.year, end.month - months
+    """First day of a window of ``months`` calendar months ending on ``end`` (inclusive).
+
+    It is the day after ``end`` moved back ``months`` months (clamped to the month's length), so
+    a window ending on a month end starts on the 1st: 12 months to 31 Dec 2024 start 1 Jan 2024.
+    """
+    after = end + dt.timedelta(days=1)
+    year, month = after.year, after.month - months
     while month < 1:
         month += 12
         year -= 1
-    day = min(end.day, _month_length(year, month))
-    return dt.date(year, month, day) + dt.timedelta(days=1)
+    return dt.date(year, month, min(after.day, _month_length(year, month)))
 
 
 def _month_length(year: int, month: int) -> int:
