@@ -31,7 +31,7 @@ rows with a few thousand distinct names costs a few thousand lookups.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import polars as pl
@@ -47,7 +47,7 @@ DRUG_CLASSES: tuple[str, ...] = (
 
 #: Words that say how much, in what form or which salt, never which ingredient. Dropped before
 #: lookup. A test checks that none of them is needed to tell two ingredients or brands apart.
-NOISE_WORDS: frozenset[str] = frozenset(
+_NOISE_TEXT = (
     # units and amounts
     "mg mcg ug g gm gram grams ml l meq mmol unit units iu hr hrs h hour hours day days daily "
     "per each x dose doses"
@@ -57,9 +57,9 @@ NOISE_WORDS: frozenset[str] = frozenset(
     " disintegrating dispersible odt film films coated sublingual buccal transdermal patch patches"
     " injection injectable inj intramuscular im iv intravenous subcutaneous sc sq pen syringe"
     " prefilled vial vials ampoule ampule kit pack blister bottle nasal spray inhaler inhalation"
-    " powder implant depot suppository rectal gel topical device"
+    " implant depot suppository rectal gel topical device"
     # release and brand-suffix words
-    " er xr sr xl cr la cd dr ec ir xt lp pr mr ir extended immediate delayed controlled modified"
+    " er xr sr xl cr la cd dr ec ir xt lp pr mr extended immediate delayed controlled modified"
     " prolonged sustained release released retard long acting"
     # salts, esters and hydrates
     " hcl hydrochloride dihydrochloride hbr hydrobromide sodium potassium dipotassium calcium"
@@ -68,8 +68,9 @@ NOISE_WORDS: frozenset[str] = frozenset(
     " pamoate embonate decanoate enanthate palmitate lactate acetate phosphate tosylate chloride"
     " bromide monohydrate hemihydrate dihydrate trihydrate anhydrous acid salt salts base"
     # connecting words and packaging text
-    " and with w plus of in for generic brand".split()
+    " and with w plus of in for generic brand"
 )
+NOISE_WORDS: frozenset[str] = frozenset(_NOISE_TEXT.split())
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 # Digits end a word as well as separate words: no ingredient or brand holds a digit, and names
@@ -94,7 +95,7 @@ def _icd10_key(code: str) -> str:
     return re.sub(r"[\s.]", "", code).upper()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_reference_csv(file_name: str) -> pl.DataFrame:
     """Read one reference CSV as strings (empty cells become null); columns are checked by tests.
 
