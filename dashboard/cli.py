@@ -16,7 +16,9 @@ from collections.abc import Sequence
 #: Subcommand modules, in the order ``outcomes --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.info",
+    "dashboard.commands.ingest",
     "dashboard.commands.serve",
+    "dashboard.commands.metric",
 )
 
 
