@@ -375,17 +375,27 @@ def _table(frame: pl.DataFrame, query: queries.Query):  # type: ignore[no-untype
 
 
 def _formats(query: queries.Query, columns: list[str]) -> dict[str, str | None]:
-    standard = {
-        "numerator": "count", "denominator": "count", "n": "count", "events": "count",
-        "censored": "count", "rate": "pct1", "ci_low": "pct1", "ci_high": "pct1",
-    }
+    """Display format per output column: counts, percentages, days or the metric's value format."""
+    spec = query.metric
+    counts = set(spec.get("counts", {})) | {"numerator", "denominator", "n", "events", "censored"}
+    counts |= {step["dropped"] for step in spec.get("attrition", []) if step.get("dropped")}
+    value_fmt = spec.get("fmt", "num1")
     out: dict[str, str | None] = {}
     for col in columns:
-        fmt = query.fmt(col) or standard.get(col)
-        if fmt is None and col.endswith(("ci_low", "ci_high")):
-            stem = col.removesuffix("_ci_low").removesuffix("_ci_high")
-            fmt = query.fmt(stem) or standard.get(stem)
-        out[col] = fmt
+        if query.kind == "table" and col in query.columns:
+            out[col] = query.fmt(col)
+        elif query.kind == "table" and col.startswith("ci_"):
+            out[col] = "pct1"
+        elif col in counts:
+            out[col] = "count"
+        elif col.startswith(("rate", "survival_")) or (col.startswith("ci_") and query.kind == "proportion"):
+            out[col] = "pct1"
+        elif col.startswith("median"):
+            out[col] = "days"
+        elif col in ("mean", "sd", "ci_low", "ci_high"):
+            out[col] = value_fmt
+        else:
+            out[col] = query.fmt(col)
     return out
 
 
