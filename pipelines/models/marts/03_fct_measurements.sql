@@ -1,0 +1,66 @@
+/* ---
+name: fct_measurements
+grain: one row per measurement x episode it falls in, or one row with a null episode
+description: >
+  Weight, labs and vitals with days from each episode start, for weight change at 12 weeks and
+  metabolic monitoring (DOMAIN 9.4: baseline [-90, +30], early [+56, +140]). A measurement falls
+  in an episode when start_on - 90 <= measured_on <= greatest(end_on, start_on + 140);
+  measurements in no episode appear once with a null episode.
+columns:
+  measurement_id: {type: varchar}
+  patient_id: {type: varchar}
+  measured_on: {type: date}
+  measure: {type: varchar}
+  value: {type: double}
+  measure_group: {type: varchar}
+  episode_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  start_on: {type: date}
+  days_from_start: {type: integer}
+  site_id: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  diagnosis_group: {type: varchar}
+--- */
+with in_episodes as (
+    select
+        measurements.measurement_id,
+        episodes.episode_id,
+        episodes.drug,
+        episodes.drug_class,
+        episodes.drug_subclass,
+        episodes.start_on,
+        cast(measurements.measured_on - episodes.start_on as integer) as days_from_start,
+        episodes.site_id,
+        episodes.age_band,
+        episodes.sex,
+        episodes.diagnosis_group
+    from staging.stg_measurements as measurements
+    inner join marts.fct_treatment_episodes as episodes
+        on measurements.patient_id = episodes.patient_id
+        and measurements.measured_on >= episodes.start_on - 90
+        and measurements.measured_on <= greatest(episodes.end_on, episodes.start_on + 140)
+)
+
+select
+    measurements.measurement_id,
+    measurements.patient_id,
+    measurements.measured_on,
+    measurements.measure,
+    measurements.value,
+    measurements.measure_group,
+    in_episodes.episode_id,
+    in_episodes.drug,
+    in_episodes.drug_class,
+    in_episodes.drug_subclass,
+    in_episodes.start_on,
+    in_episodes.days_from_start,
+    coalesce(in_episodes.site_id, patients.site_id, 'unknown') as site_id,
+    coalesce(in_episodes.age_band, patients.age_band, 'unknown') as age_band,
+    coalesce(in_episodes.sex, patients.sex, 'U') as sex,
+    coalesce(in_episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group
+from staging.stg_measurements as measurements
+left join in_episodes on measurements.measurement_id = in_episodes.measurement_id
+left join marts.dim_patients as patients on measurements.patient_id = patients.patient_id

@@ -1,0 +1,68 @@
+/* ---
+name: fct_persistence
+grain: one row per episode
+description: >
+  Persistence (DOMAIN 5.5): the time from the episode start to discontinuation, a gap beyond the
+  grace period, dated at the last covered day (grace not appended). persistence_days is
+  end_on - start_on + 1 for a discontinued episode (event) and data_end_on - start_on + 1 for a
+  censored one (supply plus grace runs past the data end). is_persistent_182/365: still on
+  treatment after that many days; null when censored before it (unknown).
+columns:
+  episode_id: {type: varchar}
+  patient_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  regimen: {type: varchar}
+  start_on: {type: date}
+  start_month: {type: date}
+  is_new_user: {type: boolean}
+  line_of_therapy: {type: integer}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  adherence_band: {type: varchar}
+  grace_days: {type: integer}
+  persistence_days: {type: integer}
+  is_event: {type: boolean}
+  is_censored: {type: boolean}
+  is_persistent_182: {type: boolean}
+  is_persistent_365: {type: boolean}
+--- */
+with persistence as (
+    select
+        episodes.*,
+        cast(
+            case when episodes.is_discontinued then episodes.end_on else coverage.data_end_on end
+            - episodes.start_on + 1 as integer
+        ) as persistence_days
+    from marts.fct_treatment_episodes as episodes
+    cross join staging.stg_data_coverage as coverage
+)
+
+select
+    episode_id,
+    patient_id,
+    drug,
+    drug_class,
+    drug_subclass,
+    regimen,
+    start_on,
+    start_month,
+    is_new_user,
+    line_of_therapy,
+    site_id,
+    clinician_id,
+    diagnosis_group,
+    age_band,
+    sex,
+    adherence_band,
+    grace_days,
+    persistence_days,
+    is_discontinued as is_event,
+    is_censored,
+    case when persistence_days > 182 then true when is_discontinued then false end as is_persistent_182,
+    case when persistence_days > 365 then true when is_discontinued then false end as is_persistent_365
+from persistence

@@ -1,0 +1,83 @@
+/* ---
+name: fct_safety_flags
+grain: one row per PHQ-9 or PHQ-A score with item 9 recorded
+description: >
+  PHQ-9 item 9 (thoughts of self-harm) is a flag, not an outcome (DOMAIN 2): is_positive when
+  item_9 > 0, whatever the total. For the process measure "% of positive item-9 responses with
+  documented follow-up": a visit in [+1, +7] and in [+1, +30] days. regimen: the regimen of the
+  latest-starting episode active on the date (start_on <= date <= end_on), null if none.
+columns:
+  assessment_id: {type: varchar}
+  patient_id: {type: varchar}
+  assessed_on: {type: date}
+  instrument_as_sent: {type: varchar}
+  total_score: {type: integer}
+  item_9: {type: integer}
+  is_positive: {type: boolean}
+  has_visit_1_7: {type: boolean}
+  has_visit_1_30: {type: boolean}
+  regimen: {type: varchar}
+  drug_class: {type: varchar}
+  site_id: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  diagnosis_group: {type: varchar}
+  assessed_month: {type: date}
+--- */
+with flagged as (
+    select * from staging.stg_assessments
+    where instrument = 'PHQ-9' and item_9 is not null
+),
+
+followed_up as (
+    select
+        flagged.assessment_id,
+        bool_or(visits.visit_on - flagged.assessed_on between 1 and 7) as has_visit_1_7,
+        bool_or(visits.visit_on - flagged.assessed_on between 1 and 30) as has_visit_1_30
+    from flagged
+    inner join staging.stg_visits as visits
+        on flagged.patient_id = visits.patient_id
+        and visits.visit_on between flagged.assessed_on + 1 and flagged.assessed_on + 30
+    group by flagged.assessment_id
+),
+
+active_regimen as (
+    select
+        flagged.assessment_id,
+        arg_max(episodes.regimen, [episodes.start_on::varchar, episodes.drug]) as regimen,
+        arg_max(episodes.drug_class, [episodes.start_on::varchar, episodes.drug]) as drug_class
+    from flagged
+    inner join marts.fct_treatment_episodes as episodes
+        on flagged.patient_id = episodes.patient_id
+        and flagged.assessed_on between episodes.start_on and episodes.end_on
+    group by flagged.assessment_id
+)
+
+select
+    flagged.assessment_id,
+    flagged.patient_id,
+    flagged.assessed_on,
+    flagged.instrument_as_sent,
+    flagged.total_score,
+    flagged.item_9,
+    flagged.item_9 > 0 as is_positive,
+    coalesce(followed_up.has_visit_1_7, false) as has_visit_1_7,
+    coalesce(followed_up.has_visit_1_30, false) as has_visit_1_30,
+    active_regimen.regimen,
+    active_regimen.drug_class,
+    coalesce(patients.site_id, 'unknown') as site_id,
+    case
+        when patients.birth_year is null then 'unknown'
+        when year(flagged.assessed_on) - patients.birth_year < 18 then '0-17'
+        when year(flagged.assessed_on) - patients.birth_year <= 25 then '18-25'
+        when year(flagged.assessed_on) - patients.birth_year <= 44 then '26-44'
+        when year(flagged.assessed_on) - patients.birth_year <= 64 then '45-64'
+        else '65+'
+    end as age_band,
+    coalesce(patients.sex, 'U') as sex,
+    coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
+    cast(date_trunc('month', flagged.assessed_on) as date) as assessed_month
+from flagged
+left join followed_up on flagged.assessment_id = followed_up.assessment_id
+left join active_regimen on flagged.assessment_id = active_regimen.assessment_id
+left join marts.dim_patients as patients on flagged.patient_id = patients.patient_id

@@ -1,0 +1,82 @@
+/* ---
+name: fct_scores
+grain: one row per score x episode it falls in, or one row with a null episode
+description: >
+  Every kept score (same-day duplicates resolved; PHQ-A as PHQ-9) for trajectories by week. A
+  score falls in an episode when start_on + $baseline_start_days <= assessed_on <=
+  greatest(end_on, start_on + $followup_end_days): the active episode plus its baseline and default
+  follow-up windows, so the week-16 score of a discontinued episode still shows. Scores in no
+  episode appear once with a null episode so per-patient counts (MBC, DMS) see them.
+  weeks_from_start = floor(days_from_start / 7). dms_period: DMS-E periods Jan-Apr (P1), May-Aug
+  (P2), Sep-Dec (P3).
+columns:
+  assessment_id: {type: varchar}
+  patient_id: {type: varchar}
+  assessed_on: {type: date}
+  instrument: {type: varchar}
+  instrument_as_sent: {type: varchar}
+  total_score: {type: integer}
+  item_9: {type: integer}
+  episode_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  regimen: {type: varchar}
+  days_from_start: {type: integer}
+  weeks_from_start: {type: integer}
+  site_id: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  diagnosis_group: {type: varchar}
+  dms_period: {type: varchar}
+--- */
+with scores as (
+    select
+        *,
+        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period
+    from staging.stg_assessments
+),
+
+in_episodes as (
+    select
+        scores.assessment_id,
+        episodes.episode_id,
+        episodes.drug,
+        episodes.drug_class,
+        episodes.drug_subclass,
+        episodes.regimen,
+        cast(scores.assessed_on - episodes.start_on as integer) as days_from_start,
+        episodes.site_id,
+        episodes.age_band,
+        episodes.sex,
+        episodes.diagnosis_group
+    from scores
+    inner join marts.fct_treatment_episodes as episodes
+        on scores.patient_id = episodes.patient_id
+        and scores.assessed_on >= episodes.start_on + cast($baseline_start_days as integer)
+        and scores.assessed_on <= greatest(episodes.end_on, episodes.start_on + cast($followup_end_days as integer))
+)
+
+select
+    scores.assessment_id,
+    scores.patient_id,
+    scores.assessed_on,
+    scores.instrument,
+    scores.instrument_as_sent,
+    scores.total_score,
+    scores.item_9,
+    in_episodes.episode_id,
+    in_episodes.drug,
+    in_episodes.drug_class,
+    in_episodes.drug_subclass,
+    in_episodes.regimen,
+    in_episodes.days_from_start,
+    cast(floor(in_episodes.days_from_start / 7) as integer) as weeks_from_start,
+    coalesce(in_episodes.site_id, patients.site_id, 'unknown') as site_id,
+    coalesce(in_episodes.age_band, patients.age_band, 'unknown') as age_band,
+    coalesce(in_episodes.sex, patients.sex, 'U') as sex,
+    coalesce(in_episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group,
+    scores.dms_period
+from scores
+left join in_episodes on scores.assessment_id = in_episodes.assessment_id
+left join marts.dim_patients as patients on scores.patient_id = patients.patient_id

@@ -1,0 +1,92 @@
+/* ---
+name: fct_side_effect_events
+grain: one row per side-effect report x attributed episode (one row with a null episode when none)
+description: >
+  Side-effect reports attributed to treatment episodes. An episode is active on a date when
+  start_on <= date <= end_on + grace_days. When the report names a suspected drug and the patient
+  has an active episode of it, the report belongs to that episode (attribution
+  'suspected_drug'); otherwise to every episode active on the report date ('active_episode', so
+  class rows do not sum to the total, DOMAIN 9.3); with none it is kept once with a null episode
+  ('unattributed'), never dropped. is_within_window: days_from_start in
+  [0, $side_effect_window_days].
+columns:
+  side_effect_id: {type: varchar}
+  patient_id: {type: varchar}
+  report_on: {type: date}
+  effect_code: {type: varchar}
+  severity: {type: varchar}
+  severity_rank: {type: integer}
+  action: {type: varchar}
+  suspected_drug: {type: varchar}
+  attribution: {type: varchar}
+  episode_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  regimen: {type: varchar}
+  episode_start_on: {type: date}
+  days_from_start: {type: integer}
+  is_within_window: {type: boolean}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  diagnosis_group: {type: varchar}
+--- */
+with reports as (
+    select * from staging.stg_side_effects
+),
+
+active as (
+    select
+        reports.side_effect_id,
+        episodes.episode_id,
+        episodes.drug,
+        reports.suspected_drug is not null and episodes.drug = reports.suspected_drug as is_suspected
+    from reports
+    inner join marts.fct_treatment_episodes as episodes
+        on reports.patient_id = episodes.patient_id
+        and reports.report_on between episodes.start_on and episodes.end_on + episodes.grace_days
+),
+
+attributed as (
+    select
+        side_effect_id,
+        episode_id,
+        case when bool_or(is_suspected) over (partition by side_effect_id)
+            then 'suspected_drug' else 'active_episode' end as attribution,
+        is_suspected,
+        bool_or(is_suspected) over (partition by side_effect_id) as has_suspected_episode
+    from active
+)
+
+select
+    reports.side_effect_id,
+    reports.patient_id,
+    reports.report_on,
+    reports.effect_code,
+    reports.severity,
+    reports.severity_rank,
+    reports.action,
+    reports.suspected_drug,
+    coalesce(attributed.attribution, 'unattributed') as attribution,
+    episodes.episode_id,
+    episodes.drug,
+    episodes.drug_class,
+    episodes.drug_subclass,
+    episodes.regimen,
+    episodes.start_on as episode_start_on,
+    cast(reports.report_on - episodes.start_on as integer) as days_from_start,
+    coalesce(reports.report_on - episodes.start_on between 0 and $side_effect_window_days, false)
+        as is_within_window,
+    coalesce(episodes.site_id, patients.site_id, 'unknown') as site_id,
+    coalesce(episodes.clinician_id, 'unknown') as clinician_id,
+    coalesce(episodes.age_band, patients.age_band, 'unknown') as age_band,
+    coalesce(episodes.sex, patients.sex, 'U') as sex,
+    coalesce(episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group
+from reports
+left join attributed
+    on reports.side_effect_id = attributed.side_effect_id
+    and (attributed.is_suspected or not attributed.has_suspected_episode)
+left join marts.fct_treatment_episodes as episodes on attributed.episode_id = episodes.episode_id
+left join marts.dim_patients as patients on reports.patient_id = patients.patient_id

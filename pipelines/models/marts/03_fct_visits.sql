@@ -1,0 +1,78 @@
+/* ---
+name: fct_visits
+grain: one row per visit
+description: >
+  Visits for measurement-based-care coverage and DMS-E: dms_period (Jan-Apr P1, May-Aug P2,
+  Sep-Dec P3), whether a PHQ-9 (or PHQ-A) was scored the same day or in the same DMS period, and
+  inpatient days of a stay (visit_on..end_on inclusive). age_band is the age at the visit.
+columns:
+  visit_id: {type: varchar}
+  patient_id: {type: varchar}
+  visit_on: {type: date}
+  end_on: {type: date}
+  visit_type: {type: varchar}
+  clinician_id: {type: varchar}
+  site_id: {type: varchar}
+  is_inpatient: {type: boolean}
+  inpatient_days: {type: integer}
+  dms_period: {type: varchar}
+  has_phq9_same_day: {type: boolean}
+  has_phq9_same_period: {type: boolean}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  diagnosis_group: {type: varchar}
+  visit_month: {type: date}
+--- */
+with visits as (
+    select
+        *,
+        strftime(visit_on, '%Y') || '-P' || cast((month(visit_on) - 1) // 4 + 1 as varchar) as dms_period
+    from staging.stg_visits
+),
+
+phq9_days as (
+    select distinct
+        patient_id,
+        assessed_on,
+        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period
+    from staging.stg_assessments
+    where instrument = 'PHQ-9'
+),
+
+phq9_periods as (
+    select distinct patient_id, dms_period from phq9_days
+)
+
+select
+    visits.visit_id,
+    visits.patient_id,
+    visits.visit_on,
+    visits.end_on,
+    visits.visit_type,
+    coalesce(visits.clinician_id, 'unknown') as clinician_id,
+    coalesce(visits.site_id, patients.site_id, 'unknown') as site_id,
+    visits.is_inpatient,
+    case when visits.is_inpatient
+        then cast(coalesce(visits.end_on, visits.visit_on) - visits.visit_on + 1 as integer) else 0 end
+        as inpatient_days,
+    visits.dms_period,
+    exists (
+        select 1 from phq9_days
+        where phq9_days.patient_id = visits.patient_id and phq9_days.assessed_on = visits.visit_on
+    ) as has_phq9_same_day,
+    phq9_periods.patient_id is not null as has_phq9_same_period,
+    case
+        when patients.birth_year is null then 'unknown'
+        when year(visits.visit_on) - patients.birth_year < 18 then '0-17'
+        when year(visits.visit_on) - patients.birth_year <= 25 then '18-25'
+        when year(visits.visit_on) - patients.birth_year <= 44 then '26-44'
+        when year(visits.visit_on) - patients.birth_year <= 64 then '45-64'
+        else '65+'
+    end as age_band,
+    coalesce(patients.sex, 'U') as sex,
+    coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
+    cast(date_trunc('month', visits.visit_on) as date) as visit_month
+from visits
+left join phq9_periods
+    on visits.patient_id = phq9_periods.patient_id and visits.dms_period = phq9_periods.dms_period
+left join marts.dim_patients as patients on visits.patient_id = patients.patient_id
