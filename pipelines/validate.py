@@ -100,6 +100,10 @@ def _typed_expr(column: Column) -> str:
     return v
 
 
+#: Columns whose lower bound is exclusive: a quantity of 0 is no supply at all (issue 2).
+_EXCLUSIVE_MIN = frozenset({("prescriptions", "quantity"), ("dispenses", "quantity")})
+
+
 def _range_bounds(table: Table, column: Column) -> tuple[str | None, str | None]:
     low = _number(column.min_value) if column.min_value is not None else None
     high = _number(column.max_value) if column.max_value is not None else None
@@ -125,7 +129,8 @@ def _reason_expr(table: Table, column: Column) -> str:
     if column.kind in ("int", "float"):
         low, high = _range_bounds(table, column)
         if low is not None:
-            checks.append(f"when {t} < {low} then 'out_of_range'")
+            below = "<=" if (table.name, column.name) in _EXCLUSIVE_MIN else "<"
+            checks.append(f"when {t} {below} {low} then 'out_of_range'")
         if high is not None:
             checks.append(f"when {t} > {high} then 'out_of_range'")
     return f"case {' '.join(checks)} end"
@@ -149,7 +154,8 @@ def _cross_rules(table: Table) -> list[tuple[str, str, str]]:
             f"when {_literal(name)} then \"value__t\" between {_number(low)} and {_number(high)}"
             for name, (low, high) in MEASURE_RANGES.items())
         rules.append(("_x_value", "value",
-                      f"case when not (case lower(\"measure__t\") {cases} else true end) "
+                      f"case when isfinite(\"value__t\") and "
+                      f"not (case lower(\"measure__t\") {cases} else true end) "
                       "then 'value_out_of_range' end"))
     return rules
 
@@ -261,8 +267,13 @@ def reason_messages(table: Table) -> list[tuple[str, str, str]]:
         if c.kind in ("int", "float"):
             low, high = _range_bounds(table, c)
             high_text = "the load year" if high == "$load_year" else high
-            messages.append((c.name, "out_of_range",
-                             f"{c.name} must be within {low or '-inf'}..{high_text or 'inf'}"))
+            if (table.name, c.name) in _EXCLUSIVE_MIN:
+                text = f"{c.name} must be greater than {low}"
+            elif high_text is None:
+                text = f"{c.name} must be at least {low}"
+            else:
+                text = f"{c.name} must be within {low}..{high_text}"
+            messages.append((c.name, "out_of_range", text))
     for start, end in table.ordered_dates:
         messages.append((end, "end_before_start", f"{end} is before {start}"))
     messages += [
