@@ -247,7 +247,22 @@ def load(name: str, filters: Any = None, by: tuple[str, ...] | str = (), **overr
     if not data.available(name):
         missing_metric(name)
         return None
-    return data.metric(name, filters, by, **overrides)
+    try:
+        return data.metric(name, filters, by, **overrides)
+    except data.NotInWarehouse as exc:
+        st.info(f"This warehouse lacks the tables for `{name}` ({exc}); rebuild it with `outcomes ingest`.",
+                icon=":material/construction:")
+        return None
+
+
+def try_metric(name: str, filters: Any = None, by: tuple[str, ...] | str = (), **overrides: Any) -> data.Result | None:
+    """Like ``load`` but silent: None when the metric or its tables are not there."""
+    if not data.available(name):
+        return None
+    try:
+        return data.metric(name, filters, by, **overrides)
+    except data.NotInWarehouse:
+        return None
 
 
 def headline_tile(
@@ -263,12 +278,12 @@ def headline_tile(
     higher_is_better: bool | None = True,
 ) -> None:
     """A KPI tile for one metric: this period, change vs the previous period, monthly trend."""
-    if not data.available(name):
-        st.metric(label, "n/a", help=f"metric {name} not available yet", border=True)
+    now = try_metric(name, filters)
+    if now is None:
+        st.metric(label, "n/a", help=f"metric {name} is not available in this warehouse", border=True)
         return
-    now = data.metric(name, filters)
-    before = data.metric(name, filters.previous()) if filters.previous() else None
-    trend = data.metric(name, filters, by=("month",))
+    before = try_metric(name, filters.previous()) if filters.previous() else None
+    trend = (try_metric(name, filters, by=("month",)) if data.supports(name, "month") else None) or now
     value = value_at(now.frame, column)
     previous = value_at(before.frame, column) if before is not None else None
     caption = ""

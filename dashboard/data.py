@@ -36,6 +36,10 @@ MIN_CELL = DEFAULT_MIN_CELL
 CREATE_COMMAND = "outcomes demo    # or: outcomes ingest EXTRACT_FOLDER --db FILE"
 
 
+class NotInWarehouse(LookupError):
+    """The metric reads a mart this warehouse lacks (built by an older version): rebuild it."""
+
+
 @dataclass(frozen=True)
 class Result:
     """A metric result as views see it: the suppressed frame, its header and its metadata."""
@@ -129,6 +133,13 @@ def available(name: str) -> bool:
     return name in queries.catalog()
 
 
+def supports(name: str, dimension: str) -> bool:
+    """Can the metric be grouped by this dimension (e.g. ``month`` needs an anchor date)?"""
+    from queries.engine import dimensions_of
+
+    return available(name) and dimension in dimensions_of(queries.describe(name))
+
+
 def describe(name: str) -> queries.Query:
     return queries.describe(name)
 
@@ -161,6 +172,8 @@ def _metric(
         result = queries.metric(
             cur, name, by=by, filters=applicable, min_cell=min_cell, **dict(override_items)
         )
+    except duckdb.CatalogException as exc:
+        raise NotInWarehouse(f"{name}: {str(exc).splitlines()[0]}") from None
     finally:
         cur.close()
     meta = dict(getattr(result, "meta", {}) or {})

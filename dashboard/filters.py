@@ -62,6 +62,8 @@ class Filters:
     sex: str | None = None
     drug_class: str | None = None
     instrument: str = DEFAULT_INSTRUMENT
+    #: one ingredient; not a sidebar filter (the Compare view sets it per compared group)
+    drug: str | None = None
 
     def query_filters(self) -> dict[str, Any]:
         """The filter dict of ``queries.metric`` (architecture.md); None means "all"."""
@@ -75,6 +77,7 @@ class Filters:
             "sex": self.sex,
             "drug_class": self.drug_class,
             "instrument": self.instrument,
+            "drug": self.drug,
         }
 
     def without(self, *fields: str) -> Filters:

@@ -32,10 +32,10 @@ if level != "regimen":
     OUTCOMES.append(("adherence", "Adherent (PDC ≥ 80%)", False))
 results = {}
 for name, label, harm in OUTCOMES:
-    if not data.available(name):
+    overrides = {"level": "class" if level == "drug_class" else "ingredient"} if name == "adherence" else {}
+    result = components.try_metric(name, scope, by=level, **overrides)
+    if result is None:
         continue
-    result = data.metric(name, scope, by=level) if name != "adherence" else data.metric(
-        name, scope, by=level, level="class" if level == "drug_class" else "ingredient")
     results[name] = result
     st.markdown(f"**{label}**" + (" (lower is better)" if harm else ""))
     comparison = data.compare_groups(result.frame, level, picked, outcome_is_harm=harm, mark=components.SUPPRESSED)
@@ -71,7 +71,9 @@ elif data.available("baseline_characteristics"):
     tables = {}
     for group in picked:
         group_filters = filters.Filters(**{**f.__dict__, level: group})
-        tables[group] = data.metric("baseline_characteristics", group_filters).frame
+        baseline = components.try_metric("baseline_characteristics", group_filters)
+        if baseline is not None:
+            tables[group] = baseline.frame
     table, imbalanced = data.baseline_balance(tables)
     if imbalanced:
         st.warning("The groups differ at baseline (|SMD| > 0.1 on at least one characteristic): the differences "

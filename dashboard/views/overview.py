@@ -11,8 +11,8 @@ components.filters_caption(f)
 
 TILES = [
     # (metric, label, column, kind, denominator column, denominator label, higher is better)
-    ("episodes", "Active patients", "patients", "count", None, "", None),
-    ("episodes", "New treatment episodes", "new_episodes", "count", None, "", None),
+    ("active_patients", "Active patients", "patients", "count", None, "", None),
+    ("episodes", "New treatment episodes", "new_user_episodes", "count", None, "", None),
     ("response", "Response rate", "rate", "pct1", "denominator", "eligible episodes", True),
     ("remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
     ("adherence", "Adherent (PDC ≥ 80%)", "rate", "pct1", "denominator", "patient-years", True),
@@ -55,9 +55,9 @@ if side_effects is not None:
 glance = []
 for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent"),
                     ("side_effects", "Any side effect"), ("persistence", "Persistent at 6 months")):
-    if not data.available(name):
+    result = components.try_metric(name, by_class, by="drug_class")
+    if result is None or result.frame.is_empty():
         continue
-    result = data.metric(name, by_class, by="drug_class")
     frame = result.frame
     if frame.is_empty():
         continue

@@ -13,7 +13,7 @@ st.caption("Line of therapy within a drug class: line 1 is the first ingredient 
            "start; augmentation: a drug of another class added for at least 30 days.")
 result = components.load("pathways", f)
 if result is not None:
-    frame = result.frame.filter(pl.col("line") <= 3) if not result.frame.is_empty() else result.frame
+    frame = result.frame.filter(pl.col("line").cast(pl.String).is_in(["1", "2", "3"])) if not result.frame.is_empty() else result.frame
     frame = frame.with_columns(pl.format("Line {}", pl.col("line")).alias("line_label"),
                                pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String).alias("class_label")) \
         if not frame.is_empty() else frame
@@ -25,7 +25,7 @@ if result is not None:
     with right:
         flows = pl.DataFrame()
         if not frame.is_empty():
-            first = frame.filter(pl.col("line") == 1)
+            first = frame.filter(pl.col("line").cast(pl.String) == "1")
             flows = pl.concat([
                 first.select(pl.col("diagnosis_group").alias("source"),
                              pl.format("L1 {}", pl.col("drug_class")).alias("target"), pl.col("episodes").alias("patients")),
