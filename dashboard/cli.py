@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.ingest",
     "dashboard.commands.serve",
     "dashboard.commands.metric",
+    "dashboard.commands.spc",
+    "dashboard.commands.funnel",
 )
 
 

@@ -200,7 +200,8 @@ def proportion_funnel(
                 "flag": _flag(rate, limits, size[i] >= min_n),
             }
         )
-    method_label = f"{method} + overdispersion (FunnelPlotR)" if overdispersion else method
+    # with overdispersion the limits come from the arcsine scale, whatever ``method`` says
+    method_label = "arcsine normal + overdispersion (FunnelPlotR)" if overdispersion else method
     return FunnelResult(theta0, method_label, min_n, od, rows)
 
 
