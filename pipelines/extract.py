@@ -261,7 +261,15 @@ def _first_line(exc: Exception) -> str:
 
 
 def _csv_problem(exc: Exception) -> str:
-    """DuckDB's CSV error, cut to the lines a clinic analyst needs (line, expected, found)."""
+    """DuckDB's CSV error cut to what a clinic analyst needs: the line and the problem.
+
+    The offending row itself is not repeated (it may hold what the guard would refuse).
+    """
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    keep = [ln for ln in lines if ln.startswith(("CSV Error", "Original Line", "Expected"))]
+    keep = []
+    for line in lines:
+        if "CSV Error on Line" in line:
+            keep.append(line[line.index("CSV Error on Line"):])
+        elif line.startswith("Expected Number of Columns"):
+            keep.append(line)
     return "; ".join(keep) if keep else (lines[0] if lines else type(exc).__name__)

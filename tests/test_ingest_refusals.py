@@ -1,0 +1,151 @@
+"""Every file-level refusal: non-zero outcome, file and column named, live database untouched.
+
+Each test copies the hand-made ``good`` extract, breaks one file, and loads it over a database
+built from ``good``; the database file must keep its SHA-256.
+"""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.ingest import IngestError, ingest
+
+GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def live_db(tmp_path):
+    db = tmp_path / "outcomes.duckdb"
+    ingest(GOOD, db, run_models=False)
+    return db
+
+
+@pytest.fixture
+def extract(tmp_path):
+    folder = tmp_path / "extract"
+    shutil.copytree(GOOD, folder)
+    return folder
+
+
+def refused(extract: Path, db: Path) -> IngestError:
+    before = sha256(db)
+    with pytest.raises(IngestError) as caught:
+        ingest(extract, db, run_models=False)
+    assert sha256(db) == before, "a refused load must leave the live database byte-identical"
+    assert not db.with_name(db.name + ".tmp").exists()
+    return caught.value
+
+
+def test_ssn_column(extract, live_db):
+    (extract / "patients.csv").write_text("patient_id,ssn,sex\nP001,123-45-6789,F\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "patients.csv", "ssn", "direct_identifier_column")
+
+
+def test_phone_numbers_in_a_text_column(extract, live_db):
+    (extract / "visits.csv").write_text(
+        "visit_id,patient_id,visit_date,clinician_id\n"
+        "V001,P001,2024-01-10,C1\n"
+        "V002,P001,2024-01-11,(555) 123-4567\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "visits.csv", "clinician_id", "direct_identifier_value")
+    assert "phone" in str(error) and "line 3" in str(error)
+
+
+def test_email_value(extract, live_db):
+    (extract / "prescriptions.csv").write_text(
+        "prescription_id,patient_id,drug,start_date\n"
+        "RX001,P001,call jane.doe@example.org,2024-01-10\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "prescriptions.csv", "drug", "direct_identifier_value")
+
+
+def test_identifier_in_a_date_column_never_reaches_rejects(extract, live_db):
+    # A phone number in a date column fails the date cast; storing it in meta.rejects.value
+    # would still put an identifier in the warehouse.
+    (extract / "visits.csv").write_text(
+        "visit_id,patient_id,visit_date\nV001,P001,555-123-4567\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "visits.csv", "visit_date", "direct_identifier_value")
+
+
+def test_missing_required_column(extract, live_db):
+    (extract / "assessments.csv").write_text(
+        "assessment_id,patient_id,assessment_date,instrument\nA001,P001,2024-01-10,PHQ-9\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "assessments.csv", "total_score", "missing_column")
+
+
+def test_unexpected_column(extract, live_db):
+    (extract / "measurements.csv").write_text(
+        "measurement_id,patient_id,measured_date,measure,value,unit\n"
+        "M001,P001,2024-01-10,weight_kg,70,kg\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.column, error.reason) == (
+        "measurements.csv", "unit", "unexpected_column")
+
+
+def test_non_utf8_file(extract, live_db):
+    (extract / "prescriptions.csv").write_bytes(
+        b"prescription_id,patient_id,drug,start_date\n"
+        b"RX001,P001,sertraline,2024-01-10\n"
+        b"RX002,P001,fluox\xe9tine,2024-01-10\n")  # Latin-1 e-acute
+    error = refused(extract, live_db)
+    assert (error.file, error.reason) == ("prescriptions.csv", "not_utf8")
+    assert "line 3" in str(error)
+
+
+def test_required_table_absent(extract, live_db):
+    (extract / "assessments.csv").unlink()
+    error = refused(extract, live_db)
+    assert error.reason == "missing_table"
+    assert error.file == "assessments.csv"
+
+
+def test_unreadable_parquet(extract, live_db):
+    (extract / "measurements.csv").unlink()
+    (extract / "measurements.parquet").write_bytes(b"PAR1 this is not really parquet")
+    error = refused(extract, live_db)
+    assert (error.file, error.reason) == ("measurements.parquet", "unreadable_file")
+
+
+def test_malformed_csv_row_names_the_line(extract, live_db):
+    (extract / "measurements.csv").write_text(
+        "measurement_id,patient_id,measured_date,measure,value\n"
+        "M001,P001,2024-01-10,weight_kg,70\n"
+        "M002,P001,2024-01-10,weight_kg,70,extra\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.reason) == ("measurements.csv", "unreadable_file")
+    assert "Line: 3" in str(error)
+
+
+def test_unknown_table_file(extract, live_db):
+    (extract / "notes.csv").write_text("patient_id,text\nP001,hello\n")
+    error = refused(extract, live_db)
+    assert (error.file, error.reason) == ("notes.csv", "unknown_table")
+
+
+def test_table_given_twice(extract, live_db):
+    shutil.copy(extract / "visits.csv", extract / "visits.parquet")
+    error = refused(extract, live_db)
+    assert error.reason == "ambiguous_table"
+
+
+def test_refusal_without_a_live_database_creates_none(extract, tmp_path):
+    (extract / "patients.csv").write_text("patient_id,email\nP001,a@b.org\n")
+    db = tmp_path / "fresh.duckdb"
+    with pytest.raises(IngestError):
+        ingest(extract, db, run_models=False)
+    assert not db.exists()
+    assert not db.with_name(db.name + ".tmp").exists()
