@@ -1,0 +1,29 @@
+/* ---
+name: fct_fill_coverage
+grain: one row per pharmacy fill of a mapped ingredient
+description: >
+  The shifted coverage interval of every fill (DOMAIN 5.2, from intermediate.int_fills__shifted):
+  a fill arriving while earlier supply of the same ingredient remains starts the day after that
+  supply runs out. Exposed as a mart so the standard measures (queries/measures: AMM treatment
+  days, SAA PDC, APC concurrency) can take the union of coverage across ingredients over their
+  own windows without reading the private layers.
+columns:
+  dispense_id: {type: varchar}
+  patient_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  filled_on: {type: date}
+  days_supply: {type: integer}
+  cov_start_on: {type: date, description: first day this fill covers after shifting}
+  cov_end_on: {type: date, description: last day this fill covers}
+--- */
+select
+    dispense_id,
+    patient_id,
+    drug,
+    drug_class,
+    filled_on,
+    days_supply,
+    cov_start_on,
+    cov_end_on
+from intermediate.int_fills__shifted
