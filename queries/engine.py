@@ -44,6 +44,9 @@ DIMENSIONS: tuple[str, ...] = (
     "diagnosis_group", "age_band", "sex", "month", "quarter", "year", "adherence_band",
     "patient_id",
 )
+#: Internal stratifiers (``queries.compare`` adjusts for them); accepted by ``metric()`` when the
+#: metric returns the column, formatted into SQL under the same allow-list rule as DIMENSIONS.
+STRATIFIERS: tuple[str, ...] = ("baseline_severity_band",)
 #: Calendar dimensions, computed from the metric's anchor date column (``metric.date``).
 CALENDAR = ("month", "quarter", "year")
 #: Filters ``metric()`` accepts; each is a declared ``$param`` of the SQL file.
@@ -142,12 +145,12 @@ def metric(
 
 def _check_by(query: queries.Query, by: tuple[str, ...]) -> tuple[str, ...]:
     by = tuple(d.strip() for d in by if d and d.strip())
-    unknown = [d for d in by if d not in DIMENSIONS]
+    unknown = [d for d in by if d not in DIMENSIONS and d not in STRATIFIERS]
     if unknown:
         raise MetricError(
             f"unknown dimension {', '.join(unknown)}; dimensions are: {', '.join(DIMENSIONS)}"
         )
-    supported = dimensions_of(query)
+    supported = dimensions_of(query) + tuple(s for s in STRATIFIERS if s in query.columns)
     unsupported = [d for d in by if d not in supported]
     if unsupported:
         raise MetricError(

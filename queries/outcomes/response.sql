@@ -40,6 +40,7 @@ columns:
   instrument: {type: varchar}
   preset: {type: varchar}
   baseline_score: {type: integer}
+  baseline_severity_band: {type: varchar, description: 'severity band of the baseline score (stratifier for compare --adjust baseline_severity)'}
   followup_score: {type: integer}
   has_baseline: {type: boolean}
   is_eligible: {type: boolean}
@@ -118,6 +119,7 @@ final as (
         instrument,
         preset,
         baseline_score,
+        baseline_severity_band,
         followup_score,
         has_baseline,
         is_eligible_now as is_eligible,
