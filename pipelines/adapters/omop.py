@@ -278,9 +278,18 @@ def _drug_exposures(drugs: pl.DataFrame, concepts: pl.DataFrame | None, path: Pa
                             "treated as prescriptions")
     supply = pl.col("days_supply").cast(pl.Float64, strict=False)
     refills = pl.col("refills").cast(pl.Float64, strict=False)
+    quantity = pl.col("quantity").cast(pl.Float64, strict=False)
     frame = frame.with_columns(
         pl.when(supply.is_between(1, 365)).then(supply).alias("days_supply_valid"),
-        pl.when(refills.is_between(0, 24)).then(refills).alias("refills_valid"))
+        pl.when(refills.is_between(0, 24)).then(refills).alias("refills_valid"),
+        pl.when(quantity > 0).then(quantity).alias("quantity_valid"))
+    no_quantity = frame.filter(quantity.is_not_null() & (quantity <= 0))
+    if no_quantity.height:
+        # ETLs (ETL-Synthea, MIMIC) write 0 for "quantity not recorded"; the contract's
+        # quantity is optional, and a 0 would make the loader refuse the whole row.
+        report.count("drug_exposure.quantity_blanked", no_quantity.height)
+        report.notes.append(f"{no_quantity.height:,} drug_exposure quantity values of 0 or "
+                            "less left empty (ETLs write 0 for 'not recorded')")
     blanked = frame.filter(supply.is_not_null() & pl.col("days_supply_valid").is_null())
     if blanked.height:
         report.count("prescriptions.days_supply_blanked", blanked.height)
