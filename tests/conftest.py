@@ -1,0 +1,68 @@
+"""Shared fixtures: the session warehouse built with the real pipeline, and --update-golden.
+
+The warehouse is built once per test session from ``sample_data/`` with
+``pipelines.ingest.ingest`` (validation, models, marts), into a temporary folder; tests get
+read-only connections. Until the generator has committed ``sample_data/``, the small hand-made
+extract ``tests/fixtures/ingest/good`` stands in, and golden tests (which pin sample_data
+outputs) skip.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "sample_data"
+FALLBACK_EXTRACT = REPO / "tests" / "fixtures" / "ingest" / "good"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", default=False,
+        help="rewrite tests/golden/<query>.csv from the session warehouse (review the diff)",
+    )
+
+
+def _has_extract(folder: Path) -> bool:
+    return any(folder.glob("patients.*")) or (folder / "patients").is_dir()
+
+
+@pytest.fixture(scope="session")
+def warehouse_source() -> Path:
+    """The extract folder the session warehouse is built from."""
+    return SAMPLE_DATA if _has_extract(SAMPLE_DATA) else FALLBACK_EXTRACT
+
+
+@pytest.fixture(scope="session")
+def is_sample_data(warehouse_source: Path) -> bool:
+    return warehouse_source == SAMPLE_DATA
+
+
+@pytest.fixture(scope="session")
+def warehouse_path(tmp_path_factory: pytest.TempPathFactory, warehouse_source: Path) -> Path:
+    """Build the warehouse once with the real pipeline; the writer is closed before tests read."""
+    from pipelines.ingest import ingest
+
+    db_path = tmp_path_factory.mktemp("warehouse") / "outcomes.duckdb"
+    summary = ingest(warehouse_source, db_path)
+    assert summary.status == "ok", summary
+    return db_path
+
+
+@pytest.fixture()
+def warehouse(warehouse_path: Path):  # type: ignore[no-untyped-def]
+    """A read-only connection to the session warehouse (one per test: DuckDB cursors are
+    not shared across threads)."""
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
