@@ -1,7 +1,8 @@
 """Global sidebar filters, carried across views and in the URL, and the frozen ``Filters`` value.
 
 Every widget has a ``key`` that is also its query-parameter name and ``bind="query-params"``,
-so ``/response?period=2024&class=antidepressant`` opens that view with those filters. URL values
+so ``/response?period=Year+2024&class=antidepressant`` opens that view with those filters
+(Streamlit writes the option *label* into the URL). URL values
 are untrusted: Streamlit drops values not among a widget's options, and ``current()`` checks them
 again against the same option lists before anything reaches a query. "All" is the sentinel
 ``"all"`` and becomes ``None`` (no restriction) in the query filters.
