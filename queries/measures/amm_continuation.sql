@@ -1,0 +1,185 @@
+/* ---
+name: amm_continuation
+title: Antidepressant management, continuation phase (AMM-style)
+description: >
+  Modelled on HEDIS AMM / eCQM CMS128 (NQF 0105), numerator 2, DOMAIN.md section 4. Unit: a
+  newly treated adult with depression: an antidepressant dispensing (IPSD = the first fill of the
+  episode) with no antidepressant of any ingredient in the 105 days before (class-level washout),
+  age 18 or more in the IPSD year, and a major depression diagnosis on record. Numerator: at least
+  180 treatment days in [0, +231] (232 days), where a treatment day is a day covered by at least one
+  antidepressant fill after shifting same-ingredient early refills forward (PDC-style union; the
+  spec does not say whether overlaps are summed or unioned, DOMAIN 4). Denominator: such IPSDs
+  observed in the data from day -105 to day +231 ("enrolled" = observed in the data). What our data
+  cannot do exactly: the diagnosis is any major depression diagnosis on record (the marts carry no
+  diagnosis dates, so the [-60, +60] window is not checked); there is no intake period (every
+  new-user start is a unit, trended by IPSD month), no enrolment gap rule and no hospice exclusion.
+grain: one row per patient x IPSD (new antidepressant start), unit level
+params:
+  start_date: {type: date, description: first IPSD included (null = no lower bound)}
+  end_date: {type: date, description: last IPSD included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug: {type: varchar, description: ingredient of the IPSD fill (null = all)}
+columns:
+  unit_id: {type: varchar, description: 'patient_id|IPSD'}
+  index_on: {type: date, description: IPSD (day 0)}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  drug: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  severity_band: {type: varchar, description: 'baseline PHQ-9 band of the episode (case mix); no baseline when none'}
+  treatment_days: {type: integer, description: 'days in [0, +231] covered by >= 1 antidepressant'}
+  is_observed: {type: boolean, description: 'data cover [-105, +231]'}
+  is_numerator: {type: boolean, description: 'observed and treatment_days >= 180'}
+metric:
+  kind: proportion
+  unit: patient IPSD
+  date: index_on
+  direction: higher
+  target: 0.5
+  counts:
+    starts: '*'
+    observed: is_observed
+    on_treatment_180d: is_numerator
+  attrition:
+    - {count: starts}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: on_treatment_180d, denominator: observed, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
+tests:
+  unique: [unit_id]
+  expressions: [is_numerator <= is_observed]
+--- */
+with coverage as (
+    select data_start_on, data_end_on from marts.data_coverage
+),
+
+patients as (
+    select patient_id, birth_year, diagnosis_groups from marts.dim_patients
+),
+
+starts as (
+    -- one unit per patient x IPSD: same-day starts of two antidepressants are one IPSD
+    select
+        episodes.*,
+        patients.birth_year
+    from marts.fct_treatment_episodes as episodes
+    inner join patients on episodes.patient_id = patients.patient_id
+    where
+        episodes.drug_class = 'antidepressant'
+        and episodes.exposure_source = 'dispenses'
+        and episodes.is_new_user
+        and year(episodes.start_on) - patients.birth_year >= 18
+        and list_contains(string_split(patients.diagnosis_groups, '+'), 'major_depression')
+    qualify row_number() over (partition by episodes.patient_id, episodes.start_on order by episodes.drug) = 1
+),
+
+severity as (
+    -- has_baseline guards against a null score falling through to a band in the mart
+    select
+        episode_id,
+        case when has_baseline then baseline_severity_band else 'no baseline' end as severity_band
+    from marts.fct_episode_outcomes
+    where instrument = 'PHQ-9' and is_default_preset
+),
+
+units as (
+    select
+        starts.patient_id || '|' || strftime(starts.start_on, '%Y-%m-%d') as unit_id,
+        starts.start_on as index_on,
+        starts.patient_id,
+        starts.drug,
+        starts.site_id,
+        starts.clinician_id,
+        starts.diagnosis_group,
+        starts.age_band,
+        starts.sex,
+        coalesce(severity.severity_band, 'no baseline') as severity_band,
+        starts.start_on - 105 >= coverage.data_start_on
+        and starts.start_on + 231 <= coverage.data_end_on as is_observed
+    from starts
+    cross join coverage
+    left join severity on starts.episode_id = severity.episode_id
+    where
+        ($start_date is null or starts.start_on >= $start_date)
+        and ($end_date is null or starts.start_on <= $end_date)
+        and ($site_id is null or starts.site_id = $site_id)
+        and ($clinician_id is null or starts.clinician_id = $clinician_id)
+        and ($diagnosis_group is null or starts.diagnosis_group = $diagnosis_group)
+        and ($age_band is null or starts.age_band = $age_band)
+        and ($sex is null or starts.sex = $sex)
+        and ($drug is null or starts.drug = $drug)
+),
+
+clipped as (
+    -- antidepressant coverage intervals clipped to the window [0, +231]
+    select
+        units.unit_id,
+        greatest(fills.cov_start_on, units.index_on) as from_on,
+        least(fills.cov_end_on, units.index_on + 231) as to_on
+    from units
+    inner join marts.fct_fill_coverage as fills
+        on
+            units.patient_id = fills.patient_id
+            and fills.drug_class = 'antidepressant'
+            and fills.cov_start_on <= units.index_on + 231
+            and fills.cov_end_on >= units.index_on
+),
+
+islands as (
+    -- union of overlapping intervals (gaps and islands): a new island starts after a gap
+    select
+        unit_id,
+        from_on,
+        to_on,
+        sum(case when from_on <= previous_end then 0 else 1 end) over (
+            partition by unit_id order by from_on, to_on rows unbounded preceding
+        ) as island
+    from (
+        select
+            *,
+            max(to_on) over (
+                partition by unit_id order by from_on, to_on
+                rows between unbounded preceding and 1 preceding
+            ) as previous_end
+        from clipped
+    )
+),
+
+treatment as (
+    select unit_id, cast(sum(island_days) as integer) as treatment_days
+    from (
+        select unit_id, max(to_on) - min(from_on) + 1 as island_days
+        from islands
+        group by unit_id, island
+    )
+    group by unit_id
+),
+
+final as (
+    select
+        units.unit_id,
+        units.index_on,
+        units.patient_id,
+        units.drug,
+        units.site_id,
+        units.clinician_id,
+        units.diagnosis_group,
+        units.age_band,
+        units.sex,
+        units.severity_band,
+        coalesce(treatment.treatment_days, 0) as treatment_days,
+        units.is_observed,
+        units.is_observed and coalesce(treatment.treatment_days, 0) >= 180 as is_numerator
+    from units
+    left join treatment on units.unit_id = treatment.unit_id
+)
+
+select * from final
+order by unit_id

@@ -1,0 +1,175 @@
+/* ---
+name: apm_metabolic_monitoring
+title: Metabolic monitoring on antipsychotics (APM-style)
+description: >
+  Modelled on HEDIS APM (metabolic monitoring for children and adolescents on antipsychotics),
+  DOMAIN.md section 4, extended to all ages as a product measure; the HEDIS population is the
+  age_band 0-17 stratum (age_stratum 1-11 and 12-17 beside it). Unit: a patient x calendar year with
+  at least 2 antipsychotic dispensings in the year. Rates: (1) a glucose or HbA1c test in the
+  year; (2) an LDL-C or total cholesterol test in the year; (3) both, on any dates in the year (the
+  headline). Denominator: units whose year is fully observed in the data ("enrolled" = observed).
+  What our data cannot do exactly: tests come from the measurements extract (no lab claims codes);
+  no hospice exclusion or continuous-enrolment rule. Trended by the month of the first
+  antipsychotic dispensing of the year.
+grain: one row per patient x measurement year, unit level
+params:
+  start_date: {type: date, description: first index dispensing included (null = no lower bound)}
+  end_date: {type: date, description: last index dispensing included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: 'age band at 31 December (0-17 = the HEDIS population; null = all)'}
+  sex: {type: varchar, description: sex filter (null = all)}
+columns:
+  unit_id: {type: varchar, description: 'patient_id|year'}
+  measurement_year: {type: integer}
+  index_on: {type: date, description: first antipsychotic dispensing of the year}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  age_stratum: {type: varchar, description: 'APM strata 1-11, 12-17; 18+ outside the HEDIS population'}
+  sex: {type: varchar}
+  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
+  is_observed: {type: boolean}
+  has_glucose: {type: boolean}
+  has_lipids: {type: boolean}
+  is_numerator: {type: boolean, description: observed with both tests}
+metric:
+  kind: proportion
+  unit: patient-year
+  date: index_on
+  direction: higher
+  target: 0.6
+  counts:
+    patient_years: '*'
+    observed: is_observed
+    glucose_tested: has_glucose
+    lipids_tested: has_lipids
+    both_tested: is_numerator
+  attrition:
+    - {count: patient_years}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: both_tested, denominator: observed, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
+    - {name: rate_glucose, numerator: glucose_tested, denominator: observed, label: 'Glucose or HbA1c tested'}
+    - {name: rate_lipids, numerator: lipids_tested, denominator: observed, label: 'LDL-C or cholesterol tested'}
+tests:
+  unique: [unit_id]
+  expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
+--- */
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+patient_years as (
+    select
+        patient_id,
+        cast(year(filled_on) as integer) as measurement_year,
+        min(filled_on) as index_on,
+        count(*) as dispensings
+    from marts.fct_fill_coverage
+    where drug_class = 'antipsychotic'
+    group by patient_id, measurement_year
+),
+
+prescribers as (
+    select
+        patient_years.patient_id,
+        patient_years.measurement_year,
+        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
+        arg_min(episodes.site_id, episodes.start_on) as site_id
+    from patient_years
+    inner join marts.fct_treatment_episodes as episodes
+        on
+            patient_years.patient_id = episodes.patient_id
+            and episodes.drug_class = 'antipsychotic'
+            and patient_years.index_on between episodes.start_on and episodes.end_on
+    group by patient_years.patient_id, patient_years.measurement_year
+),
+
+tests as (
+    -- one row per measurement x episode in the mart: bool_or makes the duplicates harmless
+    select
+        patient_id,
+        cast(year(measured_on) as integer) as measurement_year,
+        bool_or(measure_group = 'glucose') as has_glucose,
+        bool_or(measure_group = 'lipids' and measure in ('ldl_mg_dl', 'total_cholesterol_mg_dl'))
+            as has_lipids
+    from marts.fct_measurements
+    group by patient_id, measurement_year
+),
+
+units as (
+    select
+        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.measurement_year,
+        patient_years.index_on,
+        patient_years.patient_id,
+        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
+        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
+        patients.diagnosis_group,
+        case
+            when patients.birth_year is null then 'unknown'
+            when patient_years.measurement_year - patients.birth_year <= 17 then '0-17'
+            when patient_years.measurement_year - patients.birth_year <= 25 then '18-25'
+            when patient_years.measurement_year - patients.birth_year <= 44 then '26-44'
+            when patient_years.measurement_year - patients.birth_year <= 64 then '45-64'
+            else '65+'
+        end as age_band,
+        case
+            when patients.birth_year is null then 'unknown'
+            when patient_years.measurement_year - patients.birth_year <= 11 then '1-11'
+            when patient_years.measurement_year - patients.birth_year <= 17 then '12-17'
+            else '18+'
+        end as age_stratum,
+        patients.sex,
+        'not applicable' as severity_band,
+        make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed,
+        coalesce(tests.has_glucose, false) as glucose_in_year,
+        coalesce(tests.has_lipids, false) as lipids_in_year
+    from patient_years
+    inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
+    cross join coverage
+    left join prescribers
+        on
+            patient_years.patient_id = prescribers.patient_id
+            and patient_years.measurement_year = prescribers.measurement_year
+    left join tests
+        on
+            patient_years.patient_id = tests.patient_id
+            and patient_years.measurement_year = tests.measurement_year
+    where patient_years.dispensings >= 2
+),
+
+final as (
+    select
+        unit_id,
+        measurement_year,
+        index_on,
+        patient_id,
+        site_id,
+        clinician_id,
+        diagnosis_group,
+        age_band,
+        age_stratum,
+        sex,
+        severity_band,
+        is_observed,
+        is_observed and glucose_in_year as has_glucose,
+        is_observed and lipids_in_year as has_lipids,
+        is_observed and glucose_in_year and lipids_in_year as is_numerator
+    from units
+    where
+        ($start_date is null or index_on >= $start_date)
+        and ($end_date is null or index_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+)
+
+select * from final
+order by unit_id

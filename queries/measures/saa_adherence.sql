@@ -1,0 +1,214 @@
+/* ---
+name: saa_adherence
+title: Antipsychotic adherence in schizophrenia (SAA-style PDC >= 80%)
+description: >
+  Modelled on HEDIS SAA (NQF 1879), DOMAIN.md sections 4 and 5.1. Unit: a patient x calendar
+  year, age 18 or more at 31 December, with a schizophrenia or schizoaffective diagnosis on record
+  (diagnosis group schizophrenia: F20, F25) and at least 2 antipsychotic dispensings in the year.
+  IPSD = the first antipsychotic dispensing of the year; the treatment period runs from the IPSD to
+  31 December. PDC = days covered by at least one antipsychotic (same-ingredient fills shifted
+  forward, ingredients unioned, overlapping days counted once; fills dispensed before the year
+  ignored, DOMAIN 5.1 step 8) / days in the treatment period. Numerator: PDC >= pdc_threshold
+  (0.80), compared in integer percent. Denominator: units whose year is fully observed in the data
+  ("enrolled" = observed). What our data cannot do exactly: LAI days supply per injection is taken
+  as sent; several dispensings on one day are unioned; no hospice or continuous-enrolment rule; the
+  diagnosis is any on record (no dates in the marts). Trended by IPSD month.
+grain: one row per patient x measurement year, unit level
+params:
+  start_date: {type: date, description: first IPSD included (null = no lower bound)}
+  end_date: {type: date, description: last IPSD included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band (at 31 December) filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  pdc_threshold: {type: double, default: 0.8, description: PDC needed to count as adherent}
+columns:
+  unit_id: {type: varchar, description: 'patient_id|year'}
+  measurement_year: {type: integer}
+  index_on: {type: date, description: IPSD}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar, description: prescriber of the antipsychotic episode covering the IPSD}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
+  dispensings: {type: integer}
+  covered_days: {type: integer}
+  treatment_days: {type: integer, description: IPSD to 31 December inclusive}
+  is_observed: {type: boolean, description: the whole year is observed}
+  is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
+metric:
+  kind: proportion
+  unit: patient-year
+  date: index_on
+  direction: higher
+  target: 0.8
+  counts:
+    patient_years: '*'
+    observed: is_observed
+    adherent: is_numerator
+  attrition:
+    - {count: patient_years}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: adherent, denominator: observed, label: 'Antipsychotic PDC >= 80%'}
+tests:
+  unique: [unit_id]
+  expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
+--- */
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+antipsychotic_fills as (
+    select *, cast(year(filled_on) as integer) as measurement_year
+    from marts.fct_fill_coverage
+    where drug_class = 'antipsychotic'
+),
+
+patient_years as (
+    select
+        patient_id,
+        measurement_year,
+        min(filled_on) as index_on,
+        cast(count(*) as integer) as dispensings
+    from antipsychotic_fills
+    group by patient_id, measurement_year
+),
+
+prescribers as (
+    -- the antipsychotic episode covering the IPSD gives the clinician (earliest start wins)
+    select
+        patient_years.patient_id,
+        patient_years.measurement_year,
+        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
+        arg_min(episodes.site_id, episodes.start_on) as site_id
+    from patient_years
+    inner join marts.fct_treatment_episodes as episodes
+        on
+            patient_years.patient_id = episodes.patient_id
+            and episodes.drug_class = 'antipsychotic'
+            and patient_years.index_on between episodes.start_on and episodes.end_on
+    group by patient_years.patient_id, patient_years.measurement_year
+),
+
+units as (
+    select
+        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.measurement_year,
+        patient_years.index_on,
+        make_date(patient_years.measurement_year, 12, 31) as period_end_on,
+        patient_years.patient_id,
+        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
+        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
+        patients.diagnosis_group,
+        case
+            when patients.birth_year is null then 'unknown'
+            when patient_years.measurement_year - patients.birth_year <= 17 then '0-17'
+            when patient_years.measurement_year - patients.birth_year <= 25 then '18-25'
+            when patient_years.measurement_year - patients.birth_year <= 44 then '26-44'
+            when patient_years.measurement_year - patients.birth_year <= 64 then '45-64'
+            else '65+'
+        end as age_band,
+        patients.sex,
+        'not applicable' as severity_band,
+        patient_years.dispensings,
+        make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
+    from patient_years
+    inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
+    cross join coverage
+    left join prescribers
+        on
+            patient_years.patient_id = prescribers.patient_id
+            and patient_years.measurement_year = prescribers.measurement_year
+    where
+        patient_years.dispensings >= 2
+        and patient_years.measurement_year - patients.birth_year >= 18
+        and list_contains(string_split(patients.diagnosis_groups, '+'), 'schizophrenia')
+),
+
+filtered as (
+    select *
+    from units
+    where
+        ($start_date is null or index_on >= $start_date)
+        and ($end_date is null or index_on <= $end_date)
+        and ($site_id is null or site_id = $site_id)
+        and ($clinician_id is null or clinician_id = $clinician_id)
+        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
+        and ($age_band is null or age_band = $age_band)
+        and ($sex is null or sex = $sex)
+),
+
+clipped as (
+    -- fills dispensed in the year, coverage clipped to [IPSD, 31 December]
+    select
+        filtered.unit_id,
+        greatest(fills.cov_start_on, filtered.index_on) as from_on,
+        least(fills.cov_end_on, filtered.period_end_on) as to_on
+    from filtered
+    inner join antipsychotic_fills as fills
+        on
+            filtered.patient_id = fills.patient_id
+            and filtered.measurement_year = fills.measurement_year
+            and fills.cov_start_on <= filtered.period_end_on
+),
+
+islands as (
+    -- union of overlapping intervals: a new island starts after a gap
+    select
+        unit_id,
+        from_on,
+        to_on,
+        sum(case when from_on <= previous_end then 0 else 1 end) over (
+            partition by unit_id order by from_on, to_on rows unbounded preceding
+        ) as island
+    from (
+        select
+            *,
+            max(to_on) over (
+                partition by unit_id order by from_on, to_on
+                rows between unbounded preceding and 1 preceding
+            ) as previous_end
+        from clipped
+    )
+),
+
+covered as (
+    select unit_id, cast(sum(island_days) as integer) as covered_days
+    from (
+        select unit_id, max(to_on) - min(from_on) + 1 as island_days
+        from islands
+        group by unit_id, island
+    )
+    group by unit_id
+),
+
+final as (
+    select
+        filtered.unit_id,
+        filtered.measurement_year,
+        filtered.index_on,
+        filtered.patient_id,
+        filtered.site_id,
+        filtered.clinician_id,
+        filtered.diagnosis_group,
+        filtered.age_band,
+        filtered.sex,
+        filtered.severity_band,
+        filtered.dispensings,
+        coalesce(covered.covered_days, 0) as covered_days,
+        cast(filtered.period_end_on - filtered.index_on + 1 as integer) as treatment_days,
+        filtered.is_observed,
+        -- integer percent: 100 * covered >= 80 * days avoids float edge cases (DOMAIN conventions)
+        filtered.is_observed
+        and 100 * coalesce(covered.covered_days, 0)
+        >= cast(round(100 * coalesce($pdc_threshold, 0.8)) as integer) * treatment_days as is_numerator
+    from filtered
+    left join covered on filtered.unit_id = covered.unit_id
+)
+
+select * from final
+order by unit_id
