@@ -115,7 +115,7 @@ def apply_field_map(source: str, table: str, frame: pl.DataFrame, ids: Surrogate
             if bad.height:
                 report.skip(reason, bad.height, sentence)
                 # Source keys are never copied into meta.rejects: they may be identifiers.
-                _record_rejects(report, table, bad, source_column, reason,
+                _record_rejects(report, table, bad, source_column, reason, sentence,
                                 keep_value=kinds.get(column) != "key")
             keep = keep & ~condition
     return mapped.filter(keep).select([pl.col(f"__{c}").alias(c) for c in columns])
@@ -144,7 +144,7 @@ def _expression(fn: str, args: list[str], frame: pl.DataFrame, ids: Surrogates) 
 
 
 def _record_rejects(report: AdapterReport, table: str, bad: pl.DataFrame, column: str,
-                    reason: str, keep_value: bool = True) -> None:
+                    reason: str, sentence: str, keep_value: bool = True) -> None:
     files = bad["_file"] if "_file" in bad.columns else pl.Series([None] * bad.height)
     lines = bad["_line"] if "_line" in bad.columns else pl.Series([None] * bad.height)
     values = bad[column].cast(pl.String)
@@ -152,7 +152,7 @@ def _record_rejects(report: AdapterReport, table: str, bad: pl.DataFrame, column
         report.rejects.append(SourceReject(
             table_name=table, source_file=str(file or ""),
             line=int(line) if line is not None else None, column_name=column,
-            reason_code=reason, message=f"{column} cannot fill {table}: {reason}",
+            reason_code=reason, message=f"skipped: one of the {sentence}",
             value=None if value is None or not keep_value else str(value)[:200]))
 
 
