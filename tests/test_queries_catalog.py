@@ -128,3 +128,10 @@ def test_headline_response_rate_equals_a_polars_recomputation_from_the_mart(ware
     assert result["numerator"] == responders.height
     if eligible.height:
         assert result["rate"] == pytest.approx(responders.height / eligible.height)
+
+
+def test_docs_metrics_md_is_generated_from_the_current_headers() -> None:
+    from queries.catalogue import render
+
+    current = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert current == render(), "run: python -m queries.catalogue > docs/metrics.md"
