@@ -1,0 +1,131 @@
+/* ---
+name: drr_remission
+title: Depression remission at 4-8 months (DRR-style)
+description: >
+  Modelled on HEDIS DRR-E (depression remission or response, ages 12+), DOMAIN.md sections 3 and
+  4, preset hedis_drr_e (follow-up = the latest PHQ-9 in [+120, +240] days). Unit: a treatment
+  start (one per patient x start date) of a patient aged 12 or more with major depression or
+  dysthymia on record and none of the DRR-E exclusions on record (bipolar, personality, psychotic
+  disorders incl. schizophrenia, pervasive developmental disorders), whose baseline PHQ-9 (PHQ-A
+  counted; latest in [-30, +7]) is above 9. Numerator: follow-up PHQ-9 below 5 (remission, strict
+  inequality); a missing follow-up counts as not achieved. Denominator: such starts
+  whose follow-up window has ended inside the data ("enrolled" = observed). What our data cannot
+  do exactly: the index is the treatment start with its baseline score, not the IESD (the date of
+  any elevated PHQ-9), so untreated patients are not counted; diagnoses and exclusions are any on
+  record (no dates in the marts); no intake period (trended by start month).
+grain: one row per patient x treatment start with an elevated baseline PHQ-9, unit level
+params:
+  start_date: {type: date, description: first start included (null = no lower bound)}
+  end_date: {type: date, description: last start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class of the start (null = all)}
+columns:
+  unit_id: {type: varchar, description: episode id of the start}
+  index_on: {type: date, description: treatment start (day 0)}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  drug_class: {type: varchar}
+  drug: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  severity_band: {type: varchar, description: baseline PHQ-9 band (case mix)}
+  baseline_score: {type: integer}
+  followup_score: {type: integer}
+  is_observed: {type: boolean, description: 'day +240 is inside the data'}
+  has_followup: {type: boolean, description: 'observed with a PHQ-9 in [+120, +240]'}
+  is_numerator: {type: boolean, description: observed and follow-up < 5}
+metric:
+  kind: proportion
+  unit: treatment start
+  date: index_on
+  direction: higher
+  target: 0.2
+  counts:
+    starts: '*'
+    observed: is_observed
+    followed_up: has_followup
+    remitters: is_numerator
+  attrition:
+    - {count: starts}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: remitters, denominator: observed, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
+    - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
+tests:
+  unique: [unit_id]
+  expressions: [is_numerator <= has_followup, has_followup <= is_observed]
+--- */
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+patients as (
+    select patient_id, string_split(diagnosis_groups, '+') as groups
+    from marts.dim_patients
+),
+
+outcomes as (
+    select
+        outcomes.*,
+        episodes.age_at_start
+    from marts.fct_episode_outcomes as outcomes
+    inner join marts.fct_treatment_episodes as episodes on outcomes.episode_id = episodes.episode_id
+    inner join patients on outcomes.patient_id = patients.patient_id
+    where
+        outcomes.preset = 'hedis_drr_e'
+        and outcomes.instrument = 'PHQ-9'
+        and outcomes.has_baseline
+        and outcomes.baseline_score > 9
+        and episodes.age_at_start >= 12
+        and list_has_any(patients.groups, ['major_depression', 'dysthymia'])
+        and not list_has_any(
+            patients.groups, ['bipolar', 'personality', 'psychosis', 'schizophrenia', 'autism_spectrum']
+        )
+    -- one unit per patient x start date: an antidepressant start wins, then the first ingredient
+    qualify row_number() over (
+        partition by outcomes.patient_id, outcomes.start_on
+        order by outcomes.drug_class != 'antidepressant', outcomes.drug
+    ) = 1
+),
+
+final as (
+    select
+        outcomes.episode_id as unit_id,
+        outcomes.start_on as index_on,
+        outcomes.patient_id,
+        outcomes.drug_class,
+        outcomes.drug,
+        outcomes.site_id,
+        outcomes.clinician_id,
+        outcomes.diagnosis_group,
+        outcomes.age_band,
+        outcomes.sex,
+        outcomes.baseline_severity_band as severity_band,
+        outcomes.baseline_score,
+        outcomes.followup_score,
+        outcomes.start_on + outcomes.followup_end_days <= coverage.data_end_on as is_observed,
+        is_observed and outcomes.has_followup as has_followup,
+        is_observed and outcomes.has_followup
+        -- remission_max is the configured inclusive cut-off (PHQ-9 < 5 is <= 4)
+        and outcomes.followup_score <= outcomes.remission_max as is_numerator
+    from outcomes
+    cross join coverage
+    where
+        ($start_date is null or outcomes.start_on >= $start_date)
+        and ($end_date is null or outcomes.start_on <= $end_date)
+        and ($site_id is null or outcomes.site_id = $site_id)
+        and ($clinician_id is null or outcomes.clinician_id = $clinician_id)
+        and ($diagnosis_group is null or outcomes.diagnosis_group = $diagnosis_group)
+        and ($age_band is null or outcomes.age_band = $age_band)
+        and ($sex is null or outcomes.sex = $sex)
+        and ($drug_class is null or outcomes.drug_class = $drug_class)
+)
+
+select * from final
+order by unit_id

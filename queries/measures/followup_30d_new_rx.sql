@@ -1,0 +1,104 @@
+/* ---
+name: followup_30d_new_rx
+title: Follow-up visit within 30 days of a new prescription
+description: >
+  Product measure in the spirit of the initiation phase of HEDIS ADD / eCQM CMS136 (DOMAIN.md
+  section 4), applied to every psychotropic class and age. Unit: a new-user treatment episode (no
+  drug of the same class in the 105 days before its start, DOMAIN glossary) from fills or
+  prescriptions. Numerator: at least one visit of any type in [+1, +30] days of the start (the
+  start day itself does not count). Denominator: new starts whose day +30 is inside the data
+  ("enrolled" = observed). What our data cannot do exactly: visits are not restricted to the
+  prescriber (ADD requires a prescriber visit), telephone and inpatient visits count, and there
+  are no narcolepsy, inpatient-stay or hospice exclusions.
+grain: one row per new-user treatment episode, unit level
+params:
+  start_date: {type: date, description: first start included (null = no lower bound)}
+  end_date: {type: date, description: last start included (null = no upper bound)}
+  site_id: {type: varchar, description: site filter (null = all)}
+  clinician_id: {type: varchar, description: clinician filter (null = all)}
+  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
+  age_band: {type: varchar, description: age band filter (null = all)}
+  sex: {type: varchar, description: sex filter (null = all)}
+  drug_class: {type: varchar, description: drug class filter (null = all)}
+  drug: {type: varchar, description: ingredient filter (null = all)}
+columns:
+  unit_id: {type: varchar, description: episode id}
+  index_on: {type: date, description: episode start (day 0)}
+  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
+  drug_class: {type: varchar}
+  drug_subclass: {type: varchar}
+  drug: {type: varchar}
+  site_id: {type: varchar}
+  clinician_id: {type: varchar}
+  diagnosis_group: {type: varchar}
+  age_band: {type: varchar}
+  sex: {type: varchar}
+  severity_band: {type: varchar, description: 'baseline PHQ-9 band (case mix); no baseline when none'}
+  is_observed: {type: boolean, description: 'day +30 is inside the data'}
+  is_numerator: {type: boolean, description: 'observed with a visit in [+1, +30]'}
+metric:
+  kind: proportion
+  unit: new treatment episode
+  date: index_on
+  direction: higher
+  target: 0.8
+  counts:
+    new_starts: '*'
+    observed: is_observed
+    followed_up: is_numerator
+  attrition:
+    - {count: new_starts}
+    - {count: observed, dropped: not_observed}
+  rates:
+    - {name: rate, numerator: followed_up, denominator: observed, label: 'Visit within 30 days of a new prescription'}
+tests:
+  unique: [unit_id]
+  expressions: [is_numerator <= is_observed]
+--- */
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+severity as (
+    -- has_baseline guards against a null score falling through to a band in the mart
+    select
+        episode_id,
+        case when has_baseline then baseline_severity_band else 'no baseline' end as severity_band
+    from marts.fct_episode_outcomes
+    where instrument = 'PHQ-9' and is_default_preset
+),
+
+final as (
+    select
+        episodes.episode_id as unit_id,
+        episodes.start_on as index_on,
+        episodes.patient_id,
+        episodes.drug_class,
+        episodes.drug_subclass,
+        episodes.drug,
+        episodes.site_id,
+        episodes.clinician_id,
+        episodes.diagnosis_group,
+        episodes.age_band,
+        episodes.sex,
+        coalesce(severity.severity_band, 'no baseline') as severity_band,
+        episodes.start_on + 30 <= coverage.data_end_on as is_observed,
+        is_observed and episodes.has_visit_1_30 as is_numerator
+    from marts.fct_treatment_episodes as episodes
+    cross join coverage
+    left join severity on episodes.episode_id = severity.episode_id
+    where
+        episodes.is_new_user
+        and ($start_date is null or episodes.start_on >= $start_date)
+        and ($end_date is null or episodes.start_on <= $end_date)
+        and ($site_id is null or episodes.site_id = $site_id)
+        and ($clinician_id is null or episodes.clinician_id = $clinician_id)
+        and ($diagnosis_group is null or episodes.diagnosis_group = $diagnosis_group)
+        and ($age_band is null or episodes.age_band = $age_band)
+        and ($sex is null or episodes.sex = $sex)
+        and ($drug_class is null or episodes.drug_class = $drug_class)
+        and ($drug is null or episodes.drug = $drug)
+)
+
+select * from final
+order by unit_id
