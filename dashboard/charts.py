@@ -83,14 +83,14 @@ def _layout(fig: go.Figure, title: str, height: int = 380, **extra: object) -> g
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font=FONT,
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin={"l": 10, "r": 10, "t": 50, "b": 90},
         plot_bgcolor="white",
         paper_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
         **extra,
     )
     fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False)
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False, automargin=True)
     return fig
 
 

@@ -217,7 +217,7 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
     problem = png_export_problem()
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, right = st.columns([3, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
     if problem:

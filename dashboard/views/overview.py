@@ -83,12 +83,11 @@ st.subheader("Data")
 span = filters.data_span()
 last = data.last_load()
 deployment = data.deployment()
-a, b, c = st.columns(3)
-a.metric("Data covers", f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span[0] and span[1] else "unknown", border=True)
-b.metric("Last load", f"{last['finished_at']:%d %b %Y %H:%M}" if last.get("finished_at") else "unknown",
-         help=f"load {last.get('load_id', '?')}, status {last.get('status', '?')}", border=True)
 mode = deployment.get("deid_mode", "not recorded")
-c.metric("De-identification mode", mode.replace("_", " "), border=True,
-         help="Recorded in meta.deployment at load. Day-level dates need a limited data set (with a DUA) or an expert determination.")
+covered = f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}" if span[0] and span[1] else "unknown"
+loaded = f"{last['finished_at']:%d %b %Y %H:%M}" if last.get("finished_at") else "unknown"
+st.markdown(f"**Data covers** {covered} · **Last load** {loaded} ({last.get('status', 'no load log')}) · "
+            f"**De-identification mode** {mode.replace('_', ' ')}")
+st.caption("Day-level dates need a limited data set (with a data use agreement) or an expert determination.")
 if deployment.get("dua_reference"):
     st.caption(f"Data use agreement / determination: {deployment['dua_reference']}")
