@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.compare",
     "dashboard.commands.spc",
     "dashboard.commands.funnel",
+    "dashboard.commands.generate",
+    "dashboard.commands.demo",
 )
 
 

@@ -106,8 +106,8 @@ def contract_tables(rng: np.random.Generator, pop: Population, steps: Steps,
         RX_NAMES.gather(prescriptions["name_code"]).alias("drug"),
         _date("start_day").alias("start_date"), _date("end_day").alias("end_date"),
         _code("C", pop.clinician[rpat], 4).alias("clinician_id"),
-        pl.Series(np.where(reason >= 0, np.array(STOP_REASONS)[np.maximum(reason, 0)], None))
-        .alias("stop_reason"),
+        pl.Series("stop_reason", np.array(STOP_REASONS)[np.maximum(reason, 0)], dtype=pl.String)
+        .set(pl.Series(reason < 0), None),
         pl.col("daily_dose_mg").cast(pl.Float64), pl.col("quantity").cast(pl.Float64)))
 
     frow = fills["step_row"].to_numpy()
