@@ -212,6 +212,9 @@ def test_other_sources_go_through_the_adapters(tmp_path, monkeypatch, kind):
     fake.to_contract = to_contract
     fake.detect = lambda path: kind
     monkeypatch.setitem(sys.modules, "pipelines.adapters", fake)
+    # Once the real package was imported, `from pipelines import adapters` reads the attribute.
+    import pipelines
+    monkeypatch.setattr(pipelines, "adapters", fake, raising=False)
     summary = ingest(tmp_path, tmp_path / "o.duckdb", source_kind="auto", run_models=False)
     assert calls == [kind]
     assert summary.source_kind == kind and summary.deid_mode == "synthetic"

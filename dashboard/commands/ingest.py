@@ -30,9 +30,9 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
     parser.add_argument("--json", action="store_true",
                         help="print the summary as JSON (alone on stdout)")
-    parser.add_argument("--from", dest="source_kind", default="contract",
+    parser.add_argument("--from", dest="source_kind", default="auto",
                         choices=("contract", "omop", "fhir", "synthea", "auto"),
-                        help="source format (default: contract)")
+                        help="source format (default: auto, detected from the folder)")
     parser.add_argument("--deid-mode", default=None,
                         choices=("limited_data_set", "expert_determination", "synthetic"),
                         help="record this deployment mode (default: outcomes.toml, else "

@@ -24,7 +24,8 @@ class AdapterError(ValueError):
 def detect(path: str | Path) -> str:
     """``"omop"``, ``"fhir"``, ``"synthea"`` or ``"contract"`` for a file or folder.
 
-    Looks at the folder itself and the folders up to two levels below it. Raises
+    Looks at the folder itself, then (when it is not a source) the folders up to two levels
+    below it. Raises
     :class:`AdapterError` naming what was found when the answer is not unique (e.g. a Synthea
     export folder holding both ``csv/`` and ``fhir/``) or when nothing is recognised.
     """
@@ -38,8 +39,12 @@ def detect(path: str | Path) -> str:
             return "fhir"
         raise AdapterError(f"{path}: not a FHIR bundle or NDJSON file; point at a folder for "
                            "OMOP, Synthea or contract extracts")
+    # The folder pointed at wins; sub-folders are searched only when it is not itself a source.
+    own_kind = _folder_kind(path, fhir, omop, synthea)
+    if own_kind:
+        return own_kind
     found: dict[str, Path] = {}
-    for folder in [path, *sorted(p for p in path.glob("*") if p.is_dir()),
+    for folder in [*sorted(p for p in path.glob("*") if p.is_dir()),
                    *sorted(p for p in path.glob("*/*") if p.is_dir())]:
         kind = _folder_kind(folder, fhir, omop, synthea)
         if kind and kind not in found:
@@ -65,9 +70,10 @@ def _folder_kind(folder: Path, fhir, omop, synthea) -> str | None:  # type: igno
         columns = set(header.replace('"', "").split(","))
         if {"id", "birthdate"} <= columns:
             return "synthea"
-        if set(TABLES["patients"].required_columns) <= columns:
-            return "contract"
-    if "patients.parquet" in names or "patients" in names:
+        # Any other patients.csv is a contract extract; the loader names what is wrong with it.
+        return "contract"
+    if names.keys() & {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} \
+            or "patients" in names:
         return "contract"
     if any(fhir.is_fhir_file(p) for p in sorted(folder.iterdir()) if p.is_file()):
         return "fhir"
