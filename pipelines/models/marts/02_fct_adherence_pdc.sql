@@ -8,7 +8,7 @@ description: >
   (else 'single_fill_date') and period_end_on - index_on >= $pdc_min_index_days (else
   'index_too_late'). Same ingredient: fills are shifted forward with the running-maximum closed
   form of DOMAIN 5.2 (E_i = C_i + max_{j<=i}(S_j - 1 - C_{j-1})), partitioned by patient,
-  ingredient and year. Class: the union of its ingredients' shifted intervals (gaps and islands),
+  ingredient and year. Class: the union of its ingredients' shifted intervals (running maximum of earlier ends),
   overlapping days counted once, no shift across ingredients. Coverage is truncated to
   [index_on, period_end_on]; PDC = covered_days / denominator_days, denominator_days =
   period_end_on - index_on + 1. MPR = days supplied by the target's fills in the period /
@@ -100,19 +100,24 @@ fills as (
     where fills.filled_on <= coverage.data_end_on
 ),
 
+compressing_stays as (
+    -- stays move the timeline only when adjusting; otherwise this is empty and the ASOF joins
+    -- below cost nothing
+    select * from stays where $pdc_inpatient_adjustment
+),
+
 fill_days as (
     -- day numbers (days since 1970-01-01), compressed past inpatient days when adjusting
     select
         fills.*,
         cast(case
-            when not $pdc_inpatient_adjustment or stays.stay_start_on is null
-                then fills.filled_on - date '1970-01-01'
+            when stays.stay_start_on is null then fills.filled_on - date '1970-01-01'
             when fills.filled_on <= stays.stay_end_on
                 then stays.stay_end_on + 1 - date '1970-01-01' - stays.inpatient_days_through
             else fills.filled_on - date '1970-01-01' - stays.inpatient_days_through
         end as integer) as fill_day
     from fills
-    asof left join stays
+    asof left join compressing_stays as stays
         on fills.patient_id = stays.patient_id and fills.filled_on >= stays.stay_start_on
 ),
 
@@ -147,39 +152,15 @@ period_ends as (
         ends.measurement_year,
         ends.period_end_on,
         cast(case
-            when not $pdc_inpatient_adjustment or stays.stay_start_on is null
-                then ends.period_end_on - date '1970-01-01'
-            when ends.period_end_on <= stays.stay_end_on
-                then stays.stay_start_on - date '1970-01-01' - 1
-                    - (stays.inpatient_days_through - (stays.stay_end_on - stays.stay_start_on + 1))
-            else ends.period_end_on - date '1970-01-01' - stays.inpatient_days_through
-        end as integer) as period_end_day,
-        cast(case
             when stays.stay_start_on is null then ends.period_end_on - date '1970-01-01'
             when ends.period_end_on <= stays.stay_end_on
                 then stays.stay_start_on - date '1970-01-01' - 1
                     - (stays.inpatient_days_through - (stays.stay_end_on - stays.stay_start_on + 1))
             else ends.period_end_on - date '1970-01-01' - stays.inpatient_days_through
-        end as integer) as period_end_day_without_stays
+        end as integer) as period_end_day
     from (select distinct patient_id, measurement_year, period_end_on from fills) as ends
-    asof left join stays
+    asof left join compressing_stays as stays
         on ends.patient_id = stays.patient_id and ends.period_end_on >= stays.stay_start_on
-),
-
-index_days_without_stays as (
-    -- the index on the compressed timeline regardless of the flag, to count inpatient days
-    select
-        fills.patient_id,
-        fills.dispense_id,
-        cast(case
-            when stays.stay_start_on is null then fills.filled_on - date '1970-01-01'
-            when fills.filled_on <= stays.stay_end_on
-                then stays.stay_end_on + 1 - date '1970-01-01' - stays.inpatient_days_through
-            else fills.filled_on - date '1970-01-01' - stays.inpatient_days_through
-        end as integer) as fill_day_without_stays
-    from fills
-    asof left join stays
-        on fills.patient_id = stays.patient_id and fills.filled_on >= stays.stay_start_on
 ),
 
 shifted_in_period as (
@@ -188,8 +169,7 @@ shifted_in_period as (
     select
         shifted.*,
         shifted.cov_end_day - shifted.days_supply + 1 as cov_start_day,
-        period_ends.period_end_day,
-        period_ends.period_end_day_without_stays
+        period_ends.period_end_day
     from shifted
     inner join period_ends
         on shifted.patient_id = period_ends.patient_id
@@ -208,9 +188,7 @@ ingredient_level as (
         any_value(period_end_on) as period_end_on,
         min(filled_on) as index_on,
         min(fill_day) as index_day,
-        arg_min(dispense_id, [filled_on::varchar, dispense_id]) as index_dispense_id,
         any_value(period_end_day) as period_end_day,
-        any_value(period_end_day_without_stays) as period_end_day_without_stays,
         cast(count(*) as integer) as fills,
         cast(count(distinct filled_on) as integer) as fill_dates,
         cast(sum(days_supply) as integer) as days_supplied,
@@ -221,64 +199,49 @@ ingredient_level as (
 ),
 
 class_intervals as (
-    -- a class is the union of its ingredients' intervals: gaps and islands ordered by start
+    -- a class covers the union of its ingredients' intervals. Sorted by start, interval i adds
+    -- the days after both its own start - 1 and the latest end before it:
+    -- max(0, end_i - max(start_i - 1, running max of earlier ends)), ends clipped to the period
+    -- end. One running maximum instead of a gaps-and-islands pass.
     select
-        *,
-        max(cov_end_day) over (
-            partition by patient_id, drug_class, measurement_year order by cov_start_day, cov_end_day, dispense_id
+        patient_id,
+        drug_class,
+        measurement_year,
+        filled_on,
+        fill_day,
+        days_supply,
+        period_start_on,
+        period_end_on,
+        period_end_day,
+        least(cov_end_day, period_end_day) as clipped_end_day,
+        cov_start_day,
+        max(least(cov_end_day, period_end_day)) over (
+            partition by patient_id, drug_class, measurement_year order by cov_start_day, cov_end_day
             rows between unbounded preceding and 1 preceding
         ) as previous_end_day
     from shifted_in_period
 ),
 
-class_islands as (
-    select
-        *,
-        sum(case when previous_end_day is null or cov_start_day > previous_end_day then 1 else 0 end) over (
-            partition by patient_id, drug_class, measurement_year order by cov_start_day, cov_end_day, dispense_id
-            rows between unbounded preceding and current row
-        ) as island
-    from class_intervals
-),
-
-class_island_days as (
-    select
-        patient_id,
-        drug_class,
-        measurement_year,
-        greatest(0, least(max(cov_end_day), any_value(period_end_day)) - min(cov_start_day) + 1) as island_days
-    from class_islands
-    group by patient_id, drug_class, measurement_year, island
-),
-
 class_level as (
     select
-        fills.patient_id,
+        patient_id,
         'class' as level,
         cast(null as varchar) as drug,
-        fills.drug_class,
-        fills.measurement_year,
-        any_value(fills.period_start_on) as period_start_on,
-        any_value(fills.period_end_on) as period_end_on,
-        min(fills.filled_on) as index_on,
-        min(fills.fill_day) as index_day,
-        arg_min(fills.dispense_id, [fills.filled_on::varchar, fills.dispense_id]) as index_dispense_id,
-        any_value(fills.period_end_day) as period_end_day,
-        any_value(fills.period_end_day_without_stays) as period_end_day_without_stays,
+        drug_class,
+        measurement_year,
+        any_value(period_start_on) as period_start_on,
+        any_value(period_end_on) as period_end_on,
+        min(filled_on) as index_on,
+        min(fill_day) as index_day,
+        any_value(period_end_day) as period_end_day,
         cast(count(*) as integer) as fills,
-        cast(count(distinct fills.filled_on) as integer) as fill_dates,
-        cast(sum(fills.days_supply) as integer) as days_supplied,
-        cast(any_value(island_totals.covered_days) as integer) as covered_days
-    from shifted_in_period as fills
-    inner join (
-        select patient_id, drug_class, measurement_year, sum(island_days) as covered_days
-        from class_island_days
-        group by patient_id, drug_class, measurement_year
-    ) as island_totals
-        on fills.patient_id = island_totals.patient_id
-        and fills.drug_class = island_totals.drug_class
-        and fills.measurement_year = island_totals.measurement_year
-    group by fills.patient_id, fills.drug_class, fills.measurement_year
+        cast(count(distinct filled_on) as integer) as fill_dates,
+        cast(sum(days_supply) as integer) as days_supplied,
+        cast(sum(greatest(0, clipped_end_day
+            - greatest(cov_start_day - 1, coalesce(previous_end_day, cov_start_day - 1)))) as integer)
+            as covered_days
+    from class_intervals
+    group by patient_id, drug_class, measurement_year
 ),
 
 targets as (
@@ -290,15 +253,29 @@ targets as (
 measured as (
     select
         targets.*,
-        index_days_without_stays.fill_day_without_stays as index_day_without_stays,
         case
             when targets.fill_dates < 2 then 'single_fill_date'
             when targets.period_end_on - targets.index_on < $pdc_min_index_days then 'index_too_late'
         end as not_evaluable_reason
     from targets
-    inner join index_days_without_stays
-        on targets.patient_id = index_days_without_stays.patient_id
-        and targets.index_dispense_id = index_days_without_stays.dispense_id
+),
+
+inpatient as (
+    -- calendar inpatient days (merged stays) inside [index_on, period_end_on], reported either way
+    select
+        measured.patient_id,
+        measured.level,
+        measured.drug,
+        measured.drug_class,
+        measured.measurement_year,
+        cast(sum(least(stays.stay_end_on, measured.period_end_on)
+            - greatest(stays.stay_start_on, measured.index_on) + 1) as integer) as inpatient_days
+    from measured
+    inner join stays
+        on measured.patient_id = stays.patient_id
+        and stays.stay_start_on <= measured.period_end_on
+        and stays.stay_end_on >= measured.index_on
+    group by all
 ),
 
 covered as (
@@ -327,8 +304,7 @@ select
     measured.days_supplied,
     measured.days_supplied / (measured.period_end_day - measured.index_day + 1) as mpr,
     least(measured.days_supplied / (measured.period_end_day - measured.index_day + 1), 1.0) as mpr_capped,
-    cast((measured.period_end_on - measured.index_on)
-        - (measured.period_end_day_without_stays - measured.index_day_without_stays) as integer) as inpatient_days,
+    coalesce(inpatient.inpatient_days, 0) as inpatient_days,
     $pdc_inpatient_adjustment as is_inpatient_adjusted,
     measured.not_evaluable_reason,
     coalesce(patients.site_id, 'unknown') as site_id,
@@ -351,5 +327,11 @@ select
         else '<0.5'
     end as adherence_band
 from covered as measured
+left join inpatient
+    on measured.patient_id = inpatient.patient_id
+    and measured.level = inpatient.level
+    and measured.drug is not distinct from inpatient.drug
+    and measured.drug_class = inpatient.drug_class
+    and measured.measurement_year = inpatient.measurement_year
 left join staging.stg_drugs as drugs on measured.drug = drugs.drug
 left join marts.dim_patients as patients on measured.patient_id = patients.patient_id
