@@ -28,13 +28,7 @@ pytestmark = [
 ]
 
 #: shared/data/README.md: what counts as a psychiatric drug (a name containing one of these).
-PSYCHIATRIC = (
-    "lorazepam diazepam clonazepam alprazolam temazepam chlordiazepoxide oxazepam zolpidem "
-    "hydroxyzine buspirone trazodone mirtazapine citalopram escitalopram sertraline fluoxetine "
-    "paroxetine venlafaxine duloxetine bupropion amitriptyline nortriptyline doxepin haloperidol "
-    "quetiapine olanzapine risperidone aripiprazole ziprasidone clozapine chlorpromazine "
-    "lurasidone lithium valproate valproic divalproex lamotrigine carbamazepine methylphenidate "
-    "amphetamine atomoxetine donepezil memantine galantamine").split()
+PSYCHIATRIC = ["lorazepam", "diazepam", "clonazepam", "alprazolam", "temazepam", "chlordiazepoxide", "oxazepam", "zolpidem", "hydroxyzine", "buspirone", "trazodone", "mirtazapine", "citalopram", "escitalopram", "sertraline", "fluoxetine", "paroxetine", "venlafaxine", "duloxetine", "bupropion", "amitriptyline", "nortriptyline", "doxepin", "haloperidol", "quetiapine", "olanzapine", "risperidone", "aripiprazole", "ziprasidone", "clozapine", "chlorpromazine", "lurasidone", "lithium", "valproate", "valproic", "divalproex", "lamotrigine", "carbamazepine", "methylphenidate", "amphetamine", "atomoxetine", "donepezil", "memantine", "galantamine"]
 PSYCHIATRIC_PATTERN = "(?i)" + "|".join(PSYCHIATRIC)
 
 
@@ -88,7 +82,7 @@ def test_detect_each_data_set():
 
 
 def test_detect_refuses_the_folder_holding_both_synthea_csv_and_fhir():
-    with pytest.raises(AdapterError, match="ambiguous.*synthea.*fhir"):
+    with pytest.raises(AdapterError, match=r"ambiguous.*synthea.*fhir"):
         detect(CA59)
 
 
@@ -120,9 +114,9 @@ def test_mimic_treemap_names_m8_and_psychiatric_rows_m10_m11(mapped):
 
 
 def test_mimic_psychiatric_ingredients_after_load(warehouses):
-    rows = dict((k, (n, p)) for k, n, p in query(
+    rows = {k: (n, p) for k, n, p in query(
         warehouses["mimic"], "select ingredient, count(*), count(distinct patient_id) "
-        "from raw.prescriptions group by 1"))
+        "from raw.prescriptions group by 1")}
     # The 224 treemap-named lorazepam rows plus one concept-0 row named "Lorazepam" in
     # drug_source_value; persons stay 48.
     assert rows["lorazepam"] == (225, 48)

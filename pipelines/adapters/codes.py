@@ -6,7 +6,6 @@ they do not cover.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 

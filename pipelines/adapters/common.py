@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
@@ -80,7 +81,7 @@ class Surrogates:
     ids deterministic, so re-loading the same source gives the same ids.
     """
 
-    PREFIXES = {
+    PREFIXES: ClassVar[dict[str, str]] = {
         "patient": "P", "visit": "V", "prescription": "RX", "dispense": "DS", "assessment": "A",
         "side_effect": "SE", "measurement": "M", "site": "S", "clinician": "C",
     }

@@ -282,7 +282,7 @@ def _rows(by_type: dict[str, dict[str, tuple[dict, str, int]]], urls: dict[str, 
                        "clinician_key": next((_ref(p, urls) for p in participants if p), None),
                        **lineage(label, line)})
     conditions = []
-    for key, r, label, line in items("Condition"):
+    for _key, r, label, line in items("Condition"):
         code, code_kind = _condition_code(r.get("code"))
         conditions.append({"patient": patient(r), "code": code, "code_kind": code_kind,
                            "date": _first_date(r, "onsetDateTime", "onsetPeriod.start",
