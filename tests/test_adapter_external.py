@@ -270,3 +270,25 @@ def test_ca59_fhir_matches_the_csv_for_the_same_patients_s14(mapped):
     assert read(out, "assessments").height + 10 == 41  # 41 scale rows, 10 of them PHQ-2
     # Other resource types are counted and skipped, never an error.
     assert report.counts["skipped.fhir_resource_type"] == 732
+
+
+# --- the dashboard on each adapter-loaded warehouse -----------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["mimic", "nj", "ca59_csv", "ca59_fhir"])
+def test_every_dashboard_view_renders_on_each_source(monkeypatch, warehouses, source):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.views import VIEWS
+
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    monkeypatch.setenv("OUTCOMES_DB", str(warehouses[source]))
+    for view in VIEWS:
+        at = AppTest.from_file(app, default_timeout=60)
+        at.run()
+        if not view.default:
+            at.switch_page(view.path).run()
+        assert not at.exception, (view.file, [e.message for e in at.exception])
+        # A friendly error screen (no warehouse, schema mismatch) would also have no exception.
+        assert not at.error, (view.file, [e.value for e in at.error])
+        assert at.title, view.file
