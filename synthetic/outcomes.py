@@ -55,6 +55,9 @@ def _next_baseline(rng: np.random.Generator, prev: np.ndarray, prev_hi: np.ndarr
                    se_switch: np.ndarray, top: int) -> np.ndarray:
     """Baseline of a following step: near the last (intolerance) or a non-response score."""
     near = np.clip(prev + rng.integers(-2, 3, prev.size), 0, top)
+    # Keep both baselines on the same side of the eligibility threshold (10): a responder must
+    # be able to score 5..lo//2 (a response without remission) against both of them.
+    near = np.where(prev >= 10, np.maximum(near, 10), np.minimum(near, 9))
     low = prev_hi // 2 + 1
     high = np.minimum(top, prev_hi + 2)
     nonresponse = low + (rng.random(prev.size) * (high - low + 1)).astype(np.int64)
