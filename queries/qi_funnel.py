@@ -1,0 +1,172 @@
+"""Funnels of a measure by clinician or site, crude or case-mix adjusted, with suppression.
+
+* **Crude** (``adjust=False``): ``queries.metric(by=unit)`` gives each unit's numerator and
+  denominator, already suppressed; :func:`queries.funnel.proportion_funnel` draws exact binomial
+  limits (Spiegelhalter's interpolation) around the overall rate of all units.
+* **Case-mix adjusted** (``adjust=True``): indirect standardisation
+  (:func:`queries.funnel.indirect_standardise`) over strata of baseline severity band, age band and
+  diagnosis group (those the measure returns). DuckDB counts units per unit x stratum (no
+  patient rows reach Python); the reference rate of a stratum pools all units; the funnel plots
+  ``O/E`` against ``E`` (:func:`queries.funnel.ratio_funnel`), 1 = as expected for the case mix.
+
+A unit whose count is hidden (1-10, the remainder n - events 1-10, or hidden to protect another
+unit, DOMAIN.md section 10) is **not plotted** - its position would give the count away - and is
+listed in ``suppressed`` to be shown as "suppressed (1-10)". Units too small to judge (n < 20,
+or E < 5 when adjusted) are plotted but labelled "insufficient data" by the funnel module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+import queries
+from queries import funnel
+from queries.qi import QIError, measure_info, measure_metric
+from queries.suppression import DEFAULT_MIN_CELL, SuppressionSpec, suppress
+
+#: Units a funnel compares; formatted into SQL only from this allow-list.
+FUNNEL_UNITS = ("clinician_id", "site_id")
+#: Case-mix strata columns, in this order; a measure uses those it returns (allow-listed).
+STRATA = ("severity_band", "age_band", "diagnosis_group")
+
+
+@dataclass(frozen=True)
+class MeasureFunnel:
+    """A funnel of one measure: the computed funnel over visible units and the hidden units."""
+
+    name: str
+    by: str
+    adjusted: bool
+    result: funnel.FunnelResult
+    suppressed: list[str] = field(default_factory=list)
+    strata: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_funnel(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    by: str = "clinician_id",
+    filters: dict[str, Any] | None = None,
+    adjust: bool = False,
+    min_cell: int = DEFAULT_MIN_CELL,
+    method: str = "exact",
+    overdispersion: bool = False,
+    min_n: int = funnel.DEFAULT_MIN_N,
+) -> MeasureFunnel:
+    """The funnel of measure ``name`` by ``clinician_id`` or ``site_id`` (see module docstring)."""
+    if by not in FUNNEL_UNITS:
+        raise QIError(f"--by must be one of {', '.join(FUNNEL_UNITS)}, got {by!r}")
+    info = measure_info(name)
+    if adjust:
+        return _adjusted(con, name, by, filters, min_cell, overdispersion)
+    result = measure_metric(con, name, (by,), filters, min_cell)
+    frame = result.frame.sort(by)
+    hidden = frame.filter(pl.col("numerator_suppressed") | pl.col("denominator_suppressed"))
+    shown = frame.filter(
+        ~(pl.col("numerator_suppressed") | pl.col("denominator_suppressed")) & (pl.col("denominator") > 0)
+    )
+    if shown.height < 2:
+        raise QIError(
+            f"{name} by {by}: fewer than 2 units can be shown ({hidden.height} suppressed); "
+            "widen the period or remove filters"
+        )
+    overall = measure_metric(con, name, (), filters, min_cell).frame.row(0, named=True)
+    # The target is the overall rate of all units, hidden ones included (it is published anyway
+    # as the headline); with the headline itself hidden, fall back to the shown units' rate.
+    target = None if overall.get("rate_suppressed") else overall.get("rate")
+    computed = funnel.proportion_funnel(
+        shown[by].to_list(), shown["numerator"].to_list(), shown["denominator"].to_list(),
+        method=method, overdispersion=overdispersion, target=target, min_n=min_n,
+    )
+    meta = {**result.meta, "rate_label": info.rate_label, "direction": info.direction}
+    return MeasureFunnel(name, by, False, computed, [str(u) for u in hidden[by].to_list()], (), meta)
+
+
+def _strata_of(name: str) -> tuple[str, ...]:
+    columns = queries.describe(name).columns
+    return tuple(s for s in STRATA if s in columns)
+
+
+def _flag_columns(name: str) -> tuple[str, str]:
+    """The unit-level flag columns behind the headline numerator and denominator counts
+    (``"*"`` = every unit -> ``true``). They come from a header in this package."""
+    spec = queries.describe(name).metric
+    headline = spec["rates"][0]
+    counts = spec["counts"]
+    numerator, denominator = counts[headline["numerator"]], counts[headline["denominator"]]
+    return ("true" if numerator == "*" else numerator, "true" if denominator == "*" else denominator)
+
+
+def unit_strata_counts(
+    con: duckdb.DuckDBPyConnection, name: str, by: str, filters: dict[str, Any] | None
+) -> pl.DataFrame:
+    """Denominator units and numerator units per unit x stratum (aggregated in DuckDB).
+
+    Internal: the counts are unsuppressed and feed only the standardisation."""
+    query = queries.describe(name)
+    strata = _strata_of(name)
+    numerator, denominator = _flag_columns(name)
+    given = {k: v for k, v in (filters or {}).items() if v is not None}
+    params = queries.check_params(query, given)
+    stratum = " || ' / ' || ".join(f"coalesce({s}, 'unknown')" for s in strata) or "'all'"
+    # Identifiers: `by` from FUNNEL_UNITS, strata from STRATA, flags from this package's headers.
+    sql = (  # noqa: S608
+        f"with units as (\n{query.sql}\n)\n"
+        f"select {by} as unit, {stratum} as stratum,\n"
+        f"    count(*) filter (where {denominator} and {numerator})::bigint as events,\n"
+        f"    count(*) filter (where {denominator})::bigint as n\n"
+        f"from units group by all having n > 0 order by unit, stratum"
+    )
+    return con.sql(sql, params=params).pl()
+
+
+def _adjusted(
+    con: duckdb.DuckDBPyConnection, name: str, by: str, filters: dict[str, Any] | None,
+    min_cell: int, overdispersion: bool,
+) -> MeasureFunnel:
+    counts = unit_strata_counts(con, name, by, filters)
+    if counts.is_empty():
+        raise QIError(f"{name} by {by}: no units in the denominator")
+    standardised = funnel.indirect_standardise(counts)
+    checked = suppress(
+        standardised.with_columns(pl.col("observed").cast(pl.Int64), pl.col("n").cast(pl.Int64)),
+        SuppressionSpec(
+            counts=("observed", "n"),
+            derived={c: ("observed", "n") for c in ("expected", "ratio", "ratio_low", "ratio_high",
+                                                   "crude_rate", "adjusted_rate")},
+            nested=(("observed", "n"),),
+            margins=("unit",),
+        ),
+        min_cell,
+    )
+    hidden_mask = pl.col("observed_suppressed") | pl.col("n_suppressed")
+    shown = checked.filter(~hidden_mask & (pl.col("expected") > 0))
+    hidden = checked.filter(hidden_mask)
+    if shown.height < 2:
+        raise QIError(
+            f"{name} by {by} (adjusted): fewer than 2 units can be shown ({hidden.height} suppressed)"
+        )
+    computed = funnel.ratio_funnel(
+        shown["unit"].to_list(), shown["observed"].to_list(), shown["expected"].to_list(),
+        overdispersion=overdispersion,
+    )
+    for row, extra in zip(computed.units, shown.iter_rows(named=True), strict=True):
+        row["n"] = extra["n"]
+        row["adjusted_rate"] = extra["adjusted_rate"]
+        row["crude_rate"] = extra["crude_rate"]
+    strata = _strata_of(name)
+    info = measure_info(name)
+    meta = {
+        "metric": name, "title": queries.describe(name).title, "rate_label": info.rate_label,
+        "direction": info.direction, "strata": list(strata), "min_cell": min_cell,
+        "method": "indirect standardisation; O/E funnel (Byar intervals)",
+    }
+    return MeasureFunnel(name, by, True, computed, [str(u) for u in hidden["unit"].to_list()], strata, meta)
+
+
+__all__ = ["FUNNEL_UNITS", "STRATA", "MeasureFunnel", "measure_funnel", "unit_strata_counts"]
