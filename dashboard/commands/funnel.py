@@ -81,6 +81,10 @@ def _units_from_metric(args):  # type: ignore[no-untyped-def]
 def _run(args) -> int:  # type: ignore[no-untyped-def]
     from queries.funnel import proportion_funnel
 
+    if args.metric:  # database mode: suppression and case-mix adjustment live there
+        from dashboard.commands.qi_metric_series import run_funnel
+
+        return run_funnel(args)
     source = str(args.input) if args.input else f"metric {args.metric}"
     try:
         if args.metric:
