@@ -145,10 +145,13 @@ def scan_values(con: duckdb.DuckDBPyConnection, text_table: str,
     """
     if not columns:
         return None
-    aggregates = ", ".join(
-        f'count(*) filter (where regexp_matches("{c}", $pattern)), '
-        f'min(rowid) filter (where regexp_matches("{c}", $pattern))' for c in columns)
-    counts = con.sql(f"select {aggregates} from {text_table}",  # noqa: S608
+    # Each value is matched once (the inner projection); the outer aggregates count the hits and
+    # find the first row with one.
+    matched = ", ".join(f'regexp_matches("{c}", $pattern) as "m{i}"' for i, c in enumerate(columns))
+    aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}")'
+                           for i in range(len(columns)))
+    counts = con.sql(f"select {aggregates} from (select rowid as _rowid, {matched} "  # noqa: S608
+                     f"from {text_table})",
                      params={"pattern": ANY_IDENTIFIER_PATTERN}).fetchall()[0]
     for position, column in enumerate(columns):
         matches, first_rowid = counts[2 * position], counts[2 * position + 1]
