@@ -72,7 +72,7 @@ def _chunk(seed: int, index: int, first: int, n: int, clinic: Clinic, start: int
                              reports, measurements, counters)
     episodes, sums = chunk_truth(steps, assessments, visits, reports,
                                  tables["patients"]["patient_id"])
-    return pop, steps, tables, episodes, sums
+    return tables, episodes, sums
 
 
 def parameters_as_dict() -> dict:
@@ -132,7 +132,7 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
     try:
         for index, first in enumerate(range(0, n_patients, CHUNK_PATIENTS)):
             n = min(CHUNK_PATIENTS, n_patients - first)
-            pop, steps, tables, episodes, sums = _chunk(
+            tables, episodes, sums = _chunk(
                 seed, index, first, n, clinic, _day(start), _day(end), counters)
             if index == 0 and edge_cases:
                 tables, found_edge_cases = plant_and_find_edge_cases(tables, episodes, start)

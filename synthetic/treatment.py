@@ -224,7 +224,7 @@ def simulate_steps(rng: np.random.Generator, pop: Population) -> Steps:
         stop_day = np.where(maint, maint_day, stop_day)
         stop_reason = np.where(maint, maint_reason, stop_reason)
 
-        rows.append(dict(
+        rows.append(dict(  # noqa: C408 (keyword form reads like the Steps fields)
             pat=idx, k=np.full(m, step), kind=kind, drug=drug, v=v, s=s, grid=grid,
             adherence=adherence, adequate=adequate, p_response=p_response, responder=responder,
             remitter=remitter, effect_p=effect_p, effect=effect, onset=onset, severity=severity,
