@@ -180,7 +180,7 @@ def build_typed(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
         + [f'{sql} as "{name}"' for name, _, sql in _cross_rules(table)])
     raw_columns = ", ".join(f'"{c.name}"' for c in table.columns)
     # Identifiers are contract names and our temp-table names; constants are allow-listed.
-    sql = (f"create or replace temp table {typed_table} as select _row, _file_idx, {outer} "
+    sql = (f"create or replace temp table {typed_table} as select _row, _file_idx, {outer} "  # noqa: S608
            f"from (select rowid as _row, _file_idx, {raw_columns}, {inner} from {text_table})")
     used = {k: v for k, v in params.items() if f"${k}" in sql}
     con.execute(sql, used)
@@ -200,7 +200,7 @@ def reject_column_rules(con: duckdb.DuckDBPyConnection, table: Table, typed_tabl
 
 
 def _still_valid(alias: str, rejects_table: str) -> str:
-    return f"not exists (select 1 from {rejects_table} rj where rj._row = {alias}._row)"
+    return f"not exists (select 1 from {rejects_table} rj where rj._row = {alias}._row)"  # noqa: S608
 
 
 def reject_unknown_effects(con: duckdb.DuckDBPyConnection, typed_table: str,

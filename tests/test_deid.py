@@ -76,8 +76,8 @@ def test_birth_years_of_90_or_more_are_top_coded(tmp_path):
     summary = ingest(GOOD, db, run_models=False)
     load_year = int(summary.started_at[:4])
     con = duckdb.connect(str(db), read_only=True)
-    rows = dict((pid, (year, flag)) for pid, year, flag in con.sql(
-        "select patient_id, birth_year, is_birth_year_top_coded from raw.patients").fetchall())
+    rows = {pid: (year, flag) for pid, year, flag in con.sql(
+        "select patient_id, birth_year, is_birth_year_top_coded from raw.patients").fetchall()}
     assert rows["P003"] == (load_year - 90, True)   # born 1920: 90 or older at any load after 2009
     assert rows["P001"] == (1980, False)
     assert rows["P004"] == (None, False)            # no birth year: nothing to top-code
@@ -88,7 +88,7 @@ def test_birth_years_of_90_or_more_are_top_coded(tmp_path):
 def test_top_coding_boundary_is_age_90():
     con = duckdb.connect()
     stored, flag = deid.top_coded_birth_year_sql("y", 2025)
-    rows = con.sql(f"select y, {stored}, {flag} from (values (1935), (1936), (1934)) v(y) "
+    rows = con.sql(f"select y, {stored}, {flag} from (values (1935), (1936), (1934)) v(y) "  # noqa: S608
                    "order by y").fetchall()
     # 2025 - 1935 = 90: top-coded; 1936 is 89: kept as sent.
     assert rows == [(1934, 1935, True), (1935, 1935, True), (1936, 1936, False)]

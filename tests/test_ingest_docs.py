@@ -31,7 +31,7 @@ def test_allowed_values_and_instrument_ranges_are_documented():
             for value in column.allowed:
                 assert f"`{value}`" in DOC, (table.name, column.name, value)
     for instrument, (low, high) in INSTRUMENT_RANGES.items():
-        assert f"| `{instrument}` | {low}–{high} |" in DOC
+        assert f"| `{instrument}` | {low}\u2013{high} |" in DOC
 
 
 def test_every_reason_code_is_explained():

@@ -4,6 +4,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pytest
@@ -22,7 +23,7 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
     try:
         tables = [f"raw.{t}" for t in DATA_TABLES] + [
             f"ref.{t}" for t in ("drugs", "drug_synonyms", "side_effect_terms", "diagnosis_groups")]
-        return {t: sorted(con.sql(f"select * from {t}").fetchall(), key=repr) for t in tables}
+        return {t: sorted(con.sql(f"select * from {t}").fetchall(), key=repr) for t in tables}  # noqa: S608
     finally:
         con.close()
 
@@ -74,7 +75,7 @@ def test_load_log_records_files_hashes_and_version(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     log = con.sql("select load_id, software_version, contract_version, status from meta.load_log"
                   ).fetchall()
-    files = dict((f, h) for f, h in con.sql("select source_file, sha256 from meta.load_files"
+    files = dict(con.sql("select source_file, sha256 from meta.load_files"
                                             ).fetchall())
     con.close()
     assert log == [(summary.load_id, summary.software_version, "1", "ok")]
@@ -131,6 +132,7 @@ def test_parts_folder_and_parquet_give_per_file_lines(tmp_path):
     assert measurements == [("M001", 1, 0.8), ("M002", 2, 72.5)]
 
 
+@pytest.mark.slow
 def test_line_numbers_follow_file_order_on_a_parallel_read(tmp_path):
     # Big enough that DuckDB reads the CSV in parallel chunks: line numbers must still match.
     extract = tmp_path / "extract"
@@ -199,7 +201,7 @@ def test_other_sources_go_through_the_adapters(tmp_path, monkeypatch, kind):
     calls = []
 
     class Report:
-        notes = ["1 OMOP concept unmapped"]
+        notes: ClassVar[list[str]] = ["1 OMOP concept unmapped"]
         deid_mode = "synthetic"
         date_shifted = False
 
