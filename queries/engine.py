@@ -14,7 +14,8 @@ header's ``metric`` block says how to aggregate it:
     ``value`` is a numeric column: ``n``, ``mean``, ``sd`` and a t-based 95% interval.
 ``kind: survival``
     ``time`` (days) and ``event`` (flag): DuckDB returns (time, event, count) per group and
-    Kaplan-Meier runs on those counts (``queries.km``).
+    Kaplan-Meier runs on those counts (``queries.km``). ``meta["curve"]`` holds the drawable
+    step points per group (``queries.survival.survival_curve``: pooled, cut at small risk sets).
 ``kind: count``
     ``counts`` maps an output count to ``"*"``, a flag, or ``distinct <column>``.
 ``kind: table``
@@ -110,12 +111,13 @@ def metric(
     params = _bind(query, filters or {}, definition_overrides)
     method = suppression.method(min_cell)  # validates min_cell
     kind = query.kind
+    curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
     if kind == "proportion":
         frame, spec = _proportion(con, query, by_dims, params)
     elif kind == "mean":
         frame, spec = _mean(con, query, by_dims, params)
     elif kind == "survival":
-        frame, spec = _survival(con, query, by_dims, params)
+        frame, spec, curve_counts = _survival(con, query, by_dims, params)
     elif kind == "count":
         frame, spec = _count(con, query, by_dims, params)
     else:
@@ -137,6 +139,11 @@ def metric(
         "suppression_off": suppression.is_off(min_cell),
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    if curve_counts is not None:
+        from queries.survival import survival_curve
+
+        # Kaplan-Meier step points per group, pooled and cut so no step reveals a small count.
+        meta["curve"] = survival_curve(curve_counts, by_dims, min_cell)
     return MetricResult(query, frame, meta)
 
 
@@ -345,7 +352,7 @@ def _survival(con, query, by, params):  # type: ignore[no-untyped-def]
     return frame, suppression.SuppressionSpec(
         counts=("n", "events", "censored"), derived=derived,
         relations=(("n", ("events", "censored")),), margins=by,
-    )
+    ), counts
 
 
 def _count(con, query, by, params):  # type: ignore[no-untyped-def]

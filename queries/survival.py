@@ -78,9 +78,23 @@ def survival_summary(
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
-def survival_curve(counts: pl.DataFrame, by: Sequence[str], min_at_risk: int) -> pl.DataFrame:
-    """Step points per group (``time_days, survival, ci_low, ci_high, n_at_risk``), cut where
-    fewer than ``min_at_risk`` units remain at risk (so no step reveals a small group)."""
+def survival_curve(counts: pl.DataFrame, by: Sequence[str], min_cell: int) -> pl.DataFrame:
+    """Kaplan-Meier step points per group (``day, survival, ci_low, ci_high``), safe to draw.
+
+    With suppression on (``min_cell`` > 1), no point may reveal a count from 1 to
+    ``min_cell - 1``:
+
+    - a group with fewer than ``min_cell`` units gets no curve;
+    - consecutive event times are pooled until the pooled step holds at least ``min_cell``
+      events; the step is drawn at the last event time of the pool with the exact product-limit
+      value there (between drawn points the curve is flat, so it can only lag, never lead, the
+      unpooled curve); events left over at the end that do not fill a pool are not drawn;
+    - the curve stops before the first time fewer than ``min_cell`` units remain at risk.
+
+    Numbers at risk are not returned. Every curve starts at day 0 with survival 1.
+    With ``min_cell`` 0 or 1 (suppression off) every event time is a point.
+    """
+    threshold = max(min_cell, 1)
     frames = []
     for key, part in _group_rows(counts, by).items():
         per_time = (
@@ -91,24 +105,34 @@ def survival_curve(counts: pl.DataFrame, by: Sequence[str], min_at_risk: int) ->
             )
             .sort("time_days")
         )
-        if per_time.height == 0:
+        total = int(per_time.get_column("events").sum() + per_time.get_column("censored").sum())
+        if total == 0 or total < threshold:
             continue
         km = kaplan_meier(
             times=per_time.get_column("time_days").to_numpy(),
             n_events=per_time.get_column("events").to_numpy(),
             n_censored=per_time.get_column("censored").to_numpy(),
         )
-        keep = km.n_at_risk >= max(min_at_risk, 1)
-        frame = pl.DataFrame({
-            "time_days": km.times[keep], "survival": km.survival[keep],
-            "ci_low": km.ci_low[keep], "ci_high": km.ci_high[keep],
-            "n_at_risk": km.n_at_risk[keep],
-        })
+        days, surv, low, high = [0.0], [1.0], [1.0], [1.0]
+        pooled = 0
+        for i in range(km.times.size):
+            if km.n_at_risk[i] < threshold:
+                break
+            pooled += int(km.n_events[i])
+            if pooled >= threshold and km.n_events[i] > 0:
+                days.append(float(km.times[i]))
+                surv.append(float(km.survival[i]))
+                low.append(float(km.ci_low[i]))
+                high.append(float(km.ci_high[i]))
+                pooled = 0
+        if len(days) < 2:
+            continue  # no step of at least min_cell events: nothing safe to draw
+        frame = pl.DataFrame({"day": days, "survival": surv, "ci_low": low, "ci_high": high})
         frames.append(frame.with_columns(
-            [pl.lit(v).alias(d) for d, v in zip(by, key, strict=True)]
-        ).select([*by, "time_days", "survival", "ci_low", "ci_high", "n_at_risk"]))
+            [pl.lit(v, dtype=counts.schema[d]).alias(d) for d, v in zip(by, key, strict=True)]
+        ).select([*by, "day", "survival", "ci_low", "ci_high"]))
     if not frames:
-        return pl.DataFrame(schema={"time_days": pl.Float64, "survival": pl.Float64,
-                                    "ci_low": pl.Float64, "ci_high": pl.Float64,
-                                    "n_at_risk": pl.Int64})
+        schema: dict[str, pl.DataType | type[pl.DataType]] = {d: counts.schema[d] for d in by}
+        schema.update(day=pl.Float64, survival=pl.Float64, ci_low=pl.Float64, ci_high=pl.Float64)
+        return pl.DataFrame(schema=schema)
     return pl.concat(frames, how="vertical_relaxed")
