@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -66,27 +67,35 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
         raise ValueError(f"source_kind must be one of {SOURCE_KINDS}, got {source_kind!r}")
     if deid_mode is not None and deid_mode not in meta.DEID_MODES:
         raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
-    options = {"check_only": check_only, "progress": progress, "config_path": config_path,
-               "run_models": run_models, "memory_limit": memory_limit}
+    options: dict[str, Any] = {
+        "check_only": check_only, "progress": progress, "config_path": config_path,
+        "run_models": run_models, "memory_limit": memory_limit, "deid_mode": deid_mode}
     if source_kind == "contract":
         return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
-                              deid_mode=deid_mode, notes=list(extra_notes), **options)
+                              notes=list(extra_notes), **options)
     # Adapters are another part of the product; imported only on this path so a contract
     # load works without them.
     from pipelines import adapters
 
-    kind = adapters.detect(path) if source_kind == "auto" else source_kind
+    adapter_error = getattr(adapters, "AdapterError", ValueError)
+    try:
+        kind = adapters.detect(path) if source_kind == "auto" else source_kind
+    except adapter_error as exc:
+        raise IngestError(str(exc), file=str(path), reason="unrecognised_source") from exc
     if kind == "contract":
         return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
-                              deid_mode=deid_mode, notes=list(extra_notes), **options)
+                              notes=list(extra_notes), **options)
     with tempfile.TemporaryDirectory(prefix="outcomes-adapter-") as out_dir:
-        report = adapters.to_contract(path, kind, Path(out_dir))
+        try:
+            report = adapters.to_contract(path, kind, Path(out_dir))
+        except adapter_error as exc:
+            raise IngestError(str(exc), file=str(path), reason="unreadable_source") from exc
         notes = [*extra_notes, *report.notes]
         if getattr(report, "date_shifted", False):
-            notes.append("dates in this source were shifted by the adapter")
+            notes.append("the source's dates were shifted into the future; the adapter re-based them")
         return _ingest_folder(Path(out_dir), db_path, input_label=str(path), source_kind=kind,
-                              deid_mode=deid_mode or getattr(report, "deid_mode", None),
-                              notes=notes, **options)
+                              notes=notes, implied_mode=getattr(report, "deid_mode", None),
+                              source_rejects=list(getattr(report, "rejects", [])), **options)
 
 
 def _now() -> str:
@@ -100,10 +109,14 @@ def _new_load_id() -> str:
 def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str,
                    source_kind: str, deid_mode: str | None, notes: list[str], check_only: bool,
                    progress: Progress | None, config_path: str | Path | None, run_models: bool,
-                   memory_limit: str | None) -> LoadSummary:
+                   memory_limit: str | None, implied_mode: str | None = None,
+                   source_rejects: list | None = None) -> LoadSummary:
+    """Load a contract folder. The mode is the caller's, else the deployment's configuration,
+    else what the source implies (an adapter's report, a ``truth.json``), else a limited data set.
+    """
     clock = time.perf_counter()
     deployment_config = meta.deployment_config(config_path)
-    requested_mode = deid_mode or deployment_config.get("deid_mode")
+    requested_mode = deid_mode or deployment_config.get("deid_mode") or implied_mode
     if requested_mode is None and (folder / "truth.json").is_file():
         requested_mode = "synthetic"
     summary = LoadSummary(
@@ -119,7 +132,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.create_meta(con)
             if db_path is not None and Path(db_path).is_file():
                 _copy_live_patients(con, Path(db_path))
-            _load_tables(con, sources, summary, progress)
+            _load_tables(con, sources, summary, progress, source_rejects or [])
         finally:
             con.close()
         summary.status = "checked"
@@ -131,7 +144,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         with build_then_swap(Path(db_path), memory_limit=memory_limit) as con:
             meta.create_meta(con)
             meta.settle_deid_mode(con, summary, explicit=deid_mode is not None)
-            _load_tables(con, sources, summary, progress)
+            _load_tables(con, sources, summary, progress, source_rejects or [])
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
@@ -182,7 +195,12 @@ def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
 
 
 def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
-                 summary: LoadSummary, progress: Progress | None) -> None:
+                 summary: LoadSummary, progress: Progress | None, source_rejects: list) -> None:
+    """Every table in load order, then the reject summary; adapter rejects are recorded too."""
+    if source_rejects:
+        con.executemany("insert into meta.rejects values (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (summary.load_id, r.table_name, r.source_file, r.line, r.column_name, r.reason_code,
+             r.message, r.value) for r in source_rejects])
     today = date.today()
     params = {"tomorrow": today + timedelta(days=1), "load_year": today.year,
               "load_id": summary.load_id}
@@ -191,6 +209,15 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
     for name, files in sources.items():
         _load_table(con, TABLES[name], files, summary, params, progress)
     _refuse_identifier_rejects(con, summary.load_id)
+    for table, column, reason, message, rows, examples in con.sql("""
+            select table_name, column_name, reason_code, any_value(message), count(*),
+                   list(source_file || ':' || coalesce(line::varchar, '?')
+                        order by source_file, line)[1:5]
+            from meta.rejects where load_id = $id
+            group by all order by table_name, count(*) desc, column_name, reason_code
+            """, params={"id": summary.load_id}).fetchall():
+        summary.rejects.append(meta.RejectGroup(table, column, reason, message, int(rows),
+                                                list(examples)))
 
 
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[SourceFile, ...],
@@ -311,14 +338,6 @@ def _record_table(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str, re
             summary.notes.append(
                 f"{top_coded} birth year(s) implied an age of 90 or more and were top-coded "
                 f"(stored as {stored_year}, is_birth_year_top_coded = true)")
-    for column, reason, message, rows, examples in con.sql("""
-            select column_name, reason_code, any_value(message), count(*),
-                   list(source_file || ':' || line order by source_file, line)[1:5]
-            from meta.rejects where load_id = $id and table_name = $t
-            group by all order by count(*) desc, column_name, reason_code
-            """, params={"id": load_id, "t": name}).fetchall():
-        summary.rejects.append(meta.RejectGroup(name, column, reason, message, int(rows),
-                                                list(examples)))
 
 
 def _refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> None:

@@ -200,10 +200,16 @@ def test_other_sources_go_through_the_adapters(tmp_path, monkeypatch, kind):
 
     calls = []
 
+    class Reject:
+        table_name, source_file, line = "drug_exposure", "drug_exposure.csv", 7
+        column_name, reason_code = "drug_concept_id", "unmapped_concept"
+        message, value = "concept 123 is not a drug we know", "123"
+
     class Report:
         notes: ClassVar[list[str]] = ["1 OMOP concept unmapped"]
         deid_mode = "synthetic"
         date_shifted = False
+        rejects: ClassVar[list] = [Reject()]
 
     def to_contract(path, source_kind, out_dir):
         calls.append(source_kind)
@@ -221,3 +227,24 @@ def test_other_sources_go_through_the_adapters(tmp_path, monkeypatch, kind):
     assert calls == [kind]
     assert summary.source_kind == kind and summary.deid_mode == "synthetic"
     assert "1 OMOP concept unmapped" in summary.notes
+    # Rows the adapter could not map are recorded, not dropped silently.
+    con = duckdb.connect(str(tmp_path / "o.duckdb"), read_only=True)
+    assert con.sql("select table_name, line, reason_code from meta.rejects").fetchall() == [
+        ("drug_exposure", 7, "unmapped_concept")]
+    con.close()
+    assert [(g.table, g.reason_code, g.rows) for g in summary.rejects] == [
+        ("drug_exposure", "unmapped_concept", 1)]
+
+
+def test_check_knows_the_patients_already_loaded(tmp_path):
+    db = tmp_path / "o.duckdb"
+    ingest(GOOD, db, run_models=False)
+    extract = tmp_path / "extract"
+    shutil.copytree(GOOD, extract)
+    # P002 is only in the warehouse, not in this extract's patients file.
+    (extract / "patients.csv").write_text("patient_id\nP001\n")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    summary = ingest(extract, db, check_only=True)
+    assert not any(g.reason_code == "unknown_patient" and g.table == "visits"
+                   for g in summary.rejects)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
