@@ -172,6 +172,32 @@ def test_side_effect_goes_to_the_suspected_drug_else_every_active_episode():
     ]
 
 
+def test_side_effect_naming_a_stopped_drug_goes_to_its_latest_episode():
+    """Issue 4: the suspected drug when given. Sertraline 0..29 (grace to day 59), again from day
+    200; a report on day 74 naming sertraline belongs to the first episode although it has ended
+    (day 74 is inside its [0, 90] window); one on day 300 to the second (the latest started);
+    an unnamed report on day 74 has no active episode and stays unattributed."""
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.fill("P1", "sertraline", 200, 30)
+    warehouse.add("side_effects", patient_id="P1", report_date=day(74), effect="decreased libido",
+                  severity="moderate", drug="sertraline", side_effect_id="SE1")
+    warehouse.add("side_effects", patient_id="P1", report_date=day(74), effect="headache",
+                  severity="mild", side_effect_id="SE2")
+    warehouse.add("side_effects", patient_id="P1", report_date=day(300), effect="nausea_gi",
+                  severity="mild", drug="sertraline", side_effect_id="SE3")
+    warehouse.build()
+    events = warehouse.rows("select side_effect_id, episode_start_on, attribution, "
+                            "days_from_start, is_within_window from marts.fct_side_effect_events "
+                            "order by side_effect_id")
+    assert [tuple(e.values()) for e in events] == [
+        ("SE1", day(0), "suspected_drug", 74, True),
+        ("SE2", None, "unattributed", None, False),
+        ("SE3", day(200), "suspected_drug", 100, False),
+    ]
+
+
 def test_side_effect_denominator_needs_a_visit_in_days_0_to_90():
     warehouse = Warehouse()
     warehouse.patient("P1")

@@ -2,13 +2,15 @@
 name: fct_side_effect_events
 grain: one row per side-effect report x attributed episode (one row with a null episode when none)
 description: >
-  Side-effect reports attributed to treatment episodes. An episode is active on a date when
-  start_on <= date <= end_on + grace_days. When the report names a suspected drug and the patient
-  has an active episode of it, the report belongs to that episode (attribution
-  'suspected_drug'); otherwise to every episode active on the report date ('active_episode', so
-  class rows do not sum to the total, DOMAIN 9.3); with none it is kept once with a null episode
-  ('unattributed'), never dropped. is_within_window: days_from_start in
-  [0, $side_effect_window_days].
+  Side-effect reports attributed to treatment episodes (issue 4: the suspected drug when given,
+  else every episode active on the report date). When the report names a suspected drug and the
+  patient has an episode of it that started on or before the report date, the report belongs to
+  the latest such episode (attribution 'suspected_drug'), even if its supply has run out: a side
+  effect that made the patient stop is often recorded at the next visit, after the episode ended.
+  Otherwise it belongs to every episode active on the report date (start_on <= date <= end_on +
+  grace_days; 'active_episode', so class rows do not sum to the total, DOMAIN 9.3); with none it
+  is kept once with a null episode ('unattributed'), never dropped. is_within_window:
+  days_from_start in [0, $side_effect_window_days].
 columns:
   side_effect_id: {type: varchar}
   patient_id: {type: varchar}
@@ -42,11 +44,23 @@ active as (
         reports.side_effect_id,
         episodes.episode_id,
         episodes.drug,
-        reports.suspected_drug is not null and episodes.drug = reports.suspected_drug as is_suspected
+        coalesce(episodes.drug = reports.suspected_drug, false) as is_suspected
     from reports
     inner join marts.fct_treatment_episodes as episodes
         on reports.patient_id = episodes.patient_id
-        and reports.report_on between episodes.start_on and episodes.end_on + episodes.grace_days
+        and reports.report_on >= episodes.start_on
+        -- active on the report date, or an episode of the named drug (however long ago it ended)
+        and (
+            reports.report_on <= episodes.end_on + episodes.grace_days
+            or episodes.drug = reports.suspected_drug
+        )
+    -- of the named drug's episodes only the latest started counts; active ones are all kept
+    qualify
+        not coalesce(episodes.drug = reports.suspected_drug, false)
+        or row_number() over (
+            partition by reports.side_effect_id, episodes.drug = reports.suspected_drug
+            order by episodes.start_on desc
+        ) = 1
 ),
 
 attributed as (
