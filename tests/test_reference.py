@@ -159,6 +159,101 @@ def test_rxnorm_ingredient_cuis_given_in_the_brief(ingredient, cui):
     assert drug_table().filter(pl.col("ingredient") == ingredient)["rxnorm_cui"].item() == cui
 
 
+#: Ingredients whose RxNorm ingredient (IN) CUI is deliberately empty, each with the reason. Filling
+#: one means deleting it here, in the same change that records its source in the README review log.
+RXNORM_TO_VERIFY = {
+    "agomelatine": "not US-marketed; no public source pairing it with an RxNorm IN found",
+    "zuranolone": "approved 2023; no public source found yet",
+    "levomepromazine": "RxNorm names it methotrimeprazine; no public source found yet",
+    "flupentixol": "not US-marketed; no public source found yet",
+    "sulpiride": "not US-marketed; no public source found yet",
+    "amisulpride": "US IV antiemetic only; no public source found yet",
+    "pimavanserin": "no public source found yet",
+    "lumateperone": "only source seen (a hand-written app table) is unreliable",
+    "xanomeline": "Cobenfy (2024); no public source found yet",
+    "bromazepam": "not US-marketed; no public source found yet",
+    "nitrazepam": "not US-marketed; no public source found yet",
+    "quazepam": "no public source found yet",
+    "zopiclone": "not US-marketed; no public source found yet",
+    "suvorexant": "no public source found yet (1547220 is eliglustat in CPIC, not suvorexant)",
+    "lemborexant": "no public source found yet",
+    "daridorexant": "no public source found yet",
+    "dexmethylphenidate": "no public source found yet",
+    "benztropine": "no public source found yet",
+    "trihexyphenidyl": "no public source found yet",
+    "amantadine": "no public source found yet",
+    "valbenazine": "no public source found yet",
+    "deutetrabenazine": "no public source found yet",
+    "acamprosate": "no public source found yet",
+    "varenicline": "only an unnamed code in a smoking-cessation list seen; not confirmed",
+}
+
+#: Ingredients whose ATC code is deliberately empty, with the reason (same rule as above).
+ATC_TO_VERIFY = {
+    "zuranolone": "no ATC code found in a public source",
+    "lumateperone": "public sources disagree (one gives N05AX17, which is pimavanserin's)",
+    "xanomeline": "public sources disagree (one gives N05AX17, which is pimavanserin's)",
+}
+
+RXNORM_CUI_SHAPE = re.compile(r"^[1-9]\d{0,7}$")
+
+
+def test_every_ingredient_has_a_well_formed_rxnorm_cui_or_is_listed_to_verify():
+    rows = drug_table().select("ingredient", "rxnorm_cui").rows()
+    for ingredient, cui in rows:
+        if ingredient in RXNORM_TO_VERIFY:
+            assert cui is None, (ingredient, cui, "filled: remove it from RXNORM_TO_VERIFY")
+        else:
+            assert cui is not None and RXNORM_CUI_SHAPE.match(cui), (ingredient, cui)
+    # no stale entries: every name on the list is an ingredient of the table
+    assert set(RXNORM_TO_VERIFY) <= {ingredient for ingredient, _ in rows}
+
+
+def test_every_ingredient_has_an_atc_code_or_is_listed_to_verify():
+    rows = drug_table().select("ingredient", "atc_code").rows()
+    for ingredient, atc in rows:
+        if ingredient in ATC_TO_VERIFY:
+            assert atc is None, (ingredient, atc, "filled: remove it from ATC_TO_VERIFY")
+        else:
+            assert atc is not None and ATC_SHAPE.match(atc), (ingredient, atc)
+    assert set(ATC_TO_VERIFY) <= {ingredient for ingredient, _ in rows}
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "cui"),
+    [
+        # RxNorm IN codes confirmed in public sources (README review log, 2026-11-27)
+        ("valproate", "40254"),     # IN; valproic acid 11118 and divalproex 266856 are salts
+        ("pregabalin", "187832"),
+        ("prazosin", "8629"),
+        ("dosulepin", "3634"),      # RxNorm name: dothiepin
+        ("lofepramine", "6465"),
+        ("moclobemide", "30121"),
+        ("mianserin", "6929"),
+        ("reboxetine", "60842"),
+        ("viloxazine", "11196"),
+        # existing codes re-checked against CPIC drug.sql and the RxNav ATC-member list
+        ("iloperidone", "73178"), ("vortioxetine", "1455099"), ("brexpiprazole", "1658314"),
+        ("zuclopenthixol", "114176"), ("levomilnacipran", "1433212"), ("esketamine", "2119365"),
+    ],
+)
+def test_rxnorm_ingredient_cuis_confirmed_in_public_sources(ingredient, cui):
+    assert drug_table().filter(pl.col("ingredient") == ingredient)["rxnorm_cui"].item() == cui
+
+
+@pytest.mark.parametrize(
+    ("ingredient", "atc"),
+    [
+        ("levomilnacipran", "N06AX28"), ("armodafinil", "N06BA13"), ("valbenazine", "N07XX13"),
+        ("deutetrabenazine", "N07XX16"), ("pimavanserin", "N05AX17"),
+        # WHO ATC moved the orexin antagonists from N05CM to the new group N05CJ
+        ("suvorexant", "N05CJ01"), ("lemborexant", "N05CJ02"), ("daridorexant", "N05CJ03"),
+    ],
+)
+def test_atc_codes_confirmed_in_public_sources(ingredient, atc):
+    assert drug_table().filter(pl.col("ingredient") == ingredient)["atc_code"].item() == atc
+
+
 def test_rxnorm_cuis_are_numeric_and_unique():
     cuis = drug_table()["rxnorm_cui"].drop_nulls()
     assert cuis.str.contains(r"^[1-9]\d*$").all()
