@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.compare",
     "dashboard.commands.spc",
     "dashboard.commands.funnel",
+    "dashboard.commands.report",
     "dashboard.commands.generate",
     "dashboard.commands.demo",
 )
