@@ -218,6 +218,8 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
             """, params={"id": summary.load_id}).fetchall():
         summary.rejects.append(meta.RejectGroup(table, column, reason, message, int(rows),
                                                 list(examples)))
+    order = {name: position for position, name in enumerate(TABLE_ORDER)}
+    summary.rejects.sort(key=lambda g: (order.get(g.table, len(order)), g.table, -g.rows))
 
 
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[SourceFile, ...],

@@ -15,6 +15,7 @@ from dashboard.commands.common import add_db_argument, error, resolve_db
 
 _BAR_WIDTH = 28
 _MAX_LISTED = 15
+_MAX_REJECT_GROUPS = 40
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +76,7 @@ class ProgressBar:
         self.stream = stream
 
     def __call__(self, table: str, stage: str, fraction: float) -> None:
-        filled = int(round(fraction * _BAR_WIDTH))
+        filled = round(fraction * _BAR_WIDTH)
         bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
         self.stream.write(f"\r{table:<14} [{bar}] {fraction:4.0%} {stage:<26}")
         if fraction >= 1.0:
@@ -101,9 +102,9 @@ def render_summary(document: dict[str, Any], stream: TextIO) -> None:
         _table(write, ("table", "column", "reason", "rows", "first lines", "meaning"), [
             (r["table"], r["column"] or "(row)", r["reason_code"], r["rows"],
              ", ".join(r["example_lines"][:3]), r["message"])
-            for r in document["rejects"][:_MAX_LISTED]])
-        if len(document["rejects"]) > _MAX_LISTED:
-            write(f"  ... and {len(document['rejects']) - _MAX_LISTED} more groups\n")
+            for r in document["rejects"][:_MAX_REJECT_GROUPS]])
+        if len(document["rejects"]) > _MAX_REJECT_GROUPS:
+            write(f"  ... and {len(document['rejects']) - _MAX_REJECT_GROUPS} more groups\n")
     unmapped = document["unmapped_drugs"]
     if unmapped:
         write(f"\nDrug names not in the reference table ({len(unmapped)}; kept with "
