@@ -19,6 +19,7 @@ raise ``IngestError`` (``.file``, ``.column``, ``.reason``); the live database i
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tempfile
 import time
@@ -61,6 +62,8 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     ``deid_mode`` overrides the deployment mode (else ``outcomes.toml`` ``[deployment]
     deid_mode``, else ``synthetic`` when the folder has a ``truth.json``, else
     ``limited_data_set``). ``run_models=False`` loads ``raw``/``ref``/``meta`` only.
+    ``memory_limit`` caps DuckDB's memory for the build (default ``$OUTCOMES_MEMORY_LIMIT`` or
+    3 GB, so a 10-million-row load stays under 4 GB of RAM; DuckDB spills to disk beyond it).
     """
     path = Path(path)
     if source_kind not in SOURCE_KINDS:
@@ -69,7 +72,8 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
         raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
     options: dict[str, Any] = {
         "check_only": check_only, "progress": progress, "config_path": config_path,
-        "run_models": run_models, "memory_limit": memory_limit, "deid_mode": deid_mode}
+        "run_models": run_models, "deid_mode": deid_mode,
+        "memory_limit": memory_limit or os.environ.get("OUTCOMES_MEMORY_LIMIT") or "3GB"}
     if source_kind == "contract":
         return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
                               notes=list(extra_notes), **options)
