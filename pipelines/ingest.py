@@ -131,7 +131,9 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         started_at=_now(), notes=list(notes))
     sources = _inspect_sources(folder)
     if check_only:
-        con = duckdb.connect(":memory:", config={"temp_directory": tempfile.gettempdir()})
+        # In memory (no file is written next to the database); spills, if any, go to $TMPDIR.
+        con = duckdb.connect(":memory:", config={"temp_directory": tempfile.gettempdir(),
+                                                 "memory_limit": memory_limit or "3GB"})
         try:
             meta.create_meta(con)
             if db_path is not None and Path(db_path).is_file():
