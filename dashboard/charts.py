@@ -509,3 +509,6 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+from dashboard.report.figures import control_chart, funnel_chart  # noqa: E402,F401 - QI figures, shared with the meeting pack

@@ -361,3 +361,9 @@ def _meta_table(name: str, file_version: tuple[int, int], min_cell: int) -> pl.D
 def meta_table(name: str) -> pl.DataFrame | None:
     """A data-quality table from ``meta`` (see ``_META_SQL``), counts suppressed; None if absent."""
     return _meta_table(name, version(), MIN_CELL)
+
+
+from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard/qi_data.py) use the names above
+    meeting_pack_html, qi_add_intervention, qi_chart, qi_funnel, qi_interventions, qi_measures,
+    qi_measures_table, qi_period_options, qi_remove_intervention, qi_series,
+)

@@ -36,7 +36,6 @@ VIEWS: list[View] = [
     View("adherence.py", "Adherence & persistence", ":material/medication:", "adherence"),
     View("compare.py", "Compare regimens", ":material/compare_arrows:", "compare"),
     View("pathways.py", "Treatment pathways", ":material/account_tree:", "pathways"),
-    # QUALITY_SLOT: the QI page is added here by its owner, e.g.
-    # View("quality.py", "Quality improvement", ":material/insights:", "quality"),
+    View("quality.py", "Quality improvement", ":material/insights:", "quality"),
     View("data_quality.py", "Data & loads", ":material/database:", "data"),
 ]
