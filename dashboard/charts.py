@@ -49,6 +49,13 @@ CLASS_LABELS: dict[str, str] = {
     "adhd_medication": "ADHD medication",
     "other": "Other",
 }
+#: Adherence bands as the marts spell them, in reading order, with the words shown for them.
+ADHERENCE_BANDS: dict[str, str] = {
+    "<0.5": "PDC < 50%",
+    "0.5-0.8": "PDC 50–79%",
+    ">=0.8": "PDC ≥ 80%",
+    "not observed": "PDC not measured",
+}
 SUPPRESSED_COLOUR = "#BBBBBB"
 SUPPRESSED_MARK = "<11"
 FONT = {"family": "Inter, Source Sans Pro, Arial, sans-serif", "size": 13}
@@ -61,6 +68,21 @@ def class_colour(drug_class: str | None) -> str:
 
 def class_label(drug_class: str | None) -> str:
     return CLASS_LABELS.get(drug_class or "", str(drug_class).replace("_", " ").capitalize())
+
+
+def label_bands(frame: pl.DataFrame, column: str = "adherence_band") -> pl.DataFrame:
+    """Adherence bands in reading order (lowest PDC first) with readable labels in ``column``."""
+    if frame.is_empty() or column not in frame.columns:
+        return frame
+    order = list(ADHERENCE_BANDS)
+    return (
+        frame.with_columns(pl.col(column).cast(pl.String))
+        .with_columns(pl.col(column).replace_strict(order, list(range(len(order))), default=len(order),
+                                                    return_dtype=pl.Int64).alias("_band_order"))
+        .sort("_band_order", maintain_order=True)
+        .drop("_band_order")
+        .with_columns(pl.col(column).replace(ADHERENCE_BANDS))
+    )
 
 
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
@@ -79,17 +101,23 @@ def sort_classes(values: Sequence[str]) -> list[str]:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380, **extra: object) -> go.Figure:
+    """Shared look. The legend sits between the title and the plot, so it never collides with
+    the x-axis title however many rows it wraps to; the top margin grows to hold it."""
+    has_legend = any(getattr(t, "showlegend", None) is not False and getattr(t, "name", None)
+                     for t in fig.data)
+    top = 100 if has_legend else 50
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top",
+               "pad": {"t": 12}, "font": {"size": 16}},
         font=FONT,
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 90},
+        height=height + (top - 50),
+        margin={"l": 10, "r": 20, "t": top, "b": 60},
         plot_bgcolor="white",
         paper_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
         **extra,
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False)
+    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False, automargin=True)
     fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False, automargin=True)
     return fig
 
@@ -158,16 +186,14 @@ def rate_bars(
     text = []
     for r, n, h, nh in zip(rates, dens, hidden, den_hidden, strict=True):
         n_text = SUPPRESSED_MARK if nh or n is None else f"{int(n):,}"
-        text.append(f"{SUPPRESSED_MARK} (suppressed)" if h or r is None else f"{r:.1%}  n={n_text}")
+        text.append(f"{SUPPRESSED_MARK} (suppressed)" if h or r is None else f"{r:.1%}  (n={n_text})")
+    shown = [0 if (h or r is None) else r for r, h in zip(rates, hidden, strict=True)]
     fig = go.Figure(
         go.Bar(
             y=labels,
-            x=[0 if (h or r is None) else r for r, h in zip(rates, hidden, strict=True)],
+            x=shown,
             orientation="h",
             marker={"color": colours},
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
             error_x={
                 "type": "data",
                 "symmetric": False,
@@ -176,15 +202,26 @@ def rate_bars(
                 "color": "#333",
                 "thickness": 1.2,
             },
-            hovertemplate="%{y}: %{text}<extra></extra>",
+            customdata=text,
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
             showlegend=False,
         )
     )
-    if colour_column:
+    # The label sits right of the interval's upper end, so whisker and text never overlap.
+    fig.add_trace(go.Scatter(
+        y=labels,
+        x=[max(v for v in (x, hi) if v is not None) + 0.015 for x, hi in zip(shown, highs, strict=True)],
+        mode="text", text=text, textposition="middle right", showlegend=False, hoverinfo="skip",
+        textfont={"size": 12, "color": "#333"}, cliponaxis=False,
+    ))
+    # When bars are classes, the axis labels already name them; a legend is needed only when
+    # the colour carries information the labels do not (e.g. drugs coloured by their class).
+    if colour_column and colour_column != group:
         _class_legend(fig, frame[colour_column].to_list())
-    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title=axis_title)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    return _layout(fig, title, height=max(220, 60 + 34 * len(labels)))
+    fig.update_xaxes(range=[0, 1.3], tickformat=".0%", title=axis_title, tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_yaxes(autorange="reversed", showgrid=False, type="category")
+    legend_rows = 2 if colour_column and colour_column != group else 0
+    return _layout(fig, title, height=max(240, 130 + 30 * len(labels) + 22 * legend_rows))
 
 
 def _class_legend(fig: go.Figure, classes: Sequence[str | None]) -> None:
@@ -256,6 +293,9 @@ def balance_chart(
                 ),
             )
         )
+    if not fig.data:
+        return empty_figure(title, f"Not plotted: the rates of {', '.join(hidden_groups)} are suppressed "
+                                   f"(counts {SUPPRESSED_MARK}). Widen the period or pick larger groups.")
     fig.add_annotation(
         x=0.01, y=0.99, xref="paper", yref="paper", showarrow=False, xanchor="left",
         yanchor="top", text="better: more response, fewer side effects", font={"color": "#2E7D32"},
@@ -265,8 +305,8 @@ def balance_chart(
             x=0, y=-0.22, xref="paper", yref="paper", showarrow=False, xanchor="left",
             text=f"Not plotted (counts {SUPPRESSED_MARK}): {', '.join(hidden_groups)}",
         )
-    fig.update_xaxes(title="Episodes with any side effect (%, 95% CI)", tickformat=".0%", rangemode="tozero")
-    fig.update_yaxes(title="Response rate (%, 95% CI)", tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(title="Episodes with any side effect (%, 95% CI)", tickformat=".0%", range=[0, 1.02])
+    fig.update_yaxes(title="Response rate (%, 95% CI)", tickformat=".0%", range=[0, 1.02])
     return _layout(fig, title, height=460)
 
 
@@ -347,25 +387,45 @@ def trajectories(
             (pl.col(mean) + pl.col("_t") * pl.col(sd) / pl.col(n).cast(pl.Float64).sqrt()).alias(high),
         )
     fig = go.Figure()
-    groups = [g for g in dict.fromkeys(frame[group].cast(pl.String).to_list()) if g is not None]
+    visible = frame.filter(pl.col(mean).is_not_null())
+    groups = [g for g in dict.fromkeys(visible[group].cast(pl.String).to_list()) if g is not None]
     if group == "drug_class":
         groups = sort_classes(groups)
-    colours = group_colours(groups)
+    colours = {g: class_colour(g) for g in groups} if group == "drug_class" else group_colours(groups)
+    if not groups:
+        return empty_figure(title, "Every week has fewer than 11 scores for these filters.")
     for g in groups:
         part = frame.filter(pl.col(group).cast(pl.String) == g).sort(week)
         colour, name = colours[g], class_label(g) if group == "drug_class" else g
         if low in part.columns and high in part.columns:
-            fig.add_trace(go.Scatter(x=part[week], y=part[high], mode="lines", line={"width": 0},
-                                     showlegend=False, hoverinfo="skip", connectgaps=False))
-            fig.add_trace(go.Scatter(x=part[week], y=part[low], mode="lines", line={"width": 0},
-                                     fill="tonexty", fillcolor=_rgba(colour, 0.18), showlegend=False,
-                                     hoverinfo="skip", connectgaps=False))
-        fig.add_trace(go.Scatter(x=part[week], y=part[mean], mode="lines+markers", name=name,
-                                 line={"color": colour, "width": 2.2}, marker={"size": 6},
+            for segment in _segments(part, week, low, high):
+                # one closed polygon per run of weeks with an interval: a band never bridges a gap
+                xs = segment[week].to_list()
+                fig.add_trace(go.Scatter(
+                    x=xs + xs[::-1], y=segment[high].to_list() + segment[low].to_list()[::-1],
+                    mode="lines", line={"width": 0}, fill="toself", fillcolor=_rgba(colour, 0.15),
+                    showlegend=False, hoverinfo="skip", legendgroup=g,
+                ))
+        fig.add_trace(go.Scatter(x=part[week], y=part[mean], mode="lines+markers", name=name, legendgroup=g,
+                                 line={"color": colour, "width": 2.2}, marker={"size": 6}, connectgaps=False,
                                  hovertemplate=f"{name}: %{{y:.1f}} in week %{{x}}<extra></extra>"))
     fig.update_xaxes(title="Weeks since start", dtick=2)
     fig.update_yaxes(title=y_title, rangemode="tozero")
     return _layout(fig, title, height=420)
+
+
+def _segments(part: pl.DataFrame, x: str, low: str, high: str) -> list[pl.DataFrame]:
+    """Runs of consecutive rows (in ``x`` order) whose interval is known."""
+    known = (part[low].is_not_null() & part[high].is_not_null()).to_list()
+    runs: list[pl.DataFrame] = []
+    start = None
+    for i, ok in enumerate([*known, False]):
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            runs.append(part.slice(start, i - start))
+            start = None
+    return runs
 
 
 def heat_map(
@@ -427,7 +487,7 @@ def stacked_shares(
 
 
 def distribution_bars(frame: pl.DataFrame, bin_column: str, count: str, title: str, *, x_title: str,
-                      group: str | None = None) -> go.Figure:
+                      group: str | None = None, y_title: str = "Patients") -> go.Figure:
     """Counts per bin (e.g. PDC deciles), optionally one series per drug class."""
     if frame.is_empty():
         return empty_figure(title, "Nothing to show for these filters.")
@@ -444,7 +504,7 @@ def distribution_bars(frame: pl.DataFrame, bin_column: str, count: str, title: s
         ))
     fig.update_layout(barmode="group")
     fig.update_xaxes(title=x_title, type="category")
-    fig.update_yaxes(title="Patients")
+    fig.update_yaxes(title=y_title)
     return _layout(fig, title)
 
 
@@ -457,6 +517,7 @@ def pathway_sankey(frame: pl.DataFrame, title: str, *, source: str = "source", t
     nodes = list(dict.fromkeys(visible[source].to_list() + visible[target].to_list()))
     index = {n: i for i, n in enumerate(nodes)}
     fig = go.Figure(go.Sankey(
+        arrangement="snap",
         node={"label": nodes, "pad": 12, "thickness": 14, "color": [_node_colour(n) for n in nodes]},
         link={"source": [index[s] for s in visible[source]], "target": [index[t] for t in visible[target]],
               "value": visible[value].to_list(), "color": "rgba(120,120,120,0.25)"},
@@ -492,8 +553,9 @@ def pathway_sunburst(frame: pl.DataFrame, title: str, *, path: Sequence[str], va
 
 
 def _node_colour(label: str) -> str:
+    """A node's class colour, found by class key or its label ("Line 2: Antipsychotic")."""
     for drug_class, colour in CLASS_COLOURS.items():
-        if drug_class in label:
+        if drug_class in label or label.endswith(CLASS_LABELS[drug_class]):
             return colour
     return "#7F8C9A"
 

@@ -48,7 +48,9 @@ def compare_groups(
             rows.append({**out, "rate": "no episodes", "n": "0"})
             continue
         a, n1 = row.get(numerator), row.get(denominator)
-        out["n"] = mark if n1 is None else f"{int(n1):,}"
+        # A denominator hidden only to protect another cell (its numerator is visible and >= the
+        # threshold) is not "<11"; saying so would be false, so it reads "suppressed".
+        out["n"] = ("suppressed" if a is not None and a > 0 else mark) if n1 is None else f"{int(n1):,}"
         out["events"] = mark if a is None else f"{int(a):,}"
         out["rate"] = mark if row.get("rate") is None else (
             f"{_pct(row['rate'])} ({_pct(row.get('ci_low'))} to {_pct(row.get('ci_high'))})")

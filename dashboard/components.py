@@ -7,6 +7,7 @@ recoverable from one) is null with ``<col>_suppressed`` set, and every piece her
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -130,7 +131,7 @@ def kpi_tile(
         border=True,
         chart_data=list(trend) if len(trend) > 1 else None,
         chart_type="line",
-        delta_description="vs previous period" if delta else None,
+        delta_description="vs prior period" if delta else None,
     )
     if denominator:
         st.caption(denominator)
@@ -143,6 +144,26 @@ def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: 
     """Strings for people and for CSV: hidden counts ``<11``, hidden derived figures 'suppressed'."""
     shown = [c for c in (columns or frame.columns) if c in frame.columns and not c.endswith("_suppressed")]
     return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
+
+
+#: Words for column names that appear on several pages.
+COLUMN_WORDS = {
+    "drug_class": "Drug class", "drug_subclass": "Subclass", "drug": "Drug", "regimen": "Regimen",
+    "n": "Episodes (n)", "events": "Events", "censored": "Censored", "median_days": "Median (days)",
+    "median_ci_low": "Median 95% CI low", "median_ci_high": "Median 95% CI high",
+    "numerator": "Numerator", "denominator": "Denominator", "rate": "Rate (%)",
+    "ci_low": "95% CI low", "ci_high": "95% CI high", "diagnosis_group": "Diagnosis group",
+}
+
+
+def _words(column: str) -> str:
+    if column in COLUMN_WORDS:
+        return COLUMN_WORDS[column]
+    if column.startswith("survival_") and column[9:].split("_")[0].endswith("d"):
+        days = column[9:].split("_")[0][:-1]
+        rest = column[9 + len(days) + 1:].replace("_", " ").strip()
+        return f"Day {days}: %" + (f" {rest.replace('ci', '95% CI')}" if rest else "")
+    return column.replace("_", " ").capitalize()
 
 
 def table(
@@ -162,8 +183,15 @@ def table(
         empty_note("rows")
         return
     shown = display_frame(frame, formats or {}, columns)
-    if labels:
-        shown = shown.rename({k: v for k, v in labels.items() if k in shown.columns})
+    from dashboard.charts import class_label
+
+    for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
+        if column in shown.columns:
+            shown = shown.with_columns(pl.col(column).map_elements(
+                lambda v: v if v in ("none", "-", "<11", "suppressed") else class_label(v), return_dtype=pl.String))
+    # Columns without a label read as words ("median_days" -> "Median days"), never as code.
+    names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
+    shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.markdown(f"**{title}**")
     button.download_button(
@@ -283,7 +311,10 @@ def headline_tile(
         st.metric(label, "n/a", help=f"metric {name} is not available in this warehouse", border=True)
         return
     before = try_metric(name, filters.previous()) if filters.previous() else None
-    trend = (try_metric(name, filters, by=("month",)) if data.supports(name, "month") else None) or now
+    # Quarterly, from the start of the data to the end of the period: monthly rates of a small
+    # clinic are mostly suppressed, and a line needs more points than one period holds.
+    trend = (try_metric(name, dataclasses.replace(filters, start_date=None), by=("quarter",))
+             if data.supports(name, "quarter") else None) or now
     value = value_at(now.frame, column)
     previous = value_at(before.frame, column) if before is not None else None
     caption = ""
@@ -308,15 +339,27 @@ def filters_caption(filters: Any, result: data.Result | None = None) -> None:
     st.caption(text)
 
 
-def survival_section(result: data.Result, group: str, *, key: str, title: str, y_title: str) -> None:
-    """Kaplan–Meier curves with bands when the result carries a curve, plus its summary table."""
+def survival_section(result: data.Result, group: str, *, key: str, title: str, y_title: str,
+                     event_words: str = "events", horizons_words: str = "") -> None:
+    """Kaplan–Meier curves with 95% bands (``meta["curve"]``) and the summary table.
+
+    The query layer draws curves only for groups with at least ``min_cell`` units and only
+    while at least ``min_cell`` remain at risk, with each step holding ``min_cell`` or more
+    events, so no step reveals a count from 1 to 10.
+    """
     from dashboard import charts  # local: charts is only needed on pages with curves
 
     frame = result.frame
     curve = result.meta.get("curve")
     if isinstance(curve, pl.DataFrame) and not curve.is_empty():
-        chart(charts.survival_curves(curve, group, title, y_title=y_title), key=key, alt=title)
+        chart(charts.survival_curves(curve, group, title, y_title=y_title), key=key, alt=title,
+              caption="Shaded: 95% log-log interval. Steps are pooled so each holds at least "
+                      f"{data.MIN_CELL} events; a curve stops when fewer than {data.MIN_CELL} remain at risk.")
+    elif not frame.is_empty():
+        st.caption(f"No curve: no group has at least {data.MIN_CELL} episodes with enough events for these filters.")
     summary_columns = [c for c in frame.columns if not c.endswith("_suppressed")]
     table(frame, title=f"{result.title}: summary", key=f"{key}_summary", formats=result.formats,
-          columns=summary_columns, caption="n = episodes, events = outcome observed; the rest are censored at their last observation.")
+          columns=summary_columns, labels={"events": event_words.capitalize()},
+          caption=f"Episodes (n) = {event_words} + censored (followed until the end of data without the event). "
+                  "Median: half the episodes had the event by then; “-” when fewer than half did." + horizons_words)
     definition(result)

@@ -242,7 +242,8 @@ def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
         if not exists or not exists[0]:
             return {}
         rows = cur.sql("select key, value from meta.deployment").fetchall()
-        return {str(k): str(v) for k, v in rows}
+        # An unset key (e.g. no DUA reference for synthetic data) is absent, not the text "None".
+        return {str(k): str(v) for k, v in rows if v is not None and str(v).strip()}
     finally:
         cur.close()
 
@@ -310,57 +311,41 @@ def dimension_values(dimension: str) -> tuple[str, ...]:
     return _dimension_values(str(db_path()), version(), dimension)
 
 
-#: Fixed SQL over ``meta`` for the Data & loads view (no user input reaches these strings); the
-#: counts in them pass through the same small-cell suppression as every metric. Used only until
-#: ``queries/data_quality/`` provides the same tables as queries.
-_META_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
-    "load_history": (
-        "select l.load_id, l.started_at, l.finished_at, l.status, l.source_kind, l.contract_version, "
-        "l.software_version, sum(f.rows_read)::bigint as rows_read, sum(f.rows_loaded)::bigint as rows_loaded, "
-        "sum(f.rows_rejected)::bigint as rows_rejected from meta.load_log l "
-        "left join meta.load_files f using (load_id) group by all order by l.started_at desc",
-        ("rows_read", "rows_loaded", "rows_rejected"),
-    ),
-    "rejects_by_reason": (
-        "select table_name, column_name, reason_code, count(*)::bigint as rows, "
-        "any_value(message) as example_message, "
-        "string_agg(distinct source_file || ':' || line::varchar, ', ') filter (where line is not null) as example_lines "
-        "from meta.rejects group by all order by rows desc, table_name, column_name",
-        ("rows",),
-    ),
-    "unmapped_drugs": (
-        "select drug_as_written, table_name, sum(rows)::bigint as rows from meta.unmapped_drugs "
-        "group by all order by rows desc, drug_as_written",
-        ("rows",),
-    ),
-    "definitions": (
-        "select key, value, is_default from meta.definitions order by key",
-        (),
-    ),
-}
+#: The data-quality queries the Data & loads view shows (``queries/data_quality/``). Their
+#: ``fmt: count`` and ``fmt: rows`` columns are counts and pass through the same small-cell
+#: suppression as every metric: a load with 3 rejected rows reads "<11", not 3.
+DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "scale_completeness",
+                       "definitions_in_force", "data_freshness")
 
 
-@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
-def _meta_table(name: str, file_version: tuple[int, int], min_cell: int) -> pl.DataFrame | None:
+@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+def _dq_table(name: str, file_version: tuple[int, int], min_cell: int) -> Result | None:
     del file_version
     from queries.suppression import SuppressionSpec, suppress
 
-    sql, counts = _META_SQL[name]
+    query = queries.describe(name)
     cur = _cursor()
     try:
-        frame = cur.sql(sql).pl()
+        frame = queries.run(cur, name)
     except duckdb.CatalogException:
-        return None  # the warehouse predates that meta table
+        return None  # the warehouse predates a meta table this query reads
     finally:
         cur.close()
+    formats = {c: ("count" if spec.get("fmt") == "rows" else spec.get("fmt")) for c, spec in query.columns.items()}
+    counts = tuple(c for c, f in formats.items() if f == "count" and c in frame.columns)
+    # Conservative: a share in a data-quality row is hidden when any count of that row is.
+    derived = {c: counts for c, f in formats.items() if f == "pct1" and c in frame.columns}
     if counts:
-        frame = suppress(frame, SuppressionSpec(counts=counts), min_cell)
-    return frame
+        frame = suppress(frame, SuppressionSpec(counts=counts, derived=derived), min_cell)
+    return Result(name, query.title, query.description, frame, {}, formats)
 
 
-def meta_table(name: str) -> pl.DataFrame | None:
-    """A data-quality table from ``meta`` (see ``_META_SQL``), counts suppressed; None if absent."""
-    return _meta_table(name, version(), MIN_CELL)
+def dq_table(name: str) -> Result | None:
+    """A data-quality table (``queries/data_quality/<name>.sql``), counts suppressed; None when
+    the warehouse lacks the meta table it reads."""
+    if name not in DATA_QUALITY_TABLES:
+        raise ValueError(f"{name} is not a data-quality table: {', '.join(DATA_QUALITY_TABLES)}")
+    return _dq_table(name, version(), MIN_CELL)
 
 
 from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard/qi_data.py) use the names above

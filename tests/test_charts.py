@@ -33,13 +33,19 @@ def test_rate_bars_orders_classes_colours_them_and_marks_suppressed():
     bars = fig.data[0]
     assert list(bars.y) == ["Antidepressant", "Antipsychotic", "Mood stabiliser"]  # fixed order
     assert list(bars.marker.color) == ["#0072B2", "#D55E00", charts.SUPPRESSED_COLOUR]
-    assert bars.text[0] == "50.0%  n=400"
-    assert bars.text[2].startswith("<11")
+    labels = fig.data[1]  # the text trace right of each whisker
+    assert labels.text[0] == "50.0%  (n=400)"
+    assert labels.text[2].startswith("<11")
+    assert labels.x[0] > 0.55  # placed beyond the upper Wilson limit, not over the whisker
     assert bars.x[2] == 0  # no invented value for a suppressed rate
     # whiskers are the Wilson limits: 0.5 - 0.45 below, 0.55 - 0.5 above
     assert abs(bars.error_x.arrayminus[0] - 0.05) < 1e-12 and abs(bars.error_x.array[0] - 0.05) < 1e-12
-    legend = [t.name for t in fig.data[1:]]
-    assert legend == ["Antidepressant", "Antipsychotic", "Mood stabiliser"]
+    # the class names are the axis labels, so no legend repeats them; drugs coloured by class
+    # get one legend entry per class
+    assert [t.name for t in fig.data if t.showlegend is not False and t.name] == []
+    by_drug = charts.rate_bars(_rates().with_columns(pl.Series("drug", ["a", "b", "c"])), "drug", "R",
+                               colour_by="drug_class")
+    assert [t.name for t in by_drug.data[2:]] == ["Antidepressant", "Antipsychotic", "Mood stabiliser"]
     assert fig.layout.xaxis.tickformat == ".0%"
 
 
@@ -78,10 +84,21 @@ def test_trajectory_band_is_t_interval_from_sd_and_n():
                           "mean_score": [18.0, 15.0], "sd_score": [4.0, 4.0], "n": [16, 16]})
     fig = charts.trajectories(frame, "drug_class", "PHQ-9", week="week_since_start", mean="mean_score",
                               sd="sd_score", n="n")
-    upper, lower, line = fig.data
-    # t(0.975, 15) = 2.131449546; half-width = 2.1314 * 4 / 4
-    assert abs(upper.y[0] - (18 + 2.131449546)) < 1e-6 and abs(lower.y[0] - (18 - 2.131449546)) < 1e-6
+    band, line = fig.data
+    # t(0.975, 15) = 2.131449546; half-width = 2.1314 * 4 / 4. The band is one closed polygon:
+    # the upper limits left to right, then the lower limits back.
+    assert list(band.x) == [0, 1, 1, 0] and band.fill == "toself"
+    assert abs(band.y[0] - (18 + 2.131449546)) < 1e-6 and abs(band.y[3] - (18 - 2.131449546)) < 1e-6
     assert line.line.color == "#0072B2"
+
+
+def test_trajectory_band_does_not_bridge_a_suppressed_week():
+    frame = pl.DataFrame({"drug_class": ["antidepressant"] * 3, "week_since_start": [0, 1, 2],
+                          "mean_score": [18.0, None, 14.0], "sd_score": [4.0, None, 4.0], "n": [16, None, 16]})
+    fig = charts.trajectories(frame, "drug_class", "PHQ-9", week="week_since_start", mean="mean_score",
+                              sd="sd_score", n="n")
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert [list(b.x) for b in bands] == [[0, 0], [2, 2]]  # two one-week bands, no polygon across week 1
 
 
 def test_survival_curves_are_steps_with_bands_per_class():

@@ -20,9 +20,10 @@ with left:
 with right:
     bands = components.load("adherence", f, by=("drug_class", "adherence_band"), level="class")
     if bands is not None:
-        components.chart(charts.distribution_bars(bands.frame.filter(bands.frame["adherence_band"].is_not_null()),
+        components.chart(charts.distribution_bars(charts.label_bands(bands.frame.filter(bands.frame["adherence_band"].is_not_null())),
                                                   "adherence_band", "evaluable", "PDC distribution by class",
-                                                  x_title="PDC band", group="drug_class"),
+                                                  x_title="Proportion of days covered (PDC)", group="drug_class",
+                                                  y_title="Patient-years"),
                          key="pdc_distribution", alt="Distribution of PDC bands by class")
 
 by_drug = components.load("adherence", f, by="drug", level="ingredient")

@@ -10,6 +10,8 @@ LEVELS = {"drug": "Drugs", "drug_class": "Drug classes", "regimen": "Regimens"}
 f = filters.current()
 st.title("Compare regimens")
 components.filters_caption(f)
+st.caption("Observational data: differences are confounded by indication and severity (who was prescribed what). "
+           "Check the baseline table at the bottom before reading a difference as an effect of the drug.")
 level = st.segmented_control("Compare", list(LEVELS), format_func=LEVELS.get, default="drug",
                              key="cmp_level", bind="query-params") or "drug"
 scope = f.without("drug_class") if level == "drug_class" else f
@@ -40,7 +42,7 @@ for name, label, harm in OUTCOMES:
     st.markdown(f"**{label}**" + (" (lower is better)" if harm else ""))
     comparison = data.compare_groups(result.frame, level, picked, outcome_is_harm=harm, mark=components.SUPPRESSED)
     components.table(comparison, title=f"{label}: {' vs '.join(picked)}", key=f"cmp_{name}",
-                     labels={"group": LEVELS[level][:-1], "rate": "Rate (95% CI)", "events": "Events",
+                     labels={"group": LEVELS[level][:-1], "role": "Role", "rate": "Rate (95% CI)", "events": "Events",
                              "n": "Denominator", "difference": "Difference vs reference (95% CI)",
                              "relative_risk": "Relative risk (95% CI)", "nnt": "NNT / NNH", "p_value": "p"})
 
@@ -62,7 +64,14 @@ st.subheader("Persistence")
 persistence = components.load("persistence", scope, by=level)
 if persistence is not None:
     components.table(persistence.frame.filter(pl.col(level).cast(pl.String).is_in(picked)), title="Persistence (Kaplan–Meier)",
-                     key="cmp_persistence", formats=persistence.formats)
+                     key="cmp_persistence", formats=persistence.formats, labels={level: LEVELS[level][:-1], "events": "Discontinued"},
+                     caption="Median days on treatment before a gap longer than the grace period; % still on treatment at 6 and 12 months.")
+    curve = persistence.meta.get("curve")
+    if isinstance(curve, pl.DataFrame) and not curve.is_empty():
+        picked_curve = curve.filter(pl.col(level).cast(pl.String).is_in(picked))
+        components.chart(charts.survival_curves(picked_curve, level, "Kaplan–Meier: still on treatment"),
+                         key="cmp_persistence_curve", alt="Persistence curves of the compared groups",
+                         caption="Shaded: 95% interval. Steps hold at least 11 discontinuations; a curve stops below 11 at risk.")
 
 st.subheader("Were the groups alike at baseline?")
 if level == "regimen":

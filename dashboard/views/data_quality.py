@@ -1,4 +1,7 @@
-"""Data & loads: load history, rejects by reason, unmapped drugs, scale completeness, definitions."""
+"""Data & loads: load history, rejects by reason, unmapped drugs, scale completeness, definitions.
+
+Every table comes from a ``queries/data_quality/*.sql`` file through ``data.dq_table``.
+"""
 
 import streamlit as st
 
@@ -7,41 +10,74 @@ from dashboard import components, data, filters
 f = filters.current()
 st.title("Data & loads")
 deployment = data.deployment()
+freshness = data.dq_table("data_freshness")
+fresh = freshness.frame.row(0, named=True) if freshness is not None and freshness.frame.height else {}
 st.caption(f"De-identification mode: **{deployment.get('deid_mode', 'not recorded').replace('_', ' ')}** · "
-           f"data {deployment.get('data_start', '?')} to {deployment.get('data_end', '?')} · warehouse `{data.db_path().name}`")
+           f"data {fresh.get('data_start_on', deployment.get('data_start', '?'))} to "
+           f"{fresh.get('data_end_on', deployment.get('data_end', '?'))} · warehouse `{data.db_path().name}`")
+if fresh.get("days_since_data_end") is not None:
+    st.caption(f"The newest data is {fresh['days_since_data_end']:,} days old (end of data from the "
+               f"{fresh.get('data_end_source', 'load')}).")
 
-history = data.meta_table("load_history")
+history = data.dq_table("load_history")
 if history is not None:
-    components.table(history, title="Load history", key="load_history",
-                     formats={"rows_read": "count", "rows_loaded": "count", "rows_rejected": "count"})
+    components.table(history.frame, title="Load history", key="load_history", formats=history.formats,
+                     labels={"load_id": "Load", "started_at": "Started", "finished_at": "Finished",
+                             "source_kind": "Source", "software_version": "Software", "contract_version": "Contract",
+                             "rows_read": "Rows read", "rows_loaded": "Rows loaded", "rows_rejected": "Rows rejected"})
 left, right = st.columns(2)
 with left:
-    rejects = data.meta_table("rejects_by_reason")
+    rejects = data.dq_table("rejects_by_reason")
     if rejects is not None:
-        components.table(rejects, title="Rejected rows by reason (with example lines)", key="rejects",
-                         formats={"rows": "count"}, caption="Rejected values themselves are not shown: they may hold identifiers.")
+        if rejects.frame.is_empty():
+            st.markdown("**Rejected rows by reason**")
+            st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
+        else:
+            components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
+                             formats=rejects.formats,
+                             labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
+                                     "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
+                             caption="Rejected values themselves are not shown: they may hold identifiers.")
 with right:
-    unmapped = data.meta_table("unmapped_drugs")
+    unmapped = data.dq_table("unmapped_drugs")
     if unmapped is not None:
-        components.table(unmapped, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
-                         formats={"rows": "count"}, caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
+        if unmapped.frame.is_empty():
+            st.markdown("**Drug names not mapped to an ingredient**")
+            st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
+        else:
+            components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
+                             formats=unmapped.formats, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
+                             caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
 
-st.subheader("Completeness of rating scales per episode")
+st.subheader("Completeness of rating scales")
+completeness = data.dq_table("scale_completeness")
+if completeness is not None:
+    components.table(completeness.frame, title="Scores per instrument and episodes with a baseline and follow-up",
+                     key="scale_completeness", formats=completeness.formats,
+                     labels={"scores_in_episode": "Scores during an episode", "episodes_with_baseline": "Episodes with a baseline",
+                             "episodes_with_both": "Episodes with baseline and follow-up",
+                             "share_in_episode": "Scores during an episode (%)", "share_with_baseline": "Episodes with a baseline (%)"},
+                     caption="Whole warehouse, all periods. Episodes: treatment episodes of patients with this instrument.")
 coverage = components.load("mbc_coverage", f, by="drug_class")
 if coverage is not None:
-    components.table(coverage.frame, title=f"Episodes with {f.instrument} baseline and follow-up", key="mbc_coverage",
-                     formats={**coverage.formats, "rate_baseline": "pct1"},
+    components.table(coverage.frame, title=f"Episodes in the period with a {f.instrument} baseline and follow-up, by class",
+                     key="mbc_coverage", formats={**coverage.formats, "rate_baseline": "pct1"},
+                     columns=["drug_class", "episodes", "with_baseline", "with_both", "rate_baseline", "rate"],
                      labels={"rate": "Baseline and follow-up (%)", "rate_baseline": "Baseline (%)", "with_both": "With both",
                              "with_baseline": "With baseline", "episodes": "Episodes"})
 
 st.subheader("Definitions in force")
-definitions = data.meta_table("definitions")
+definitions = data.dq_table("definitions_in_force")
 if definitions is not None:
-    components.table(definitions, title="Definition parameters used to build the marts", key="definitions",
-                     caption="is_default = false marks a parameter changed from the product default (outcomes.toml).")
+    components.table(definitions.frame, title="Definition parameters used to build the marts", key="definitions",
+                     labels={"key": "Parameter", "value": "Value", "is_default": "Product default"},
+                     caption="Product default = false marks a parameter changed in outcomes.toml.")
+st.subheader("Metric definitions")
+st.caption("Every number in the dashboard comes from one SQL file; open one to read its definition and code.")
 for name in data.catalog_names():
     query = data.describe(name)
     with st.expander(f"{query.title} (`{name}`)"):
         st.write(query.description)
         st.caption(f"Grain: {query.grain} · file `queries/{query.domain}/{query.path.name}`")
         st.code(query.sql, language="sql")
+components.suppression_note()

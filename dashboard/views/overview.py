@@ -12,12 +12,12 @@ components.filters_caption(f)
 TILES = [
     # (metric, label, column, kind, denominator column, denominator label, higher is better)
     ("active_patients", "Active patients", "patients", "count", None, "", None),
-    ("episodes", "New treatment episodes", "new_user_episodes", "count", None, "", None),
+    ("episodes", "New episodes", "new_user_episodes", "count", None, "", None),
     ("response", "Response rate", "rate", "pct1", "denominator", "eligible episodes", True),
     ("remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
     ("adherence", "Adherent (PDC ≥ 80%)", "rate", "pct1", "denominator", "patient-years", True),
-    ("side_effects", "Episodes with any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
-    ("mbc_coverage", "Measurement-based care", "rate", "pct1", "denominator", "episodes", True),
+    ("side_effects", "Any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
+    ("mbc_coverage", "Scores at start + follow-up", "rate", "pct1", "denominator", "episodes", True),
 ]
 with st.spinner("Computing headline figures…"):
     for row_start in (0, 4):
@@ -29,7 +29,8 @@ with st.spinner("Computing headline figures…"):
                     name, label, f, column=value_column, kind=kind, denominator_column=den_column,
                     denominator_label=den_label, higher_is_better=better,
                 )
-st.caption("Change is against the previous period of the same length; the line is the monthly trend.")
+st.caption("Change is against the previous period of the same length. The line is the quarterly trend up to "
+           "the end of the period (quarters with a suppressed figure are left out). The (?) beside each title gives its definition.")
 components.suppression_note()
 
 st.subheader("Outcomes by drug class")
@@ -53,31 +54,31 @@ if side_effects is not None:
         )
 
 glance = []
-for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent"),
-                    ("side_effects", "Any side effect"), ("persistence", "Persistent at 6 months")):
+for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent (PDC ≥ 80%)"),
+                    ("side_effects", "Any side effect"), ("persistence", "On treatment at 6 months")):
     result = components.try_metric(name, by_class, by="drug_class")
     if result is None or result.frame.is_empty():
         continue
     frame = result.frame
-    if frame.is_empty():
-        continue
-    value_col = "rate" if "rate" in frame.columns else next((c for c in frame.columns if c.startswith("persistent_")), None)
+    value_col = "rate" if "rate" in frame.columns else next((c for c in frame.columns if c.startswith("survival_")
+                                                             and not c.endswith(("_low", "_high", "_suppressed"))), None)
     if value_col is None:
         continue
     den_col = "denominator" if "denominator" in frame.columns else "n"
     display = components.display_frame(frame, {**result.formats, value_col: "pct1", den_col: "count"},
                                         ["drug_class", value_col, den_col])
-    glance.append(display.rename({value_col: f"{label} (%)", den_col: f"{label}: n"}))
+    # one cell per metric, "29.2% (n=301)": the denominator sits beside every rate
+    glance.append(display.select("drug_class", pl.format("{} (n={})", value_col, den_col).alias(label)))
 if glance:
     merged = glance[0]
     for extra in glance[1:]:
         merged = merged.join(extra, on="drug_class", how="full", coalesce=True)
     order = charts.sort_classes(merged["drug_class"].to_list())
     merged = merged.with_columns(pl.col("drug_class").replace_strict(order, list(range(len(order))), return_dtype=pl.Int64).alias("_order")).sort("_order").drop("_order")
-    merged = merged.with_columns(pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String))
     components.table(merged.fill_null("–"), title="At a glance, by drug class", key="overview_glance",
-                     labels={"drug_class": "Drug class"},
-                     caption="An episode counts under every class taken at the same time, so classes do not sum to the total.")
+                     caption="n: eligible episodes (response, remission), patient-years (adherence), episodes with a visit "
+                             "(side effects), episodes (on treatment). “suppressed” / “<11”: a count from 1 to 10 is involved. An episode counts under "
+                             "every class taken at the same time, so classes do not sum to the total.")
 
 st.subheader("Data")
 span = filters.data_span()

@@ -1,4 +1,4 @@
-"""Treatment pathways: lines 1–3 per diagnosis group, switches, augmentations, time on line."""
+"""Treatment pathways: lines 1→2→3 (Sankey of true transitions), lines per diagnosis group, time on line."""
 
 import polars as pl
 import streamlit as st
@@ -8,35 +8,45 @@ from dashboard import charts, components, filters
 f = filters.current()
 st.title("Treatment pathways")
 components.filters_caption(f)
-st.caption("Line of therapy within a drug class: line 1 is the first ingredient of a new course, line 2 the "
-           "next distinct ingredient, and so on. Switch: the previous drug stops within ±30 days of the new "
-           "start; augmentation: a drug of another class added for at least 30 days.")
+st.caption("A pathway starts at a patient's first new-user episode in the period (line 1); each later line is the "
+           "next distinct drug the patient started. Switch: the previous drug stopped within ±30 days of the new "
+           "start; added: started on top of a drug that continued for at least 30 days (augmentation or combination).")
+
+transitions = components.load("pathway_transitions", f)
+if transitions is not None:
+    frame = transitions.frame
+    flows = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "patients": pl.Int64})
+    if not frame.is_empty():
+        def node(line, drug_class):  # type: ignore[no-untyped-def]
+            return pl.format("Line {}: {}", line, drug_class.map_elements(charts.class_label, return_dtype=pl.String))
+        flows = frame.select(
+            node(pl.col("from_line"), pl.col("from_class")).alias("source"),
+            pl.when(pl.col("to_class") == "none").then(pl.format("No line {}", pl.col("from_line") + 1))
+            .otherwise(node(pl.col("from_line") + 1, pl.col("to_class"))).alias("target"),
+            pl.col("patients"),
+        )
+    components.chart(charts.pathway_sankey(flows, "Line 1 → line 2 → line 3 (patients)"),
+                     key="pathways_sankey", alt="Sankey of patients moving from line 1 to line 2 to line 3 by drug class",
+                     caption="Width = patients. Flows of 1–10 patients, and flows that would reveal one, are not drawn.")
+    components.table(frame, title="Moves between lines", key="pathway_transitions", formats=transitions.formats,
+                     labels={"from_line": "From line", "from_class": "From class", "to_class": "To class (none = no further line)",
+                             "patients": "Patients", "switched": "Switched", "added": "Added on top",
+                             "median_days_to_next": "Median days to next line"})
+    components.definition(transitions)
+
 result = components.load("pathways", f)
 if result is not None:
+    st.subheader("Lines of therapy within a class, by diagnosis group")
     frame = result.frame.filter(pl.col("line").cast(pl.String).is_in(["1", "2", "3"])) if not result.frame.is_empty() else result.frame
-    frame = frame.with_columns(pl.format("Line {}", pl.col("line")).alias("line_label"),
-                               pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String).alias("class_label")) \
-        if not frame.is_empty() else frame
-    left, right = st.columns(2)
-    with left:
-        components.chart(charts.pathway_sunburst(frame, "Lines 1–3 by diagnosis group and class",
-                                                 path=("diagnosis_group", "line_label", "class_label"), value="episodes"),
-                         key="pathways_sunburst", alt="Sunburst of treatment lines")
-    with right:
-        flows = pl.DataFrame()
-        if not frame.is_empty():
-            first = frame.filter(pl.col("line").cast(pl.String) == "1")
-            flows = pl.concat([
-                first.select(pl.col("diagnosis_group").alias("source"),
-                             pl.format("L1 {}", pl.col("drug_class")).alias("target"), pl.col("episodes").alias("patients")),
-                first.select(pl.format("L1 {}", pl.col("drug_class")).alias("source"),
-                             pl.lit("switched").alias("target"), pl.col("switched").alias("patients")),
-                first.select(pl.format("L1 {}", pl.col("drug_class")).alias("source"),
-                             pl.lit("augmented").alias("target"), pl.col("augmented").alias("patients")),
-            ]).filter(pl.col("patients") > 0)
-        components.chart(charts.pathway_sankey(flows, "First line and what happened next"),
-                         key="pathways_sankey", alt="Sankey of first-line treatment, switches and augmentations",
-                         caption="Flows with fewer than 11 episodes are not drawn.")
+    if not frame.is_empty():
+        frame = frame.with_columns(pl.format("Line {}", pl.col("line")).alias("line_label"),
+                                   pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String).alias("class_label"),
+                                   pl.col("diagnosis_group").str.replace_all("_", " ").alias("diagnosis_label"))
+    components.chart(charts.pathway_sunburst(frame, "Episodes by diagnosis group, line and class",
+                                             path=("diagnosis_label", "line_label", "class_label"), value="episodes"),
+                     key="pathways_sunburst", alt="Sunburst of episodes by diagnosis group, line of therapy and class",
+                     caption="Inner ring: diagnosis group; middle: line within the class; outer: drug class. "
+                             "Segments of 1–10 episodes are left out.")
     components.table(result.frame, title="Lines of therapy", key="pathways_table", formats=result.formats,
                      labels={"diagnosis_group": "Diagnosis group", "drug_class": "Drug class", "line": "Line",
                              "episodes": "Episodes", "patients": "Patients", "switched": "Switched",

@@ -16,6 +16,8 @@ components.filters_caption(f)
 level = st.segmented_control("Group by", list(LEVELS), format_func=LEVELS.get, default="drug_class",
                              key="response_level", bind="query-params") or "drug_class"
 
+st.caption("Eligible: episodes with a baseline score at or above the threshold. Missing follow-up counts as "
+           "not achieved. Classes overlap: an episode taken with a drug of another class counts under both.")
 for name, outcome, numerator in (("response", "Response", "responders"), ("remission", "Remission", "remitters")):
     result = components.load(name, f, by=level)
     if result is None:
@@ -58,13 +60,14 @@ with left:
     ttr = components.load("time_to_response", f, by="drug_class")
     if ttr is not None:
         components.survival_section(ttr, "drug_class", key="time_to_response",
-                                    title="Kaplan–Meier: still without response", y_title="Not yet responded (%)")
+                                    title="Kaplan–Meier: still without response", y_title="Not yet responded (%)",
+                                    event_words="responded")
 with right:
     st.subheader("Response by adherence (PDC, first 84 days)")
     by_band = components.load("response", f, by="adherence_band")
     if by_band is not None:
         components.chart(
-            charts.rate_bars(by_band.frame, "adherence_band", "Response by adherence band, 95% CI",
+            charts.rate_bars(charts.label_bands(by_band.frame), "adherence_band", "Response by adherence band, 95% CI",
                              axis_title="Response among eligible episodes (%)"),
             key="response_by_adherence", alt="Response rate by adherence band",
         )

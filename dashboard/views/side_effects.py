@@ -4,7 +4,8 @@ import streamlit as st
 
 from dashboard import charts, components, filters
 
-SEVERITIES = {1: "Any severity", 2: "Moderate or severe", 3: "Severe only"}
+#: The heat map's ``min_severity`` parameter (the lowest severity counted) and its label.
+SEVERITIES = {"mild": "Any severity", "moderate": "Moderate or severe", "severe": "Severe only"}
 
 f = filters.current()
 st.title("Side effects")
@@ -22,8 +23,8 @@ if overall is not None:
     components.definition(overall)
 
 st.subheader("Which drug, which effect")
-min_severity = st.segmented_control("Severity", list(SEVERITIES), format_func=SEVERITIES.get, default=1,
-                                    key="severity", bind="query-params") or 1
+min_severity = st.segmented_control("Severity", list(SEVERITIES), format_func=SEVERITIES.get, default="mild",
+                                    key="severity", bind="query-params") or "mild"
 heat = components.load("side_effect_heatmap", f, min_severity=min_severity)
 if heat is not None:
     components.chart(
