@@ -1,10 +1,10 @@
 """Kaplan-Meier survival and the log-rank test (DOMAIN.md sections 5.5 and 7).
 
 Used for persistence (time from episode start to discontinuation, censored at the end of
-observation) and time to response. Both wrap scipy:
+observation) and time to response.
 
-* ``scipy.stats.ecdf(CensoredData.right_censored(t, censored))`` - note that scipy's flag means
-  *censored*, so we pass ``~event``;
+* the estimate is the one ``scipy.stats.ecdf(CensoredData.right_censored(t, censored))`` gives
+  (scipy's flag means *censored*, so a comparison passes ``~event``), computed here from counts;
 * the pointwise interval is the log-log (exponential Greenwood) interval;
 * the median survival time is the smallest time with ``S(t) <= 0.5``; its interval is read off
   the confidence band (Brookmeyer-Crowley style, as R's ``survfit`` does): the lower limit is the
@@ -12,37 +12,27 @@ observation) and time to response. Both wrap scipy:
   (``None`` when that never happens within follow-up);
 * ``scipy.stats.logrank`` returns a signed Z; chi-square is ``Z**2`` on 1 degree of freedom.
 
-SQL returns counts per time, so both functions also accept aggregated input (``times``,
-``n_events``, ``n_censored``), expanded to one row per patient with ``np.repeat``.
+SQL returns counts per time, so ``kaplan_meier`` works on aggregated input (``times``,
+``n_events``, ``n_censored``); per-patient input is first counted per distinct time. The estimate
+is the same arithmetic as ``scipy.stats.ecdf`` on right-censored data (checked against it on
+random data in the tests): at each distinct time ``t_j``, ``n_j`` = units with time >= t_j (the
+total minus the cumulative events and censorings before t_j), ``d_j`` = events at t_j,
+``S(t_j) = prod_{i<=j} (n_i - d_i) / n_i``; Greenwood ``V_j = sum_{i<=j} d_i / (n_i (n_i - d_i))``
+and the log-log limits ``exp(-exp(log(-log S) +- z sqrt(V) / |log S|))``. Cumulative sums over the
+distinct times keep it linear in their number, not in the number of patients.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 from scipy import stats as sps
 
 ArrayLike = Sequence[float] | np.ndarray
-
-
-def expand_counts(
-    times: ArrayLike, n_events: ArrayLike, n_censored: ArrayLike
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-time counts to per-patient ``(durations, events)``: ``np.repeat`` of each time."""
-    t = np.asarray(times, dtype=float)
-    ev = np.asarray(n_events, dtype=np.int64)
-    ce = np.asarray(n_censored, dtype=np.int64)
-    if not (t.shape == ev.shape == ce.shape):
-        raise ValueError("times, n_events and n_censored must have the same length")
-    if (ev < 0).any() or (ce < 0).any():
-        raise ValueError("event and censoring counts must be >= 0")
-    durations = np.concatenate([np.repeat(t, ev), np.repeat(t, ce)])
-    events = np.concatenate([np.ones(int(ev.sum()), bool), np.zeros(int(ce.sum()), bool)])
-    return durations, events
 
 
 def _censored_data(durations: ArrayLike, events: ArrayLike) -> sps.CensoredData:
@@ -115,6 +105,42 @@ def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) 
     return float(times[hits[0]]) if hits.size else None
 
 
+def _counts_per_time(
+    durations: ArrayLike, events: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-patient ``(durations, events)`` to sorted distinct times with event and censoring counts."""
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    _censored_data(t, e)  # validates shapes, emptiness and durations (finite, >= 0)
+    times, position = np.unique(t, return_inverse=True)
+    n_events = np.bincount(position, weights=e, minlength=times.size).astype(np.int64)
+    n_total = np.bincount(position, minlength=times.size).astype(np.int64)
+    return times, n_events, n_total - n_events
+
+
+def _aggregated(
+    times: ArrayLike, n_events: ArrayLike, n_censored: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aggregated counts, validated, merged per distinct time, sorted, times with no unit dropped."""
+    t = np.asarray(times, dtype=float)
+    ev = np.asarray(n_events, dtype=np.int64)
+    ce = np.asarray(n_censored, dtype=np.int64)
+    if not (t.shape == ev.shape == ce.shape):
+        raise ValueError("times, n_events and n_censored must have the same length")
+    if (ev < 0).any() or (ce < 0).any():
+        raise ValueError("event and censoring counts must be >= 0")
+    bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
+    if bad.size:
+        raise ValueError(f"time at position {int(bad[0])} is not a finite number >= 0")
+    grid, position = np.unique(t, return_inverse=True)
+    ev = np.bincount(position, weights=ev, minlength=grid.size).astype(np.int64)
+    ce = np.bincount(position, weights=ce, minlength=grid.size).astype(np.int64)
+    observed = (ev + ce) > 0
+    if not observed.any():
+        raise ValueError("no observations")
+    return grid[observed], ev[observed], ce[observed]
+
+
 def kaplan_meier(
     durations: ArrayLike | None = None,
     events: ArrayLike | None = None,
@@ -128,29 +154,30 @@ def kaplan_meier(
 
     Give either per-patient ``durations`` and ``events`` (True = the event, e.g. discontinuation,
     happened; False = censored), or aggregated ``times``, ``n_events``, ``n_censored``.
+    Survival is ``prod (n_j - d_j) / n_j`` over the distinct times up to t, where ``n_j`` is the
+    number still at risk (time >= t_j) and ``d_j`` the events at t_j (module docstring).
     """
     if durations is None:
         if times is None or n_events is None or n_censored is None:
             raise ValueError("give durations and events, or times, n_events and n_censored")
-        durations, events = expand_counts(times, n_events, n_censored)
+        grid, d, c = _aggregated(times, n_events, n_censored)
     elif events is None:
         raise ValueError("events is required with durations")
-    data = _censored_data(durations, events)
-    sf = sps.ecdf(data).sf
-    with warnings.catch_warnings():
-        # scipy warns that log-log is undefined where S(t) is 0 or 1; those limits are NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        band = sf.confidence_interval(confidence_level=confidence, method="log-log")
-    t_all = np.asarray(durations, dtype=float)
-    e_all = np.asarray(events, dtype=bool)
-    grid = np.asarray(sf.quantiles, dtype=float)
-    n_at_risk = np.array([(t_all >= t).sum() for t in grid], dtype=np.int64)
-    n_ev = np.array([((t_all == t) & e_all).sum() for t in grid], dtype=np.int64)
-    n_ce = np.array([((t_all == t) & ~e_all).sum() for t in grid], dtype=np.int64)
-    survival = np.asarray(sf.probabilities, dtype=float)
+    else:
+        grid, d, c = _counts_per_time(durations, events)
+    # at risk at t_j: everyone minus those who left (event or censored) at earlier times
+    left = d + c
+    n = int(left.sum()) - np.concatenate(([0], np.cumsum(left)[:-1]))
+    survival = np.cumprod((n - d) / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Greenwood; n == d gives inf (S = 0 there, so the log-log limit is NaN, as in scipy)
+        greenwood = np.cumsum(d / (n * (n - d)))
+        se = np.sqrt(1 / np.log(survival) ** 2 * greenwood)
+        log_minus_log = np.log(-np.log(survival))
+        z_se = special.ndtri(1 / 2 + confidence / 2) * se
+        low = np.clip(np.exp(-np.exp(log_minus_log + z_se)), 0, 1)
+        high = np.clip(np.exp(-np.exp(log_minus_log - z_se)), 0, 1)
     # The log-log band is undefined where S(t) is exactly 1 or 0; it collapses onto S there.
-    low = np.asarray(band.low.probabilities, dtype=float)
-    high = np.asarray(band.high.probabilities, dtype=float)
     low = np.where(np.isnan(low), survival, low)
     high = np.where(np.isnan(high), survival, high)
     return KaplanMeierResult(
@@ -158,9 +185,9 @@ def kaplan_meier(
         survival=survival,
         ci_low=low,
         ci_high=high,
-        n_at_risk=n_at_risk,
-        n_events=n_ev,
-        n_censored=n_ce,
+        n_at_risk=n.astype(np.int64),
+        n_events=d,
+        n_censored=c,
         median=_first_time_at_or_below(grid, survival, 0.5),
         median_low=_first_time_at_or_below(grid, low, 0.5),
         median_high=_first_time_at_or_below(grid, high, 0.5),

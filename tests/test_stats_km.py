@@ -92,3 +92,52 @@ def test_km_survival_non_increasing_within_unit_interval(rows):
     assert ((km.survival >= 0) & (km.survival <= 1)).all()
     assert (np.diff(km.survival) <= 1e-15).all()
     assert ((km.ci_low <= km.survival + 1e-12) & (km.survival <= km.ci_high + 1e-12)).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cumulative_sums_equal_scipy_ecdf_on_random_censored_data(seed):
+    """The product-limit estimate from per-time counts (cumulative sums) equals
+    scipy.stats.ecdf(CensoredData.right_censored(t, ~event)).sf, with its log-log band: same
+    distinct times, survival, at-risk counts and limits (NaN limits where S is 0 or 1 replaced by
+    S, as kaplan_meier documents). Many ties (days 0..n/3), a few heavy-censoring samples."""
+    import warnings
+
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 3000))
+    durations = rng.integers(0, max(size // 3, 2), size).astype(float)
+    events = rng.random(size) < rng.uniform(0.05, 0.95)
+    km = stats.kaplan_meier(durations, events)
+    sf = sps.ecdf(sps.CensoredData.right_censored(durations, ~events)).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = sf.confidence_interval(0.95, method="log-log")
+    np.testing.assert_array_equal(km.times, sf.quantiles)
+    np.testing.assert_allclose(km.survival, sf.probabilities, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(km.n_at_risk, [(durations >= t).sum() for t in km.times])
+    np.testing.assert_array_equal(km.n_events, [((durations == t) & events).sum() for t in km.times])
+    low = np.where(np.isnan(band.low.probabilities), sf.probabilities, band.low.probabilities)
+    high = np.where(np.isnan(band.high.probabilities), sf.probabilities, band.high.probabilities)
+    np.testing.assert_allclose(km.ci_low, low, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(km.ci_high, high, rtol=1e-12, atol=0)
+    # aggregated input (unsorted, a repeated time, a time with no unit) gives the same curve
+    order = rng.permutation(km.times.size)
+    times = np.concatenate([km.times[order], [km.times[0], 10_000.0]])
+    ev = np.concatenate([km.n_events[order], [0, 0]])
+    ce = np.concatenate([km.n_censored[order], [0, 0]])
+    aggregated = stats.kaplan_meier(times=times, n_events=ev, n_censored=ce)
+    np.testing.assert_array_equal(aggregated.times, km.times)
+    np.testing.assert_array_equal(aggregated.survival, km.survival)
+    np.testing.assert_array_equal(aggregated.ci_low, km.ci_low)
+
+
+def test_aggregated_counts_are_validated():
+    with pytest.raises(ValueError, match="same length"):
+        stats.kaplan_meier(times=[1, 2], n_events=[1], n_censored=[0, 0])
+    with pytest.raises(ValueError, match=">= 0"):
+        stats.kaplan_meier(times=[1], n_events=[-1], n_censored=[0])
+    with pytest.raises(ValueError, match="position 1"):
+        stats.kaplan_meier(times=[1, float("nan")], n_events=[1, 1], n_censored=[0, 0])
+    with pytest.raises(ValueError, match="no observations"):
+        stats.kaplan_meier(times=[3], n_events=[0], n_censored=[0])
