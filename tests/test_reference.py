@@ -7,6 +7,7 @@ and DOMAIN.md sections 8 and 9.1, not computed by the code under test.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -163,29 +164,22 @@ def test_rxnorm_ingredient_cuis_given_in_the_brief(ingredient, cui):
 #: one means deleting it here, in the same change that records its source in the README review log.
 RXNORM_TO_VERIFY = {
     "agomelatine": "not US-marketed; no public source pairing it with an RxNorm IN found",
-    "zuranolone": "approved 2023; no public source found yet",
     "levomepromazine": "RxNorm names it methotrimeprazine; no public source found yet",
     "flupentixol": "not US-marketed; no public source found yet",
     "sulpiride": "not US-marketed; no public source found yet",
     "amisulpride": "US IV antiemetic only; no public source found yet",
     "pimavanserin": "no public source found yet",
     "lumateperone": "only source seen (a hand-written app table) is unreliable",
-    "xanomeline": "Cobenfy (2024); no public source found yet",
     "bromazepam": "not US-marketed; no public source found yet",
     "nitrazepam": "not US-marketed; no public source found yet",
-    "quazepam": "no public source found yet",
     "zopiclone": "not US-marketed; no public source found yet",
-    "suvorexant": "no public source found yet (1547220 is eliglustat in CPIC, not suvorexant)",
     "lemborexant": "no public source found yet",
     "daridorexant": "no public source found yet",
     "dexmethylphenidate": "no public source found yet",
     "benztropine": "no public source found yet",
-    "trihexyphenidyl": "no public source found yet",
     "amantadine": "no public source found yet",
-    "valbenazine": "no public source found yet",
     "deutetrabenazine": "no public source found yet",
     "acamprosate": "no public source found yet",
-    "varenicline": "only an unnamed code in a smoking-cessation list seen; not confirmed",
 }
 
 #: Ingredients whose ATC code is deliberately empty, with the reason (same rule as above).
@@ -232,6 +226,10 @@ def test_every_ingredient_has_an_atc_code_or_is_listed_to_verify():
         ("mianserin", "6929"),
         ("reboxetine", "60842"),
         ("viloxazine", "11196"),
+        # 2026-11-28 review: IN entries of the NLM RxNorm extract (README source A)
+        ("zuranolone", "2669905"), ("xanomeline", "2694828"), ("quazepam", "35185"),
+        ("suvorexant", "1547099"),  # not 1547220, which is eliglustat (CPIC)
+        ("trihexyphenidyl", "10811"), ("valbenazine", "1918219"), ("varenicline", "591622"),
         # existing codes re-checked against CPIC drug.sql and the RxNav ATC-member list
         ("iloperidone", "73178"), ("vortioxetine", "1455099"), ("brexpiprazole", "1658314"),
         ("zuclopenthixol", "114176"), ("levomilnacipran", "1433212"), ("esketamine", "2119365"),
@@ -258,6 +256,52 @@ def test_rxnorm_cuis_are_numeric_and_unique():
     cuis = drug_table()["rxnorm_cui"].drop_nulls()
     assert cuis.str.contains(r"^[1-9]\d*$").all()
     assert cuis.n_unique() == cuis.len()
+
+
+# --- rxnorm_code_synonyms.csv: salt-level (precise ingredient) RxNorm codes ----------------------
+
+#: RxNorm term types a code synonym may carry: precise ingredient (a salt or ester of an IN).
+CODE_SYNONYM_TERM_TYPES = {"PIN"}
+
+
+def _code_synonyms() -> pl.DataFrame:
+    path = Path(reference.__file__).parent / "reference" / "rxnorm_code_synonyms.csv"
+    return pl.read_csv(path, infer_schema=False)
+
+
+def test_code_synonyms_have_the_agreed_columns_a_term_type_and_a_source():
+    synonyms = _code_synonyms()
+    assert synonyms.columns == ["rxnorm_cui", "term_type", "ingredient", "source"]
+    assert synonyms.null_count().row(0) == (0, 0, 0, 0)
+    assert synonyms["rxnorm_cui"].str.contains(RXNORM_CUI_SHAPE.pattern).all()
+    assert set(synonyms["term_type"]) <= CODE_SYNONYM_TERM_TYPES
+    assert set(synonyms["ingredient"]) <= set(drug_table()["ingredient"])
+
+
+def test_no_code_synonym_maps_to_two_ingredients_or_clashes_with_an_ingredient_code():
+    synonyms = _code_synonyms()
+    assert synonyms["rxnorm_cui"].n_unique() == synonyms.height
+    in_codes = dict(drug_table().drop_nulls("rxnorm_cui").select("rxnorm_cui", "ingredient").rows())
+    clashes = {cui: (in_codes[cui], ingredient)
+               for cui, ingredient in synonyms.select("rxnorm_cui", "ingredient").rows()
+               if cui in in_codes}
+    assert clashes == {}
+
+
+@pytest.mark.parametrize(
+    ("cui", "ingredient"),
+    [
+        ("11118", "valproate"),    # valproic acid (PIN)
+        ("266856", "valproate"),   # divalproex sodium (PIN)
+        ("40254", "valproate"),    # the IN itself still maps
+        ("1115", "trihexyphenidyl"),  # trihexyphenidyl hydrochloride (PIN)
+        ("6448", "lithium"),
+    ],
+)
+def test_adapters_map_salt_level_codes_to_the_ingredient(cui, ingredient):
+    from pipelines.adapters.codes import rxnorm_ingredients
+
+    assert rxnorm_ingredients()[cui] == ingredient
 
 
 def test_brands_are_pipe_separated_names_without_stray_spaces():

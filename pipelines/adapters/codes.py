@@ -132,7 +132,8 @@ def to_icd10(frame: pl.DataFrame, report: AdapterReport, origin: str) -> pl.Data
 
 @cache
 def rxnorm_ingredients() -> dict[str, str]:
-    """RxNorm ingredient CUI -> our ingredient, from ``pipelines/reference/drugs.csv``.
+    """RxNorm ingredient CUI -> our ingredient, from ``pipelines/reference/drugs.csv``, plus the
+    reviewed salt-level (precise ingredient) codes in ``rxnorm_code_synonyms.csv``.
 
     The reference table is maintained elsewhere; when it is absent or has no ``rxnorm_cui``
     column the adapters fall back to drug names (the loader normalises those).
@@ -144,4 +145,11 @@ def rxnorm_ingredients() -> dict[str, str]:
     if "rxnorm_cui" not in drugs.columns:
         return {}
     drugs = drugs.filter(pl.col("rxnorm_cui").is_not_null())
-    return dict(zip(drugs["rxnorm_cui"].str.strip_chars(), drugs["ingredient"], strict=True))
+    mapping = dict(zip(drugs["rxnorm_cui"].str.strip_chars(), drugs["ingredient"], strict=True))
+    # tests/test_reference.py guarantees no synonym code is also an IN code or names two ingredients
+    synonyms_path = path.with_name("rxnorm_code_synonyms.csv")
+    if synonyms_path.exists():
+        synonyms = pl.read_csv(synonyms_path, infer_schema=False)
+        mapping |= dict(zip(synonyms["rxnorm_cui"].str.strip_chars(), synonyms["ingredient"],
+                            strict=True))
+    return mapping
