@@ -1,0 +1,95 @@
+"""The meeting pack's content and HTML: Laney switch, intervention store, suppression marks,
+the chromium-missing message; built on hand-made warehouses (no browser needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from dashboard.report import PdfError, interventions, render_html, write_pdf
+from queries import qi
+from queries.report import Annotation, build_pack, chart_type_for
+from test_models_support import Warehouse
+
+
+def test_laney_p_prime_from_an_average_denominator_of_1000():
+    assert chart_type_for([999, 1001]) == "pp"  # mean 1000
+    assert chart_type_for([998, 1001]) == "p"
+
+
+def test_interventions_round_trip_sorted_and_atomic(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert interventions.load(db) == []
+    interventions.add(db, Annotation("*", dt.date(2025, 3, 1), "booking rule"))
+    saved = interventions.add(db, Annotation("amm_acute", dt.date(2024, 1, 5), " pharmacist calls "))
+    assert [(a.measure, a.on, a.label) for a in saved] == [
+        ("amm_acute", dt.date(2024, 1, 5), "pharmacist calls"), ("*", dt.date(2025, 3, 1), "booking rule")]
+    assert not list(tmp_path.glob("*.tmp"))
+    assert interventions.remove(db, saved[0]) == [saved[1]]
+    with pytest.raises(interventions.AnnotationError, match="label"):
+        interventions.add(db, Annotation("*", dt.date(2025, 1, 1), "  "))
+    interventions.path_for(db).write_text('{"annotations": [{"measure": "*"}]}')
+    with pytest.raises(interventions.AnnotationError, match="entry 1"):
+        interventions.load(db)
+
+
+def _clinic() -> Warehouse:
+    """Four sites; 40 new sertraline starts a month in Jan-Sep 2024, two in three seen within 30
+    days (so no remainder of 1-10 hides a month), and a site with only 4 starts (its counts
+    must never appear)."""
+    warehouse = Warehouse()
+    for month in range(9):
+        for i in range(40):
+            pid = f"A{month}-{i}"
+            warehouse.patient(pid, site_id=f"S{i % 4 + 1}")
+            start = 31 * month + i % 20
+            warehouse.fill(pid, "sertraline", start)
+            if i % 3:
+                warehouse.visit(pid, start + 10)
+    for i in range(4):
+        warehouse.patient(f"SMALL{i}", site_id="S9")
+        warehouse.fill(f"SMALL{i}", "sertraline", 40)
+    warehouse.build()
+    return warehouse
+
+
+def test_pack_has_every_section_and_no_count_from_1_to_10():
+    warehouse = _clinic()
+    pack = build_pack(
+        warehouse.con, qi.parse_period("2024-Q3"), names=("followup_30d_new_rx",),
+        annotations=[Annotation("*", dt.date(2024, 3, 10), "reminder calls")],
+    )
+    section = pack.charts[0]
+    assert section.chart is not None and section.chart.options["part"] == [2]  # March starts phase 2
+    assert pack.funnels[0].funnel is not None and "S9" in pack.funnels[0].funnel.suppressed
+    html = render_html(pack)
+    for heading in ("Measures", "Top changes since the last period", "Control charts", "Funnel plots",
+                    "Definitions in force"):
+        assert f">{heading}</h2>" in html
+    assert html.count("cdn.plot.ly") == 0 and "<link" not in html and "@import" not in html
+    assert html.count("<script type=\"text/javascript\">/**") <= 1  # plotly.js inlined once
+    assert "reminder calls" in html and "threshold 11" in html
+    visible_text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    counts_shown = [int(n) for n in re.findall(r"\((\d+)/\d+\)", visible_text)]
+    assert counts_shown and all(n == 0 or n >= 11 for n in counts_shown)
+
+
+def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
+    import dashboard.report as report
+
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    page = tmp_path / "p.html"
+    page.write_text("<html></html>")
+    with pytest.raises(PdfError, match="install the Debian package `chromium`"):
+        write_pdf(page, tmp_path / "p.pdf")
+
+
+def test_report_command_refuses_a_bad_period_and_a_missing_file(tmp_path, capsys):
+    from dashboard.cli import main
+
+    assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--period", "2025-Q5"]) == 2
+    assert "2025-Q3" in capsys.readouterr().err
+    assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--period", "2025-Q3"]) == 2
+    assert "no warehouse file" in capsys.readouterr().err
