@@ -163,17 +163,15 @@ def test_rxnorm_ingredient_cuis_given_in_the_brief(ingredient, cui):
 #: Ingredients whose RxNorm ingredient (IN) CUI is deliberately empty, each with the reason. Filling
 #: one means deleting it here, in the same change that records its source in the README review log.
 RXNORM_TO_VERIFY = {
-    "agomelatine": "not US-marketed; no public source pairing it with an RxNorm IN found",
+    "agomelatine": "not US-marketed; no source pairing it with an IN (extract's A file unread)",
     "levomepromazine": "RxNorm names it methotrimeprazine; no public source found yet",
     "flupentixol": "not US-marketed; no public source found yet",
-    "sulpiride": "not US-marketed; no public source found yet",
+    "sulpiride": "not US-marketed; absent from the RxNorm ingredient extract (may have no IN)",
     "amisulpride": "US IV antiemetic only; no public source found yet",
     "pimavanserin": "no public source found yet",
-    "lumateperone": "only source seen (a hand-written app table) is unreliable",
     "bromazepam": "not US-marketed; no public source found yet",
     "nitrazepam": "not US-marketed; no public source found yet",
-    "zopiclone": "not US-marketed; no public source found yet",
-    "lemborexant": "no public source found yet",
+    "zopiclone": "not US-marketed; absent from the RxNorm ingredient extract (may have no IN)",
     "daridorexant": "no public source found yet",
     "dexmethylphenidate": "no public source found yet",
     "benztropine": "no public source found yet",
@@ -230,6 +228,7 @@ def test_every_ingredient_has_an_atc_code_or_is_listed_to_verify():
         ("zuranolone", "2669905"), ("xanomeline", "2694828"), ("quazepam", "35185"),
         ("suvorexant", "1547099"),  # not 1547220, which is eliglustat (CPIC)
         ("trihexyphenidyl", "10811"), ("valbenazine", "1918219"), ("varenicline", "591622"),
+        ("lumateperone", "2275602"), ("lemborexant", "2272403"),
         # existing codes re-checked against CPIC drug.sql and the RxNav ATC-member list
         ("iloperidone", "73178"), ("vortioxetine", "1455099"), ("brexpiprazole", "1658314"),
         ("zuclopenthixol", "114176"), ("levomilnacipran", "1433212"), ("esketamine", "2119365"),
