@@ -115,7 +115,7 @@ def unit_strata_counts(
     params = queries.check_params(query, given)
     stratum = " || ' / ' || ".join(f"coalesce({s}, 'unknown')" for s in strata) or "'all'"
     # Identifiers: `by` from FUNNEL_UNITS, strata from STRATA, flags from this package's headers.
-    sql = (  # noqa: S608
+    sql = (
         f"with units as (\n{query.sql}\n)\n"
         f"select {by} as unit, {stratum} as stratum,\n"
         f"    count(*) filter (where {denominator} and {numerator})::bigint as events,\n"
@@ -137,8 +137,7 @@ def _adjusted(
         standardised.with_columns(pl.col("observed").cast(pl.Int64), pl.col("n").cast(pl.Int64)),
         SuppressionSpec(
             counts=("observed", "n"),
-            derived={c: ("observed", "n") for c in ("expected", "ratio", "ratio_low", "ratio_high",
-                                                   "crude_rate", "adjusted_rate")},
+            derived=dict.fromkeys(("expected", "ratio", "ratio_low", "ratio_high", "crude_rate", "adjusted_rate"), ("observed", "n")),
             nested=(("observed", "n"),),
             margins=("unit",),
         ),

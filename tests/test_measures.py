@@ -7,8 +7,9 @@ runs as ``queries.run`` (unit level) or ``queries.metric`` (aggregated, suppress
 
 from __future__ import annotations
 
-import queries
 from test_models_support import Warehouse, day
+
+import queries
 
 
 def _units(warehouse: Warehouse, name: str, **params) -> dict[str, dict]:

@@ -11,11 +11,11 @@ import json
 
 import duckdb
 import pytest
+from test_models_support import Warehouse
 
 from dashboard.cli import main
 from queries import qi
 from queries.qi_funnel import measure_funnel
-from test_models_support import Warehouse
 
 
 def test_periods_parse_and_step_back():
@@ -105,7 +105,7 @@ def test_funnel_never_shows_figures_of_a_suppressed_unit(warehouse_path):
             pytest.skip("the session warehouse has fewer than 2 sites large enough to show")
         shown = {u["unit"] for u in crude.result.units}
         assert not shown & set(crude.suppressed)
-        assert all(u["n"] >= 11 and u["events"] >= 11 or u["events"] == 0 for u in crude.result.units)
+        assert all((u["n"] >= 11 and u["events"] >= 11) or u["events"] == 0 for u in crude.result.units)
         assert all(u["n"] - u["events"] >= 11 or u["n"] == u["events"] for u in crude.result.units)
     finally:
         con.close()

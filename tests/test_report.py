@@ -7,11 +7,11 @@ import datetime as dt
 import re
 
 import pytest
+from test_models_support import Warehouse
 
 from dashboard.report import PdfError, interventions, render_html, write_pdf
 from queries import qi
 from queries.report import Annotation, build_pack, chart_type_for
-from test_models_support import Warehouse
 
 
 def test_laney_p_prime_from_an_average_denominator_of_1000():

@@ -42,7 +42,7 @@ def write_pdf(html_path: Path, pdf_path: Path, timeout_s: int = 120) -> Path:
         f"--print-to-pdf={pdf_path.resolve()}", html_path.resolve().as_uri(),
     ]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)  # noqa: S603 - fixed argv
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
         raise PdfError(f"chromium took longer than {timeout_s}s to print {html_path}") from exc
     if completed.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:

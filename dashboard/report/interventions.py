@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 from queries.report import Annotation
@@ -55,7 +54,7 @@ def _write(db_path: Path, annotations: list[Annotation]) -> None:
         {"measure": a.measure, "on": a.on.isoformat(), "label": a.label} for a in annotations]}
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    os.replace(temporary, path)  # atomic: readers see the old or the new file, never half
+    temporary.replace(path)  # atomic rename: readers see the old or the new file, never half
 
 
 def add(db_path: Path, annotation: Annotation) -> list[Annotation]:

@@ -67,7 +67,7 @@ def test_pack_opens_offline_without_errors_and_draws_its_charts(pack: Path) -> N
             plotted = page.locator(".js-plotly-plot").count()
             charts_in_html = page.locator("div.plotly-graph-div").count()
             svg_drawn = page.locator(".js-plotly-plot .main-svg").count()
-            headings = {h for h in page.locator("h2").evaluate_all("els => els.map(e => e.id)")}
+            headings = set(page.locator("h2").evaluate_all("els => els.map(e => e.id)"))
             text = page.inner_text("body")
         finally:
             browser.close()
