@@ -126,3 +126,10 @@ def test_configured_eligibility_threshold_is_used():
     warehouse.score("P1", 0, 10)
     warehouse.build(eligibility_min={"PHQ-9": 11})
     assert _outcome(warehouse)["is_eligible"] is False
+
+
+def test_issue_4_no_baseline_has_no_severity_band():
+    """An episode without a baseline score has no baseline severity band (not 'severe')."""
+    outcome = _outcome(_episode_with_scores([(84, 8)]))
+    assert outcome["has_baseline"] is False
+    assert outcome["baseline_severity_band"] is None

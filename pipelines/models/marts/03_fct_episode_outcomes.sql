@@ -236,6 +236,8 @@ select
     assembled.baseline_score,
     assembled.baseline_on,
     case
+        -- without a baseline score there is no severity band (not 'severe' by fall-through)
+        when assembled.baseline_score is null then null
         when assembled.instrument = 'PHQ-9' then case
             when assembled.baseline_score <= 4 then 'minimal'
             when assembled.baseline_score <= 9 then 'mild'
