@@ -1,13 +1,17 @@
 """Time the mart build and PDC against the bare running-maximum query (issue 4 item 7).
 
-    python benchmarks/bench_marts.py --patients 100000
-    python benchmarks/bench_marts.py --patients 1000000 --parquet benchmarks/out/clinic_1m
+    python benchmarks/bench_marts.py --extract benchmarks/out/clinic_1m   # real generator output
+    python benchmarks/bench_marts.py --patients 100000                     # SQL-synthesised clinic
 
-With ``--parquet DIR`` the raw tables are loaded from the generator's Parquet files (one
-``<table>.parquet`` or ``<table>/`` folder per contract table, ingredient columns as ingest
-writes them); otherwise a seeded clinic is synthesised directly in DuckDB SQL (1-3 treatment
-courses per patient, monthly fills with irregular gaps, PHQ-9 at start and follow-up, visits,
-side effects, weights). Prints wall-clock figures; asserts nothing (timings are not tests).
+With ``--extract DIR`` (a generator or contract extract, CSV or Parquet) the raw tables are
+loaded by the real ``pipelines.ingest.ingest`` without models (validation, drug normalisation,
+reference tables; timed separately), so the marts see exactly what a deployment sees. With
+``--parquet DIR`` raw tables are read from Parquet files that already carry the ingest's added
+columns (``ingredient``, ``effect_code``; the generator's own output does not, use ``--extract``).
+Otherwise a seeded clinic is synthesised directly in DuckDB SQL (1-3 treatment courses per patient,
+monthly fills with irregular gaps, PHQ-9 at start and follow-up, visits, side effects, weights).
+``--profile`` prints every model's time, slowest first. Prints wall-clock figures; asserts nothing
+(timings are not tests).
 
 Figures: (1) build_models over all layers; (2) the PDC mart (marts.fct_adherence_pdc, PQA PDC
 per patient x ingredient and class x year) vs the bare DOMAIN.md 5.2 running-maximum query over the
@@ -17,6 +21,7 @@ same fills, both materialised as tables, best of --repeat runs, and their ratio 
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +30,7 @@ import duckdb
 
 from pipelines.contract import TABLES
 from pipelines.definitions import Definitions
-from pipelines.transform import MODELS_DIR, build_models
+from pipelines.transform import _PARAM, LAYERS, MODELS_DIR, _strip_comments, model_files, table_name
 
 _SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "date": "DATE",
               "int": "BIGINT", "float": "DOUBLE"}
@@ -166,40 +171,84 @@ def timed(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) 
     return time.perf_counter() - started
 
 
+def ingest_raw(extract: Path, db_path: Path) -> float:
+    """Load ``extract`` with the real ingest, models off; return the seconds it took."""
+    from pipelines.ingest import ingest
+
+    started = time.perf_counter()
+    summary = ingest(extract, db_path, run_models=False)
+    if summary.status != "ok":
+        raise SystemExit(f"ingest of {extract} failed: {summary.status}")
+    return time.perf_counter() - started
+
+
+def build_models_timed(con: duckdb.DuckDBPyConnection, params: dict) -> tuple[dict[str, int], dict[str, float]]:
+    """What ``pipelines.transform.build_models`` does, timing each model (same files, same order,
+    same bound parameters)."""
+    rows: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for layer in LAYERS:
+        con.execute(f"create schema if not exists {layer}")  # constant layer names
+        for path in model_files(layer):
+            sql = path.read_text(encoding="utf-8")
+            used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
+            target = f"{layer}.{table_name(path)}"
+            started = time.perf_counter()
+            # target: constant layer + a file name of our package; parameters bound
+            con.execute(f"create or replace table {target} as {sql}", used)
+            seconds[target] = time.perf_counter() - started
+            rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+    return rows, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--parquet", type=Path, help="load raw tables from this generator output")
+    parser.add_argument("--extract", type=Path, help="load this extract with the real ingest (no models)")
+    parser.add_argument("--parquet", type=Path, help="load raw tables from Parquet with the ingest's columns")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="8GB")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="print each model's time")
+    parser.add_argument("--workdir", type=Path, help="keep the warehouse here (default: a temp dir)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        con = duckdb.connect(str(Path(tmp) / "bench.duckdb"),
+    with tempfile.TemporaryDirectory(prefix="bench-marts-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        db_path = workdir / "bench_marts.duckdb"
+        db_path.unlink(missing_ok=True)
+        load_seconds = 0.0
+        if args.extract:
+            load_seconds = ingest_raw(args.extract, db_path)
+        con = duckdb.connect(str(db_path),
                              config={"threads": args.threads, "memory_limit": args.memory_limit})
-        create_schemas(con)
-        started = time.perf_counter()
-        if args.parquet:
-            load_parquet(con, args.parquet)
-        else:
-            synthesise(con, args.patients)
-        load_seconds = time.perf_counter() - started
+        if not args.extract:
+            started = time.perf_counter()
+            create_schemas(con)
+            if args.parquet:
+                load_parquet(con, args.parquet)
+            else:
+                synthesise(con, args.patients)
+            load_seconds = time.perf_counter() - started
         counts = {t: con.sql(f"select count(*) from raw.{t}").fetchall()[0][0]  # noqa: S608
                   for t in ("patients", "dispenses", "assessments", "visits")}
-        print(f"raw rows: {counts}  (load/synthesis {load_seconds:.1f} s)")
+        print(f"raw rows: {counts}  (load {load_seconds:.1f} s; threads {args.threads}, "
+              f"memory limit {args.memory_limit})")
 
         params = Definitions().as_params()
         started = time.perf_counter()
-        rows = build_models(con, params)
+        rows, seconds = build_models_timed(con, params)
         build_seconds = time.perf_counter() - started
         print(f"build_models (all layers, {len(rows)} models): {build_seconds:.1f} s")
         print(f"  episodes {rows['marts.fct_treatment_episodes']:,}, outcome rows "
               f"{rows['marts.fct_episode_outcomes']:,}, PDC rows {rows['marts.fct_adherence_pdc']:,}")
+        if args.profile:
+            for target, took in sorted(seconds.items(), key=lambda item: -item[1]):
+                print(f"  {target:48s} {took:7.2f} s {rows[target]:>12,} rows")
 
         pdc_sql = (MODELS_DIR / "marts" / "02_fct_adherence_pdc.sql").read_text(encoding="utf-8")
-        pdc_params = {k: params[k] for k in ("pdc_inpatient_adjustment", "pdc_min_index_days",
-                                             "pdc_threshold")}
+        pdc_params = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(pdc_sql))))}
         bare_times, pdc_times = [], []
         for _ in range(args.repeat):
             bare_times.append(timed(con, f"create or replace table bench_bare as {BARE_RUNNING_MAX}"))
@@ -208,6 +257,8 @@ def main() -> None:
         print(f"bare running-maximum query (DOMAIN 5.2) on {counts['dispenses']:,} fills: {bare:.2f} s")
         print(f"PDC mart (ingredient + class x year, PQA rules): {pdc:.2f} s  ratio {pdc / bare:.2f}x")
         con.close()
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
