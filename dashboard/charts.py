@@ -573,4 +573,4 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-from dashboard.report.figures import control_chart, funnel_chart  # noqa: E402,F401 - QI figures, shared with the meeting pack
+from dashboard.report.figures import control_chart, funnel_chart  # noqa: F401 - QI figures, shared with the meeting pack

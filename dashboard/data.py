@@ -160,13 +160,11 @@ def _metric(
     filter_items: tuple[tuple[str, Any], ...],
     override_items: tuple[tuple[str, Any], ...],
     min_cell: int,
+    not_applied: tuple[str, ...] = (),
 ) -> Result:
     del file_version
     query = queries.describe(name)
-    # A filter the metric does not declare (e.g. instrument on an adherence metric) is not
-    # applied; the view says so instead of failing.
-    applicable = {k: v for k, v in filter_items if k in query.params}
-    not_applied = sorted(k for k, v in filter_items if v is not None and k not in query.params)
+    applicable = dict(filter_items)
     cur = _cursor()
     try:
         result = queries.metric(
@@ -177,7 +175,7 @@ def _metric(
     finally:
         cur.close()
     meta = dict(getattr(result, "meta", {}) or {})
-    meta["filters_not_applied"] = not_applied
+    meta["filters_not_applied"] = list(not_applied)
     formats = result.formats() if hasattr(result, "formats") else _formats(query)
     return Result(
         name=name,
@@ -201,9 +199,14 @@ def metric(
     result is cached on the metric name, dimensions, filter values and the file version.
     """
     by_tuple = (by,) if isinstance(by, str) else tuple(by)
-    filter_items = tuple(sorted(filters.query_filters().items())) if filters is not None else ()
+    declared = queries.describe(name).params
+    chosen = filters.query_filters() if filters is not None else {}
+    # Key the cache on the filters the metric declares only: changing the instrument must not
+    # re-run adherence. A filter it does not declare is not applied, and the view says so.
+    filter_items = tuple(sorted((k, v) for k, v in chosen.items() if k in declared))
+    not_applied = tuple(sorted(k for k, v in chosen.items() if v is not None and k not in declared))
     override_items = tuple(sorted(definition_overrides.items()))
-    return _metric(name, version(), by_tuple, filter_items, override_items, MIN_CELL)
+    return _metric(name, version(), by_tuple, filter_items, override_items, MIN_CELL, not_applied)
 
 
 @st.cache_data(ttl="1h", max_entries=256, show_spinner=False)
@@ -296,7 +299,7 @@ def _dimension_values(path: str, file_version: tuple[int, int], dimension: str) 
     table, column = _DIMENSION_SOURCES[dimension]
     cur = _cursor()
     try:
-        sql = f"select distinct {column} as v from {table} where {column} is not null order by 1"  # noqa: S608 - allow-listed identifiers
+        sql = f"select distinct {column} as v from {table} where {column} is not null order by 1"
         return tuple(str(v) for (v,) in cur.sql(sql).fetchall())
     except duckdb.Error:
         return ()
@@ -348,7 +351,3 @@ def dq_table(name: str) -> Result | None:
     return _dq_table(name, version(), MIN_CELL)
 
 
-from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard/qi_data.py) use the names above
-    meeting_pack_html, qi_add_intervention, qi_chart, qi_funnel, qi_interventions, qi_measures,
-    qi_measures_table, qi_period_options, qi_remove_intervention, qi_series,
-)
