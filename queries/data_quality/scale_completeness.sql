@@ -28,14 +28,27 @@ tests:
   unique: [instrument]
   expressions: [scores_in_episode <= scores, episodes_with_both <= episodes_with_baseline]
 --- */
-with scores as (
+with per_score as (
+    -- fct_scores has a row per score x episode: collapse to one row per score first (one hash
+    -- aggregation instead of three distinct counts over every row)
     select
         instrument,
-        count(distinct assessment_id) as scores,
-        count(distinct patient_id) as patients,
-        count(distinct assessment_id) filter (where episode_id is not null) as scores_in_episode,
-        count(distinct assessment_id) filter (where item_9 is not null) as with_item_9
+        assessment_id,
+        any_value(patient_id) as patient_id,
+        bool_or(episode_id is not null) as is_in_episode,
+        bool_or(item_9 is not null) as has_item_9
     from marts.fct_scores
+    group by instrument, assessment_id
+),
+
+scores as (
+    select
+        instrument,
+        count(*) as scores,
+        count(distinct patient_id) as patients,
+        count(*) filter (where is_in_episode) as scores_in_episode,
+        count(*) filter (where has_item_9) as with_item_9
+    from per_score
     group by instrument
 ),
 
