@@ -39,7 +39,7 @@ st.subheader("Persistence")
 persistence = components.load("persistence", f, by="drug_class")
 if persistence is not None:
     components.survival_section(persistence, "drug_class", key="persistence", title="Kaplan–Meier: still on treatment",
-                                y_title="Still on treatment (%)")
+                                y_title="Still on treatment (%)", event_words="discontinued")
 
 early = components.load("episodes", f, by="drug_class")
 if early is not None:
