@@ -27,6 +27,7 @@ Patient-level rows never reach Python: the aggregation is SQL over the metric's 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,6 +227,26 @@ def _count_expression(source: str) -> str:
     return f"count(*) filter (where {source})"
 
 
+#: A trailing top-level ``order by`` of plain column names (no parentheses, so not a window's;
+#: nothing after it, so no ``limit`` depends on it).
+_TRAILING_ORDER_BY = re.compile(
+    r"\border\s+by\s+[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?"
+    r"(\s*,\s*[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?)*\s*;?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _unit_rows(sql: str) -> str:
+    """The metric's SQL without its final ``order by``, for use as an aggregated CTE.
+
+    The files sort their unit rows (by episode or unit id) for people reading ``queries.run``
+    output; inside ``with units as (...) select ... group by`` the order is meaningless, but
+    DuckDB 2.0 still sorts every unit row (at 100,000 patients 170 ms of a 175 ms persistence
+    query). A clause that is not a plain trailing ``order by <columns>`` is left as it is.
+    """
+    return _TRAILING_ORDER_BY.sub("", sql.rstrip())
+
+
 def _aggregate(
     con: duckdb.DuckDBPyConnection,
     query: queries.Query,
@@ -235,7 +256,8 @@ def _aggregate(
 ) -> pl.DataFrame:
     select = [*_dimension_sql(query, by), *measures]
     grouping = f"group by {', '.join(by)} order by {', '.join(by)}" if by else ""
-    sql = f"with units as (\n{query.sql}\n)\nselect {', '.join(select)}\nfrom units\n{grouping}"  # noqa: S608
+    # identifiers from DIMENSIONS and this package's headers only; parameters stay bound
+    sql = f"with units as (\n{_unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n{grouping}"
     return con.sql(sql, params=params).pl()
 
 
@@ -339,8 +361,8 @@ def _survival(con, query, by, params):  # type: ignore[no-untyped-def]
     ]
     select = [*_dimension_sql(query, by), *measures]
     group = ", ".join([*by, "time_days", "is_event"])
-    sql = (  # noqa: S608 - identifiers from DIMENSIONS and this package's headers only
-        f"with units as (\n{query.sql}\n)\nselect {', '.join(select)}\nfrom units\n"
+    sql = (  # identifiers from DIMENSIONS and this package's headers only
+        f"with units as (\n{_unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n"
         f"group by {group} order by {group}"
     )
     counts = con.sql(sql, params=params).pl()
