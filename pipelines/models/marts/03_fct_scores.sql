@@ -35,28 +35,10 @@ with scores as (
         *,
         strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period
     from staging.stg_assessments
-),
-
-in_episodes as (
-    select
-        scores.assessment_id,
-        episodes.episode_id,
-        episodes.drug,
-        episodes.drug_class,
-        episodes.drug_subclass,
-        episodes.regimen,
-        cast(scores.assessed_on - episodes.start_on as integer) as days_from_start,
-        episodes.site_id,
-        episodes.age_band,
-        episodes.sex,
-        episodes.diagnosis_group
-    from scores
-    inner join marts.fct_treatment_episodes as episodes
-        on scores.patient_id = episodes.patient_id
-        and scores.assessed_on >= episodes.start_on + cast($baseline_start_days as integer)
-        and scores.assessed_on <= greatest(episodes.end_on, episodes.start_on + cast($followup_end_days as integer))
 )
 
+-- one left join: a score matches every episode whose window holds it, or stays once with nulls
+-- (joining the matches back to the scores by assessment_id cost a second pass over every score)
 select
     scores.assessment_id,
     scores.patient_id,
@@ -65,18 +47,21 @@ select
     scores.instrument_as_sent,
     scores.total_score,
     scores.item_9,
-    in_episodes.episode_id,
-    in_episodes.drug,
-    in_episodes.drug_class,
-    in_episodes.drug_subclass,
-    in_episodes.regimen,
-    in_episodes.days_from_start,
-    cast(floor(in_episodes.days_from_start / 7) as integer) as weeks_from_start,
-    coalesce(in_episodes.site_id, patients.site_id, 'unknown') as site_id,
-    coalesce(in_episodes.age_band, patients.age_band, 'unknown') as age_band,
-    coalesce(in_episodes.sex, patients.sex, 'U') as sex,
-    coalesce(in_episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group,
+    episodes.episode_id,
+    episodes.drug,
+    episodes.drug_class,
+    episodes.drug_subclass,
+    episodes.regimen,
+    cast(scores.assessed_on - episodes.start_on as integer) as days_from_start,
+    cast(floor(cast(scores.assessed_on - episodes.start_on as integer) / 7) as integer) as weeks_from_start,
+    coalesce(episodes.site_id, patients.site_id, 'unknown') as site_id,
+    coalesce(episodes.age_band, patients.age_band, 'unknown') as age_band,
+    coalesce(episodes.sex, patients.sex, 'U') as sex,
+    coalesce(episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group,
     scores.dms_period
 from scores
-left join in_episodes on scores.assessment_id = in_episodes.assessment_id
+left join marts.fct_treatment_episodes as episodes
+    on scores.patient_id = episodes.patient_id
+    and scores.assessed_on >= episodes.start_on + cast($baseline_start_days as integer)
+    and scores.assessed_on <= greatest(episodes.end_on, episodes.start_on + cast($followup_end_days as integer))
 left join marts.dim_patients as patients on scores.patient_id = patients.patient_id
