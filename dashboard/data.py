@@ -351,3 +351,9 @@ def dq_table(name: str) -> Result | None:
     return _dq_table(name, version(), MIN_CELL)
 
 
+
+
+from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard/qi_data.py) use the names above
+    meeting_pack_html, qi_add_intervention, qi_chart, qi_funnel, qi_interventions, qi_measures,
+    qi_measures_table, qi_period_options, qi_remove_intervention, qi_series,
+)
