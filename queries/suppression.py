@@ -16,7 +16,15 @@ Rules (DOMAIN.md section 10, CMS cell size suppression policy; threshold ``min_c
 5. **Derived figures.** Every rate, interval, NNT or label computed from a hidden count is hidden.
 
 Rules 2-4 repeat until nothing changes. Hidden cells become null and ``<col>_suppressed`` is
-true. ``min_cell=0`` (or 1) turns suppression off; the method string says so.
+true. With suppression on, every count column also gets ``<col>_complementary``: true for a cell
+hidden only by rules 2-4 (its own value is 0 or at least ``min_cell``, e.g. 50), false otherwise.
+``min_cell=0`` (or 1) turns suppression off; the method string says so, and no
+``_complementary`` columns are added (nothing is hidden).
+
+**How hidden cells read** (``hidden_label``, the one rule every display point uses): a count
+hidden for being 1 to ``min_cell - 1`` reads ``<11`` (``mark``); a count hidden by complementary
+suppression, and every derived figure, reads ``suppressed``. ``<11`` is a claim about the value,
+so it is made only when the frame says so (``<col>_complementary`` present and false).
 """
 
 from __future__ import annotations
@@ -61,40 +69,133 @@ def mark(min_cell: int) -> str:
     return f"<{min_cell}"
 
 
+SUPPRESSED_WORD = "suppressed"
+
+
+def marks_note(min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The sentence that explains both marks, for captions, footers and the meeting pack."""
+    return (
+        f"Counts from 1 to {min_cell - 1} are shown as {mark(min_cell)}; other figures hidden so that "
+        f"one could not be worked out are shown as '{SUPPRESSED_WORD}'."
+    )
+
+
 def suppression_mask(
     frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = DEFAULT_MIN_CELL
 ) -> dict[str, list[bool]]:
     """Which cells to hide, per column (counts and derived columns), without changing the frame."""
+    return _masks(frame, spec, min_cell)[0]
+
+
+def complementary_mask(
+    frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[str, list[bool]]:
+    """Per count column, the cells hidden only by rules 2-4 (not themselves 1..min_cell-1)."""
+    return _masks(frame, spec, min_cell)[1]
+
+
+def _masks(
+    frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int
+) -> tuple[dict[str, list[bool]], dict[str, list[bool]]]:
+    """(hidden per counted and derived column, complementary per count column)."""
     method(min_cell)  # validates min_cell
     height = frame.height
     values = {c: [_as_int(v) for v in frame.get_column(c).to_list()] for c in spec.counts}
     hidden = {c: [False] * height for c in spec.counts}
+    primary = {c: [False] * height for c in spec.counts}
     if not is_off(min_cell):
         for col in spec.counts:
-            hidden[col] = [v is not None and 1 <= v < min_cell for v in values[col]]
+            primary[col] = [v is not None and 1 <= v < min_cell for v in values[col]]
+            hidden[col] = list(primary[col])
         changed = True
         while changed:
             changed = _apply_nested(values, hidden, spec.nested, min_cell)
             changed = _apply_relations(values, hidden, spec.relations) or changed
             changed = _apply_margins(frame, values, hidden, spec, spec.margins) or changed
+    complementary = {
+        c: [h and not p for h, p in zip(hidden[c], primary[c], strict=True)] for c in spec.counts
+    }
     mask: dict[str, list[bool]] = dict(hidden)
     for col, sources in spec.derived.items():
         mask[col] = [any(hidden[s][i] for s in sources) for i in range(height)]
-    return mask
+    return mask, complementary
 
 
 def suppress(
     frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = DEFAULT_MIN_CELL
 ) -> pl.DataFrame:
-    """Null every hidden cell and add a boolean ``<col>_suppressed`` beside each checked column."""
-    mask = suppression_mask(frame, spec, min_cell)
+    """Null every hidden cell and add a boolean ``<col>_suppressed`` beside each checked column;
+    with suppression on, also ``<col>_complementary`` beside each count column."""
+    mask, complementary = _masks(frame, spec, min_cell)
     out = frame
     for col, flags in mask.items():
         flag = pl.Series(f"{col}_suppressed", flags, dtype=pl.Boolean)
         out = out.with_columns(
             pl.when(flag).then(None).otherwise(pl.col(col)).alias(col), flag
         )
+    if not is_off(min_cell):
+        # Only when suppression is on: with it off nothing is hidden, and outputs (goldens,
+        # --min-cell 0 exports) keep the columns they always had.
+        out = out.with_columns(
+            pl.Series(f"{col}_complementary", flags, dtype=pl.Boolean)
+            for col, flags in complementary.items()
+        )
     return out
+
+
+def is_flag_column(column: str) -> bool:
+    """Whether a column is a suppression flag (``_suppressed`` / ``_complementary``), not data."""
+    return column.endswith(("_suppressed", "_complementary"))
+
+
+def is_hidden(frame: pl.DataFrame, column: str, row: int = 0) -> bool:
+    """Whether the query layer hid this cell (``<col>_suppressed`` true)."""
+    flag = f"{column}_suppressed"
+    return bool(flag in frame.columns and row < frame.height and frame[flag][row])
+
+
+def is_primary_hidden(frame: pl.DataFrame, column: str, row: int = 0) -> bool:
+    """Whether this cell is a count hidden for being 1..min_cell-1 itself. Needs positive
+    evidence: ``<col>_complementary`` present and false (derived columns never have it)."""
+    flag = f"{column}_complementary"
+    return is_hidden(frame, column, row) and flag in frame.columns and not frame[flag][row]
+
+
+def label_of_hidden(primary: bool, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The display rule: ``<11`` for a count that is itself 1..min_cell-1, else 'suppressed'."""
+    return mark(min_cell) if primary else SUPPRESSED_WORD
+
+
+def hidden_label(
+    frame: pl.DataFrame, column: str, row: int = 0, min_cell: int = DEFAULT_MIN_CELL
+) -> str | None:
+    """How a cell reads when hidden (``<11`` or 'suppressed'); None when the cell is shown."""
+    if not is_hidden(frame, column, row):
+        return None
+    return label_of_hidden(is_primary_hidden(frame, column, row), min_cell)
+
+
+def hidden_labels(
+    frame: pl.DataFrame, column: str, min_cell: int = DEFAULT_MIN_CELL
+) -> list[str | None]:
+    """``hidden_label`` for every row of one column."""
+    height = frame.height
+    hidden = _flags(frame, f"{column}_suppressed", height)
+    complementary = (
+        _flags(frame, f"{column}_complementary", height)
+        if f"{column}_complementary" in frame.columns
+        else [True] * height  # no evidence that a hidden cell is 1..min_cell-1
+    )
+    return [
+        label_of_hidden(not c, min_cell) if h else None
+        for h, c in zip(hidden, complementary, strict=True)
+    ]
+
+
+def _flags(frame: pl.DataFrame, flag: str, height: int) -> list[bool]:
+    if flag not in frame.columns:
+        return [False] * height
+    return [bool(v) for v in frame.get_column(flag).fill_null(False).to_list()]
 
 
 def _as_int(value: object) -> int | None:
@@ -171,24 +272,23 @@ def display(
     min_cell: int = DEFAULT_MIN_CELL,
     columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Strings for people: hidden counts read '<11', hidden derived figures 'suppressed'.
+    """Strings for people: a count hidden for being 1..min_cell-1 reads '<11'; a count hidden by
+    complementary suppression and every hidden derived figure read 'suppressed'.
 
     ``formats`` maps a column to ``count``, ``pct1``, ``num1``, ``num2``, ``days`` or None.
     """
     shown = list(columns) if columns is not None else [
-        c for c in frame.columns if not c.endswith("_suppressed")
+        c for c in frame.columns if not is_flag_column(c)
     ]
     data: dict[str, list[str]] = {}
     for col in shown:
-        flags = (
-            frame.get_column(f"{col}_suppressed").to_list()
-            if f"{col}_suppressed" in frame.columns
-            else [False] * frame.height
-        )
+        labels = hidden_labels(frame, col, min_cell)
+        if formats.get(col) != "count":  # a derived figure is never itself a count of 1-10
+            labels = [None if label is None else SUPPRESSED_WORD for label in labels]
         fmt = formats.get(col)
         data[col] = [
-            (mark(min_cell) if fmt == "count" else "suppressed") if flag else format_value(v, fmt)
-            for v, flag in zip(frame.get_column(col).to_list(), flags, strict=True)
+            format_value(v, fmt) if label is None else label
+            for v, label in zip(frame.get_column(col).to_list(), labels, strict=True)
         ]
     return pl.DataFrame(data, schema={c: pl.String for c in shown})
 

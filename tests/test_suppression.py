@@ -5,7 +5,15 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.suppression import SuppressionSpec, display, method, suppress, suppression_mask
+from queries.suppression import (
+    SuppressionSpec,
+    display,
+    hidden_label,
+    marks_note,
+    method,
+    suppress,
+    suppression_mask,
+)
 
 
 def hidden(frame: pl.DataFrame, spec: SuppressionSpec, min_cell: int = 11) -> dict[str, list[bool]]:
@@ -100,3 +108,54 @@ def test_display_marks_hidden_counts_and_derived_figures() -> None:
     assert shown.rows() == [("<11", "50", "suppressed"), ("40", "80", "50.0%")]
     shown_5 = display(suppress(frame, spec, 6), {"k": "count", "n": "count", "rate": "pct1"}, 6)
     assert shown_5.row(0) == ("<6", "50", "suppressed")
+
+
+def test_a_complementary_cell_is_flagged_and_reads_suppressed_not_under_11() -> None:
+    # Classes A 50, B 4, C 30: B (4) is hidden for being 1-10; the class total 84 is published,
+    # so C (30, the next-smallest) is hidden to protect B. C is hidden but NOT under 11: it is
+    # flagged complementary and reads "suppressed"; B reads "<11"; the rate of each goes with them.
+    frame = pl.DataFrame({"drug_class": ["A", "B", "C"], "k": [20, 2, 12], "n": [50, 4, 30]})
+    spec = SuppressionSpec(counts=("k", "n"), derived={"rate": ("k", "n")}, margins=("drug_class",))
+    frame = frame.with_columns((pl.col("k") / pl.col("n")).alias("rate"))
+    out = suppress(frame, spec)
+    assert out["n_suppressed"].to_list() == [False, True, True]
+    assert out["n_complementary"].to_list() == [False, False, True]
+    # k: B (2) primary; the margin rule then hides C's k (12, the next-smallest) as its complement.
+    assert out["k_suppressed"].to_list() == [False, True, True]
+    assert out["k_complementary"].to_list() == [False, False, True]
+    assert "rate_complementary" not in out.columns  # derived figures only carry _suppressed
+    assert [hidden_label(out, "n", i) for i in range(3)] == [None, "<11", "suppressed"]
+    assert hidden_label(out, "rate", 1) == "suppressed"
+    shown = display(out, {"k": "count", "n": "count", "rate": "pct1"}, columns=["drug_class", "k", "n", "rate"])
+    assert shown.rows() == [
+        ("A", "20", "50", "40.0%"),
+        ("B", "<11", "<11", "suppressed"),
+        ("C", "suppressed", "suppressed", "suppressed"),
+    ]
+
+
+def test_nested_rule_hides_a_large_part_as_complementary() -> None:
+    # 95 responders of 100: the 5 non-responders are the small cell; the 95 is hidden for them.
+    frame = pl.DataFrame({"responders": [95], "assessed": [100]})
+    spec = SuppressionSpec(counts=("responders", "assessed"), nested=(("responders", "assessed"),))
+    out = suppress(frame, spec)
+    assert out["responders_complementary"].to_list() == [True]
+    assert display(out, {"responders": "count", "assessed": "count"}).row(0) == ("suppressed", "100")
+
+
+def test_suppression_off_adds_no_complementary_columns() -> None:
+    frame = pl.DataFrame({"n": [3, 40]})
+    out = suppress(frame, SuppressionSpec(counts=("n",)), min_cell=0)
+    assert out.columns == ["n", "n_suppressed"]
+
+
+def test_a_hidden_count_without_evidence_of_being_small_reads_suppressed() -> None:
+    # A frame that only says "hidden" (no _complementary flag) never claims "<11".
+    frame = pl.DataFrame({"n": [None, 40], "n_suppressed": [True, False]})
+    assert hidden_label(frame, "n", 0) == "suppressed"
+    assert display(frame, {"n": "count"}).rows() == [("suppressed",), ("40",)]
+
+
+def test_marks_note_explains_both_marks() -> None:
+    note = marks_note(11)
+    assert "1 to 10" in note and "<11" in note and "'suppressed'" in note

@@ -2,9 +2,14 @@
 
 Every figure goes through ``queries.metric`` and so through the one suppression function.
 ``--format json`` prints only the list of row objects on stdout (messages go to stderr);
-``--format csv`` prints the suppressed frame (hidden cells empty, ``*_suppressed`` flags);
-``--format table`` prints an aligned table with intervals, "<11" marks and a footer giving the
-definition, the parameters and the suppression threshold. Bad input exits with status 2.
+``--format csv`` prints the suppressed frame (hidden cells empty, ``*_suppressed`` flags).
+With suppression on, JSON rows and CSV also carry ``<count>_complementary`` for every count
+column: true when the cell is hidden only so that another (1-10) cell cannot be worked out, so
+its own value is not 1-10; with ``--min-cell 0`` these columns are absent (nothing is hidden).
+``--format table`` prints an aligned table with intervals and a footer giving the definition,
+the parameters and the suppression threshold; a count of 1-10 reads "<11", a count hidden by
+complementary suppression and every derived figure read "suppressed". Bad input exits with
+status 2.
 """
 
 from __future__ import annotations
