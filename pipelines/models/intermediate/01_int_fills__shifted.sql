@@ -27,7 +27,9 @@ with fills as (
         fills.filled_on,
         fills.days_supply,
         cast(fills.filled_on - date '1970-01-01' as integer) as fill_day,
-        sum(fills.days_supply) over running as supply_to_date
+        -- integer, not the HUGEINT sum() returns, so the running maximum below stays in 32-bit
+        -- arithmetic (about 1.7x faster; one patient's supply of one drug is far below 2^31 days)
+        cast(sum(fills.days_supply) over running as integer) as supply_to_date
     from staging.stg_dispenses as fills
     inner join staging.stg_drugs as drugs on fills.drug = drugs.drug
     window running as (

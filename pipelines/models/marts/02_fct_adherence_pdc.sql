@@ -107,7 +107,14 @@ compressing_stays as (
 ),
 
 fill_days as (
-    -- day numbers (days since 1970-01-01), compressed past inpatient days when adjusting
+    -- day numbers (days since 1970-01-01), compressed past inpatient days when adjusting. The
+    -- ASOF join only sees fills when adjusting: even against no stays it sorted every fill.
+    select
+        fills.*,
+        cast(fills.filled_on - date '1970-01-01' as integer) as fill_day
+    from fills
+    where not $pdc_inpatient_adjustment
+    union all
     select
         fills.*,
         cast(case
@@ -119,12 +126,15 @@ fill_days as (
     from fills
     asof left join compressing_stays as stays
         on fills.patient_id = stays.patient_id and fills.filled_on >= stays.stay_start_on
+    where $pdc_inpatient_adjustment
 ),
 
 running_supply as (
     select
         *,
-        sum(days_supply) over running as supply_to_date
+        -- integer, not the HUGEINT sum() returns: the running maximum below then stays in
+        -- 32-bit arithmetic (a patient's supply in one year is far below 2^31 days)
+        cast(sum(days_supply) over running as integer) as supply_to_date
     from fill_days
     window running as (
         partition by patient_id, drug, measurement_year order by filled_on, dispense_id
