@@ -124,7 +124,8 @@ def footer(result) -> list[str]:  # type: ignore[no-untyped-def]
     else:
         min_cell = meta["min_cell"]
         lines.append(
-            f"Suppression: <{min_cell} = a count of 1-{min_cell - 1}, hidden; 'suppressed' = a figure "
-            f"derived from a hidden count. {meta['suppression']}."
+            f"Suppression: <{min_cell} = a count of 1-{min_cell - 1}, hidden; 'suppressed' = a count "
+            f"hidden so that one of 1-{min_cell - 1} cannot be worked out (its own value may be large), "
+            f"or a figure derived from a hidden count. {meta['suppression']}."
         )
     return lines
