@@ -225,3 +225,30 @@ def test_patient_dimensions_age_band_and_longest_prefix_diagnosis():
     assert episode["diagnosis_group"] == "ptsd"
     patient = warehouse.one("select diagnosis_groups from marts.dim_patients")
     assert patient["diagnosis_groups"] == "major_depression+ptsd"
+
+
+def test_issue_4_primary_diagnosis_tie_goes_to_the_code_listed_first():
+    """A primary and a comorbid code at one intake (one row each, same date) tie on rows and date:
+    the group listed first in the extract wins, whatever order the build aggregates in."""
+    warehouse = Warehouse()
+    for patient_id, codes in (("P1", ("F41.1", "F32.1")), ("P2", ("F32.1", "F41.1"))):
+        warehouse.patient(patient_id)
+        for line, code in enumerate(codes, start=2):
+            warehouse.add("diagnoses", patient_id=patient_id, diagnosis_date=day(0), icd10_code=code,
+                          _source_file="diagnoses.csv", _source_line=line + (10 if patient_id == "P2" else 0))
+    warehouse.build()
+    groups = {r["patient_id"]: r["diagnosis_group"] for r in warehouse.rows(
+        "select patient_id, diagnosis_group from marts.dim_patients")}
+    assert groups == {"P1": "anxiety", "P2": "major_depression"}
+
+
+def test_issue_4_nearest_visit_clinician_tie_is_the_same_every_build():
+    """Two visits on the episode's start day with different clinicians: the smaller id, always."""
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.visit("P1", 0, clinician_id="C2")
+    warehouse.visit("P1", 0, clinician_id="C1")
+    warehouse.build()
+    episode = _episodes(warehouse)[0]
+    assert episode["clinician_id"] == "C1"

@@ -56,10 +56,11 @@ visits_near as (
 visiting as (
     select
         episode_id,
-        arg_min(clinician_id, [abs(visit_day), visit_day]) filter (where clinician_id is not null)
-            as nearest_visit_clinician_id,
-        arg_min(site_id, [abs(visit_day), visit_day]) filter (where site_id is not null)
-            as nearest_visit_site_id,
+        -- nearest visit; two visits on that day: the smaller id, so every build picks the same
+        arg_min(clinician_id, {'distance': abs(visit_day), 'day': visit_day, 'id': clinician_id})
+            filter (where clinician_id is not null) as nearest_visit_clinician_id,
+        arg_min(site_id, {'distance': abs(visit_day), 'day': visit_day, 'id': site_id})
+            filter (where site_id is not null) as nearest_visit_site_id,
         count(*) filter (where visit_day between 1 and 30) > 0 as has_visit_1_30,
         cast(count(*) filter (where visit_day between 31 and 300) as integer) as visits_31_300,
         count(*) filter (where visit_day between 0 and $side_effect_window_days) > 0

@@ -5,7 +5,7 @@ description: >
   Patient dimension. age_band is the age at the data end (year minus birth year) in the bands
   0-17 (paediatric measures), 18-25 (antidepressant boxed-warning ages), 26-44, 45-64, 65+;
   'unknown' without a birth year. diagnosis_group is the primary psychiatric group: the group with
-  the most diagnosis rows (ties: earliest diagnosis, then name), 'other' only when the patient has
+  the most diagnosis rows (ties: earliest diagnosis, then the one listed first in the extract, then name), 'other' only when the patient has
   no other group, 'unknown' with no diagnosis. site_id falls back to the site of most visits.
 columns:
   patient_id: {type: varchar}
@@ -25,7 +25,8 @@ with group_counts as (
         patient_id,
         diagnosis_group,
         count(*) as diagnosis_rows,
-        min(diagnosed_on) as first_on
+        min(diagnosed_on) as first_on,
+        min({'file': _source_file, 'line': _source_line}) as first_listed
     from staging.stg_diagnoses
     group by patient_id, diagnosis_group
 ),
@@ -33,13 +34,19 @@ with group_counts as (
 primary_group as (
     select
         patient_id,
-        arg_max(
+        -- a struct key compares field by field. Groups diagnosed as often and as early (a primary
+        -- and a comorbid code at intake) go to the one the extract lists first, as an EHR lists the
+        -- primary diagnosis first; the name settles what is left, so every build picks the same
+        -- (a key without these let parallel aggregation pick either group)
+        arg_min(
             diagnosis_group,
-            [
-                case when diagnosis_group = 'other' then 0 else 1 end,
-                diagnosis_rows,
-                -cast(first_on - date '1970-01-01' as bigint)
-            ]
+            {
+                'is_other': diagnosis_group = 'other',
+                'fewer_rows': -diagnosis_rows,
+                'first_on': first_on,
+                'first_listed': first_listed,
+                'name': diagnosis_group
+            }
         ) as diagnosis_group,
         array_to_string(list_sort(list(diagnosis_group)), '+') as diagnosis_groups
     from group_counts
@@ -54,7 +61,9 @@ visit_sites as (
 ),
 
 main_site as (
-    select patient_id, arg_max(site_id, [visits, -cast(first_on - date '1970-01-01' as bigint)]) as site_id
+    select
+        patient_id,
+        arg_min(site_id, {'fewer_visits': -visits, 'first_on': first_on, 'name': site_id}) as site_id
     from visit_sites
     group by patient_id
 ),
