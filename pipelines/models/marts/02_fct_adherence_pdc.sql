@@ -84,18 +84,20 @@ stays as (
 ),
 
 fills as (
+    -- only what the window passes need: a narrow row sorts faster (the class and subclass are
+    -- joined back per target, not carried through the sorts)
     select
         fills.patient_id,
         fills.drug,
-        drugs.drug_class,
         fills.dispense_id,
         fills.filled_on,
         fills.days_supply,
         cast(year(fills.filled_on) as integer) as measurement_year,
-        make_date(year(fills.filled_on), 1, 1) as period_start_on,
-        least(make_date(year(fills.filled_on), 12, 31), coverage.data_end_on) as period_end_on
+        -- the period end as a day number (the calendar date is derived again per target)
+        cast(least(make_date(year(fills.filled_on), 12, 31), coverage.data_end_on) - date '1970-01-01'
+            as integer) as period_end_day
     from staging.stg_dispenses as fills
-    inner join staging.stg_drugs as drugs on fills.drug = drugs.drug
+    semi join staging.stg_drugs as drugs on fills.drug = drugs.drug
     cross join staging.stg_data_coverage as coverage
     where fills.filled_on <= coverage.data_end_on
 ),
@@ -106,15 +108,9 @@ compressing_stays as (
     select * from stays where $pdc_inpatient_adjustment
 ),
 
-fill_days as (
-    -- day numbers (days since 1970-01-01), compressed past inpatient days when adjusting. The
-    -- ASOF join only sees fills when adjusting: even against no stays it sorted every fill.
-    select
-        fills.*,
-        cast(fills.filled_on - date '1970-01-01' as integer) as fill_day
-    from fills
-    where not $pdc_inpatient_adjustment
-    union all
+adjusted_fill_days as (
+    -- when adjusting: a fill's day number compressed past the inpatient days before it (a fill
+    -- dispensed during a stay maps to the first day after discharge)
     select
         fills.*,
         cast(case
@@ -127,6 +123,31 @@ fill_days as (
     asof left join compressing_stays as stays
         on fills.patient_id = stays.patient_id and fills.filled_on >= stays.stay_start_on
     where $pdc_inpatient_adjustment
+),
+
+fill_days as (
+    -- day numbers (days since 1970-01-01) of the fill and of its period's end, compressed past
+    -- inpatient days when adjusting (a period ending inside a stay ends on the last day before
+    -- admission). The ASOF joins only see fills when adjusting: even against no stays they
+    -- sorted every fill.
+    select
+        fills.*,
+        cast(fills.filled_on - date '1970-01-01' as integer) as fill_day
+    from fills
+    where not $pdc_inpatient_adjustment
+    union all
+    select
+        adjusted_fill_days.* replace (cast(case
+            when stays.stay_start_on is null then adjusted_fill_days.period_end_day
+            when adjusted_fill_days.period_end_day <= stays.stay_end_on - date '1970-01-01'
+                then stays.stay_start_on - date '1970-01-01' - 1
+                    - (stays.inpatient_days_through - (stays.stay_end_on - stays.stay_start_on + 1))
+            else adjusted_fill_days.period_end_day - stays.inpatient_days_through
+        end as integer) as period_end_day)
+    from adjusted_fill_days
+    asof left join compressing_stays as stays
+        on adjusted_fill_days.patient_id = stays.patient_id
+        and date '1970-01-01' + adjusted_fill_days.period_end_day >= stays.stay_start_on
 ),
 
 running_supply as (
@@ -143,69 +164,86 @@ running_supply as (
 ),
 
 shifted as (
+    -- the shift and the "new fill date" flag share one window (fill_dates is counted from the
+    -- flag: count(distinct) re-aggregated every fill). Every shifted interval starts on or after
+    -- its target's index (a chain starts at its first fill, the index is the earliest first
+    -- fill), so clipping to the period end is enough.
     select
-        *,
-        cast(supply_to_date + max(fill_day - 1 - (supply_to_date - days_supply)) over running as integer)
-            as cov_end_day
-    from running_supply
-    window running as (
-        partition by patient_id, drug, measurement_year order by filled_on, dispense_id
-        rows between unbounded preceding and current row
+        patient_id,
+        drug,
+        measurement_year,
+        filled_on,
+        fill_day,
+        days_supply,
+        period_end_day,
+        cov_end_day - days_supply + 1 as cov_start_day,
+        least(cov_end_day, period_end_day) as clipped_end_day,
+        is_new_fill_date
+    from (
+        select
+            *,
+            cast(supply_to_date + max(fill_day - 1 - (supply_to_date - days_supply)) over running
+                as integer) as cov_end_day,
+            filled_on is distinct from lag(filled_on) over running as is_new_fill_date
+        from running_supply
+        window running as (
+            partition by patient_id, drug, measurement_year order by filled_on, dispense_id
+            rows between unbounded preceding and current row
+        )
     )
-),
-
-period_ends as (
-    -- the period end on the (possibly compressed) timeline, per patient and year: a period ending
-    -- inside a stay ends on the last day before admission
-    select
-        ends.patient_id,
-        ends.measurement_year,
-        ends.period_end_on,
-        cast(case
-            when stays.stay_start_on is null then ends.period_end_on - date '1970-01-01'
-            when ends.period_end_on <= stays.stay_end_on
-                then stays.stay_start_on - date '1970-01-01' - 1
-                    - (stays.inpatient_days_through - (stays.stay_end_on - stays.stay_start_on + 1))
-            else ends.period_end_on - date '1970-01-01' - stays.inpatient_days_through
-        end as integer) as period_end_day
-    from (select distinct patient_id, measurement_year, period_end_on from fills) as ends
-    asof left join compressing_stays as stays
-        on ends.patient_id = stays.patient_id and ends.period_end_on >= stays.stay_start_on
-),
-
-shifted_in_period as (
-    -- every shifted interval starts on or after its target's index (a chain starts at its first
-    -- fill, the index is the earliest first fill), so clipping to the period end is enough
-    select
-        shifted.*,
-        shifted.cov_end_day - shifted.days_supply + 1 as cov_start_day,
-        period_ends.period_end_day
-    from shifted
-    inner join period_ends
-        on shifted.patient_id = period_ends.patient_id
-        and shifted.measurement_year = period_ends.measurement_year
 ),
 
 ingredient_level as (
     -- one ingredient's shifted intervals never overlap: covered days are a plain sum
     select
-        patient_id,
+        ingredient_fills.patient_id,
         'ingredient' as level,
-        drug,
-        any_value(drug_class) as drug_class,
-        measurement_year,
-        any_value(period_start_on) as period_start_on,
-        any_value(period_end_on) as period_end_on,
-        min(filled_on) as index_on,
-        min(fill_day) as index_day,
-        any_value(period_end_day) as period_end_day,
-        cast(count(*) as integer) as fills,
-        cast(count(distinct filled_on) as integer) as fill_dates,
-        cast(sum(days_supply) as integer) as days_supplied,
-        cast(sum(greatest(0, least(cov_end_day, period_end_day) - cov_start_day + 1)) as integer)
-            as covered_days
-    from shifted_in_period
-    group by patient_id, drug, measurement_year
+        ingredient_fills.drug,
+        drugs.drug_class,
+        ingredient_fills.measurement_year,
+        make_date(ingredient_fills.measurement_year, 1, 1) as period_start_on,
+        least(make_date(ingredient_fills.measurement_year, 12, 31), coverage.data_end_on) as period_end_on,
+        ingredient_fills.* exclude (patient_id, drug, measurement_year)
+    from (
+        select
+            patient_id,
+            drug,
+            measurement_year,
+            min(filled_on) as index_on,
+            min(fill_day) as index_day,
+            any_value(period_end_day) as period_end_day,
+            cast(count(*) as integer) as fills,
+            cast(count(*) filter (where is_new_fill_date) as integer) as fill_dates,
+            cast(sum(days_supply) as integer) as days_supplied,
+            cast(sum(greatest(0, clipped_end_day - cov_start_day + 1)) as integer) as covered_days
+        from shifted
+        group by patient_id, drug, measurement_year
+    ) as ingredient_fills
+    inner join staging.stg_drugs as drugs on ingredient_fills.drug = drugs.drug
+    cross join staging.stg_data_coverage as coverage
+),
+
+multi_ingredient_class_years as (
+    -- classes a patient filled two or more ingredients of in a year. With one ingredient the
+    -- class row is that ingredient's row (same fills, same union): only these need the union.
+    select patient_id, drug_class, measurement_year
+    from ingredient_level
+    group by patient_id, drug_class, measurement_year
+    having count(*) > 1
+),
+
+multi_ingredient_fills as (
+    select
+        shifted.*,
+        drugs.drug_class,
+        coverage.data_end_on
+    from shifted
+    inner join staging.stg_drugs as drugs on shifted.drug = drugs.drug
+    cross join staging.stg_data_coverage as coverage
+    semi join multi_ingredient_class_years as keys
+        on shifted.patient_id = keys.patient_id
+        and drugs.drug_class = keys.drug_class
+        and shifted.measurement_year = keys.measurement_year
 ),
 
 class_intervals as (
@@ -214,33 +252,23 @@ class_intervals as (
     -- max(0, end_i - max(start_i - 1, running max of earlier ends)), ends clipped to the period
     -- end. One running maximum instead of a gaps-and-islands pass.
     select
-        patient_id,
-        drug_class,
-        measurement_year,
-        filled_on,
-        fill_day,
-        days_supply,
-        period_start_on,
-        period_end_on,
-        period_end_day,
-        least(cov_end_day, period_end_day) as clipped_end_day,
-        cov_start_day,
-        max(least(cov_end_day, period_end_day)) over (
-            partition by patient_id, drug_class, measurement_year order by cov_start_day, cov_end_day
+        *,
+        max(clipped_end_day) over (
+            partition by patient_id, drug_class, measurement_year order by cov_start_day, clipped_end_day
             rows between unbounded preceding and 1 preceding
         ) as previous_end_day
-    from shifted_in_period
+    from multi_ingredient_fills
 ),
 
-class_level as (
+multi_ingredient_classes as (
     select
         patient_id,
         'class' as level,
         cast(null as varchar) as drug,
         drug_class,
         measurement_year,
-        any_value(period_start_on) as period_start_on,
-        any_value(period_end_on) as period_end_on,
+        make_date(measurement_year, 1, 1) as period_start_on,
+        least(make_date(measurement_year, 12, 31), any_value(data_end_on)) as period_end_on,
         min(filled_on) as index_on,
         min(fill_day) as index_day,
         any_value(period_end_day) as period_end_day,
@@ -257,7 +285,14 @@ class_level as (
 targets as (
     select * from ingredient_level
     union all
-    select * from class_level
+    select * replace ('class' as level, cast(null as varchar) as drug)
+    from ingredient_level
+    anti join multi_ingredient_class_years as keys
+        on ingredient_level.patient_id = keys.patient_id
+        and ingredient_level.drug_class = keys.drug_class
+        and ingredient_level.measurement_year = keys.measurement_year
+    union all
+    select * from multi_ingredient_classes
 ),
 
 measured as (
