@@ -1,8 +1,10 @@
 """Reusable page pieces: KPI tiles, tables with CSV download, charts with PNG download, messages.
 
-Numbers are shown exactly as the query layer returns them: a count it suppressed (1–10, or
-recoverable from one) is null with ``<col>_suppressed`` set, and every piece here prints it as
-``<11``; nothing here recomputes or un-hides a count.
+Numbers are shown exactly as the query layer returns them: a cell it suppressed is null with
+``<col>_suppressed`` set. Every piece here labels it with ``queries.suppression.hidden_label``:
+``<11`` for a count that is itself 1–10, "suppressed" for a count hidden only to protect another
+(``<col>_complementary``; its value may be 50) and for every derived figure. Nothing here
+recomputes or un-hides a count.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
-from queries.suppression import display, mark
+from queries.suppression import SUPPRESSED_WORD, display, hidden_label, is_flag_column, mark, marks_note
 
 LOG = logging.getLogger(__name__)
 SUPPRESSED = mark(data.MIN_CELL)
@@ -45,10 +47,18 @@ def is_suppressed(frame: pl.DataFrame, column: str, row: int = 0) -> bool:
     return bool(flag in frame.columns and row < frame.height and frame[flag][row])
 
 
-def fmt(value: Any, kind: str | None = "count", *, suppressed: bool = False) -> str:
-    """Format a number for people; suppressed values read ``<11``, missing values an en dash."""
-    if suppressed:
-        return SUPPRESSED
+def hidden_text(frame: pl.DataFrame, column: str, row: int = 0) -> str | None:
+    """How a hidden cell reads (``<11`` or "suppressed"); None when it is shown."""
+    if frame.is_empty() or column not in frame.columns or row >= frame.height:
+        return None
+    return hidden_label(frame, column, row, data.MIN_CELL)
+
+
+def fmt(value: Any, kind: str | None = "count", *, hidden: str | None = None) -> str:
+    """Format a number for people; a hidden value reads its label (``hidden_text``: ``<11`` or
+    "suppressed"), a missing value an en dash."""
+    if hidden:
+        return hidden
     if value is None:
         return "–"
     if kind in ("pct", "pct1"):
@@ -94,8 +104,7 @@ def empty_note(what: str = "episodes") -> None:
 
 
 def suppression_note() -> None:
-    st.caption(f"Counts from 1 to {data.MIN_CELL - 1}, and figures from which one could be worked out, "
-               f"are shown as “{SUPPRESSED}” (CMS cell-size policy).")
+    st.caption(f"{marks_note(data.MIN_CELL)} (CMS cell-size policy)")
 
 
 # --- KPI tiles ----------------------------------------------------------------------------
@@ -107,24 +116,25 @@ def kpi_tile(
     *,
     kind: str = "count",
     previous: Any = None,
-    suppressed: bool = False,
-    previous_suppressed: bool = False,
+    hidden: str | None = None,
+    previous_hidden: bool = False,
     trend: Sequence[float] = (),
     denominator: str = "",
     help: str | None = None,
     higher_is_better: bool | None = True,
 ) -> None:
-    """One headline number with its change against the previous period and a small trend."""
+    """One headline number with its change against the previous period and a small trend.
+
+    ``hidden`` is the label of a hidden value (``hidden_text``); no change is shown when either
+    period's value is hidden (the change would reveal it)."""
     delta = None
-    if not suppressed and not previous_suppressed and value is not None and previous is not None:
+    if not hidden and not previous_hidden and value is not None and previous is not None:
         change = value - previous
         delta = fmt(change, "pp") if kind in ("pct", "pct1") else f"{change:+,}"
-    elif previous_suppressed or suppressed:
-        delta = None
     colour = "normal" if higher_is_better else ("inverse" if higher_is_better is False else "off")
     st.metric(
         label,
-        fmt(value, kind, suppressed=suppressed),
+        fmt(value, kind, hidden=hidden),
         delta=delta,
         delta_color=colour,
         help=help,
@@ -141,8 +151,9 @@ def kpi_tile(
 
 
 def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: Sequence[str] | None = None) -> pl.DataFrame:
-    """Strings for people and for CSV: hidden counts ``<11``, hidden derived figures 'suppressed'."""
-    shown = [c for c in (columns or frame.columns) if c in frame.columns and not c.endswith("_suppressed")]
+    """Strings for people and for CSV: counts of 1–10 ``<11``; complementary counts and hidden
+    derived figures 'suppressed' (``queries.suppression.display``)."""
+    shown = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
     return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
 
 
@@ -188,7 +199,7 @@ def table(
     for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
         if column in shown.columns:
             shown = shown.with_columns(pl.col(column).map_elements(
-                lambda v: v if v in ("none", "-", "<11", "suppressed") else class_label(v), return_dtype=pl.String))
+                lambda v: v if v in ("none", "-", SUPPRESSED, SUPPRESSED_WORD) else class_label(v), return_dtype=pl.String))
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
@@ -319,16 +330,25 @@ def headline_tile(
     previous = value_at(before.frame, column) if before is not None else None
     caption = ""
     if denominator_column and denominator_column in now.frame.columns:
-        caption = f"of {fmt(value_at(now.frame, denominator_column), suppressed=is_suppressed(now.frame, denominator_column))} {denominator_label}"
+        caption = denominator_caption(now.frame, denominator_column, denominator_label)
         if column == "rate" and "ci_low" in now.frame.columns and value is not None:
             caption += f" · 95% CI {fmt(value_at(now.frame, 'ci_low'), kind)}–{fmt(value_at(now.frame, 'ci_high'), kind)}"
     kpi_tile(
         label, value, kind=kind, previous=previous,
-        suppressed=is_suppressed(now.frame, column),
-        previous_suppressed=before is not None and is_suppressed(before.frame, column),
+        hidden=hidden_text(now.frame, column),
+        previous_hidden=before is not None and is_suppressed(before.frame, column),
         trend=[v for v in (trend.frame[column].to_list() if column in trend.frame.columns else []) if v is not None],
         denominator=caption, help=help or now.description, higher_is_better=higher_is_better,
     )
+
+
+def denominator_caption(frame: pl.DataFrame, column: str, words: str, row: int = 0) -> str:
+    """"of 1,234 episodes"; "of <11 episodes" when the denominator is itself 1–10; "number of
+    episodes suppressed" when it is hidden only to protect another cell (it is not under 11)."""
+    hidden = hidden_text(frame, column, row)
+    if hidden == SUPPRESSED_WORD:
+        return f"number of {words} {SUPPRESSED_WORD}"
+    return f"of {fmt(value_at(frame, column, row), hidden=hidden)} {words}"
 
 
 def filters_caption(filters: Any, result: data.Result | None = None) -> None:
@@ -357,7 +377,7 @@ def survival_section(result: data.Result, group: str, *, key: str, title: str, y
                       f"{data.MIN_CELL} events; a curve stops when fewer than {data.MIN_CELL} remain at risk.")
     elif not frame.is_empty():
         st.caption(f"No curve: no group has at least {data.MIN_CELL} episodes with enough events for these filters.")
-    summary_columns = [c for c in frame.columns if not c.endswith("_suppressed")]
+    summary_columns = [c for c in frame.columns if not is_flag_column(c)]
     table(frame, title=f"{result.title}: summary", key=f"{key}_summary", formats=result.formats,
           columns=summary_columns, labels={"events": event_words.capitalize()},
           caption=f"Episodes (n) = {event_words} + censored (followed until the end of data without the event). "

@@ -96,3 +96,20 @@ def test_serve_command_binds_localhost_and_hides_error_details():
                  "--client.showErrorDetails=none", "--client.toolbarMode=viewer",
                  "--server.enableStaticServing=false"):
         assert flag in argv
+
+
+def test_tile_captions_say_under_11_only_for_a_count_that_is_itself_1_to_10() -> None:
+    """A denominator hidden because it is 1-10 reads "<11"; one hidden only to protect another
+    cell (complementary; its value may be large) reads "suppressed", never "<11"."""
+    import polars as pl
+
+    from dashboard import components
+
+    frame = pl.DataFrame({
+        "episodes": [None, None, 250],
+        "episodes_suppressed": [True, True, False],
+        "episodes_complementary": [False, True, False],
+    })
+    captions = [components.denominator_caption(frame, "episodes", "episodes", row) for row in range(3)]
+    assert captions == ["of <11 episodes", "number of episodes suppressed", "of 250 episodes"]
+    assert components.fmt(None, hidden=components.hidden_text(frame, "episodes", 1)) == "suppressed"
