@@ -66,9 +66,17 @@ patients as (
 
 starts as (
     -- one unit per patient x IPSD: same-day starts of two antidepressants are one IPSD
+    -- only the columns the units use: the episode mart is wide, and every column read is scanned
     select
-        episodes.*,
-        patients.birth_year
+        episodes.episode_id,
+        episodes.patient_id,
+        episodes.start_on,
+        episodes.drug,
+        episodes.site_id,
+        episodes.clinician_id,
+        episodes.diagnosis_group,
+        episodes.age_band,
+        episodes.sex
     from marts.fct_treatment_episodes as episodes
     inner join patients on episodes.patient_id = patients.patient_id
     where
@@ -132,15 +140,14 @@ clipped as (
             and fills.cov_end_on >= units.index_on
 ),
 
-islands as (
-    -- union of overlapping intervals (gaps and islands): a new island starts after a gap
+treatment as (
+    -- union of the clipped intervals in one pass: sorted by start, an interval adds the days after
+    -- both its own start - 1 and the latest end before it, so overlapping days count once (the
+    -- running-maximum form of gaps and islands, as in marts.fct_adherence_pdc)
     select
         unit_id,
-        from_on,
-        to_on,
-        sum(case when from_on <= previous_end then 0 else 1 end) over (
-            partition by unit_id order by from_on, to_on rows unbounded preceding
-        ) as island
+        cast(sum(greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)))) as integer)
+            as treatment_days
     from (
         select
             *,
@@ -149,15 +156,6 @@ islands as (
                 rows between unbounded preceding and 1 preceding
             ) as previous_end
         from clipped
-    )
-),
-
-treatment as (
-    select unit_id, cast(sum(island_days) as integer) as treatment_days
-    from (
-        select unit_id, max(to_on) - min(from_on) + 1 as island_days
-        from islands
-        group by unit_id, island
     )
     group by unit_id
 ),

@@ -156,15 +156,14 @@ clipped as (
             and fills.cov_start_on <= filtered.period_end_on
 ),
 
-islands as (
-    -- union of overlapping intervals: a new island starts after a gap
+covered as (
+    -- union of the clipped intervals in one pass: sorted by start, an interval adds the days after
+    -- both its own start - 1 and the latest end before it, so overlapping days count once (the
+    -- running-maximum form of gaps and islands, as in marts.fct_adherence_pdc)
     select
         unit_id,
-        from_on,
-        to_on,
-        sum(case when from_on <= previous_end then 0 else 1 end) over (
-            partition by unit_id order by from_on, to_on rows unbounded preceding
-        ) as island
+        cast(sum(greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)))) as integer)
+            as covered_days
     from (
         select
             *,
@@ -173,15 +172,6 @@ islands as (
                 rows between unbounded preceding and 1 preceding
             ) as previous_end
         from clipped
-    )
-),
-
-covered as (
-    select unit_id, cast(sum(island_days) as integer) as covered_days
-    from (
-        select unit_id, max(to_on) - min(from_on) + 1 as island_days
-        from islands
-        group by unit_id, island
     )
     group by unit_id
 ),
