@@ -82,13 +82,13 @@ switches as (
 ),
 
 switched_to as (
-    select episode_id, arg_min(other_drug, [other_start_on::varchar, other_drug]) as switched_to
+    select episode_id, arg_min(other_drug, {'start_on': other_start_on, 'drug': other_drug}) as switched_to
     from switches
     group by episode_id
 ),
 
 switched_from as (
-    select other_episode_id as episode_id, arg_max(drug, [end_on::varchar, drug]) as switched_from
+    select other_episode_id as episode_id, arg_max(drug, {'end_on': end_on, 'drug': drug}) as switched_from
     from switches
     group by other_episode_id
 ),

@@ -29,9 +29,9 @@ prescribing as (
     select
         episodes.episode_id,
         max(prescriptions.daily_dose_mg) as max_daily_dose_mg,
-        arg_max(prescriptions.stop_reason, [prescriptions.start_on::varchar, prescriptions.prescription_id])
+        arg_max(prescriptions.stop_reason, {'start_on': prescriptions.start_on, 'id': prescriptions.prescription_id})
             as stop_reason,
-        arg_min(prescriptions.clinician_id, [prescriptions.start_on::varchar, prescriptions.prescription_id])
+        arg_min(prescriptions.clinician_id, {'start_on': prescriptions.start_on, 'id': prescriptions.prescription_id})
             filter (where prescriptions.clinician_id is not null) as prescriber_id
     from episodes
     inner join staging.stg_prescriptions as prescriptions

@@ -44,8 +44,8 @@ followed_up as (
 active_regimen as (
     select
         flagged.assessment_id,
-        arg_max(episodes.regimen, [episodes.start_on::varchar, episodes.drug]) as regimen,
-        arg_max(episodes.drug_class, [episodes.start_on::varchar, episodes.drug]) as drug_class
+        arg_max(episodes.regimen, {'start_on': episodes.start_on, 'drug': episodes.drug}) as regimen,
+        arg_max(episodes.drug_class, {'start_on': episodes.start_on, 'drug': episodes.drug}) as drug_class
     from flagged
     inner join marts.fct_treatment_episodes as episodes
         on flagged.patient_id = episodes.patient_id
