@@ -11,6 +11,7 @@ The warehouse path reaches the app through the environment variable ``OUTCOMES_D
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,9 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
     env = {**os.environ, "OUTCOMES_DB": str(db)}
     print(f"outcomes serve: dashboard on http://{address}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
     process = subprocess.Popen(streamlit_command(port, address), env=env)
+    # A SIGTERM (a service manager, a test fixture's terminate()) must stop Streamlit too: by
+    # default it ended only this process and left the server running as an orphan.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -74,3 +78,7 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
         except subprocess.TimeoutExpired:
             process.kill()
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

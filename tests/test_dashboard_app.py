@@ -113,3 +113,42 @@ def test_tile_captions_say_under_11_only_for_a_count_that_is_itself_1_to_10() ->
     captions = [components.denominator_caption(frame, "episodes", "episodes", row) for row in range(3)]
     assert captions == ["of <11 episodes", "number of episodes suppressed", "of 250 episodes"]
     assert components.fmt(None, hidden=components.hidden_text(frame, "episodes", 1)) == "suppressed"
+
+
+def test_terminating_outcomes_serve_stops_the_streamlit_server(tmp_path: Path) -> None:
+    """``outcomes serve`` runs Streamlit as a child: a SIGTERM to it (terminate()) must not leave
+    that server running on its port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    parent = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--db", str(tmp_path / "none.duckdb"),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def healthy() -> bool:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok"
+        except OSError:
+            return False
+
+    try:
+        for _ in range(120):
+            if healthy():
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("outcomes serve did not become healthy in 60 s")
+        parent.terminate()
+        parent.wait(timeout=20)
+        for _ in range(40):  # the child gets up to 10 s to stop
+            if not healthy():
+                break
+            time.sleep(0.5)
+        assert not healthy(), "the Streamlit server outlived outcomes serve"
+    finally:
+        parent.kill()
