@@ -5,8 +5,10 @@ Conventions every builder follows, so a chart reads the same on every page:
 - **One colour per drug class, everywhere** (``CLASS_COLOURS``), from the Okabe–Ito
   colour-blind-safe palette, in the fixed order ``DRUG_CLASSES``; a legend is always shown and
   colour is never the only cue (bars and points carry text labels).
-- **Suppressed cells** (counts 1–10, flagged ``<col>_suppressed`` by the query layer) are drawn as
-  empty grey markers labelled ``<11``; a builder never invents a value for them.
+- **Suppressed cells** (flagged ``<col>_suppressed`` by the query layer) are drawn as empty grey
+  markers labelled by ``queries.suppression.hidden_labels``: ``<11`` for a count that is itself
+  1–10, "suppressed" for a count hidden to protect another and for a rate; a builder never
+  invents a value for them.
 - Rates are proportions (0–1) on the data side and percentages on the axis (``tickformat``).
 """
 
@@ -16,6 +18,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import polars as pl
+
+from queries.suppression import SUPPRESSED_WORD, hidden_labels
 
 #: Fixed display order of drug classes (architecture.md, ``ref.drugs``).
 DRUG_CLASSES: tuple[str, ...] = (
@@ -139,7 +143,7 @@ def _is_suppressed(frame: pl.DataFrame, column: str) -> list[bool]:
 
 
 def _pct(value: float | None) -> str:
-    return SUPPRESSED_MARK if value is None else f"{value:.1%}"
+    return SUPPRESSED_WORD if value is None else f"{value:.1%}"
 
 
 def rate_bars(
@@ -157,7 +161,8 @@ def rate_bars(
     """Horizontal bars of a proportion per group with Wilson 95% whiskers and ``n=`` labels.
 
     ``colour_by`` names the column holding each row's drug class (defaults to ``group`` when the
-    groups are classes). Suppressed rows are drawn as a grey ``<11`` stub at zero.
+    groups are classes). Suppressed rows are drawn as a grey stub at zero, labelled "suppressed"
+    with their ``n`` as ``<11`` (a denominator of 1–10) or "suppressed" (hidden to protect another).
     """
     if frame.is_empty() or group not in frame.columns:
         return empty_figure(title, "No episodes match the filters.")
@@ -183,10 +188,11 @@ def rate_bars(
             strict=True,
         )
     ]
+    den_labels = hidden_labels(frame, denominator) if denominator in frame.columns else [None] * len(rates)
     text = []
-    for r, n, h, nh in zip(rates, dens, hidden, den_hidden, strict=True):
-        n_text = SUPPRESSED_MARK if nh or n is None else f"{int(n):,}"
-        text.append(f"{SUPPRESSED_MARK} (suppressed)" if h or r is None else f"{r:.1%}  (n={n_text})")
+    for r, n, h, nh, n_label in zip(rates, dens, hidden, den_hidden, den_labels, strict=True):
+        n_text = (n_label or SUPPRESSED_WORD) if nh or n is None else f"{int(n):,}"
+        text.append(f"{SUPPRESSED_WORD} (n={n_text})" if h or r is None else f"{r:.1%}  (n={n_text})")
     shown = [0 if (h or r is None) else r for r, h in zip(rates, hidden, strict=True)]
     fig = go.Figure(
         go.Bar(
@@ -289,13 +295,13 @@ def balance_chart(
                 error_y=_asym(row, benefit, benefit_low, benefit_high),
                 hovertemplate=(
                     f"{name}<br>response %{{y:.1%}}<br>side effects %{{x:.1%}}"
-                    f"<br>patients {n if n is not None else SUPPRESSED_MARK}<extra></extra>"
+                    f"<br>patients {n if n is not None else SUPPRESSED_WORD}<extra></extra>"
                 ),
             )
         )
     if not fig.data:
         return empty_figure(title, f"Not plotted: the rates of {', '.join(hidden_groups)} are suppressed "
-                                   f"(counts {SUPPRESSED_MARK}). Widen the period or pick larger groups.")
+                                   f"(a count of 1–10, or one that would reveal it). Widen the period or pick larger groups.")
     fig.add_annotation(
         x=0.01, y=0.99, xref="paper", yref="paper", showarrow=False, xanchor="left",
         yanchor="top", text="better: more response, fewer side effects", font={"color": "#2E7D32"},
@@ -303,7 +309,7 @@ def balance_chart(
     if hidden_groups:
         fig.add_annotation(
             x=0, y=-0.22, xref="paper", yref="paper", showarrow=False, xanchor="left",
-            text=f"Not plotted (counts {SUPPRESSED_MARK}): {', '.join(hidden_groups)}",
+            text=f"Not plotted (suppressed): {', '.join(hidden_groups)}",
         )
     fig.update_xaxes(title="Episodes with any side effect (%, 95% CI)", tickformat=".0%", range=[0, 1.02])
     fig.update_yaxes(title="Response rate (%, 95% CI)", tickformat=".0%", range=[0, 1.02])
@@ -429,24 +435,28 @@ def _segments(part: pl.DataFrame, x: str, low: str, high: str) -> list[pl.DataFr
 
 
 def heat_map(
-    frame: pl.DataFrame, rows: str, columns: str, value: str, title: str, *, value_title: str = "%"
+    frame: pl.DataFrame, rows: str, columns: str, value: str, title: str, *, value_title: str = "%",
+    count: str = "numerator",
 ) -> go.Figure:
-    """A rows × columns matrix of a rate; suppressed cells stay blank and read ``<11``."""
+    """A rows × columns matrix of a rate; suppressed cells stay blank and read ``<11`` (their
+    ``count`` is 1–10) or "suppressed"."""
     if frame.is_empty():
         return empty_figure(title, "No side-effect reports match the filters.")
     row_values = sorted(dict.fromkeys(frame[rows].cast(pl.String).to_list()))
     column_values = sorted(dict.fromkeys(frame[columns].cast(pl.String).to_list()))
+    # a hidden rate reads "<11" when its count (``count``) is itself 1-10, else "suppressed"
+    count_labels = hidden_labels(frame, count) if count in frame.columns else [None] * frame.height
     lookup = {
-        (str(r[rows]), str(r[columns])): (r[value], bool(r.get(f"{value}_suppressed")))
-        for r in frame.iter_rows(named=True)
+        (str(r[rows]), str(r[columns])): (r[value], bool(r.get(f"{value}_suppressed")), label)
+        for r, label in zip(frame.iter_rows(named=True), count_labels, strict=True)
     }
     z, text = [], []
     for r in row_values:
         z_row, text_row = [], []
         for c in column_values:
-            v, hidden = lookup.get((r, c), (0.0, False))
+            v, hidden, label = lookup.get((r, c), (0.0, False, None))
             z_row.append(None if hidden or v is None else v)
-            text_row.append(SUPPRESSED_MARK if hidden or v is None else f"{v:.0%}")
+            text_row.append((label or SUPPRESSED_WORD) if hidden or v is None else f"{v:.0%}")
         z.append(z_row)
         text.append(text_row)
     fig = go.Figure(go.Heatmap(
@@ -499,7 +509,8 @@ def distribution_bars(frame: pl.DataFrame, bin_column: str, count: str, title: s
         fig.add_trace(go.Bar(
             x=part[bin_column].cast(pl.String), y=[None if h else v for v, h in zip(part[count].to_list(), hidden, strict=True)],
             name=class_label(g) if g else count, marker={"color": class_colour(g) if g else OKABE_ITO[0]},
-            text=[SUPPRESSED_MARK if h else f"{v:,}" for v, h in zip(part[count].to_list(), hidden, strict=True)],
+            text=[(label or SUPPRESSED_WORD) if h else f"{v:,}"
+                  for v, h, label in zip(part[count].to_list(), hidden, hidden_labels(part, count), strict=True)],
             textposition="outside", cliponaxis=False,
         ))
     fig.update_layout(barmode="group")

@@ -1,4 +1,5 @@
-"""Chart builders: one colour per drug class, suppressed cells marked "<11", honest empty states."""
+"""Chart builders: one colour per drug class, suppressed cells marked "<11" (a count of 1-10) or
+"suppressed" (hidden to protect another, or a rate), honest empty states."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def _rates() -> pl.DataFrame:
         "denominator": [200, 400, None],
         "rate_suppressed": [False, False, True],
         "denominator_suppressed": [False, False, True],
+        "denominator_complementary": [False, False, False],
     })
 
 
@@ -35,7 +37,7 @@ def test_rate_bars_orders_classes_colours_them_and_marks_suppressed():
     assert list(bars.marker.color) == ["#0072B2", "#D55E00", charts.SUPPRESSED_COLOUR]
     labels = fig.data[1]  # the text trace right of each whisker
     assert labels.text[0] == "50.0%  (n=400)"
-    assert labels.text[2].startswith("<11")
+    assert labels.text[2] == "suppressed (n=<11)"  # the rate is derived; its n is itself 1-10
     assert labels.x[0] > 0.55  # placed beyond the upper Wilson limit, not over the whisker
     assert bars.x[2] == 0  # no invented value for a suppressed rate
     # whiskers are the Wilson limits: 0.5 - 0.45 below, 0.55 - 0.5 above
@@ -75,8 +77,19 @@ def test_heat_map_blanks_and_marks_suppressed_cells():
                           "rate_suppressed": [False, True, False]})
     fig = charts.heat_map(frame, "drug", "effect_code", "rate", "Effects")
     heat = fig.data[0]
-    assert heat.z[0][1] is None and heat.text[0][1] == "<11"
+    assert heat.z[0][1] is None and heat.text[0][1] == "suppressed"  # no count says it is 1-10
     assert heat.text[1][0] == "30%"
+
+
+def test_a_rate_hidden_only_to_protect_another_cell_never_reads_under_11():
+    rates = _rates().with_columns(pl.Series("denominator_complementary", [False, False, True]))
+    labels = charts.rate_bars(rates, "drug_class", "Response").data[1]
+    assert labels.text[2] == "suppressed (n=suppressed)"
+    cells = pl.DataFrame({"drug": ["a", "b"], "effect_code": ["x", "x"], "rate": [None, None],
+                          "rate_suppressed": [True, True], "numerator": [None, None],
+                          "numerator_suppressed": [True, True], "numerator_complementary": [False, True]})
+    heat = charts.heat_map(cells, "drug", "effect_code", "rate", "Effects").data[0]
+    assert [row[0] for row in heat.text] == ["<11", "suppressed"]
 
 
 def test_trajectory_band_is_t_interval_from_sd_and_n():

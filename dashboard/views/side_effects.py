@@ -31,7 +31,8 @@ if heat is not None:
         charts.heat_map(heat.frame, "drug", "effect_code", "rate",
                         f"Share of episodes with each effect ({SEVERITIES[min_severity].lower()})", value_title="Episodes"),
         key="side_effect_heatmap", alt="Heat map of side-effect frequency by drug and effect",
-        caption="Cells read “<11” where the count is suppressed.",
+        caption="Cells read “<11” where the count is 1–10 and “suppressed” where it is hidden so that "
+                "one could not be worked out.",
     )
     components.table(heat.frame, title="Side-effect frequencies", key="side_effect_heatmap_table",
                      formats=heat.formats, labels={"effect_code": "Effect", "numerator": "Episodes with effect",
