@@ -1,8 +1,10 @@
 """Side-by-side comparison of 2–4 groups for the Compare view (re-exported by ``dashboard.data``).
 
 Every figure starts from the *suppressed* aggregates of ``queries.metric`` and the statistics of
-``queries.stats`` / ``queries.effects``; a group whose numerator or denominator is hidden (1–10)
-gets no effect estimate ("<11"), so no comparison can reveal a small cell.
+``queries.stats`` / ``queries.effects``; a group whose numerator or denominator is hidden gets
+no effect estimate, so no comparison can reveal a small cell. Hidden cells read as everywhere
+(``queries.suppression.hidden_labels``): "<11" for a count that is itself 1–10, "suppressed" for a
+count hidden to protect another and for every rate, difference or mean.
 
 Definitions (DOMAIN.md section 7): the first group picked is the reference. Risk difference =
 p(group) − p(reference) with Newcombe's hybrid-score 95% interval; relative risk with Katz's
@@ -19,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from queries import effects, stats
+from queries.suppression import SUPPRESSED_WORD, hidden_labels
 
 SMD_IMBALANCE = 0.1
 
@@ -35,29 +38,29 @@ def compare_groups(
     numerator: str = "numerator",
     denominator: str = "denominator",
     outcome_is_harm: bool = False,
-    mark: str = "<11",
+    min_cell: int = 11,
 ) -> pl.DataFrame:
     """One row per picked group: rate with CI and, against the reference, RD, RR, NNT, p."""
     rows: list[dict[str, Any]] = []
-    by_group = {str(r[level]): r for r in frame.iter_rows(named=True)} if level in frame.columns else {}
-    reference = by_group.get(groups[0]) if groups else None
+    by_group = {str(r[level]): (i, r) for i, r in enumerate(frame.iter_rows(named=True))} if level in frame.columns else {}
+    count_labels = {column: hidden_labels(frame, column, min_cell) if column in frame.columns else [None] * frame.height
+                    for column in (numerator, denominator)}
+    reference = by_group.get(groups[0], (0, None))[1] if groups else None
     for i, group in enumerate(groups):
-        row = by_group.get(group)
+        index, row = by_group.get(group, (0, None))
         out: dict[str, Any] = {"group": group, "role": "reference" if i == 0 else "compared"}
         if row is None:
             rows.append({**out, "rate": "no episodes", "n": "0"})
             continue
         a, n1 = row.get(numerator), row.get(denominator)
-        # A denominator hidden only to protect another cell (its numerator is visible and >= the
-        # threshold) is not "<11"; saying so would be false, so it reads "suppressed".
-        out["n"] = ("suppressed" if a is not None and a > 0 else mark) if n1 is None else f"{int(n1):,}"
-        out["events"] = mark if a is None else f"{int(a):,}"
-        out["rate"] = mark if row.get("rate") is None else (
+        out["n"] = (count_labels[denominator][index] or SUPPRESSED_WORD) if n1 is None else f"{int(n1):,}"
+        out["events"] = (count_labels[numerator][index] or SUPPRESSED_WORD) if a is None else f"{int(a):,}"
+        out["rate"] = SUPPRESSED_WORD if row.get("rate") is None else (
             f"{_pct(row['rate'])} ({_pct(row.get('ci_low'))} to {_pct(row.get('ci_high'))})")
         if i > 0 and reference is not None:
             c, n2 = reference.get(numerator), reference.get(denominator)
             if None in (a, n1, c, n2) or not n1 or not n2:
-                out["difference"] = mark
+                out["difference"] = SUPPRESSED_WORD
             else:
                 result = stats.compare_proportions(int(a), int(n1), int(c), int(n2), outcome_is_harm=outcome_is_harm)
                 rd = result.risk_difference
@@ -110,7 +113,7 @@ def _describe(cell: dict[str, Any] | None) -> str:
     if cell.get("mean") is not None:
         sd = cell.get("sd")
         return f"{cell['mean']:.1f} (SD {sd:.1f})" if sd is not None else f"{cell['mean']:.1f}"
-    return "<11"
+    return SUPPRESSED_WORD  # a hidden proportion or mean is a derived figure
 
 
 def _smd(ref: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:

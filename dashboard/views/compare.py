@@ -40,7 +40,7 @@ for name, label, harm in OUTCOMES:
         continue
     results[name] = result
     st.markdown(f"**{label}**" + (" (lower is better)" if harm else ""))
-    comparison = data.compare_groups(result.frame, level, picked, outcome_is_harm=harm, mark=components.SUPPRESSED)
+    comparison = data.compare_groups(result.frame, level, picked, outcome_is_harm=harm, min_cell=data.MIN_CELL)
     components.table(comparison, title=f"{label}: {' vs '.join(picked)}", key=f"cmp_{name}",
                      labels={"group": LEVELS[level][:-1], "role": "Role", "rate": "Rate (95% CI)", "events": "Events",
                              "n": "Denominator", "difference": "Difference vs reference (95% CI)",
