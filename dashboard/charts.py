@@ -300,8 +300,8 @@ def balance_chart(
             )
         )
     if not fig.data:
-        return empty_figure(title, f"Not plotted: the rates of {', '.join(hidden_groups)} are suppressed "
-                                   f"(a count of 1–10, or one that would reveal it). Widen the period or pick larger groups.")
+        return empty_figure(title, f"Not plotted: the rates of {', '.join(hidden_groups)} are suppressed.<br>"
+                                   "Widen the period or pick larger groups.")
     fig.add_annotation(
         x=0.01, y=0.99, xref="paper", yref="paper", showarrow=False, xanchor="left",
         yanchor="top", text="better: more response, fewer side effects", font={"color": "#2E7D32"},
