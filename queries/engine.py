@@ -294,6 +294,7 @@ def _proportion(con, query, by, params):  # type: ignore[no-untyped-def]
     return frame, suppression.SuppressionSpec(
         counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
         margins=by,
+        aliases={"numerator": headline["numerator"], "denominator": headline["denominator"]},
     )
 
 

@@ -46,6 +46,9 @@ class SuppressionSpec:
     nested: tuple[tuple[str, str], ...] = ()
     relations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     margins: tuple[str, ...] = ()
+    #: derived columns that are copies of one count (``numerator`` of ``responders``): hidden
+    #: with it, and labelled like it, so they carry its ``_complementary`` flag too
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 def is_off(min_cell: int) -> bool:
@@ -136,9 +139,14 @@ def suppress(
     if not is_off(min_cell):
         # Only when suppression is on: with it off nothing is hidden, and outputs (goldens,
         # --min-cell 0 exports) keep the columns they always had.
+        flags_by_column = {
+            **complementary,
+            **{alias: complementary[source] for alias, source in spec.aliases.items()
+               if source in complementary and alias in frame.columns},
+        }
         out = out.with_columns(
             pl.Series(f"{col}_complementary", flags, dtype=pl.Boolean)
-            for col, flags in complementary.items()
+            for col, flags in flags_by_column.items()
         )
     return out
 

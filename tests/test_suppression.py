@@ -159,3 +159,15 @@ def test_a_hidden_count_without_evidence_of_being_small_reads_suppressed() -> No
 def test_marks_note_explains_both_marks() -> None:
     note = marks_note(11)
     assert "1 to 10" in note and "<11" in note and "'suppressed'" in note
+
+
+def test_an_alias_of_a_count_carries_its_complementary_flag() -> None:
+    # ``denominator`` copies ``n`` (the engine's headline columns): B's 4 reads "<11" in both,
+    # C's 30 (hidden to protect B) reads "suppressed" in both.
+    frame = pl.DataFrame({"drug_class": ["A", "B", "C"], "k": [20, 2, 12], "n": [50, 4, 30]})
+    frame = frame.with_columns(pl.col("n").alias("denominator"))
+    spec = SuppressionSpec(counts=("k", "n"), derived={"denominator": ("n",)}, margins=("drug_class",),
+                           aliases={"denominator": "n"})
+    out = suppress(frame, spec)
+    assert out["denominator_complementary"].to_list() == out["n_complementary"].to_list() == [False, False, True]
+    assert [hidden_label(out, "denominator", i) for i in range(3)] == [None, "<11", "suppressed"]
