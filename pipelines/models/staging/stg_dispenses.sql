@@ -1,6 +1,7 @@
 /* ---
 name: stg_dispenses
 grain: one row per pharmacy fill
+materialized: view
 description: raw.dispenses renamed; drug is the normalised ingredient (null when unmapped).
 columns:
   dispense_id: {type: varchar}

@@ -1,6 +1,7 @@
 /* ---
 name: stg_measurements
 grain: one row per measurement
+materialized: view
 description: >
   raw.measurements renamed. measure_group pools interchangeable tests as APM does (glucose with
   HbA1c, LDL-C with total cholesterol and triglycerides) and weight with BMI.

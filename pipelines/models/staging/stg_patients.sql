@@ -1,6 +1,7 @@
 /* ---
 name: stg_patients
 grain: one row per patient
+materialized: view
 description: >
   raw.patients renamed and typed. Missing sex becomes 'U' (unknown) so that group-bys keep the row;
   missing site becomes null here (dim_patients falls back to the patient's visits).

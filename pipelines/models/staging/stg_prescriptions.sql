@@ -1,6 +1,7 @@
 /* ---
 name: stg_prescriptions
 grain: one row per prescription
+materialized: view
 description: >
   raw.prescriptions renamed; drug is the normalised ingredient (null when unmapped: such rows are
   listed in dq_model_exclusions and used by no model).

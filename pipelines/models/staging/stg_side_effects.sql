@@ -1,6 +1,7 @@
 /* ---
 name: stg_side_effects
 grain: one row per side-effect report
+materialized: view
 description: >
   raw.side_effects renamed. severity_rank orders severities (1 mild, 2 moderate, 3 severe) so a
   query can ask for "at or above" a severity. suspected_drug is the normalised ingredient.

@@ -1,6 +1,7 @@
 /* ---
 name: stg_visits
 grain: one row per visit
+materialized: view
 description: >
   raw.visits renamed. An inpatient visit with an end date is a stay covering visit_on..end_on
   inclusive (used by the optional PDC inpatient adjustment).
