@@ -231,8 +231,6 @@ def main() -> None:
 
         pdc_sql = (MODELS_DIR / "marts" / "02_fct_adherence_pdc.sql").read_text(encoding="utf-8")
         pdc_params = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(pdc_sql))))}
-        # Both run the way build_models runs a model (rows need not keep insertion order).
-        con.execute("set preserve_insertion_order = false")
         bare_times, pdc_times = [], []
         for _ in range(args.repeat):
             bare_times.append(timed(con, f"create or replace table bench_bare as {BARE_RUNNING_MAX}"))

@@ -51,18 +51,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     ``seconds``, when given, receives each model's build time (the benchmarks read it).
     """
     rows: dict[str, int] = {}
-    # Models are tables read by key, never by row position (every output query orders its rows
-    # and every model breaks ties on keys), so their rows need not keep insertion order. Without
-    # that promise DuckDB writes a CREATE TABLE AS from all threads at once instead of one: the
-    # 11.8M-row episode-outcomes mart of a 1M-patient clinic builds in 15 s instead of 23 s.
-    # The raw load (pipelines.extract) does rely on file order for line numbers, so the setting
-    # is restored afterwards.
-    previous = con.sql("select current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute("set preserve_insertion_order = false")
-    try:
-        _build_layers(con, params, rows, seconds if seconds is not None else {})
-    finally:
-        con.execute("set preserve_insertion_order = " + ("true" if previous else "false"))
+    _build_layers(con, params, rows, seconds if seconds is not None else {})
     return rows
 
 
