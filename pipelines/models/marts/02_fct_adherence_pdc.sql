@@ -83,13 +83,13 @@ stays as (
     )
 ),
 
-fills as (
+fills as not materialized (
     -- only what the window passes need: a narrow row sorts faster (the class and subclass are
-    -- joined back per target, not carried through the sorts)
+    -- joined back per target, not carried through the sorts). Not materialised: read twice, but
+    -- one of the two reads is the inpatient branch, which is empty unless adjusting.
     select
         fills.patient_id,
         fills.drug,
-        fills.dispense_id,
         fills.filled_on,
         fills.days_supply,
         cast(year(fills.filled_on) as integer) as measurement_year,
@@ -157,8 +157,11 @@ running_supply as (
         -- 32-bit arithmetic (a patient's supply in one year is far below 2^31 days)
         cast(sum(days_supply) over running as integer) as supply_to_date
     from fill_days
+    -- Same-day fills need no tie-break (DOMAIN 5.2 orders by dispense_id too): they form one
+    -- contiguous block of coverage whatever their order, and every result below is a sum, a count
+    -- or a union over the block, so a varchar sort key would buy nothing but a slower sort.
     window running as (
-        partition by patient_id, drug, measurement_year order by filled_on, dispense_id
+        partition by patient_id, drug, measurement_year order by filled_on
         rows between unbounded preceding and current row
     )
 ),
@@ -187,7 +190,7 @@ shifted as (
             filled_on is distinct from lag(filled_on) over running as is_new_fill_date
         from running_supply
         window running as (
-            partition by patient_id, drug, measurement_year order by filled_on, dispense_id
+            partition by patient_id, drug, measurement_year order by filled_on
             rows between unbounded preceding and current row
         )
     )
