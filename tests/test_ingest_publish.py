@@ -248,3 +248,50 @@ def test_check_knows_the_patients_already_loaded(tmp_path):
     assert not any(g.reason_code == "unknown_patient" and g.table == "visits"
                    for g in summary.rejects)
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def _probe_models(tmp_path, staging_sql: str):
+    models = tmp_path / "models"
+    (models / "staging").mkdir(parents=True, exist_ok=True)
+    (models / "staging" / "stg_probe.sql").write_text(staging_sql)
+    return models
+
+
+def test_a_view_model_is_a_view_and_reads_like_a_table(tmp_path, monkeypatch):
+    import pipelines.transform as transform
+    monkeypatch.setattr(transform, "MODELS_DIR", _probe_models(
+        tmp_path, "/* ---\nname: stg_probe\nmaterialized: view\n--- */\n"
+                  "select patient_id from raw.patients"))
+    db = tmp_path / "o.duckdb"
+    assert ingest(GOOD, db).models == {"staging.stg_probe": 4}
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("select table_type from information_schema.tables "
+                   "where table_name = 'stg_probe'").fetchall() == [("VIEW",)]
+    assert con.sql("select count(*) from staging.stg_probe").fetchall() == [(4,)]
+    con.close()
+
+
+def test_a_view_model_with_parameters_is_refused_naming_the_file(tmp_path, monkeypatch):
+    import pipelines.transform as transform
+    monkeypatch.setattr(transform, "MODELS_DIR", _probe_models(
+        tmp_path, "/* ---\nname: stg_probe\nmaterialized: view\n--- */\n"
+                  "select $grace_days as grace_days"))
+    db = tmp_path / "o.duckdb"
+    with pytest.raises(ValueError, match=r"stg_probe\.sql: a view model cannot take parameters"):
+        ingest(GOOD, db)
+    assert not db.exists()  # nothing published
+
+
+def test_a_model_that_changed_kind_is_replaced_on_the_next_load(tmp_path, monkeypatch):
+    """An incremental load starts from the live file: a table there may be a view now."""
+    import pipelines.transform as transform
+    db = tmp_path / "o.duckdb"
+    for kind, expected in (("table", "BASE TABLE"), ("view", "VIEW"), ("table", "BASE TABLE")):
+        monkeypatch.setattr(transform, "MODELS_DIR", _probe_models(
+            tmp_path, f"/* ---\nname: stg_probe\nmaterialized: {kind}\n--- */\n"
+                      "select patient_id from raw.patients"))
+        assert ingest(GOOD, db).status == "ok"
+        con = duckdb.connect(str(db), read_only=True)
+        assert con.sql("select table_type from information_schema.tables "
+                       "where table_name = 'stg_probe'").fetchall() == [(expected,)]
+        con.close()

@@ -1,6 +1,7 @@
 /* ---
 name: int_exposures
 grain: one row per exposure (a shifted fill, or a prescription where the patient has no fill of that ingredient)
+materialized: view
 description: >
   The exposure intervals episodes are built from. Fills are the basis wherever they exist for the
   patient x ingredient (DOMAIN glossary: adherence uses fills, never prescriptions written).
