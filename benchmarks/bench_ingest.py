@@ -190,7 +190,7 @@ def main() -> int:
         for label, run in runs:
             print(f"{label:<72} {run['seconds']:8.2f} s {rows / run['seconds']:>12,.0f} rows/s  "
                   f"peak RSS {run['peak_rss_mb']:,.0f} MB  ratio {run['seconds'] / floor['seconds']:.2f}"
-                  + (f"  ({run['models']} model tables)" if run["models"] else ""))
+                  + (f"  ({run['models']} models)" if run["models"] else ""))
     return 0
 
 

@@ -19,131 +19,27 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.chart_style import (  # noqa: F401 - re-exported: views use charts.CLASS_COLOURS etc.
+    ADHERENCE_BANDS,
+    CLASS_COLOURS,
+    CLASS_LABELS,
+    DRUG_CLASSES,
+    FONT,
+    OKABE_ITO,
+    SUPPRESSED_COLOUR,
+    SUPPRESSED_MARK,
+    _is_suppressed,
+    _layout,
+    _pct,
+    _rgba,
+    class_colour,
+    class_label,
+    empty_figure,
+    group_colours,
+    label_bands,
+    sort_classes,
+)
 from queries.suppression import SUPPRESSED_WORD, hidden_labels
-
-#: Fixed display order of drug classes (architecture.md, ``ref.drugs``).
-DRUG_CLASSES: tuple[str, ...] = (
-    "antidepressant",
-    "antipsychotic",
-    "mood_stabiliser",
-    "anxiolytic_hypnotic",
-    "adhd_medication",
-    "other",
-)
-
-#: Okabe & Ito (2008) colour-universal-design palette; grey for "other".
-OKABE_ITO: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#999999",  # grey
-    "#56B4E9",  # sky blue
-    "#F0E442",  # yellow
-    "#000000",  # black
-)
-
-CLASS_COLOURS: dict[str, str] = dict(zip(DRUG_CLASSES, OKABE_ITO, strict=False))
-CLASS_LABELS: dict[str, str] = {
-    "antidepressant": "Antidepressant",
-    "antipsychotic": "Antipsychotic",
-    "mood_stabiliser": "Mood stabiliser",
-    "anxiolytic_hypnotic": "Anxiolytic / hypnotic",
-    "adhd_medication": "ADHD medication",
-    "other": "Other",
-}
-#: Adherence bands as the marts spell them, in reading order, with the words shown for them.
-ADHERENCE_BANDS: dict[str, str] = {
-    "<0.5": "PDC < 50%",
-    "0.5-0.8": "PDC 50–79%",
-    ">=0.8": "PDC ≥ 80%",
-    "not observed": "PDC not measured",
-}
-SUPPRESSED_COLOUR = "#BBBBBB"
-SUPPRESSED_MARK = "<11"
-FONT = {"family": "Inter, Source Sans Pro, Arial, sans-serif", "size": 13}
-
-
-def class_colour(drug_class: str | None) -> str:
-    """The one colour of a drug class; unknown classes get grey rather than a borrowed colour."""
-    return CLASS_COLOURS.get(drug_class or "other", CLASS_COLOURS["other"])
-
-
-def class_label(drug_class: str | None) -> str:
-    return CLASS_LABELS.get(drug_class or "", str(drug_class).replace("_", " ").capitalize())
-
-
-def label_bands(frame: pl.DataFrame, column: str = "adherence_band") -> pl.DataFrame:
-    """Adherence bands in reading order (lowest PDC first) with readable labels in ``column``."""
-    if frame.is_empty() or column not in frame.columns:
-        return frame
-    order = list(ADHERENCE_BANDS)
-    return (
-        frame.with_columns(pl.col(column).cast(pl.String))
-        .with_columns(pl.col(column).replace_strict(order, list(range(len(order))), default=len(order),
-                                                    return_dtype=pl.Int64).alias("_band_order"))
-        .sort("_band_order", maintain_order=True)
-        .drop("_band_order")
-        .with_columns(pl.col(column).replace(ADHERENCE_BANDS))
-    )
-
-
-def group_colours(groups: Sequence[str]) -> dict[str, str]:
-    """Colours for arbitrary groups (drugs, regimens): Okabe–Ito in order, classes keep theirs."""
-    colours: dict[str, str] = {}
-    spare = [c for c in OKABE_ITO]
-    for i, group in enumerate(groups):
-        colours[group] = CLASS_COLOURS.get(group) or spare[i % len(spare)]
-    return colours
-
-
-def sort_classes(values: Sequence[str]) -> list[str]:
-    """Drug classes in the fixed order, unknown values after them alphabetically."""
-    order = {c: i for i, c in enumerate(DRUG_CLASSES)}
-    return sorted(values, key=lambda v: (order.get(v, len(order)), str(v)))
-
-
-def _layout(fig: go.Figure, title: str, height: int = 380, **extra: object) -> go.Figure:
-    """Shared look. The legend sits between the title and the plot, so it never collides with
-    the x-axis title however many rows it wraps to; the top margin grows to hold it."""
-    has_legend = any(getattr(t, "showlegend", None) is not False and getattr(t, "name", None)
-                     for t in fig.data)
-    top = 100 if has_legend else 50
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top",
-               "pad": {"t": 12}, "font": {"size": 16}},
-        font=FONT,
-        height=height + (top - 50),
-        margin={"l": 10, "r": 20, "t": top, "b": 60},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
-        **extra,
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False, automargin=True)
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False, automargin=True)
-    return fig
-
-
-def empty_figure(title: str, message: str) -> go.Figure:
-    """A figure that says why it is empty instead of drawing blank axes."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#555"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, height=220)
-
-
-def _is_suppressed(frame: pl.DataFrame, column: str) -> list[bool]:
-    flag = f"{column}_suppressed"
-    if flag in frame.columns:
-        return [bool(v) for v in frame[flag].fill_null(False).to_list()]
-    return [v is None for v in frame[column].to_list()] if column in frame.columns else []
-
-
-def _pct(value: float | None) -> str:
-    return SUPPRESSED_WORD if value is None else f"{value:.1%}"
 
 
 def rate_bars(
@@ -324,116 +220,6 @@ def _asym(row: dict, value: str, low: str, high: str) -> dict:
             "color": "#444", "thickness": 1}
 
 
-def survival_curves(
-    frame: pl.DataFrame,
-    group: str,
-    title: str,
-    *,
-    time: str = "day",
-    survival: str = "survival",
-    low: str = "ci_low",
-    high: str = "ci_high",
-    y_title: str = "Still on treatment (%)",
-    x_title: str = "Days since start",
-) -> go.Figure:
-    """Kaplan–Meier step curves per group with shaded 95% bands (one colour per class)."""
-    if frame.is_empty():
-        return empty_figure(title, "No episodes match the filters.")
-    fig = go.Figure()
-    groups = [g for g in dict.fromkeys(frame[group].cast(pl.String).to_list()) if g is not None]
-    if group == "drug_class":
-        groups = sort_classes(groups)
-    colours = group_colours(groups)
-    for g in groups:
-        part = frame.filter(pl.col(group).cast(pl.String) == g).sort(time)
-        colour = colours[g]
-        name = class_label(g) if group == "drug_class" else g
-        if low in part.columns and high in part.columns:
-            fig.add_trace(go.Scatter(x=part[time], y=part[high], mode="lines", line={"width": 0, "shape": "hv"},
-                                     showlegend=False, hoverinfo="skip", legendgroup=g))
-            fig.add_trace(go.Scatter(x=part[time], y=part[low], mode="lines", line={"width": 0, "shape": "hv"},
-                                     fill="tonexty", fillcolor=_rgba(colour, 0.18), showlegend=False,
-                                     hoverinfo="skip", legendgroup=g))
-        fig.add_trace(go.Scatter(x=part[time], y=part[survival], mode="lines", name=name, legendgroup=g,
-                                 line={"color": colour, "width": 2.2, "shape": "hv"},
-                                 hovertemplate=f"{name}: %{{y:.1%}} at day %{{x}}<extra></extra>"))
-    fig.update_yaxes(title=y_title, tickformat=".0%", range=[0, 1.02])
-    fig.update_xaxes(title=x_title, rangemode="tozero")
-    return _layout(fig, title, height=420)
-
-
-def trajectories(
-    frame: pl.DataFrame,
-    group: str,
-    title: str,
-    *,
-    week: str = "week",
-    mean: str = "mean_score",
-    low: str = "ci_low",
-    high: str = "ci_high",
-    sd: str | None = None,
-    n: str | None = None,
-    y_title: str = "Mean score",
-) -> go.Figure:
-    """Mean score by week since start, per group, with 95% interval bands and markers.
-
-    When the frame carries ``sd`` and ``n`` instead of interval columns, the band is the
-    t-based 95% interval of the mean, ``mean ± t(0.975, n-1) · sd / √n``; weeks whose mean is
-    suppressed (null) are gaps, never interpolated.
-    """
-    if frame.is_empty():
-        return empty_figure(title, "No scores match the filters.")
-    if sd and n and sd in frame.columns and n in frame.columns and low not in frame.columns:
-        from scipy.stats import t as student_t
-
-        frame = frame.with_columns(
-            pl.Series("_t", student_t.ppf(0.975, (frame[n].fill_null(2).clip(2) - 1).to_numpy()))
-        ).with_columns(
-            (pl.col(mean) - pl.col("_t") * pl.col(sd) / pl.col(n).cast(pl.Float64).sqrt()).alias(low),
-            (pl.col(mean) + pl.col("_t") * pl.col(sd) / pl.col(n).cast(pl.Float64).sqrt()).alias(high),
-        )
-    fig = go.Figure()
-    visible = frame.filter(pl.col(mean).is_not_null())
-    groups = [g for g in dict.fromkeys(visible[group].cast(pl.String).to_list()) if g is not None]
-    if group == "drug_class":
-        groups = sort_classes(groups)
-    colours = {g: class_colour(g) for g in groups} if group == "drug_class" else group_colours(groups)
-    if not groups:
-        return empty_figure(title, "Every week has fewer than 11 scores for these filters.")
-    for g in groups:
-        part = frame.filter(pl.col(group).cast(pl.String) == g).sort(week)
-        colour, name = colours[g], class_label(g) if group == "drug_class" else g
-        if low in part.columns and high in part.columns:
-            for segment in _segments(part, week, low, high):
-                # one closed polygon per run of weeks with an interval: a band never bridges a gap
-                xs = segment[week].to_list()
-                fig.add_trace(go.Scatter(
-                    x=xs + xs[::-1], y=segment[high].to_list() + segment[low].to_list()[::-1],
-                    mode="lines", line={"width": 0}, fill="toself", fillcolor=_rgba(colour, 0.15),
-                    showlegend=False, hoverinfo="skip", legendgroup=g,
-                ))
-        fig.add_trace(go.Scatter(x=part[week], y=part[mean], mode="lines+markers", name=name, legendgroup=g,
-                                 line={"color": colour, "width": 2.2}, marker={"size": 6}, connectgaps=False,
-                                 hovertemplate=f"{name}: %{{y:.1f}} in week %{{x}}<extra></extra>"))
-    fig.update_xaxes(title="Weeks since start", dtick=2)
-    fig.update_yaxes(title=y_title, rangemode="tozero")
-    return _layout(fig, title, height=420)
-
-
-def _segments(part: pl.DataFrame, x: str, low: str, high: str) -> list[pl.DataFrame]:
-    """Runs of consecutive rows (in ``x`` order) whose interval is known."""
-    known = (part[low].is_not_null() & part[high].is_not_null()).to_list()
-    runs: list[pl.DataFrame] = []
-    start = None
-    for i, ok in enumerate([*known, False]):
-        if ok and start is None:
-            start = i
-        elif not ok and start is not None:
-            runs.append(part.slice(start, i - start))
-            start = None
-    return runs
-
-
 def heat_map(
     frame: pl.DataFrame, rows: str, columns: str, value: str, title: str, *, value_title: str = "%",
     count: str = "numerator",
@@ -519,58 +305,6 @@ def distribution_bars(frame: pl.DataFrame, bin_column: str, count: str, title: s
     return _layout(fig, title)
 
 
-def pathway_sankey(frame: pl.DataFrame, title: str, *, source: str = "source", target: str = "target",
-                   value: str = "patients") -> go.Figure:
-    """Flows between treatment lines; node labels carry the line (``L1 sertraline``)."""
-    visible = frame.filter(pl.col(value).is_not_null()) if not frame.is_empty() else frame
-    if visible.is_empty():
-        return empty_figure(title, "No pathways with at least 11 patients for these filters.")
-    nodes = list(dict.fromkeys(visible[source].to_list() + visible[target].to_list()))
-    index = {n: i for i, n in enumerate(nodes)}
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": nodes, "pad": 12, "thickness": 14, "color": [_node_colour(n) for n in nodes]},
-        link={"source": [index[s] for s in visible[source]], "target": [index[t] for t in visible[target]],
-              "value": visible[value].to_list(), "color": "rgba(120,120,120,0.25)"},
-    ))
-    return _layout(fig, title, height=480)
-
-
-def pathway_sunburst(frame: pl.DataFrame, title: str, *, path: Sequence[str], value: str = "patients") -> go.Figure:
-    """Lines 1→2→3 as rings; suppressed leaves are left out (their parents keep their totals)."""
-    visible = frame.filter(pl.col(value).is_not_null()) if not frame.is_empty() else frame
-    if visible.is_empty():
-        return empty_figure(title, "No pathways with at least 11 patients for these filters.")
-    ids, labels, parents, values, colours = [], [], [], [], []
-    totals: dict[str, float] = {}
-    for row in visible.iter_rows(named=True):
-        prefix = ""
-        for depth, column in enumerate(path):
-            step = row[column]
-            if step is None:
-                break
-            node_id = f"{prefix}/{step}" if prefix else str(step)
-            totals[node_id] = totals.get(node_id, 0) + row[value]
-            if node_id not in ids:
-                ids.append(node_id)
-                labels.append(str(step))
-                parents.append(prefix)
-                colours.append(_node_colour(str(step)) if depth == 0 else None)
-            prefix = node_id
-    values = [totals[i] for i in ids]
-    fig = go.Figure(go.Sunburst(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
-                                marker={"colors": colours}, hovertemplate="%{label}: %{value} patients<extra></extra>"))
-    return _layout(fig, title, height=480)
-
-
-def _node_colour(label: str) -> str:
-    """A node's class colour, found by class key or its label ("Line 2: Antipsychotic")."""
-    for drug_class, colour in CLASS_COLOURS.items():
-        if drug_class in label or label.endswith(CLASS_LABELS[drug_class]):
-            return colour
-    return "#7F8C9A"
-
-
 def sparkline_values(frame: pl.DataFrame, x: str, y: str) -> list[float]:
     """The y values in x order, suppressed points dropped (for ``st.metric(chart_data=...)``)."""
     if frame.is_empty() or y not in frame.columns:
@@ -578,10 +312,7 @@ def sparkline_values(frame: pl.DataFrame, x: str, y: str) -> list[float]:
     return [v for v in frame.sort(x)[y].to_list() if v is not None]
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-from dashboard.report.figures import control_chart, funnel_chart  # noqa: F401 - QI figures, shared with the meeting pack
+# Builders kept in their own modules so each stays readable; callers keep writing charts.<builder>.
+from dashboard.charts_over_time import survival_curves, trajectories  # noqa: E402, F401
+from dashboard.charts_pathways import pathway_sankey, pathway_sunburst  # noqa: E402, F401
+from dashboard.report.figures import control_chart, funnel_chart  # noqa: E402, F401 - QI figures, shared with the meeting pack
