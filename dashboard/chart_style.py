@@ -8,17 +8,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from pipelines.reference import DRUG_CLASSES  # display order = the reference table's classes
 from queries.suppression import SUPPRESSED_WORD
-
-#: Fixed display order of drug classes (architecture.md, ``ref.drugs``).
-DRUG_CLASSES: tuple[str, ...] = (
-    "antidepressant",
-    "antipsychotic",
-    "mood_stabiliser",
-    "anxiolytic_hypnotic",
-    "adhd_medication",
-    "other",
-)
 
 #: Okabe & Ito (2008) colour-universal-design palette; grey for "other".
 OKABE_ITO: tuple[str, ...] = (
