@@ -31,6 +31,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
 _ORDER_PREFIX = re.compile(r"^\d+_")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+# The header shape of queries/ too (queries.parse); pipelines may not import queries.
 _HEADER = re.compile(r"\A\s*/\*\s*---\s*\n(.*?)\n\s*---\s*\*/", re.S)
 _KINDS = {"table": "BASE TABLE", "view": "VIEW"}
 
@@ -53,28 +54,25 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     ``seconds``, when given, receives each model's build time (the benchmarks read it).
     """
     rows: dict[str, int] = {}
-    _build_layers(con, params, rows, seconds if seconds is not None else {})
-    return rows
-
-
-def _build_layers(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
-                  rows: dict[str, int], seconds: dict[str, float]) -> None:
+    seconds = {} if seconds is None else seconds
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants above
         for path in model_files(layer):
             sql = path.read_text(encoding="utf-8")
             used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
-            target = f"{layer}.{table_name(path)}"
+            model = table_name(path)
+            target = f"{layer}.{model}"
             kind = materialization(path, sql)
             if kind == "view" and used:
                 raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
-            _drop_other_kind(con, layer, table_name(path), kind)
+            _drop_other_kind(con, layer, model, kind)
             # The target is built from a constant layer name and a file name in our package,
             # never from user input; the body's parameters are bound.
             started = time.perf_counter()
             con.execute(f"create or replace {kind} {target} as {sql}", used)  # noqa: S608
             seconds[target] = time.perf_counter() - started
             rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+    return rows
 
 
 def materialization(path: Path, sql: str) -> str:
