@@ -24,26 +24,9 @@ columns:
   sex: {type: varchar}
   diagnosis_group: {type: varchar}
 --- */
-with in_episodes as (
-    select
-        measurements.measurement_id,
-        episodes.episode_id,
-        episodes.drug,
-        episodes.drug_class,
-        episodes.drug_subclass,
-        episodes.start_on,
-        cast(measurements.measured_on - episodes.start_on as integer) as days_from_start,
-        episodes.site_id,
-        episodes.age_band,
-        episodes.sex,
-        episodes.diagnosis_group
-    from staging.stg_measurements as measurements
-    inner join marts.fct_treatment_episodes as episodes
-        on measurements.patient_id = episodes.patient_id
-        and measurements.measured_on >= episodes.start_on - 90
-        and measurements.measured_on <= greatest(episodes.end_on, episodes.start_on + 140)
-)
-
+-- one left join, as in fct_scores: a measurement matches every episode whose window holds it, or
+-- stays once with nulls (matching first and joining back by measurement_id read every
+-- measurement twice)
 select
     measurements.measurement_id,
     measurements.patient_id,
@@ -51,16 +34,19 @@ select
     measurements.measure,
     measurements.value,
     measurements.measure_group,
-    in_episodes.episode_id,
-    in_episodes.drug,
-    in_episodes.drug_class,
-    in_episodes.drug_subclass,
-    in_episodes.start_on,
-    in_episodes.days_from_start,
-    coalesce(in_episodes.site_id, patients.site_id, 'unknown') as site_id,
-    coalesce(in_episodes.age_band, patients.age_band, 'unknown') as age_band,
-    coalesce(in_episodes.sex, patients.sex, 'U') as sex,
-    coalesce(in_episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group
+    episodes.episode_id,
+    episodes.drug,
+    episodes.drug_class,
+    episodes.drug_subclass,
+    episodes.start_on,
+    cast(measurements.measured_on - episodes.start_on as integer) as days_from_start,
+    coalesce(episodes.site_id, patients.site_id, 'unknown') as site_id,
+    coalesce(episodes.age_band, patients.age_band, 'unknown') as age_band,
+    coalesce(episodes.sex, patients.sex, 'U') as sex,
+    coalesce(episodes.diagnosis_group, patients.diagnosis_group, 'unknown') as diagnosis_group
 from staging.stg_measurements as measurements
-left join in_episodes on measurements.measurement_id = in_episodes.measurement_id
+left join marts.fct_treatment_episodes as episodes
+    on measurements.patient_id = episodes.patient_id
+    and measurements.measured_on >= episodes.start_on - 90
+    and measurements.measured_on <= greatest(episodes.end_on, episodes.start_on + 140)
 left join marts.dim_patients as patients on measurements.patient_id = patients.patient_id
