@@ -44,8 +44,9 @@ followed_up as (
 active_regimen as (
     select
         flagged.assessment_id,
-        arg_max(episodes.regimen, {'start_on': episodes.start_on, 'drug': episodes.drug}) as regimen,
-        arg_max(episodes.drug_class, {'start_on': episodes.start_on, 'drug': episodes.drug}) as drug_class
+        -- one arg_max carrying both columns: the struct ordering key is the costly part
+        arg_max({'regimen': episodes.regimen, 'drug_class': episodes.drug_class},
+                {'start_on': episodes.start_on, 'drug': episodes.drug}) as latest
     from flagged
     inner join marts.fct_treatment_episodes as episodes
         on flagged.patient_id = episodes.patient_id
@@ -63,8 +64,8 @@ select
     flagged.item_9 > 0 as is_positive,
     coalesce(followed_up.has_visit_1_7, false) as has_visit_1_7,
     coalesce(followed_up.has_visit_1_30, false) as has_visit_1_30,
-    active_regimen.regimen,
-    active_regimen.drug_class,
+    active_regimen.latest.regimen,
+    active_regimen.latest.drug_class,
     coalesce(patients.site_id, 'unknown') as site_id,
     case
         when patients.birth_year is null then 'unknown'
