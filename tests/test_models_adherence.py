@@ -112,6 +112,19 @@ def test_supply_is_truncated_at_the_period_end_and_pdc_never_exceeds_one():
     assert row["mpr"] > 1 and row["mpr_capped"] == 1.0
 
 
+def test_shifted_supply_past_the_period_end_after_a_gap_is_cut_at_the_end():
+    # 0..29, then a gap, then 300..359 and the overlapping day-310 fill shifted to 360..419:
+    # covered 30 + 60 + 6 (360..365) = 96 days
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.fill("P1", "sertraline", 300, 60)
+    warehouse.fill("P1", "sertraline", 310, 60)
+    warehouse.build()
+    row = _pdc(warehouse)
+    assert (row["covered_days"], row["denominator_days"], row["days_supplied"]) == (96, 366, 150)
+
+
 def test_adherent_means_pdc_at_least_the_threshold():
     # index day 0, period 366 days; 293 covered days = 0.8005 -> adherent; 292 = 0.7978 -> not
     for covered, adherent in ((293, True), (292, False)):
@@ -140,6 +153,20 @@ def test_inpatient_days_leave_the_denominator_and_push_supply_when_adjusting():
     # compressed timeline: 356 days; first fill covers compressed 0..59, the second 60..89
     assert (adjusted["covered_days"], adjusted["denominator_days"]) == (90, 356)
     assert adjusted["is_inpatient_adjusted"] is True
+
+
+def test_a_fill_during_a_stay_that_outlasts_the_period_covers_none_of_it_when_adjusting():
+    # stay days 360..370 crosses the year end: the compressed period ends on day 359 (the day
+    # before admission) and the day-362 fill maps to the first day after discharge, outside it
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.visit("P1", 360, visit_type="inpatient", end_date=day(370))
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.fill("P1", "sertraline", 100, 30)
+    warehouse.fill("P1", "sertraline", 362, 30)
+    warehouse.build(pdc_inpatient_adjustment=True)
+    row = _pdc(warehouse)
+    assert (row["covered_days"], row["denominator_days"], row["inpatient_days"]) == (60, 360, 6)
 
 
 def _simulated_pdc(fills: list[tuple[int, int, str]], period_end: int) -> tuple[int, int]:
