@@ -21,23 +21,22 @@ header's ``metric`` block says how to aggregate it:
 ``kind: table``
     The SQL already returns its published grain; only filters and suppression apply.
 
-Patient-level rows never reach Python: the aggregation is SQL over the metric's SQL as a CTE.
+Patient-level rows never reach Python: the aggregation is SQL over the metric's SQL as a CTE. Each
+kind's aggregation lives in ``queries.aggregate``; this module checks the request, binds the
+parameters, dispatches, suppresses and records how the result was computed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 import queries
-from queries import stats, suppression
+from queries import aggregate, suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
 #: formatted into SQL text, so a user-supplied ``by`` cannot inject SQL.
@@ -114,16 +113,16 @@ def metric(
     kind = query.kind
     curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
     if kind == "proportion":
-        frame, spec = _proportion(con, query, by_dims, params)
+        frame, spec = aggregate.proportion(con, query, by_dims, params)
     elif kind == "mean":
-        frame, spec = _mean(con, query, by_dims, params)
+        frame, spec = aggregate.mean(con, query, by_dims, params)
     elif kind == "survival":
-        frame, spec, curve_counts = _survival(con, query, by_dims, params)
+        frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params)
     elif kind == "count":
-        frame, spec = _count(con, query, by_dims, params)
+        frame, spec = aggregate.count(con, query, by_dims, params)
     else:
         frame = con.sql(query.sql, params=params).pl()
-        frame, spec = _table(frame, query)
+        frame, spec = aggregate.table(frame, query)
     frame = suppression.suppress(frame, spec, min_cell)
     meta = {
         "metric": query.name,
@@ -195,213 +194,6 @@ def _bind(
     given = {k: v for k, v in filters.items() if k in query.params}
     given.update(overrides)
     return queries.check_params(query, given)
-
-
-# --------------------------------------------------------------------------- aggregation
-
-
-def _dimension_sql(query: queries.Query, by: tuple[str, ...]) -> list[str]:
-    """Select expressions for the ``by`` dimensions. Every identifier here comes from
-    ``DIMENSIONS`` (checked in ``_check_by``) or from the header of a file in this package
-    (``metric.date``), never from free user text, which is why formatting them is safe."""
-    date = query.metric.get("date")
-    expressions = []
-    for dim in by:
-        if dim == "month":
-            expressions.append(f"strftime({date}, '%Y-%m') as month")
-        elif dim == "quarter":
-            expressions.append(f"year({date})::varchar || '-Q' || quarter({date}) as quarter")
-        elif dim == "year":
-            expressions.append(f"year({date})::bigint as year")
-        else:
-            expressions.append(dim)
-    return expressions
-
-
-def _count_expression(source: str) -> str:
-    # ``source`` is a flag column name, "*" or "distinct <column>" from a header in this package.
-    if source == "*":
-        return "count(*)"
-    if source.startswith("distinct "):
-        return f"count({source})"
-    return f"count(*) filter (where {source})"
-
-
-#: A trailing top-level ``order by`` of plain column names (no parentheses, so not a window's;
-#: nothing after it, so no ``limit`` depends on it).
-_TRAILING_ORDER_BY = re.compile(
-    r"\border\s+by\s+[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?"
-    r"(\s*,\s*[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?)*\s*;?\s*$",
-    re.IGNORECASE,
-)
-
-
-def _unit_rows(sql: str) -> str:
-    """The metric's SQL without its final ``order by``, for use as an aggregated CTE.
-
-    The files sort their unit rows (by episode or unit id) for people reading ``queries.run``
-    output; inside ``with units as (...) select ... group by`` the order is meaningless, but
-    DuckDB 2.0 still sorts every unit row (at 100,000 patients 170 ms of a 175 ms persistence
-    query). A clause that is not a plain trailing ``order by <columns>`` is left as it is.
-    """
-    return _TRAILING_ORDER_BY.sub("", sql.rstrip())
-
-
-def _aggregate(
-    con: duckdb.DuckDBPyConnection,
-    query: queries.Query,
-    by: tuple[str, ...],
-    params: dict[str, Any],
-    measures: list[str],
-) -> pl.DataFrame:
-    select = [*_dimension_sql(query, by), *measures]
-    grouping = f"group by {', '.join(by)} order by {', '.join(by)}" if by else ""
-    # identifiers from DIMENSIONS and this package's headers only; parameters stay bound
-    sql = f"with units as (\n{_unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n{grouping}"
-    return con.sql(sql, params=params).pl()
-
-
-def _proportion(con, query, by, params):  # type: ignore[no-untyped-def]
-    spec = query.metric
-    counts: dict[str, str] = spec["counts"]
-    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
-    frame = _aggregate(con, query, by, params, measures)
-    attrition: list[dict[str, str]] = spec.get("attrition", [])
-    relations: list[tuple[str, tuple[str, ...]]] = []
-    ordered = [*by]
-    for previous, step in zip(attrition, attrition[1:], strict=False):
-        dropped = step.get("dropped")
-        ordered.append(previous["count"])
-        if dropped:
-            frame = frame.with_columns((pl.col(previous["count"]) - pl.col(step["count"])).alias(dropped))
-            ordered.append(dropped)
-            relations.append((previous["count"], (step["count"], dropped)))
-    if attrition:
-        ordered.append(attrition[-1]["count"])
-    rates: list[dict[str, str]] = spec["rates"]
-    headline = rates[0]
-    frame = frame.with_columns(
-        pl.col(headline["numerator"]).alias("numerator"),
-        pl.col(headline["denominator"]).alias("denominator"),
-    )
-    ordered += [c for c in counts if c not in ordered] + ["numerator", "denominator"]
-    frame, derived, nested, rate_columns = add_rates(frame, rates)
-    ordered += rate_columns
-    derived["numerator"] = (headline["numerator"],)
-    derived["denominator"] = (headline["denominator"],)
-    count_cols = tuple(c for c in ordered if c in frame.columns and c not in by and c not in derived)
-    frame = frame.select(ordered)
-    return frame, suppression.SuppressionSpec(
-        counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
-        margins=by,
-        aliases={"numerator": headline["numerator"], "denominator": headline["denominator"]},
-    )
-
-
-def add_rates(
-    frame: pl.DataFrame, rates: list[dict[str, str]]
-) -> tuple[pl.DataFrame, dict[str, tuple[str, ...]], list[tuple[str, str]], list[str]]:
-    """Add each rate with its Wilson 95% interval. The first rate is named ``rate`` with
-    ``ci_low``/``ci_high``; the others ``<name>`` with ``<name>_ci_low``/``<name>_ci_high``.
-    Returns the frame, the derived-column sources, the nested pairs and the new column names."""
-    derived: dict[str, tuple[str, ...]] = {}
-    nested: list[tuple[str, str]] = []
-    added: list[str] = []
-    for position, rate in enumerate(rates):
-        rate_col = "rate" if position == 0 else rate["name"]
-        prefix = "" if position == 0 else f"{rate['name']}_"
-        k = frame.get_column(rate["numerator"]).fill_null(0).to_numpy().astype(float)
-        n = frame.get_column(rate["denominator"]).fill_null(0).to_numpy().astype(float)
-        low, high = stats.wilson_intervals(k, n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        frame = frame.with_columns(
-            pl.Series(rate_col, value, dtype=pl.Float64).fill_nan(None),
-            pl.Series(f"{prefix}ci_low", low, dtype=pl.Float64).fill_nan(None),
-            pl.Series(f"{prefix}ci_high", high, dtype=pl.Float64).fill_nan(None),
-        )
-        for col in (rate_col, f"{prefix}ci_low", f"{prefix}ci_high"):
-            derived[col] = (rate["numerator"], rate["denominator"])
-            added.append(col)
-        nested.append((rate["numerator"], rate["denominator"]))
-    return frame, derived, nested, added
-
-
-def _mean(con, query, by, params):  # type: ignore[no-untyped-def]
-    spec = query.metric
-    value = spec["value"]
-    counts: dict[str, str] = spec.get("counts", {})
-    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
-    measures += [
-        f"count({value})::bigint as n",
-        f"avg({value})::double as mean",
-        f"stddev_samp({value})::double as sd",
-    ]
-    frame = _aggregate(con, query, by, params, measures)
-    n = frame.get_column("n").to_numpy().astype(float)
-    sd = frame.get_column("sd").fill_null(np.nan).to_numpy().astype(float)
-    mean = frame.get_column("mean").fill_null(np.nan).to_numpy().astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = sps.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = np.where(n >= 2, half, np.nan)
-    frame = frame.with_columns(
-        pl.Series("ci_low", mean - half).fill_nan(None),
-        pl.Series("ci_high", mean + half).fill_nan(None),
-    )
-    derived = {c: ("n",) for c in ("mean", "sd", "ci_low", "ci_high")}
-    count_cols = (*counts, "n")
-    return frame, suppression.SuppressionSpec(counts=count_cols, derived=derived, margins=by)
-
-
-def _survival(con, query, by, params):  # type: ignore[no-untyped-def]
-    spec = query.metric
-    measures = [
-        f"{spec['time']}::bigint as time_days",
-        f"({spec['event']})::boolean as is_event",
-        "count(*)::bigint as units",
-    ]
-    select = [*_dimension_sql(query, by), *measures]
-    group = ", ".join([*by, "time_days", "is_event"])
-    sql = (  # identifiers from DIMENSIONS and this package's headers only
-        f"with units as (\n{_unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n"
-        f"group by {group} order by {group}"
-    )
-    counts = con.sql(sql, params=params).pl()
-    from queries.survival import survival_summary  # scipy-heavy; only survival metrics need it
-
-    horizons = tuple(int(h) for h in spec.get("horizons", (180, 365)))
-    frame = survival_summary(counts, by, horizons)
-    derived = {c: ("n", "events") for c in frame.columns if c not in (*by, "n", "events", "censored")}
-    return frame, suppression.SuppressionSpec(
-        counts=("n", "events", "censored"), derived=derived,
-        relations=(("n", ("events", "censored")),), margins=by,
-    ), counts
-
-
-def _count(con, query, by, params):  # type: ignore[no-untyped-def]
-    counts: dict[str, str] = query.metric["counts"]
-    measures = [f"{_count_expression(src)}::bigint as {out}" for out, src in counts.items()]
-    frame = _aggregate(con, query, by, params, measures)
-    return frame, suppression.SuppressionSpec(counts=tuple(counts), margins=by)
-
-
-def _table(frame: pl.DataFrame, query: queries.Query):  # type: ignore[no-untyped-def]
-    """A fixed-grain table: Wilson intervals for declared ``rates`` (computed here, replacing a
-    rate the SQL may give), then suppression of every ``fmt: count`` column."""
-    rules = query.metric.get("suppression", {})
-    derived = {c: tuple(src) for c, src in (rules.get("derived") or {}).items()}
-    nested = [tuple(pair) for pair in rules.get("nested") or ()]
-    rates = query.metric.get("rates") or []
-    if rates:
-        frame = frame.drop([c for c in ("rate", "ci_low", "ci_high") if c in frame.columns])
-        frame, rate_derived, rate_nested, _ = add_rates(frame, rates)
-        derived.update(rate_derived)
-        nested += rate_nested
-    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
-    return frame, suppression.SuppressionSpec(
-        counts=counts, derived=derived, nested=tuple(nested),  # type: ignore[arg-type]
-        margins=tuple(rules.get("margins") or ()),
-    )
 
 
 # --------------------------------------------------------------------------- metadata

@@ -1,4 +1,4 @@
-"""queries.engine drops a metric file's final ORDER BY before aggregating its unit rows (the sort
+"""queries.aggregate drops a metric file's final ORDER BY before aggregating its unit rows (the sort
 is meaningless under GROUP BY but DuckDB still performs it); anything else is left as written."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from queries.engine import _unit_rows
+from queries.aggregate import unit_rows
 
 
 @pytest.mark.parametrize(("sql", "expected"), [
@@ -15,7 +15,7 @@ from queries.engine import _unit_rows
     ("select * from final\n    order by patient_id, drug_class , year  ", "select * from final\n    "),
 ])
 def test_a_trailing_order_by_of_columns_is_dropped(sql, expected):
-    assert _unit_rows(sql) == expected
+    assert unit_rows(sql) == expected
 
 
 @pytest.mark.parametrize("sql", [
@@ -26,11 +26,11 @@ def test_a_trailing_order_by_of_columns_is_dropped(sql, expected):
     "select * from t",
 ])
 def test_anything_else_is_kept_as_written(sql):
-    assert _unit_rows(sql) == sql.rstrip()
+    assert unit_rows(sql) == sql.rstrip()
 
 
 def test_counts_are_the_same_without_the_sort():
     con = duckdb.connect()
     sql = "select x % 3 as g, x from range(100) t(x)\norder by x desc"
     grouped = "with units as ({}) select g, count(*), sum(x) from units group by g order by g"
-    assert con.sql(grouped.format(_unit_rows(sql))).fetchall() == con.sql(grouped.format(sql)).fetchall()
+    assert con.sql(grouped.format(unit_rows(sql))).fetchall() == con.sql(grouped.format(sql)).fetchall()
