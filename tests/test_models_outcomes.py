@@ -113,6 +113,22 @@ def test_time_to_response_is_the_first_responding_score_else_censored_at_the_las
     assert (censored["days_to_response"], censored["is_response_event"]) == (70, False)
 
 
+def test_time_to_response_is_cut_at_each_presets_end():
+    # first responding score on day 150: after the default window's end (112), inside DRR-E's (240)
+    warehouse = _episode_with_scores([(0, 20), (30, 15), (100, 12), (150, 9), (300, 5)])
+    clinic = _outcome(warehouse, "clinic_w6_16")
+    assert (clinic["days_to_response"], clinic["is_response_event"]) == (100, False)
+    drr = _outcome(warehouse, "hedis_drr_e")
+    assert (drr["days_to_response"], drr["is_response_event"]) == (150, True)
+
+
+def test_time_to_response_needs_a_score_after_day_0():
+    # eligible on a day -3 baseline with no later score: no time at risk, neither event nor censored
+    row = _outcome(_episode_with_scores([(-3, 20)]))
+    assert row["is_eligible"] is True
+    assert (row["days_to_response"], row["is_response_event"]) == (None, None)
+
+
 def test_hamd17_remission_is_at_most_7():
     warehouse = _episode_with_scores([(0, 22), (84, 7)], instrument="HAM-D17")
     outcome = _outcome(warehouse, instrument="HAM-D17")
