@@ -245,6 +245,24 @@ def test_dms_counts_a_phq9_in_the_same_four_month_period():
     assert len(units) == 3
 
 
+def test_visit_flags_a_phq9_on_the_same_day_and_in_the_same_period():
+    warehouse = Warehouse()
+    _depressed_adult(warehouse, "P1")
+    same_day = warehouse.visit("P1", 100)  # PHQ-9 on day 100 (10 April, 2024-P1)
+    same_period = warehouse.visit("P1", 20)  # 2024-P1, but a different day
+    neither = warehouse.visit("P1", 130)  # 9 May: 2024-P2, no PHQ-9 there
+    gad7_only = warehouse.visit("P1", 140)  # a GAD-7 that day is not a PHQ-9
+    warehouse.score("P1", 100, 12)
+    warehouse.score("P1", 140, 9, instrument="GAD-7")
+    warehouse.build()
+    flags = {r["visit_id"]: (r["dms_period"], r["has_phq9_same_day"], r["has_phq9_same_period"])
+             for r in warehouse.rows("select * from marts.fct_visits")}
+    assert flags[same_day] == ("2024-P1", True, True)
+    assert flags[same_period] == ("2024-P1", False, True)
+    assert flags[neither] == ("2024-P2", False, False)
+    assert flags[gad7_only] == ("2024-P2", False, False)
+
+
 # --------------------------------------------------------------------------- follow-up
 
 

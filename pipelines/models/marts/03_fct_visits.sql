@@ -30,17 +30,17 @@ with visits as (
     from staging.stg_visits
 ),
 
-phq9_days as (
-    select distinct
+phq9_periods as (
+    -- one row per patient x DMS period with a PHQ-9, holding its score dates: the same-day and
+    -- same-period flags then come from one join (a distinct list of days plus a semi join
+    -- cost a second hash table over the PHQ-9 scores)
+    select
         patient_id,
-        assessed_on,
-        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period
+        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period,
+        list(assessed_on) as phq9_dates
     from staging.stg_assessments
     where instrument = 'PHQ-9'
-),
-
-phq9_periods as (
-    select distinct patient_id, dms_period from phq9_days
+    group by all
 )
 
 select
@@ -56,10 +56,7 @@ select
         then cast(coalesce(visits.end_on, visits.visit_on) - visits.visit_on + 1 as integer) else 0 end
         as inpatient_days,
     visits.dms_period,
-    exists (
-        select 1 from phq9_days
-        where phq9_days.patient_id = visits.patient_id and phq9_days.assessed_on = visits.visit_on
-    ) as has_phq9_same_day,
+    coalesce(list_contains(phq9_periods.phq9_dates, visits.visit_on), false) as has_phq9_same_day,
     phq9_periods.patient_id is not null as has_phq9_same_period,
     case
         when patients.birth_year is null then 'unknown'
