@@ -11,9 +11,9 @@ A model whose header says ``materialized: view`` becomes a view instead, as dbt-
 materialises its staging layer: the rename-and-cast staging models cost nothing to read through,
 while writing each as a table meant compressing millions of rows a second time (9M visits took
 3.3 s) only for the next layer to read them once. The same holds for an intermediate model with
-one reader that only unions and filters (int_exposures: int_episodes builds 2.7 s faster at 1M
-patients reading it as a view). A view model takes no parameters (DuckDB cannot
-bind them into a stored view).
+one reader that mostly unions and filters (int_exposures: int_episodes builds 2.7 s faster at 1M
+patients reading it as a view; its one window runs only over prescriptions of pairs without
+fills). A view model takes no parameters (DuckDB cannot bind them into a stored view).
 """
 
 from __future__ import annotations

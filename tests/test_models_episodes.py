@@ -129,6 +129,19 @@ def test_prescriptions_make_episodes_only_without_fills():
     assert excluded == [{"reason_code": "prescription_without_duration"}]
 
 
+def test_overlapping_prescriptions_measure_the_gap_from_the_latest_end_so_far():
+    # 0..199 holds 10..39 inside it; the gap before day 230 is 230 - 199 - 1 = 30 days (grace),
+    # not 230 - 39 - 1 from the exposure just before it: one episode, 0..259
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.prescription("P1", "lithium", 0, end=199)
+    warehouse.prescription("P1", "lithium", 10, end=39)
+    warehouse.prescription("P1", "lithium", 230, end=259)
+    warehouse.build()
+    (lithium,) = _episodes(warehouse)
+    assert (lithium["start_on"], lithium["end_on"], lithium["exposures"]) == (day(0), day(259), 3)
+
+
 def test_persistence_is_censored_when_supply_plus_grace_passes_the_data_end():
     warehouse = Warehouse(data_end=dt.date(2024, 3, 15))  # day 74
     warehouse.patient("P1")

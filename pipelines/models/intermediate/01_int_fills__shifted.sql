@@ -17,6 +17,7 @@ columns:
   days_supply: {type: integer}
   cov_start_on: {type: date, description: first day this fill covers after shifting}
   cov_end_on: {type: date, description: last day this fill covers}
+  previous_cov_end_on: {type: date, description: "last day the patient's previous fill of this ingredient covers (null for the first); shifted intervals are disjoint and in fill order, so this is the latest coverage before the fill"}
 --- */
 with fills as (
     select
@@ -45,7 +46,18 @@ shifted as (
             supply_to_date
             + max(fill_day - 1 - (supply_to_date - days_supply)) over running
             as integer
-        ) as cov_end_day
+        ) as cov_end_day,
+        -- E_{i-1} = C_{i-1} + M_{i-1}, from the same sorted pass (a frame ending one row earlier):
+        -- int_episodes reads it as the coverage before each fill instead of sorting every fill
+        -- again for a running maximum of earlier ends
+        cast(
+            supply_to_date - days_supply
+            + max(fill_day - 1 - (supply_to_date - days_supply)) over (
+                partition by patient_id, drug order by filled_on, dispense_id
+                rows between unbounded preceding and 1 preceding
+            )
+            as integer
+        ) as previous_cov_end_day
     from fills
     window running as (
         partition by patient_id, drug order by filled_on, dispense_id
@@ -61,5 +73,6 @@ select
     filled_on,
     days_supply,
     date '1970-01-01' + (cov_end_day - days_supply + 1) as cov_start_on,
-    date '1970-01-01' + cov_end_day as cov_end_on
+    date '1970-01-01' + cov_end_day as cov_end_on,
+    date '1970-01-01' + previous_cov_end_day as previous_cov_end_on
 from shifted

@@ -16,6 +16,7 @@ columns:
   source_id: {type: varchar}
   cov_start_on: {type: date}
   cov_end_on: {type: date}
+  covered_until: {type: date, description: "the latest end of the pair's earlier exposures (sorted by start, then end); null for the first"}
 --- */
 with filled_pairs as (
     select distinct patient_id, drug from intermediate.int_fills__shifted
@@ -40,6 +41,18 @@ prescribed as (
         on prescriptions.patient_id = filled_pairs.patient_id
         and prescriptions.drug = filled_pairs.drug
     where prescriptions.end_on is not null or prescriptions.days_supply is not null
+),
+
+prescribed_coverage as (
+    -- prescriptions may overlap, so the coverage before each is a running maximum of earlier ends
+    -- (exact ties in start and end are the same interval: their order changes nothing)
+    select
+        *,
+        max(cov_end_on) over (
+            partition by patient_id, drug order by cov_start_on, cov_end_on
+            rows between unbounded preceding and 1 preceding
+        ) as covered_until
+    from prescribed
 )
 
 select
@@ -49,7 +62,8 @@ select
     'dispenses' as exposure_source,
     dispense_id as source_id,
     cov_start_on,
-    cov_end_on
+    cov_end_on,
+    previous_cov_end_on as covered_until
 from intermediate.int_fills__shifted
 union all
-select * from prescribed
+select * from prescribed_coverage

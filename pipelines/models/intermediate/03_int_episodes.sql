@@ -26,14 +26,13 @@ columns:
   days_on_treatment: {type: integer}
 --- */
 with exposures as (
+    -- covered_until (the latest earlier end) comes with the exposures: for fills it is the
+    -- previous shifted end from int_fills__shifted's own sorted pass, so only the island
+    -- numbering below sorts here
     select
         *,
         case when drug_class = 'antipsychotic' then $antipsychotic_grace_days else $grace_days end
-            as grace_days,
-        max(cov_end_on) over (
-            partition by patient_id, drug order by cov_start_on, cov_end_on, source_id
-            rows between unbounded preceding and 1 preceding
-        ) as covered_until
+            as grace_days
     from intermediate.int_exposures
 ),
 
@@ -42,7 +41,7 @@ islands as (
         *,
         sum(case when covered_until is null or cov_start_on - covered_until - 1 > grace_days then 1 else 0 end)
             over (
-                partition by patient_id, drug order by cov_start_on, cov_end_on, source_id
+                partition by patient_id, drug order by cov_start_on, cov_end_on
                 rows between unbounded preceding and current row
             ) as island
     from exposures
