@@ -95,6 +95,23 @@ def test_same_day_duplicates_keep_the_higher_total_and_are_logged():
     assert len(logged) == 1
 
 
+def test_a_same_day_tie_keeps_the_smaller_id_and_phq_a_is_the_same_family():
+    warehouse = Warehouse()
+    warehouse.patient("P1")
+    warehouse.score("P1", 0, 12, assessment_id="A2")
+    warehouse.score("P1", 0, 12, instrument="PHQ-A", assessment_id="A1")
+    warehouse.score("P1", 0, 9, instrument="GAD-7", assessment_id="A3")  # another family: kept
+    warehouse.score("P1", 1, 7, assessment_id="A4")  # another day: kept
+    warehouse.build()
+    kept = warehouse.rows("select assessment_id, instrument, instrument_as_sent "
+                          "from staging.stg_assessments order by assessment_id")
+    assert [tuple(r.values()) for r in kept] == [
+        ("A1", "PHQ-9", "PHQ-A"), ("A3", "GAD-7", "GAD-7"), ("A4", "PHQ-9", "PHQ-9")]
+    dropped = warehouse.rows("select assessment_id, kept_assessment_id "
+                             "from staging.stg_assessments__duplicates")
+    assert dropped == [{"assessment_id": "A2", "kept_assessment_id": "A1"}]
+
+
 def test_every_preset_has_its_own_row_and_window():
     warehouse = _episode_with_scores([(0, 20), (84, 4), (200, 12)])
     clinic = _outcome(warehouse, "clinic_w6_16")
