@@ -161,8 +161,8 @@ running_supply as (
         filled_on is distinct from lag(filled_on) over running as is_new_fill_date
     from fill_days
     -- Same-day fills need no tie-break (DOMAIN 5.2 orders by dispense_id too): they form one
-    -- contiguous block of coverage whatever their order, and every result below is a sum, a count,
-    -- a maximum or a union over the block, so a varchar sort key would buy nothing but a slower sort.
+    -- contiguous block of coverage whatever their order, and every result below is a sum, a
+    -- count, a maximum or a union over the block, so a varchar sort key would only sort slower.
     window running as (
         partition by patient_id, drug, measurement_year order by filled_on
         rows between unbounded preceding and current row
@@ -219,7 +219,9 @@ multi_ingredient_class_years as (
 
 multi_ingredient_fills as (
     -- the union needs every fill's shifted interval: the running maximum of DOMAIN 5.2, taken
-    -- only over the fills of these class-years
+    -- only over the fills of these class-years. Every interval starts on or after the class's
+    -- index (a chain starts at its first fill; the index is the earliest first fill), so
+    -- clipping at the period end is enough.
     select
         patient_id,
         drug,
