@@ -183,7 +183,8 @@ score_times as (
 ),
 
 episode_instrument_scores as (
-    -- everything that does not depend on the preset, joined at a quarter of the output rows
+    -- everything that does not depend on the preset, joined once per episode x instrument
+    -- rather than once per output row (one per preset)
     select
         episode_instruments.*,
         rules.eligibility_min,
