@@ -58,7 +58,7 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--db", args.db, "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

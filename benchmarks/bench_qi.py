@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 
 import queries
-from dashboard.report import render_html
+from report import render_html
 from queries import qi
-from queries.report import build_pack
+from report.pack import build_pack
 
 
 def _median_seconds(action, repeat: int) -> float:  # type: ignore[no-untyped-def]

@@ -1,9 +1,9 @@
 """Side-by-side comparison of 2–4 groups for the Compare view (re-exported by ``dashboard.data``).
 
 Every figure starts from the *suppressed* aggregates of ``queries.metric`` and the statistics of
-``queries.stats`` / ``queries.effects``; a group whose numerator or denominator is hidden gets
+``stats.inference`` / ``stats.effects``; a group whose numerator or denominator is hidden gets
 no effect estimate, so no comparison can reveal a small cell. Hidden cells read as everywhere
-(``queries.suppression.hidden_labels``): "<11" for a count that is itself 1–10, "suppressed" for a
+(``stats.suppression.hidden_labels``): "<11" for a count that is itself 1–10, "suppressed" for a
 count hidden to protect another and for every rate, difference or mean.
 
 Definitions (DOMAIN.md section 7): the first group picked is the reference. Risk difference =
@@ -20,8 +20,8 @@ from typing import Any
 
 import polars as pl
 
-from queries import effects, stats
-from queries.suppression import SUPPRESSED_WORD, hidden_labels
+from stats import effects, inference
+from stats.suppression import SUPPRESSED_WORD, hidden_labels
 
 SMD_IMBALANCE = 0.1
 
@@ -62,7 +62,7 @@ def compare_groups(
             if None in (a, n1, c, n2) or not n1 or not n2:
                 out["difference"] = SUPPRESSED_WORD
             else:
-                result = stats.compare_proportions(int(a), int(n1), int(c), int(n2), outcome_is_harm=outcome_is_harm)
+                result = inference.compare_proportions(int(a), int(n1), int(c), int(n2), outcome_is_harm=outcome_is_harm)
                 rd = result.risk_difference
                 out["difference"] = f"{100 * rd.value:+.1f} pp ({100 * rd.low:+.1f} to {100 * rd.high:+.1f})"
                 rr = result.relative_risk

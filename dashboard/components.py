@@ -1,7 +1,7 @@
 """Reusable page pieces: KPI tiles, tables with CSV download, charts with PNG download, messages.
 
 Numbers are shown exactly as the query layer returns them: a cell it suppressed is null with
-``<col>_suppressed`` set. Every piece here labels it with ``queries.suppression.hidden_label``:
+``<col>_suppressed`` set. Every piece here labels it with ``stats.suppression.hidden_label``:
 ``<11`` for a count that is itself 1–10, "suppressed" for a count hidden only to protect another
 (``<col>_complementary``; its value may be 50) and for every derived figure. Nothing here
 recomputes or un-hides a count.
@@ -22,7 +22,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
-from queries.suppression import SUPPRESSED_WORD, display, hidden_label, is_flag_column, mark, marks_note
+from stats.suppression import SUPPRESSED_WORD, display, hidden_label, is_flag_column, mark, marks_note
 
 LOG = logging.getLogger(__name__)
 SUPPRESSED = mark(data.MIN_CELL)
@@ -152,7 +152,7 @@ def kpi_tile(
 
 def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: Sequence[str] | None = None) -> pl.DataFrame:
     """Strings for people and for CSV: counts of 1–10 ``<11``; complementary counts and hidden
-    derived figures 'suppressed' (``queries.suppression.display``)."""
+    derived figures 'suppressed' (``stats.suppression.display``)."""
     shown = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
     return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
 
@@ -194,7 +194,7 @@ def table(
         empty_note("rows")
         return
     shown = display_frame(frame, formats or {}, columns)
-    from dashboard.charts import class_label
+    from charts import class_label
 
     for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
         if column in shown.columns:
@@ -367,7 +367,7 @@ def survival_section(result: data.Result, group: str, *, key: str, title: str, y
     while at least ``min_cell`` remain at risk, with each step holding ``min_cell`` or more
     events, so no step reveals a count from 1 to 10.
     """
-    from dashboard import charts  # local: charts is only needed on pages with curves
+    import charts  # local: charts is only needed on pages with curves
 
     frame = result.frame
     curve = result.meta.get("curve")

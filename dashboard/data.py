@@ -16,116 +16,38 @@ Views reach data only through this module; they never import ``duckdb`` or ``que
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 import streamlit as st
 
 import queries
 from dashboard.comparisons import baseline_balance, compare_groups  # noqa: F401 - re-exported for views
-from queries.suppression import DEFAULT_MIN_CELL
-
-ENV_DB = "OUTCOMES_DB"
-DEFAULT_DB = "outcomes.duckdb"
-#: The threshold the dashboard publishes with; it offers no control to lower it (DOMAIN.md §10).
-MIN_CELL = DEFAULT_MIN_CELL
-CREATE_COMMAND = "outcomes demo    # or: outcomes ingest EXTRACT_FOLDER --db FILE"
-
-
-class NotInWarehouse(LookupError):
-    """The metric reads a mart this warehouse lacks (built by an older version): rebuild it."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """A metric result as views see it: the suppressed frame, its header and its metadata."""
-
-    name: str
-    title: str
-    description: str
-    frame: pl.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-    formats: dict[str, str | None] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.frame.is_empty()
-
-
-@dataclass(frozen=True)
-class Status:
-    """Whether the warehouse can serve pages: ``ok``, ``missing``, ``unreadable`` or ``empty``."""
-
-    state: str
-    path: Path
-    detail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.state == "ok"
-
-
-def db_path() -> Path:
-    """The warehouse file: ``$OUTCOMES_DB`` (set by ``outcomes serve``) or ./outcomes.duckdb."""
-    return Path(os.environ.get(ENV_DB) or DEFAULT_DB).expanduser().resolve()
-
-
-def version() -> tuple[int, int]:
-    """The file's identity and age; changes when ingestion swaps in a new warehouse."""
-    info = db_path().stat()
-    return (info.st_ino, info.st_mtime_ns)
-
-
-def _close(con: duckdb.DuckDBPyConnection) -> None:
-    con.close()
-
-
-@st.cache_resource(max_entries=1, on_release=_close, show_spinner=False)
-def _connection(path: str, file_version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
-    del file_version  # part of the cache key only: a new file version opens a new connection
-    con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "2GB"})
-    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [path])
-    # The dashboard reads the attached file only; nothing it runs may touch other files or URLs.
-    con.execute("SET enable_external_access = false")
-    return con
-
-
-def _cursor() -> duckdb.DuckDBPyConnection:
-    cur = _connection(str(db_path()), version()).cursor()
-    cur.execute("USE warehouse")  # USE is per cursor: cursors do not inherit it
-    return cur
-
-
-@st.cache_data(ttl="10m", max_entries=4, show_spinner=False)
-def _status(path: str, file_version: tuple[int, int]) -> tuple[str, str]:
-    del file_version
-    try:
-        cur = _cursor()
-    except duckdb.Error as exc:
-        return "unreadable", f"DuckDB cannot open it: {exc}"
-    try:
-        tables = cur.sql(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = 'warehouse' and table_schema = 'marts'"
-        ).fetchall()[0]
-        if not tables or tables[0] == 0:
-            return "empty", "it has no marts tables (no extract has been loaded into it)"
-        return "ok", ""
-    finally:
-        cur.close()
-
-
-def status() -> Status:
-    """Can the pages run? Checked before any view; a missing or empty file is not an error."""
-    path = db_path()
-    if not path.exists():
-        return Status("missing", path, "the file does not exist")
-    state, detail = _status(str(path), version())
-    return Status(state, path, detail)
+from dashboard.qi_data import (  # noqa: F401 - re-exported: the QI page's bridges, reached through data
+    meeting_pack_html,
+    qi_add_intervention,
+    qi_chart,
+    qi_funnel,
+    qi_interventions,
+    qi_measures,
+    qi_measures_table,
+    qi_period_options,
+    qi_remove_intervention,
+    qi_series,
+)
+from dashboard.warehouse import (  # noqa: F401 - re-exported: views reach everything through data
+    CREATE_COMMAND,
+    DEFAULT_DB,
+    ENV_DB,
+    MIN_CELL,
+    NotInWarehouse,
+    Result,
+    Status,
+    cursor,
+    db_path,
+    status,
+    version,
+)
 
 
 def available(name: str) -> bool:
@@ -165,7 +87,7 @@ def _metric(
     del file_version
     query = queries.describe(name)
     applicable = dict(filter_items)
-    cur = _cursor()
+    cur = cursor()
     try:
         result = queries.metric(
             cur, name, by=by, filters=applicable, min_cell=min_cell, **dict(override_items)
@@ -213,7 +135,7 @@ def metric(
 def _run(name: str, file_version: tuple[int, int], param_items: tuple[tuple[str, Any], ...]) -> Result:
     del file_version
     query = queries.describe(name)
-    cur = _cursor()
+    cur = cursor()
     try:
         frame = queries.run(cur, name, **dict(param_items))
     finally:
@@ -236,7 +158,7 @@ def run(name: str, **params: Any) -> Result:
 @st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
 def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
     del path, file_version
-    cur = _cursor()
+    cur = cursor()
     try:
         exists = cur.sql(
             "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
@@ -259,7 +181,7 @@ def deployment() -> dict[str, str]:
 @st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
 def _last_load(path: str, file_version: tuple[int, int]) -> dict[str, Any]:
     del path, file_version
-    cur = _cursor()
+    cur = cursor()
     try:
         exists = cur.sql(
             "select count(*) from information_schema.tables where table_catalog = 'warehouse' "
@@ -297,7 +219,7 @@ _DIMENSION_SOURCES: dict[str, tuple[str, str]] = {
 def _dimension_values(path: str, file_version: tuple[int, int], dimension: str) -> tuple[str, ...]:
     del path, file_version
     table, column = _DIMENSION_SOURCES[dimension]
-    cur = _cursor()
+    cur = cursor()
     try:
         sql = f"select distinct {column} as v from {table} where {column} is not null order by 1"
         return tuple(str(v) for (v,) in cur.sql(sql).fetchall())
@@ -324,10 +246,10 @@ DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "s
 @st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
 def _dq_table(name: str, file_version: tuple[int, int], min_cell: int) -> Result | None:
     del file_version
-    from queries.suppression import SuppressionSpec, suppress
+    from stats.suppression import SuppressionSpec, suppress
 
     query = queries.describe(name)
-    cur = _cursor()
+    cur = cursor()
     try:
         frame = queries.run(cur, name)
     except duckdb.CatalogException:
@@ -349,11 +271,3 @@ def dq_table(name: str) -> Result | None:
     if name not in DATA_QUALITY_TABLES:
         raise ValueError(f"{name} is not a data-quality table: {', '.join(DATA_QUALITY_TABLES)}")
     return _dq_table(name, version(), MIN_CELL)
-
-
-
-
-from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard/qi_data.py) use the names above
-    meeting_pack_html, qi_add_intervention, qi_chart, qi_funnel, qi_interventions, qi_measures,
-    qi_measures_table, qi_period_options, qi_remove_intervention, qi_series,
-)

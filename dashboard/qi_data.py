@@ -4,7 +4,7 @@ Kept in their own module so ``data.py`` stays small; views still reach them only
 ``data.qi_*``. Series, tables and funnels come from ``queries.qi``/``queries.qi_funnel`` and are
 already suppressed; results are cached on (arguments, warehouse file version) like every other
 bridge. Interventions live in ``<warehouse>.annotations.json`` (see
-``dashboard/report/interventions.py`` for why not inside the read-only, swapped warehouse).
+``report/interventions.py`` for why not inside the read-only, swapped warehouse).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import data as _data
+from dashboard import warehouse as _data
 
 
 def qi_measures() -> list[str]:
@@ -30,7 +30,7 @@ def _qi_series(name: str, file_version: tuple[int, int], by: str, filter_items: 
     del file_version
     from queries.qi import measure_series
 
-    cur = _data._cursor()
+    cur = _data.cursor()
     try:
         return measure_series(cur, name, by=by, filters=dict(filter_items), min_cell=min_cell)
     finally:
@@ -44,8 +44,9 @@ def qi_series(name: str, by: str = "month", site_id: str | None = None):  # type
 
 
 def qi_chart(series, chart: str, interventions: tuple | list = ()):  # type: ignore[no-untyped-def]
-    """``queries.spc.qic`` over a series (p, pp or run of the rate), phases at the interventions."""
-    from queries import qi, spc
+    """``stats.spc.qic`` over a series (p, pp or run of the rate), phases at the interventions."""
+    from queries import qi
+    from stats import spc
 
     breaks = qi.phase_breaks(series.x, series.by, [a.on for a in interventions])
     target = qi.measure_info(series.name).target
@@ -60,7 +61,7 @@ def _qi_funnel(name: str, file_version: tuple[int, int], by: str, adjust: bool, 
     del file_version
     from queries.qi_funnel import measure_funnel
 
-    cur = _data._cursor()
+    cur = _data.cursor()
     try:
         return measure_funnel(cur, name, by=by, filters=dict(filter_items), adjust=adjust, min_cell=min_cell)
     finally:
@@ -81,7 +82,7 @@ def _qi_table(file_version: tuple[int, int], period_label: str, site_id: str | N
     del file_version
     from queries import qi
 
-    cur = _data._cursor()
+    cur = _data.cursor()
     try:
         filters = {"site_id": site_id} if site_id else None
         return qi.measures_table(cur, qi.parse_period(period_label), filters=filters, min_cell=min_cell)
@@ -95,21 +96,21 @@ def qi_measures_table(period_label: str, site_id: str | None = None) -> pl.DataF
 
 
 def qi_interventions() -> list[Any]:
-    from dashboard.report import interventions
+    from report import interventions
 
     return interventions.load(_data.db_path())
 
 
 def qi_add_intervention(measure: str, on: Any, label: str) -> list[Any]:
     """Save an intervention date (atomic write of the side file; the warehouse is untouched)."""
-    from dashboard.report import interventions
-    from queries.report import Annotation
+    from report import interventions
+    from report.pack import Annotation
 
     return interventions.add(_data.db_path(), Annotation(measure, on, label))
 
 
 def qi_remove_intervention(annotation: Any) -> list[Any]:
-    from dashboard.report import interventions
+    from report import interventions
 
     return interventions.remove(_data.db_path(), annotation)
 
@@ -118,7 +119,7 @@ def qi_period_options() -> list[str]:
     """Quarters covered by the data, newest first (the meeting pack's period picker)."""
     if not _data.status().ok:
         return []
-    cur = _data._cursor()
+    cur = _data.cursor()
     try:
         start, end = cur.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
     except (duckdb.Error, IndexError):
@@ -135,11 +136,11 @@ def qi_period_options() -> list[str]:
 
 def meeting_pack_html(period_label: str, site_id: str | None = None) -> str:
     """The same HTML as ``outcomes report`` (built on click, not cached: it is stamped)."""
-    from dashboard.report import interventions, render_html
+    from report import interventions, render_html
     from queries import qi
-    from queries.report import build_pack
+    from report.pack import build_pack
 
-    cur = _data._cursor()
+    cur = _data.cursor()
     try:
         pack = build_pack(cur, qi.parse_period(period_label), site=site_id,
                           annotations=interventions.load(_data.db_path()), min_cell=_data.MIN_CELL)

@@ -16,11 +16,11 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-import queries
-from queries import stats, suppression
+from queries import loader
+from stats import inference, suppression
 
 
-def dimension_sql(query: queries.Query, by: tuple[str, ...]) -> list[str]:
+def dimension_sql(query: loader.Query, by: tuple[str, ...]) -> list[str]:
     """Select expressions for the ``by`` dimensions. Every identifier here comes from
     ``DIMENSIONS`` (checked in ``queries.engine._check_by``) or from the header of a file in this package
     (``metric.date``), never from free user text, which is why formatting them is safe."""
@@ -69,7 +69,7 @@ def unit_rows(sql: str) -> str:
 
 def group_units(
     con: duckdb.DuckDBPyConnection,
-    query: queries.Query,
+    query: loader.Query,
     by: tuple[str, ...],
     params: dict[str, Any],
     measures: list[str],
@@ -132,7 +132,7 @@ def add_rates(
         prefix = "" if position == 0 else f"{rate['name']}_"
         k = frame.get_column(rate["numerator"]).fill_null(0).to_numpy().astype(float)
         n = frame.get_column(rate["denominator"]).fill_null(0).to_numpy().astype(float)
-        low, high = stats.wilson_intervals(k, n)
+        low, high = inference.wilson_intervals(k, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
         frame = frame.with_columns(
@@ -187,7 +187,7 @@ def survival(con, query, by, params):  # type: ignore[no-untyped-def]
         f"group by {group} order by {group}"
     )
     counts = con.sql(sql, params=params).pl()
-    from queries.survival import survival_summary  # scipy-heavy; only survival metrics need it
+    from stats.survival import survival_summary  # scipy-heavy; only survival metrics need it
 
     horizons = tuple(int(h) for h in spec.get("horizons", (180, 365)))
     frame = survival_summary(counts, by, horizons)
@@ -205,7 +205,7 @@ def count(con, query, by, params):  # type: ignore[no-untyped-def]
     return frame, suppression.SuppressionSpec(counts=tuple(counts), margins=by)
 
 
-def table(frame: pl.DataFrame, query: queries.Query):  # type: ignore[no-untyped-def]
+def table(frame: pl.DataFrame, query: loader.Query):  # type: ignore[no-untyped-def]
     """A fixed-grain table: Wilson intervals for declared ``rates`` (computed here, replacing a
     rate the SQL may give), then suppression of every ``fmt: count`` column."""
     rules = query.metric.get("suppression", {})

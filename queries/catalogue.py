@@ -6,7 +6,7 @@ the headers differ, so the document cannot drift from the SQL.
 
 from __future__ import annotations
 
-import queries
+from queries import loader
 from queries.engine import dimensions_of
 
 
@@ -22,7 +22,7 @@ def render() -> str:
         "| Metric | Domain | Kind | Title |",
         "| --- | --- | --- | --- |",
     ]
-    catalogue = queries.catalog()
+    catalogue = loader.catalog()
     lines += [f"| [`{q.name}`](#{q.name}) | {q.domain} | {q.kind} | {q.title} |" for q in catalogue.values()]
     for q in catalogue.values():
         lines += ["", f"## {q.name}", "", f"**{q.title}** (`queries/{q.domain}/{q.name}.sql`, {q.kind})", "",

@@ -6,7 +6,7 @@ interval, the relative risk (Katz), NNT/NNH with Altman's wording, Fisher's exac
 chi-square p-values (Fisher recommended when an expected count is < 5), optionally the
 Mantel-Haenszel risk difference stratified by baseline severity beside the crude one, and a
 baseline table (age, sex, baseline severity, diagnosis group) with standardised mean
-differences, flagging |SMD| > 0.1 (Austin 2009). All statistics are ``queries.stats``.
+differences, flagging |SMD| > 0.1 (Austin 2009). All statistics are ``stats.inference``.
 
 Privacy: the group counts pass through the same suppression as every metric; when a count a
 comparison needs is hidden, no effect measure is computed (they would reveal it). Stratum counts
@@ -23,9 +23,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-import queries
-from queries import stats, suppression
-from queries.effects import standardised_mean_difference_from_summary
+from queries import engine, loader
+from stats import inference, suppression
+from stats.effects import standardised_mean_difference_from_summary
 from queries.engine import FILTERS, MetricError, MetricResult
 
 #: Metrics whose outcome is a harm (a positive difference means more harm, so NNH not NNT).
@@ -53,8 +53,8 @@ class Comparison:
     label_b: str
     group_a: MetricResult
     group_b: MetricResult
-    result: stats.ComparisonResult | None
-    adjusted: stats.Estimate | None = None
+    result: inference.ComparisonResult | None
+    adjusted: inference.Estimate | None = None
     adjusted_note: str | None = None
     baseline: list[BaselineRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -91,7 +91,7 @@ def compare(
     **overrides: Any,
 ) -> Comparison:
     """Compare metric ``name`` (a proportion) between the groups; see the module docstring."""
-    query = queries.describe(name) if name in queries.catalog() else None
+    query = loader.describe(name) if name in loader.catalog() else None
     if query is None:
         raise MetricError(f"unknown metric {name!r}; `outcomes metrics --list` lists them")
     if query.kind != "proportion":
@@ -101,8 +101,8 @@ def compare(
     _check_group(group_a, "a")
     _check_group(group_b, "b")
     base = dict(filters or {})
-    result_a = queries.metric(con, name, filters={**base, **group_a}, min_cell=min_cell, **overrides)
-    result_b = queries.metric(con, name, filters={**base, **group_b}, min_cell=min_cell, **overrides)
+    result_a = engine.metric(con, name, filters={**base, **group_a}, min_cell=min_cell, **overrides)
+    result_b = engine.metric(con, name, filters={**base, **group_b}, min_cell=min_cell, **overrides)
     comparison = Comparison(
         metric=name, title=query.title, label_a=label(group_a), label_b=label(group_b),
         group_a=result_a, group_b=result_b, result=None, min_cell=min_cell,
@@ -116,25 +116,25 @@ def compare(
     elif counts_a[1] == 0 or counts_b[1] == 0:
         comparison.notes.append("A group has no eligible units; nothing to compare.")
     else:
-        comparison.result = stats.compare_proportions(
+        comparison.result = inference.compare_proportions(
             counts_a[0], counts_a[1], counts_b[0], counts_b[1], outcome_is_harm=name in HARM_METRICS
         )
         if adjust == "baseline_severity":
             _adjust(con, comparison, name, base, group_a, group_b, overrides)
-    if "baseline_characteristics" in queries.catalog():
+    if "baseline_characteristics" in loader.catalog():
         comparison.baseline = _baseline(con, base, group_a, group_b, min_cell, overrides)
     return comparison
 
 
 def _adjust(con, comparison, name, base, group_a, group_b, overrides) -> None:  # type: ignore[no-untyped-def]
-    query = queries.describe(name)
+    query = loader.describe(name)
     if "baseline_severity_band" not in query.columns:
         comparison.adjusted_note = f"{name} has no baseline severity; no adjusted estimate."
         return
     by = ("baseline_severity_band",)
     # Internal only (min_cell=0): the stratum counts are never shown, only the MH average.
-    strata_a = queries.metric(con, name, by=by, filters={**base, **group_a}, min_cell=0, **overrides).frame
-    strata_b = queries.metric(con, name, by=by, filters={**base, **group_b}, min_cell=0, **overrides).frame
+    strata_a = engine.metric(con, name, by=by, filters={**base, **group_a}, min_cell=0, **overrides).frame
+    strata_b = engine.metric(con, name, by=by, filters={**base, **group_b}, min_cell=0, **overrides).frame
     columns = ["baseline_severity_band", "numerator", "denominator"]
     joined = strata_a.select(columns).join(
         strata_b.select(columns), on="baseline_severity_band", how="full", suffix="_b", coalesce=True
@@ -144,7 +144,7 @@ def _adjust(con, comparison, name, base, group_a, group_b, overrides) -> None:  
         for r in joined.iter_rows(named=True)
     ]
     try:
-        comparison.adjusted = stats.mantel_haenszel_risk_difference(strata)
+        comparison.adjusted = inference.mantel_haenszel_risk_difference(strata)
     except ValueError as exc:
         comparison.adjusted_note = f"no adjusted estimate: {exc}"
         return
@@ -155,11 +155,11 @@ def _adjust(con, comparison, name, base, group_a, group_b, overrides) -> None:  
 
 
 def _baseline(con, base, group_a, group_b, min_cell, overrides) -> list[BaselineRow]:  # type: ignore[no-untyped-def]
-    query = queries.describe("baseline_characteristics")
+    query = loader.describe("baseline_characteristics")
     accepted = {k: v for k, v in overrides.items() if k in query.params}
-    frame_a = queries.metric(con, "baseline_characteristics", filters={**base, **group_a},
+    frame_a = engine.metric(con, "baseline_characteristics", filters={**base, **group_a},
                              min_cell=min_cell, **accepted).frame
-    frame_b = queries.metric(con, "baseline_characteristics", filters={**base, **group_b},
+    frame_b = engine.metric(con, "baseline_characteristics", filters={**base, **group_b},
                              min_cell=min_cell, **accepted).frame
     keys = ["characteristic", "level"]
     joined = frame_a.join(frame_b, on=keys, how="full", suffix="_b", coalesce=True, nulls_equal=True)
@@ -194,7 +194,7 @@ def _baseline(con, base, group_a, group_b, min_cell, overrides) -> list[Baseline
 
 
 def _imbalanced(smd: float | None) -> bool:
-    return smd is not None and abs(smd) > stats.SMD_IMBALANCE_THRESHOLD
+    return smd is not None and abs(smd) > inference.SMD_IMBALANCE_THRESHOLD
 
 
 def _n(value: object) -> str:

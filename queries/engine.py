@@ -14,8 +14,8 @@ header's ``metric`` block says how to aggregate it:
     ``value`` is a numeric column: ``n``, ``mean``, ``sd`` and a t-based 95% interval.
 ``kind: survival``
     ``time`` (days) and ``event`` (flag): DuckDB returns (time, event, count) per group and
-    Kaplan-Meier runs on those counts (``queries.km``). ``meta["curve"]`` holds the drawable
-    step points per group (``queries.survival.survival_curve``: pooled, cut at small risk sets).
+    Kaplan-Meier runs on those counts (``stats.km``). ``meta["curve"]`` holds the drawable
+    step points per group (``stats.survival.survival_curve``: pooled, cut at small risk sets).
 ``kind: count``
     ``counts`` maps an output count to ``"*"``, a flag, or ``distinct <column>``.
 ``kind: table``
@@ -35,8 +35,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-import queries
-from queries import aggregate, suppression
+from queries import loader
+from queries import aggregate
+from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
 #: formatted into SQL text, so a user-supplied ``by`` cannot inject SQL.
@@ -65,7 +66,7 @@ class MetricError(ValueError):
 class MetricResult:
     """A suppressed, aggregated metric and the record of how it was computed."""
 
-    query: queries.Query
+    query: loader.Query
     frame: pl.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -81,7 +82,7 @@ class MetricResult:
         return suppression.display(self.frame, self.formats(), self.meta["min_cell"])
 
 
-def dimensions_of(query: queries.Query) -> tuple[str, ...]:
+def dimensions_of(query: loader.Query) -> tuple[str, ...]:
     """The ``by`` dimensions this metric supports: allow-listed columns it returns, plus the
     calendar ones when it has an anchor date."""
     if query.kind == "table":
@@ -101,10 +102,10 @@ def metric(
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
-    ``queries.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
+    ``stats.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
     parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``."""
     try:
-        query = queries.describe(name)
+        query = loader.describe(name)
     except KeyError as exc:
         raise MetricError(str(exc.args[0])) from None
     by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
@@ -140,7 +141,7 @@ def metric(
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if curve_counts is not None:
-        from queries.survival import survival_curve
+        from stats.survival import survival_curve
 
         # Kaplan-Meier step points per group, pooled and cut so no step reveals a small count.
         meta["curve"] = survival_curve(curve_counts, by_dims, min_cell)
@@ -150,7 +151,7 @@ def metric(
 # --------------------------------------------------------------------------- checks
 
 
-def _check_by(query: queries.Query, by: tuple[str, ...]) -> tuple[str, ...]:
+def _check_by(query: loader.Query, by: tuple[str, ...]) -> tuple[str, ...]:
     by = tuple(d.strip() for d in by if d and d.strip())
     unknown = [d for d in by if d not in DIMENSIONS and d not in STRATIFIERS]
     if unknown:
@@ -170,7 +171,7 @@ def _check_by(query: queries.Query, by: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _bind(
-    query: queries.Query, filters: dict[str, Any], overrides: dict[str, Any]
+    query: loader.Query, filters: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     unknown_filters = [k for k in filters if k not in FILTERS]
     if unknown_filters:
@@ -193,13 +194,13 @@ def _bind(
         )
     given = {k: v for k, v in filters.items() if k in query.params}
     given.update(overrides)
-    return queries.check_params(query, given)
+    return loader.check_params(query, given)
 
 
 # --------------------------------------------------------------------------- metadata
 
 
-def _formats(query: queries.Query, columns: list[str]) -> dict[str, str | None]:
+def _formats(query: loader.Query, columns: list[str]) -> dict[str, str | None]:
     """Display format per output column: counts, percentages, days or the metric's value format."""
     spec = query.metric
     counts = set(spec.get("counts", {})) | {"numerator", "denominator", "n", "events", "censored"}

@@ -1,7 +1,7 @@
 """Quality-improvement series: standard measures by month or quarter, the measures table, funnels.
 
 Everything here starts from ``queries.metric`` (aggregated in DuckDB, then passed through
-``queries.suppression.suppress``), so no figure leaves this module unsuppressed:
+``stats.suppression.suppress``), so no figure leaves this module unsuppressed:
 
 * :func:`measure_series` - numerator and denominator per month or quarter, for run and control
   charts. A period whose count is hidden (1-10, or hidden to protect another cell) is **left out
@@ -28,9 +28,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-import queries
+from queries import engine, loader
 from queries.engine import MetricResult
-from queries.suppression import DEFAULT_MIN_CELL
+from stats.suppression import DEFAULT_MIN_CELL
 
 #: The standard measures in meeting-pack order (DOMAIN.md section 4). ``mbc_coverage`` is the
 #: utilisation metric of that name (one definition, not a second copy under measures/).
@@ -112,7 +112,7 @@ class MeasureInfo:
 
 def measure_info(name: str, targets: dict[str, float] | None = None) -> MeasureInfo:
     """Title, direction and target of a measure (header ``metric.direction``/``target``)."""
-    query = queries.describe(name)
+    query = loader.describe(name)
     if query.kind != "proportion":
         raise QIError(f"{name} is a {query.kind} metric; QI charts need a proportion (numerator/denominator)")
     spec = query.metric
@@ -129,8 +129,8 @@ def measure_info(name: str, targets: dict[str, float] | None = None) -> MeasureI
 
 def proportion_metrics() -> list[str]:
     """Every catalogue metric a QI chart can show: the standard measures first, then the rest."""
-    others = [n for n, q in queries.catalog().items() if q.kind == "proportion" and n not in MEASURES]
-    return [*[m for m in MEASURES if m in queries.catalog()], *others]
+    others = [n for n, q in loader.catalog().items() if q.kind == "proportion" and n not in MEASURES]
+    return [*[m for m in MEASURES if m in loader.catalog()], *others]
 
 
 # --------------------------------------------------------------------------- series
@@ -138,7 +138,7 @@ def proportion_metrics() -> list[str]:
 
 @dataclass(frozen=True)
 class Series:
-    """A measure per period, ready for ``queries.spc.qic(events, n, x=x)``.
+    """A measure per period, ready for ``stats.spc.qic(events, n, x=x)``.
 
     ``x``/``events``/``n`` hold only the periods that may be shown; ``suppressed`` lists the
     periods left out because a count was hidden (never their counts).
@@ -157,12 +157,12 @@ def measure_metric(
     con: duckdb.DuckDBPyConnection, name: str, by: tuple[str, ...], filters: dict[str, Any] | None,
     min_cell: int,
 ) -> MetricResult:
-    query = queries.describe(name)
+    query = loader.describe(name)
     given = {k: v for k, v in (filters or {}).items() if v is not None}
     not_declared = [k for k in given if k not in query.params]
     if not_declared:
         raise QIError(f"{name} cannot be filtered by {', '.join(sorted(not_declared))}")
-    return queries.metric(con, name, by=by, filters=given, min_cell=min_cell)
+    return engine.metric(con, name, by=by, filters=given, min_cell=min_cell)
 
 
 def measure_series(
@@ -239,7 +239,7 @@ def measures_table(
     previous = period.previous()
     rows = []
     for name in names:
-        if name not in queries.catalog():
+        if name not in loader.catalog():
             continue
         info = measure_info(name, targets)
         row: dict[str, Any] = {

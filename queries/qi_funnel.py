@@ -1,13 +1,13 @@
 """Funnels of a measure by clinician or site, crude or case-mix adjusted, with suppression.
 
 * **Crude** (``adjust=False``): ``queries.metric(by=unit)`` gives each unit's numerator and
-  denominator, already suppressed; :func:`queries.funnel.proportion_funnel` draws exact binomial
+  denominator, already suppressed; :func:`stats.funnel.proportion_funnel` draws exact binomial
   limits (Spiegelhalter's interpolation) around the overall rate of all units.
 * **Case-mix adjusted** (``adjust=True``): indirect standardisation
-  (:func:`queries.funnel.indirect_standardise`) over strata of baseline severity band, age band and
+  (:func:`stats.funnel.indirect_standardise`) over strata of baseline severity band, age band and
   diagnosis group (those the measure returns). DuckDB counts units per unit x stratum (no
   patient rows reach Python); the reference rate of a stratum pools all units; the funnel plots
-  ``O/E`` against ``E`` (:func:`queries.funnel.ratio_funnel`), 1 = as expected for the case mix.
+  ``O/E`` against ``E`` (:func:`stats.funnel.ratio_funnel`), 1 = as expected for the case mix.
 
 A unit whose count is hidden (1-10, the remainder n - events 1-10, or hidden to protect another
 unit, DOMAIN.md section 10) is **not plotted** - its position would give the count away - and is
@@ -23,10 +23,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-import queries
-from queries import funnel
+from queries import loader
+from stats import funnel
 from queries.qi import QIError, measure_info, measure_metric
-from queries.suppression import DEFAULT_MIN_CELL, SuppressionSpec, suppress
+from stats.suppression import DEFAULT_MIN_CELL, SuppressionSpec, suppress
 
 #: Units a funnel compares; formatted into SQL only from this allow-list.
 FUNNEL_UNITS = ("clinician_id", "site_id")
@@ -88,14 +88,14 @@ def measure_funnel(
 
 
 def _strata_of(name: str) -> tuple[str, ...]:
-    columns = queries.describe(name).columns
+    columns = loader.describe(name).columns
     return tuple(s for s in STRATA if s in columns)
 
 
 def _flag_columns(name: str) -> tuple[str, str]:
     """The unit-level flag columns behind the headline numerator and denominator counts
     (``"*"`` = every unit -> ``true``). They come from a header in this package."""
-    spec = queries.describe(name).metric
+    spec = loader.describe(name).metric
     headline = spec["rates"][0]
     counts = spec["counts"]
     numerator, denominator = counts[headline["numerator"]], counts[headline["denominator"]]
@@ -108,11 +108,11 @@ def unit_strata_counts(
     """Denominator units and numerator units per unit x stratum (aggregated in DuckDB).
 
     Internal: the counts are unsuppressed and feed only the standardisation."""
-    query = queries.describe(name)
+    query = loader.describe(name)
     strata = _strata_of(name)
     numerator, denominator = _flag_columns(name)
     given = {k: v for k, v in (filters or {}).items() if v is not None}
-    params = queries.check_params(query, given)
+    params = loader.check_params(query, given)
     stratum = " || ' / ' || ".join(f"coalesce({s}, 'unknown')" for s in strata) or "'all'"
     # Identifiers: `by` from FUNNEL_UNITS, strata from STRATA, flags from this package's headers.
     sql = (
@@ -161,7 +161,7 @@ def _adjusted(
     strata = _strata_of(name)
     info = measure_info(name)
     meta = {
-        "metric": name, "title": queries.describe(name).title, "rate_label": info.rate_label,
+        "metric": name, "title": loader.describe(name).title, "rate_label": info.rate_label,
         "direction": info.direction, "strata": list(strata), "min_cell": min_cell,
         "method": "indirect standardisation; O/E funnel (Byar intervals)",
     }

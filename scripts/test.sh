@@ -13,4 +13,6 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+# Architecture contracts (pyproject.toml [tool.importlinter]) before the tests: a broken layer fails fast.
+lint-imports --no-cache
 exec python3 -m pytest "$@"

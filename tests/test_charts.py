@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard import charts
+import charts
 
 
 def _rates() -> pl.DataFrame:

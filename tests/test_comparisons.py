@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboard.comparisons import compare_groups
-from queries import stats
+from stats import inference
 
 
 def _frame() -> pl.DataFrame:
@@ -41,7 +41,7 @@ def test_a_shown_pair_gets_the_newcombe_difference_of_queries_stats() -> None:
     frame = pl.DataFrame({"drug": ["a", "b"], "numerator": [40, 25], "denominator": [100, 100],
                           "rate": [0.4, 0.25], "ci_low": [0.3, 0.17], "ci_high": [0.5, 0.34]})
     row = compare_groups(frame, "drug", ["a", "b"]).row(1, named=True)
-    rd = stats.compare_proportions(25, 100, 40, 100).risk_difference
+    rd = inference.compare_proportions(25, 100, 40, 100).risk_difference
     assert row["difference"] == f"{100 * rd.value:+.1f} pp ({100 * rd.low:+.1f} to {100 * rd.high:+.1f})"
     assert row["difference"].startswith("-15.0 pp")
     assert row["n"] == "100" and row["events"] == "25"

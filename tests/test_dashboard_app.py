@@ -13,7 +13,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, filters, serve
+from cli import launch as serve
+from dashboard import auth, filters
 from dashboard.views import VIEWS
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -127,7 +128,7 @@ def test_terminating_outcomes_serve_stops_the_streamlit_server(tmp_path: Path) -
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    parent = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--db", str(tmp_path / "none.duckdb"),
+    parent = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", str(tmp_path / "none.duckdb"),
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def healthy() -> bool:

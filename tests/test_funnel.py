@@ -1,4 +1,4 @@
-"""Funnel plot limits, overdispersion and indirect standardisation (queries.funnel)."""
+"""Funnel plot limits, overdispersion and indirect standardisation (stats.funnel)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import polars as pl
 import pytest
 
-from queries import funnel
+from stats import funnel
 
 
 def test_exact_interpolated_limits_by_hand():

@@ -9,7 +9,7 @@ from typing import ClassVar
 import duckdb
 import pytest
 
-from dashboard.cli import main
+from cli.main import main
 from pipelines.ingest import ingest
 
 GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dashboard.cli import main
+from cli.main import main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

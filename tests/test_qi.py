@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from test_models_support import Warehouse
 
-from dashboard.cli import main
+from cli.main import main
 from queries import qi
 from queries.qi_funnel import measure_funnel
 

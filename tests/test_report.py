@@ -9,9 +9,9 @@ import re
 import pytest
 from test_models_support import Warehouse
 
-from dashboard.report import PdfError, interventions, render_html, write_pdf
+from report import PdfError, interventions, render_html, write_pdf
 from queries import qi
-from queries.report import Annotation, build_pack, chart_type_for
+from report.pack import Annotation, build_pack, chart_type_for
 
 
 def test_laney_p_prime_from_an_average_denominator_of_1000():
@@ -77,7 +77,7 @@ def test_pack_has_every_section_and_no_count_from_1_to_10():
 
 
 def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
-    import dashboard.report as report
+    import report as report
 
     monkeypatch.setattr(report, "find_chromium", lambda: None)
     page = tmp_path / "p.html"
@@ -87,7 +87,7 @@ def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
 
 
 def test_report_command_refuses_a_bad_period_and_a_missing_file(tmp_path, capsys):
-    from dashboard.cli import main
+    from cli.main import main
 
     assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--period", "2025-Q5"]) == 2
     assert "2025-Q3" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Run and control charts (queries.spc) against DOMAIN.md 6.1/6.2 and hand-computed series."""
+"""Run and control charts (stats.spc) against DOMAIN.md 6.1/6.2 and hand-computed series."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from queries import spc
+from stats import spc
 
 # --------------------------------------------------------------------------- Anhøj limits
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.suppression import (
+from stats.suppression import (
     SuppressionSpec,
     display,
     hidden_label,

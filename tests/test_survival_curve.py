@@ -15,7 +15,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.survival import survival_curve
+from stats.survival import survival_curve
 
 
 def _counts() -> pl.DataFrame:

@@ -51,7 +51,7 @@ import pytest
 from scipy import stats as sps
 
 import queries
-from queries import stats
+from stats import inference
 
 PATIENTS = 20_000
 SEED = 7
@@ -96,7 +96,7 @@ def _assert_truth_recovered(cells: list[dict[str, Any]]) -> None:
     m = len(cells)
     k = np.array([c["k"] for c in cells])
     n = np.array([c["n"] for c in cells])
-    low, high = stats.wilson_intervals(k, n, confidence=1 - FAMILY_ALPHA / m)
+    low, high = inference.wilson_intervals(k, n, confidence=1 - FAMILY_ALPHA / m)
     outside = [f"{c['name']}: {c['k']}/{c['n']} = {c['k'] / c['n']:.4f}, truth {c['truth']:.4f}, "
                f"adjusted interval [{lo:.4f}, {hi:.4f}]"
                for c, lo, hi in zip(cells, low, high, strict=True) if not lo <= c["truth"] <= hi]
@@ -105,7 +105,7 @@ def _assert_truth_recovered(cells: list[dict[str, Any]]) -> None:
     allowed = int(sps.binom.ppf(MISS_TAIL, m, 0.05))
     assert len(misses) <= allowed, f"{len(misses)} of {m} 95% intervals miss (allowed {allowed}): {misses}"
     # the product's interval is the Wilson interval of the same counts
-    np.testing.assert_allclose([c["ci_low"] for c in cells], stats.wilson_intervals(k, n)[0])
+    np.testing.assert_allclose([c["ci_low"] for c in cells], inference.wilson_intervals(k, n)[0])
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, components, filters
+import charts, components, filters
 
 f = filters.current()
 st.title("Adherence & persistence")

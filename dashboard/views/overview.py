@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, components, data, filters
+import charts, components, data, filters
 
 f = filters.current()
 st.title("Overview")

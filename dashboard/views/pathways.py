@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, components, filters
+import charts, components, filters
 
 f = filters.current()
 st.title("Treatment pathways")

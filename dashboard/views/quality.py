@@ -9,7 +9,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import charts, components, data, filters
+import charts, components, data, filters
 
 f = filters.current()
 st.title("Quality improvement")

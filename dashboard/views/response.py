@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, components, filters
+import charts, components, filters
 
 LEVELS = {"drug_class": "Drug class", "drug_subclass": "Subclass", "drug": "Drug", "regimen": "Regimen"}
 ATTRITION = {

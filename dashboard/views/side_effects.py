@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, components, filters
+import charts, components, filters
 
 #: The heat map's ``min_severity`` parameter (the lowest severity counted) and its label.
 SEVERITIES = {"mild": "Any severity", "moderate": "Moderate or severe", "severe": "Severe only"}

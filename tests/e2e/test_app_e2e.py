@@ -42,7 +42,7 @@ def _free_port() -> int:
 def server(warehouse_path: Path):  # type: ignore[no-untyped-def]
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--db", str(warehouse_path), "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--db", str(warehouse_path), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}"

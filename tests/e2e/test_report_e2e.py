@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
+from cli.main import main
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,0 +1,63 @@
+"""Treatment-pathway figures: line-to-line Sankey and sunburst (conventions in ``charts``;
+suppressed flows and leaves are left out, never drawn with an invented value)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from charts.style import CLASS_COLOURS, CLASS_LABELS, _layout, empty_figure
+
+
+def pathway_sankey(frame: pl.DataFrame, title: str, *, source: str = "source", target: str = "target",
+                   value: str = "patients") -> go.Figure:
+    """Flows between treatment lines; node labels carry the line (``L1 sertraline``)."""
+    visible = frame.filter(pl.col(value).is_not_null()) if not frame.is_empty() else frame
+    if visible.is_empty():
+        return empty_figure(title, "No pathways with at least 11 patients for these filters.")
+    nodes = list(dict.fromkeys(visible[source].to_list() + visible[target].to_list()))
+    index = {n: i for i, n in enumerate(nodes)}
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": nodes, "pad": 12, "thickness": 14, "color": [_node_colour(n) for n in nodes]},
+        link={"source": [index[s] for s in visible[source]], "target": [index[t] for t in visible[target]],
+              "value": visible[value].to_list(), "color": "rgba(120,120,120,0.25)"},
+    ))
+    return _layout(fig, title, height=480)
+
+
+def pathway_sunburst(frame: pl.DataFrame, title: str, *, path: Sequence[str], value: str = "patients") -> go.Figure:
+    """Lines 1→2→3 as rings; suppressed leaves are left out (their parents keep their totals)."""
+    visible = frame.filter(pl.col(value).is_not_null()) if not frame.is_empty() else frame
+    if visible.is_empty():
+        return empty_figure(title, "No pathways with at least 11 patients for these filters.")
+    ids, labels, parents, values, colours = [], [], [], [], []
+    totals: dict[str, float] = {}
+    for row in visible.iter_rows(named=True):
+        prefix = ""
+        for depth, column in enumerate(path):
+            step = row[column]
+            if step is None:
+                break
+            node_id = f"{prefix}/{step}" if prefix else str(step)
+            totals[node_id] = totals.get(node_id, 0) + row[value]
+            if node_id not in ids:
+                ids.append(node_id)
+                labels.append(str(step))
+                parents.append(prefix)
+                colours.append(_node_colour(str(step)) if depth == 0 else None)
+            prefix = node_id
+    values = [totals[i] for i in ids]
+    fig = go.Figure(go.Sunburst(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+                                marker={"colors": colours}, hovertemplate="%{label}: %{value} patients<extra></extra>"))
+    return _layout(fig, title, height=480)
+
+
+def _node_colour(label: str) -> str:
+    """A node's class colour, found by class key or its label ("Line 2: Antipsychotic")."""
+    for drug_class, colour in CLASS_COLOURS.items():
+        if drug_class in label or label.endswith(CLASS_LABELS[drug_class]):
+            return colour
+    return "#7F8C9A"

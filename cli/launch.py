@@ -1,0 +1,84 @@
+"""Start the dashboard: ``python -m streamlit run dashboard/app.py`` with clinical-data settings.
+
+``serve()`` is what ``outcomes serve`` and ``outcomes demo`` call. It runs Streamlit in a child
+process (so the app reads ``dashboard/.streamlit/config.toml`` beside the script; ``st.App`` would
+ignore it) and repeats the security-relevant settings as command-line flags, which take precedence
+over any ``~/.streamlit/config.toml`` a user may have: bound to localhost unless asked otherwise,
+no usage statistics, no tracebacks sent to the browser, viewer toolbar, no static file serving.
+The warehouse path reaches the app through the environment variable ``OUTCOMES_DB``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+APP_PATH = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+
+#: Settings that must hold whatever a user's own Streamlit configuration says (DESIGN.md §6).
+SECURITY_FLAGS: tuple[str, ...] = (
+    "--server.headless=true",
+    "--browser.gatherUsageStats=false",
+    "--client.showErrorDetails=none",
+    "--client.toolbarMode=viewer",
+    "--server.enableStaticServing=false",
+    "--server.enableCORS=true",
+    "--server.enableXsrfProtection=true",
+)
+
+
+def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
+    """The exact argv that starts the app (useful to tests and to deployment notes)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        f"--server.port={int(port)}",
+        f"--server.address={address}",
+        *SECURITY_FLAGS,
+    ]
+
+
+def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127.0.0.1") -> int:
+    """Run the dashboard on ``address:port`` over the warehouse ``db_path`` until interrupted.
+
+    Returns the Streamlit process's exit code (0 after Ctrl+C). A missing warehouse is not an
+    error here: the app itself explains which command creates it.
+    """
+    db = Path(db_path).expanduser().resolve()
+    if not db.exists():
+        print(
+            f"outcomes serve: warning: {db} does not exist yet; the dashboard will say how to "
+            "create it (outcomes demo, or outcomes ingest FOLDER --db FILE)",
+            file=sys.stderr,
+        )
+    if address not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"outcomes serve: note: listening on {address}, not only on this machine; put a TLS "
+            "proxy in front and configure sign-in ([auth] in dashboard/.streamlit/secrets.toml)",
+            file=sys.stderr,
+        )
+    env = {**os.environ, "OUTCOMES_DB": str(db)}
+    print(f"outcomes serve: dashboard on http://{address}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
+    process = subprocess.Popen(streamlit_command(port, address), env=env)
+    # A SIGTERM (a service manager, a test fixture's terminate()) must stop Streamlit too: by
+    # default it ended only this process and left the server running as an orphan.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

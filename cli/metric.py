@@ -1,0 +1,202 @@
+"""``outcomes metric NAME`` and ``outcomes metrics --list``: metrics for analysts and scripts.
+
+Every figure goes through ``queries.metric`` and so through the one suppression function.
+``--format json`` prints only the list of row objects on stdout (messages go to stderr);
+``--format csv`` prints the suppressed frame (hidden cells empty, ``*_suppressed`` flags).
+With suppression on, JSON rows and CSV also carry ``<count>_complementary`` for every count
+column: true when the cell is hidden only so that another (1-10) cell cannot be worked out, so
+its own value is not 1-10; with ``--min-cell 0`` these columns are absent (nothing is hidden).
+``--format table`` prints an aligned table with intervals and a footer giving the definition,
+the parameters and the suppression threshold; a count of 1-10 reads "<11", a count hidden by
+complementary suppression and every derived figure read "suppressed". Bad input exits with
+status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from cli.common import add_db_argument, error, note, resolve_db
+
+#: ``--where`` keys (the filters of ``queries.engine.FILTERS`` minus the period, which has
+#: ``--from``/``--to``).
+WHERE_KEYS = (
+    "site_id", "clinician_id", "diagnosis_group", "age_band", "sex", "drug_class", "drug",
+)
+
+
+class UsageError(ValueError):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser(
+        "metric",
+        help="compute one metric, grouped and filtered, with intervals and suppression",
+        description="Compute a metric from the warehouse. Small counts (1 to MIN_CELL-1) are "
+        "hidden, as is every figure derived from them.",
+    )
+    parser.add_argument("name", help="metric name (see `outcomes metrics --list`)")
+    add_db_argument(parser)
+    add_selection_arguments(parser)
+    parser.add_argument("--by", default="", help="dimensions, comma-separated (e.g. drug_class,sex)")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.set_defaults(func=_run_metric)
+
+    listing = subparsers.add_parser("metrics", help="list every metric with its definition")
+    listing.add_argument("--list", action="store_true", help="list the metrics (the default)")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.set_defaults(func=_run_list)
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Period, filters, definition parameters and the suppression threshold (shared with compare)."""
+    parser.add_argument("--from", dest="start_date", type=_date, help="period start, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end_date", type=_date, help="period end, YYYY-MM-DD")
+    parser.add_argument(
+        "--where", action="append", default=[], metavar="KEY=VALUE",
+        help=f"filter, repeatable; KEY is one of {', '.join(WHERE_KEYS)}",
+    )
+    parser.add_argument("--instrument", help="rating scale, e.g. PHQ-9 or GAD-7")
+    parser.add_argument("--preset", help="follow-up window preset, e.g. hedis_drr_e")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="PARAM=VALUE", dest="overrides",
+        help="definition parameter of the metric, e.g. eligibility_min=12, level=ingredient",
+    )
+    parser.add_argument(
+        "--min-cell", type=int, default=None,
+        help="suppression threshold: counts 1..N-1 hidden (default 11; 0 turns it off)",
+    )
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def parse_pairs(pairs: list[str], option: str, allowed: tuple[str, ...] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key or not value:
+            raise UsageError(f"{option} {pair!r}: expected KEY=VALUE")
+        if allowed is not None and key not in allowed:
+            raise UsageError(f"{option}: unknown key {key!r}; keys are: {', '.join(allowed)}")
+        out[key] = value
+    return out
+
+
+def _typed(value: str) -> Any:
+    """Definition parameter values: integers, booleans and decimals as such, else text."""
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            continue
+    return value
+
+
+def selection(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(filters, definition overrides) from the shared arguments."""
+    filters: dict[str, Any] = dict(parse_pairs(args.where, "--where", WHERE_KEYS))
+    if args.start_date:
+        filters["start_date"] = args.start_date
+    if args.end_date:
+        filters["end_date"] = args.end_date
+    if args.instrument:
+        filters["instrument"] = args.instrument
+    overrides = {k: _typed(v) for k, v in parse_pairs(args.overrides, "--set", None).items()}
+    if args.preset:
+        overrides["preset"] = args.preset
+    return filters, overrides
+
+
+def min_cell_of(args: argparse.Namespace) -> int:
+    from stats.suppression import DEFAULT_MIN_CELL
+
+    value = DEFAULT_MIN_CELL if args.min_cell is None else args.min_cell
+    if value < 0:
+        raise UsageError(f"--min-cell must be 0 or more, got {value}")
+    if value < DEFAULT_MIN_CELL:
+        note(f"warning: suppression threshold lowered to {value} on request "
+             f"(default {DEFAULT_MIN_CELL}); counts this small must not leave the clinic")
+    return value
+
+
+def open_readonly(path):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    if not path.exists():
+        raise UsageError(f"--db {path}: no such warehouse (run `outcomes ingest` first)")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _run_metric(args: argparse.Namespace) -> int:
+    import queries
+    from queries.engine import MetricError
+
+    try:
+        filters, overrides = selection(args)
+        min_cell = min_cell_of(args)
+        by = tuple(d for d in args.by.split(",") if d.strip())
+        query = queries.describe(args.name) if args.name in queries.catalog() else None
+        if query is None:
+            raise UsageError(
+                f"unknown metric {args.name!r}; `outcomes metrics --list` lists them"
+            )
+        con = open_readonly(resolve_db(args.db))
+        try:
+            result = queries.metric(con, args.name, by=by, filters=filters, min_cell=min_cell,
+                                    **overrides)
+        finally:
+            con.close()
+    except (UsageError, MetricError) as exc:
+        error(str(exc))
+        return 2
+    from cli.render import footer, render_table, to_json_rows
+
+    if args.format == "json":
+        print(json.dumps(to_json_rows(result.frame), indent=2, default=str))
+        for line in footer(result):
+            note(line)
+    elif args.format == "csv":
+        sys.stdout.write(result.frame.write_csv())
+        for line in footer(result):
+            note(line)
+    else:
+        print(render_table(result))
+        print()
+        print("\n".join(footer(result)))
+    return 0
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    import queries
+    from queries.engine import dimensions_of
+
+    catalogue = queries.catalog()
+    if args.format == "json":
+        print(json.dumps([
+            {"name": q.name, "domain": q.domain, "title": q.title, "kind": q.kind,
+             "definition": q.description, "grain": q.grain, "by": list(dimensions_of(q)),
+             "params": list(q.params)}
+            for q in catalogue.values()
+        ], indent=2))
+        return 0
+    for query in catalogue.values():
+        dims = ", ".join(dimensions_of(query)) or "fixed grain"
+        print(f"{query.name}  ({query.domain}, {query.kind}) - {query.title}")
+        print(f"    {query.description}")
+        print(f"    --by: {dims}")
+        print()
+    return 0

@@ -1,0 +1,83 @@
+"""``outcomes report``: the QI meeting pack as one self-contained HTML file (and a PDF).
+
+``outcomes report --db FILE --period 2025-Q3 [--site S] --out pack.html [--pdf]`` writes the
+measures table, control charts with their signals in plain words, funnels, the top changes
+since the previous period, the definitions in force and the suppression threshold. The HTML
+embeds plotly.js and needs no network to open. ``--pdf`` also prints ``pack.pdf`` with headless
+chromium. Intervention dates saved on the QI page (``<db>.annotations.json``) split the charts
+into phases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.common import add_db_argument, error, note, resolve_db
+
+EXIT_BAD_INPUT = 2
+EXIT_PDF_FAILED = 3
+
+
+def register(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser(
+        "report",
+        help="QI meeting pack: one self-contained HTML file (measures, control charts, funnels)",
+        description="Write the quality-improvement meeting pack for a period as one HTML file "
+        "that opens offline; --pdf also prints a PDF with headless chromium.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--period", required=True, help="2025-Q3 (quarter), 2025-07 (month) or 2025")
+    parser.add_argument("--site", help="one site only (funnels then compare its clinicians)")
+    parser.add_argument("--out", type=Path, default=Path("pack.html"), help="HTML file to write")
+    parser.add_argument("--pdf", action="store_true", help="also write a PDF beside the HTML")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from report import PdfError, render_html, write_pdf
+    from report import interventions as annotation_store
+    from queries import qi
+    from report.pack import build_pack
+
+    db = resolve_db(args.db)
+    try:
+        period = qi.parse_period(args.period)
+    except qi.QIError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    if not db.exists():
+        error(f"{db}: no warehouse file there; create one with `outcomes demo` or `outcomes ingest`")
+        return EXIT_BAD_INPUT
+    try:
+        saved = annotation_store.load(db)
+    except annotation_store.AnnotationError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        error(f"{db}: DuckDB cannot open it ({str(exc).splitlines()[0]})")
+        return EXIT_BAD_INPUT
+    try:
+        pack = build_pack(con, period, site=args.site, annotations=saved)
+    except duckdb.CatalogException as exc:
+        error(f"{db}: the warehouse lacks a mart the measures read ({str(exc).splitlines()[0]}); "
+              "rebuild it with `outcomes ingest`")
+        return EXIT_BAD_INPUT
+    finally:
+        con.close()
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(pack), encoding="utf-8")
+    note(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; opens offline)")
+    if args.pdf:
+        pdf = out.with_suffix(".pdf")
+        try:
+            write_pdf(out, pdf)
+        except PdfError as exc:
+            error(str(exc))
+            return EXIT_PDF_FAILED
+        note(f"wrote {pdf}")
+    return 0

@@ -1,1 +1,0 @@
-"""Subcommands of the ``outcomes`` command line, one module each (see ``dashboard/cli.py``)."""

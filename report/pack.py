@@ -1,0 +1,206 @@
+"""The meeting pack's content, without any rendering: what ``outcomes report`` and the QI page's
+"Download meeting pack" button both show (``report/render.py`` turns it into HTML).
+
+For a reporting period (``2025-Q3``) and optionally one site, :func:`build_pack` gathers:
+
+* the measures table (this period, the previous one, target, direction; ``queries.qi``);
+* the top changes since the previous period (hidden rates never enter);
+* per measure, a monthly control chart up to the period's end: a p chart, or Laney's p' chart
+  when the average monthly denominator is 1,000 or more (large subgroups make p limits too
+  narrow, qicharts2's advice); phases split at the saved intervention dates; the signals in
+  plain words (``stats.spc_words``); the suppressed months named;
+* per measure, a crude funnel by site (or by clinician when one site is chosen) over the 12
+  months ending with the period (one quarter holds too few units per clinician), with
+  suppressed units named;
+* the definitions in force (``meta.definitions``), the data span and de-identification mode, the
+  suppression threshold and method.
+
+Every figure comes from ``queries.metric``, so small-cell suppression applies throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from queries import qi
+from stats import spc, suppression
+from queries.qi_funnel import MeasureFunnel, measure_funnel
+
+#: Average monthly denominator from which the pack uses Laney's p' instead of p.
+LANEY_FROM_N = 1000
+#: Fewer monthly points than this (after suppression) and the chart is drawn by quarter.
+MIN_MONTHLY_POINTS = 8
+#: Funnels cover the 12 months up to the period's end: one quarter is too few units per clinician.
+FUNNEL_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """An intervention date entered on the QI page; ``measure`` "*" applies to every measure."""
+
+    measure: str
+    on: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class ChartSection:
+    name: str
+    title: str
+    rate_label: str
+    direction: str
+    target: float | None
+    chart: spc.SPCChart | None
+    explanations: list[str]
+    suppressed: list[str]
+    annotations: list[Annotation]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FunnelSection:
+    name: str
+    title: str
+    by: str
+    funnel: MeasureFunnel | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    period: qi.Period
+    previous: qi.Period
+    site: str | None
+    generated_at: str
+    min_cell: int
+    suppression_method: str
+    measures: pl.DataFrame
+    top_changes: pl.DataFrame
+    charts: list[ChartSection]
+    funnels: list[FunnelSection]
+    definitions: list[dict[str, Any]]
+    deployment: dict[str, str] = field(default_factory=dict)
+    data_span: tuple[dt.date | None, dt.date | None] = (None, None)
+
+
+def chart_type_for(n: list[int]) -> str:
+    """``pp`` (Laney p') when the mean denominator is at least LANEY_FROM_N, else ``p``."""
+    return "pp" if n and sum(n) / len(n) >= LANEY_FROM_N else "p"
+
+
+def control_chart(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    filters: dict[str, Any] | None,
+    annotations: list[Annotation],
+    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    chart: str | None = None,
+    by: str = "month",
+) -> ChartSection:
+    """One measure's control chart section (see module docstring)."""
+    info = qi.measure_info(name)
+    series = qi.measure_series(con, name, by=by, filters=filters, min_cell=min_cell)
+    if by == "month" and len(series.x) < MIN_MONTHLY_POINTS:
+        # too few months survive suppression: quarters pool more units per point
+        quarterly = qi.measure_series(con, name, by="quarter", filters=filters, min_cell=min_cell)
+        if len(quarterly.x) > len(series.x):
+            series, by = quarterly, "quarter"
+    mine = sorted((a for a in annotations if a.measure in (name, "*")), key=lambda a: a.on)
+    if len(series.x) < 2:
+        return ChartSection(
+            name, info.title, info.rate_label, info.direction, info.target, None, [],
+            series.suppressed, mine,
+            note=f"Not enough periods to chart: {len(series.x)} can be shown after suppression.",
+        )
+    breaks = qi.phase_breaks(series.x, by, [a.on for a in mine])
+    kind = chart or chart_type_for(series.n)
+    computed = spc.qic(series.events, series.n, x=series.x, chart=kind, part=breaks, target=info.target)
+    return ChartSection(
+        name, info.title, info.rate_label, info.direction, info.target, computed,
+        computed.explanations(), series.suppressed, mine,
+    )
+
+
+def funnel_section(
+    con: duckdb.DuckDBPyConnection, name: str, by: str, filters: dict[str, Any] | None,
+    min_cell: int = suppression.DEFAULT_MIN_CELL, adjust: bool = False,
+) -> FunnelSection:
+    title = qi.measure_info(name).title
+    try:
+        computed = measure_funnel(con, name, by=by, filters=filters, adjust=adjust, min_cell=min_cell)
+    except qi.QIError as exc:
+        return FunnelSection(name, title, by, None, note=str(exc))
+    return FunnelSection(name, title, by, computed)
+
+
+def definitions_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    try:
+        return con.sql("select key, value, is_default from meta.definitions order by key").pl().to_dicts()
+    except duckdb.Error:
+        return []
+
+
+def _deployment(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    try:
+        return {str(k): str(v) for k, v in con.sql("select key, value from meta.deployment").fetchall()}
+    except duckdb.Error:
+        return {}
+
+
+def _span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    try:
+        rows = con.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()
+    except duckdb.Error:
+        return (None, None)
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def _month_after(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after the month following ``day`` (months < 0: before):
+    ``_month_after(2025-09-30, -12)`` is 2024-10-01, the start of the 12 months ending with day."""
+    index = day.year * 12 + day.month + months  # month index of the month after `day`, shifted
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def build_pack(
+    con: duckdb.DuckDBPyConnection,
+    period: qi.Period,
+    site: str | None = None,
+    annotations: list[Annotation] | None = None,
+    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    names: tuple[str, ...] = qi.MEASURES,
+) -> Pack:
+    """Everything the meeting pack shows for ``period`` (and ``site``), already suppressed."""
+    names = tuple(n for n in names if n in qi.proportion_metrics())
+    site_filter = {"site_id": site} if site else {}
+    table = qi.measures_table(con, period, filters=site_filter, min_cell=min_cell, names=names)
+    history = {**site_filter, "end_date": period.end}
+    charts = [control_chart(con, n, history, annotations or [], min_cell) for n in names]
+    funnel_start = _month_after(period.end, -FUNNEL_MONTHS)
+    in_period = {**site_filter, "start_date": funnel_start, "end_date": period.end}
+    unit = "clinician_id" if site else "site_id"
+    funnels = [funnel_section(con, n, unit, in_period, min_cell) for n in names]
+    return Pack(
+        period=period,
+        previous=period.previous(),
+        site=site,
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        min_cell=min_cell,
+        suppression_method=suppression.method(min_cell),
+        measures=table,
+        top_changes=qi.top_changes(table),
+        charts=charts,
+        funnels=funnels,
+        definitions=definitions_in_force(con),
+        deployment=_deployment(con),
+        data_span=_span(con),
+    )
+
+
+__all__ = ["Annotation", "ChartSection", "FunnelSection", "Pack", "build_pack", "chart_type_for",
+           "control_chart", "funnel_section"]
