@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,32 @@ def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]
     ]
 
 
+#: Exit code of ``outcomes serve`` when the port is taken: a usage problem, like a bad option.
+EXIT_PORT_IN_USE = 2
+
+
+def port_is_free(address: str, port: int) -> bool:
+    """Whether a server could listen on ``address:port`` now (checked by binding, then closing).
+
+    Streamlit itself prints its address first and fails afterwards on a busy port, so ``serve``
+    checks before starting it. A race with another process taking the port in between is possible
+    but harmless: Streamlit then fails as before.
+    """
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # No SO_REUSEADDR: a port held by a listening server must read as busy.
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def next_free_port(address: str, start: int, tries: int = 20) -> int | None:
+    """The first free port from ``start`` on, within ``tries`` ports, to suggest to the user."""
+    return next((p for p in range(start, min(start + tries, 65536)) if port_is_free(address, p)), None)
+
+
 def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127.0.0.1") -> int:
     """Run the dashboard on ``address:port`` over the warehouse ``db_path`` until interrupted.
 
@@ -63,6 +90,12 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
             "proxy in front and configure sign-in ([auth] in dashboard/.streamlit/secrets.toml)",
             file=sys.stderr,
         )
+    if not port_is_free(address, port):
+        free = next_free_port(address, port + 1)
+        hint = f"; port {free} is free: outcomes serve --port {free}" if free else ""
+        print(f"outcomes serve: error: port {port} on {address} is already in use{hint}",
+              file=sys.stderr)
+        return EXIT_PORT_IN_USE
     env = {**os.environ, "OUTCOMES_DB": str(db)}
     print(f"outcomes serve: dashboard on http://{address}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
     process = subprocess.Popen(streamlit_command(port, address), env=env)

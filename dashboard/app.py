@@ -6,6 +6,8 @@ settings), not by hand. Views live in ``dashboard/views/`` and are listed in ``v
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import auth, components, data, filters
@@ -13,7 +15,9 @@ from dashboard.views import VIEWS, VIEWS_DIR
 
 st.set_page_config(
     page_title="Psych outcomes",
-    page_icon=":material/monitoring:",
+    # A file shipped with the app: an emoji or material-icon favicon is fetched from the internet,
+    # which fails offline and tells a third party that the dashboard was opened.
+    page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -5,7 +5,7 @@ file would block a writer, and a writer would expose half-built tables. We never
 live file: a load copies it to ``<db>.tmp`` (incremental loads need the old rows), builds there,
 runs ``CHECKPOINT``, closes, and ``os.replace``-s the result over the live path (atomic on
 POSIX). Any failure deletes the temporary file and leaves the live file byte-for-byte as it was.
-A lock file ``<db>.lock`` (``flock``, released when the process ends) keeps two loads from
+A lock file (``load_lock_path``: in the temporary folder, not beside the warehouse; ``flock``, released when the process ends) keeps two loads from
 building into the same temporary file.
 """
 
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,18 @@ def _remove(path: Path) -> None:
     shutil.rmtree(str(path) + ".tmp", ignore_errors=True)  # DuckDB's spill directory
 
 
+def load_lock_path(live: Path) -> Path:
+    """The lock file that keeps two loads of ``live`` apart.
+
+    It lives in the system's temporary folder, named by a hash of the warehouse's resolved path,
+    not beside the warehouse: a lock file there was left behind after every load and showed up as
+    an untracked file in the user's working folder. Deleting it after the load is not safe (a
+    second loader may already hold the old inode), so it is kept where nobody sees it.
+    """
+    digest = hashlib.sha256(str(live.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"psych-outcomes-load-{os.getuid()}-{digest}.lock"
+
+
 @contextlib.contextmanager
 def build_then_swap(live: Path, *, memory_limit: str | None = None
                     ) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -49,7 +63,7 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
     live = live.resolve()
     live.parent.mkdir(parents=True, exist_ok=True)
     tmp = live.with_name(live.name + ".tmp")
-    lock_path = live.with_name(live.name + ".lock")
+    lock_path = load_lock_path(live)
     with lock_path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -134,3 +134,16 @@ def test_period_filter_lives_in_the_url_and_changes_a_number(server, chromium_br
     fresh.goto(server + "/?period=All+data")
     _settle(fresh)
     assert _tile(fresh, "New episodes") == after
+
+
+def test_issue_18_no_request_leaves_the_machine(server, chromium_browser):
+    """Every request a page makes goes to the dashboard's own server: no fonts, icons or scripts
+    from the internet (they fail offline and tell a third party the dashboard was opened)."""
+    page = chromium_browser.new_page(viewport={"width": 1280, "height": 1200})
+    elsewhere: list[str] = []
+    page.on("request", lambda request: None if request.url.startswith((server, "data:", "blob:", "about:"))
+            else elsewhere.append(request.url.split("?")[0]))
+    for view in VIEWS:
+        page.goto(server + ("/" if view.default else f"/{view.url_path}"))
+        _settle(page)
+    assert elsewhere == []
