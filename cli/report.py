@@ -60,8 +60,13 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     except duckdb.Error as exc:
         error(f"{db}: DuckDB cannot open it ({str(exc).splitlines()[0]})")
         return EXIT_BAD_INPUT
+    from queries.engine import MetricError
+
     try:
         pack = build_pack(con, period, site=args.site, annotations=saved)
+    except (MetricError, qi.QIError) as exc:  # e.g. a site the warehouse does not know
+        error(str(exc))
+        return EXIT_BAD_INPUT
     except duckdb.CatalogException as exc:
         error(f"{db}: the warehouse lacks a mart the measures read ({str(exc).splitlines()[0]}); "
               "rebuild it with `outcomes ingest`")

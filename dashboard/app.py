@@ -28,6 +28,8 @@ if not status.ok:
     components.database_message(status)
     st.stop()
 
+for notice in filters.url_notices():
+    st.warning(notice, icon=":material/link_off:")
 with st.sidebar:
     filters.sidebar()
 

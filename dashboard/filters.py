@@ -181,6 +181,41 @@ def _format(field: str):  # type: ignore[no-untyped-def]
     return fmt
 
 
+def _url_specs() -> list[tuple[str, list[str], Any, str]]:
+    """(URL key, option values, label function, words) for every filter the URL can carry."""
+    specs: list[tuple[str, list[str], Any, str]] = [("period", period_options(), period_label, "period")]
+    specs += [(key, options(field), _format(field), label.lower()) for field, (key, label, _) in FIELDS.items()]
+    specs.append(("instrument", list(INSTRUMENTS), str, "instrument"))
+    return specs
+
+
+def url_notices() -> list[str]:
+    """Check the URL's filter values before the widgets read them; drop unknown ones.
+
+    A shared link with a typo (``?site=S0l``) used to fall back to "all" silently, so the page
+    showed the whole clinic under a link that named one site. Each unknown value now yields a
+    notice naming the closest known option, and the filter falls back to its default.
+    """
+    from queries.vocabulary import suggest
+
+    notices = []
+    for key, values, label_of, words in _url_specs():
+        given = st.query_params.get(key)
+        if given is None:
+            continue
+        labels = [str(label_of(v)) for v in values]
+        if given in labels or given in values:
+            continue
+        shown = "".join(ch for ch in given[:40] if ch.isalnum() or ch in " -_.+")  # no markup from a URL
+        closest = suggest(given, tuple(labels))
+        hint = f" Did you mean “{closest}”?" if closest else ""
+        notices.append(f"The link asks for {words} “{shown}”, which this warehouse does not have.{hint} "
+                       f"Showing the default {words} instead.")
+        del st.query_params[key]
+        st.session_state.pop(key, None)
+    return notices
+
+
 def sidebar() -> None:
     """Draw the filter widgets (inside ``with st.sidebar``). Values live in the URL."""
     st.header("Filters")

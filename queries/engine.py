@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from queries import loader
-from queries import aggregate
+from queries import aggregate, vocabulary
 from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
@@ -110,6 +110,11 @@ def metric(
         raise MetricError(str(exc.args[0])) from None
     by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
     params = _bind(query, filters or {}, definition_overrides)
+    try:
+        # A typo matches no row and would read as a true zero: refuse it, naming the closest value.
+        vocabulary.check(con, {**(filters or {}), "preset": definition_overrides.get("preset")})
+    except vocabulary.UnknownValue as exc:
+        raise MetricError(str(exc)) from None
     method = suppression.method(min_cell)  # validates min_cell
     kind = query.kind
     curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
@@ -188,9 +193,11 @@ def _bind(
     bad_overrides = [k for k in overrides if k in FILTERS or k not in query.params]
     if bad_overrides:
         settable = [p for p in query.params if p not in FILTERS]
+        close = [vocabulary.suggest(k, tuple(settable)) for k in bad_overrides]
+        hint = "; did you mean " + ", ".join(c for c in close if c) + "?" if any(close) else ""
         raise MetricError(
-            f"metric {query.name!r} has no definition parameter {', '.join(bad_overrides)}; "
-            f"it takes: {', '.join(settable) or 'none'}"
+            f"metric {query.name!r} has no definition parameter {', '.join(bad_overrides)}{hint} "
+            f"It takes: {', '.join(settable) or 'none'}"
         )
     given = {k: v for k, v in filters.items() if k in query.params}
     given.update(overrides)

@@ -272,6 +272,8 @@ def top_changes(table: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
     ``better`` true when the change goes the measure's good direction. Hidden rates never enter."""
     if table.is_empty():
         return table
+    # A period without data has an all-null change column, typed Null: abs() is not defined on it.
+    table = table.with_columns(pl.col("change_pp").cast(pl.Float64))
     visible = table.filter(pl.col("change_pp").is_not_null() & (pl.col("change_pp") != 0))
     return (
         visible.with_columns(

@@ -20,7 +20,7 @@ th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: right; font-s
 th:first-child, td:first-child { text-align: left; } th { background: #f3f3f3; }
 .better { color: #006e4f; font-weight: 600; } .worse { color: #b34700; font-weight: 600; }
 .note { color: #555; font-size: .9rem; } .signal { margin: .2rem 0; }
-section.chart { page-break-inside: avoid; } code { background: #f3f3f3; padding: 0 .2rem; }
+section.chart { page-break-inside: avoid; } code { background: #f3f3f3; padding: 0 .2rem; } .nodata { background: #fff4e5; border-left: 4px solid #e69f00; padding: .6rem 1rem; }
 """
 
 
@@ -159,6 +159,29 @@ def _description(name: str) -> str:
     return queries.describe(name).description
 
 
+def has_data(pack: Pack) -> bool:
+    """Whether any measure has a denominator in the period (a hidden one counts as data)."""
+    frame = pack.measures
+    if frame.is_empty():
+        return False
+    shown = frame.get_column("this_denominator").fill_null(0).cast(int).sum() > 0
+    hidden = bool(frame.get_column("this_denominator_suppressed").fill_null(False).any())
+    return shown or hidden
+
+
+def no_data_notice(pack: Pack, scope: str) -> str:
+    """An explicit page-top statement when the period (or site) has no data at all, so an empty
+    pack reads as "no data", not as a clinic whose every measure fell to nothing."""
+    if has_data(pack):
+        return ""
+    start, end = pack.data_span
+    return (
+        f"<p class='nodata'><b>No data for {_e(pack.period.label)} ({_e(scope)}).</b> No episode or "
+        f"visit in the warehouse falls in this period for this scope; the data run from {_e(start)} "
+        f"to {_e(end)}. Choose a period inside that span.</p>"
+    )
+
+
 def render_html(pack: Pack) -> str:
     embed = _Figures()
     start, end = pack.data_span
@@ -170,7 +193,8 @@ def render_html(pack: Pack) -> str:
         f"(de-identification mode: {_e(mode)}). Generated {_e(pack.generated_at)} by psych-outcomes.</p>"
         f"<p class='note'><b>Small-cell suppression:</b> counts from 1 to {pack.min_cell - 1} are hidden "
         f"(shown as {_e(mark(pack.min_cell))}), threshold {pack.min_cell}; {_e(pack.suppression_method)}.</p>"
-        "<h2 id='measures'>Measures</h2>" + measures_table(pack)
+        + no_data_notice(pack, scope)
+        + "<h2 id='measures'>Measures</h2>" + measures_table(pack)
         + "<p class='note'>Measures are modelled on HEDIS/eCQM specifications; 'enrolled' means observed in "
           "the data. Targets are local product defaults, not published benchmarks.</p>"
         + "<h2 id='changes'>Top changes since the last period</h2>" + top_changes(pack)

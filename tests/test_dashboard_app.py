@@ -153,3 +153,18 @@ def test_terminating_outcomes_serve_stops_the_streamlit_server(tmp_path: Path) -
         assert not healthy(), "the Streamlit server outlived outcomes serve"
     finally:
         parent.kill()
+
+
+def test_issue_18_an_unknown_url_value_is_refused_with_a_suggestion(monkeypatch, warehouse_path):
+    """``?site=S0l`` (a typo for S01) shows a notice naming S01 and falls back to all sites,
+    instead of silently showing the whole clinic under a link that names one site."""
+    monkeypatch.setenv("OUTCOMES_DB", str(warehouse_path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["site"] = "S0l"
+    at.query_params["instrument"] = "PHQ9"
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "site “S0l”" in warnings and "Did you mean “S01”?" in warnings
+    assert "instrument “PHQ9”" in warnings and "Did you mean “PHQ-9”?" in warnings
+    assert at.session_state["site"] == "all"
