@@ -57,6 +57,11 @@ def explain(chart: SPCChart) -> list[str]:
                     "random (common-cause variation)."
                 )
         sentences.extend(prefix + sentence for sentence in found)
+    if chart.options.get("freeze_ignored_with_part"):
+        sentences.append(
+            "The baseline (freeze) was ignored because the chart is split into parts: each part "
+            "takes its own points as its baseline, as qicharts2 does."
+        )
     if chart.target is not None:
         sentences.append(f"The target is {_fmt(chart.target)}.")
     return sentences

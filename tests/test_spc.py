@@ -208,8 +208,8 @@ def test_refusals_name_the_position():
         spc.qic([1, 2], [5, 0], chart="p")
     with pytest.raises(ValueError, match="y at position 1 is larger"):
         spc.qic([6, 2], [5, 5], chart="p")
-    with pytest.raises(ValueError, match="part 2"):
-        spc.qic([1, 2, 3, 4], chart="i", freeze=2, part=[2])
+    with pytest.raises(ValueError, match="part 1"):
+        spc.qic([1, 2, 3, 4], chart="i", part=[2], exclude=[1, 2])
     with pytest.raises(ValueError, match="unknown chart"):
         spc.qic([1, 2], chart="xbar")
 
