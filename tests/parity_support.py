@@ -22,12 +22,11 @@ def stored(name: str) -> dict[str, Any]:
 
 def same(product: float | None, expected: object, rel: float = 1e-9, abs_: float = 1e-9) -> bool:
     """Product value (NaN or None = missing) against a reference value (None = R's NA)."""
-    missing = product is None or (isinstance(product, float) and math.isnan(product))
+    if product is None or math.isnan(product):
+        return expected is None
     if expected is None:
-        return missing
-    if missing:
         return False
-    return math.isclose(float(product), float(expected), rel_tol=rel, abs_tol=abs_)  # type: ignore[arg-type]
+    return math.isclose(product, float(str(expected)), rel_tol=rel, abs_tol=abs_)
 
 
 __all__ = ["reference", "same", "stored"]
