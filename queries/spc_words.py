@@ -57,7 +57,8 @@ def explain(chart: SPCChart) -> list[str]:
                     "random (common-cause variation)."
                 )
         sentences.extend(prefix + sentence for sentence in found)
-    if chart.options.get("freeze_ignored_with_part"):
+    # getattr: the options are not part of what every chart-like object must provide
+    if getattr(chart, "options", {}).get("freeze_ignored_with_part"):
         sentences.append(
             "The baseline (freeze) was ignored because the chart is split into parts: each part "
             "takes its own points as its baseline, as qicharts2 does."
