@@ -7,7 +7,9 @@ A unit (clinician, site) with ``r`` events in ``n`` patients is compared with th
 * ``method="exact"`` (default): exact binomial with Spiegelhalter's interpolation (2005, App.
   A.1.1): for p in {0.001, 0.025, 0.975, 0.999}, ``r_p`` is the smallest r with ``F(r) >= p``
   under Binomial(n, θ0), ``α = (F(r_p) − p)/(F(r_p) − F(r_p − 1))`` and the limit is
-  ``(r_p − α)/n`` (plain ``qbinom/n`` would give steps);
+  ``(r_p − α)/n`` (plain ``qbinom/n`` would give steps). For a non-integer n (the grid the
+  contours are drawn on) ``F`` is the binomial CDF's continuous extension through the
+  regularised incomplete beta function (:func:`binomial_cdf`), so limits exist for any n > 0;
 * ``method="normal"``: ``θ0 ± z·√(θ0(1−θ0)/n)`` clipped to [0, 1];
 * ``overdispersion=True``: the FunnelPlotR method (``od_adjustment.R``): ``y = asin(√p)``,
   ``s = 1/(2√n)``, z-scores winsorised at 10%/90%, ``φ = mean(z²)``, ``τ² = 0`` if ``kφ < k − 1``
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
+from scipy import special
 
 Z_95 = 1.959964
 Z_998 = 3.090232
@@ -39,13 +41,39 @@ DEFAULT_MIN_N = 20
 INSUFFICIENT = "insufficient data"
 
 
+def binomial_cdf(r: int, n: float, theta0: float) -> float:
+    """``F(r) = P(X <= r)`` under Binomial(n, θ0), for any real ``n > 0``.
+
+    For integer n this is the binomial CDF. For other n it is its continuous extension through
+    the regularised incomplete beta function, ``F(r) = I_{1−θ0}(n − r, r + 1)`` for
+    ``0 <= r < n`` (0 below, 1 from n on): the identity that defines the binomial CDF in
+    scipy's ``bdtr`` and R's ``pbinom``, which both refuse a non-integer n. It is continuous in
+    n and increasing in r, so the funnel's contours are smooth between integer n."""
+    if r < 0:
+        return 0.0
+    if r >= n:
+        return 1.0
+    return float(special.betainc(n - r, r + 1, 1 - theta0))
+
+
 def exact_limit(n: float, theta0: float, p: float) -> float:
-    """One exact-binomial funnel limit on the proportion scale, interpolated (Spiegelhalter)."""
-    r_p = float(sps.binom.ppf(p, n, theta0))
-    f_r = float(sps.binom.cdf(r_p, n, theta0))
-    f_before = float(sps.binom.cdf(r_p - 1, n, theta0))
+    """One exact-binomial funnel limit on the proportion scale, interpolated (Spiegelhalter
+    2005, App. A.1.1), for any real ``n > 0`` (``F`` from :func:`binomial_cdf`): ``r_p`` is the
+    smallest integer r with ``F(r) >= p``, ``α = (F(r_p) − p)/(F(r_p) − F(r_p − 1))`` and the
+    limit ``(r_p − α)/n``, clipped to [0, 1]."""
+    if not (math.isfinite(n) and n > 0):
+        raise ValueError(f"n must be a number > 0, got {n}")
+    low, high = 0, math.ceil(n)  # F(ceil(n)) = 1 >= p: binary search for the smallest r
+    while low < high:
+        middle = (low + high) // 2
+        if binomial_cdf(middle, n, theta0) >= p:
+            high = middle
+        else:
+            low = middle + 1
+    f_r = binomial_cdf(low, n, theta0)
+    f_before = binomial_cdf(low - 1, n, theta0)
     alpha = 0.0 if f_r == f_before else (f_r - p) / (f_r - f_before)
-    return min(max((r_p - alpha) / n, 0.0), 1.0)
+    return min(max((low - alpha) / n, 0.0), 1.0)
 
 
 def normal_limit(n: float, theta0: float, z: float) -> float:

@@ -5,11 +5,19 @@ observation) and time to response.
 
 * the estimate is the one ``scipy.stats.ecdf(CensoredData.right_censored(t, censored))`` gives
   (scipy's flag means *censored*, so a comparison passes ``~event``), computed here from counts;
-* the pointwise interval is the log-log (exponential Greenwood) interval;
-* the median survival time is the smallest time with ``S(t) <= 0.5``; its interval is read off
-  the confidence band (Brookmeyer-Crowley style, as R's ``survfit`` does): the lower limit is the
-  first time the lower band reaches 0.5, the upper limit the first time the upper band does
-  (``None`` when that never happens within follow-up);
+* the pointwise interval is the log-log (exponential Greenwood) interval by default; ``"log"``
+  (R ``survfit``'s default ``conf.type``) and ``"plain"`` are available, all as R's
+  ``survfit_confint`` computes them from the Greenwood standard error of ``log S``;
+* the median survival time and its interval are those ``print(survfit(...))`` shows (R
+  ``survival:::survmean``): the median is the first time with ``S(t) <= 0.5``, except that where
+  ``S`` equals 0.5 (within ``sqrt(.Machine$double.eps)``) and later falls below it, it is the
+  middle between that time and the time it falls (when the curve stays at 0.5 to the end of
+  follow-up, the first time; R's ``quantile()`` would give the middle up to the last follow-up
+  time instead); the limits are read off the band the same way (Brookmeyer-Crowley): the
+  lower limit where the lower band reaches 0.5, the upper limit where the upper band does. Where
+  the band is undefined (``S = 0``; and ``S = 1`` for log-log) it does not count, so the upper
+  limit is ``None`` (R's NA) when the upper band never falls to 0.5 while it is defined, even
+  if the curve itself drops to 0 at the last time;
 * ``scipy.stats.logrank`` returns a signed Z; chi-square is ``Z**2`` on 1 degree of freedom.
 
 SQL returns counts per time, so ``kaplan_meier`` works on aggregated input (``times``,
@@ -99,10 +107,55 @@ class KaplanMeierResult:
         }
 
 
-def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) -> float | None:
-    # Tiny tolerance: S(t) of exactly 0.5 is computed as 0.5000000000000001 at some sizes.
-    hits = np.flatnonzero(curve <= level + 1e-12)
-    return float(times[hits[0]]) if hits.size else None
+#: R's tolerance for "S equals 0.5", ``sqrt(.Machine$double.eps)``
+R_TOLERANCE = math.sqrt(np.finfo(float).eps)
+CI_METHODS = ("log-log", "log", "plain")
+
+
+def r_median_time(times: np.ndarray, curve: np.ndarray, tol: float = R_TOLERANCE) -> float | None:
+    """Where ``curve`` first reaches 0.5, ported from the ``minmin`` rule of R
+    ``survival:::survmean``, which ``print(survfit(...))`` and ``summary(...)$table`` use for
+    ``median``, ``0.95LCL`` and ``0.95UCL``. ``curve`` is S or one side of its band (NaN where
+    undefined). Points with NaN are skipped; of the rest, those below ``0.5 + tol`` are kept. The
+    answer is the first kept time, except when its value is 0.5 (within ``tol``) and a lower value
+    follows: then the middle between it and the first time with that lower value. ``None`` where
+    R gives NA (no defined point reaches 0.5)."""
+    values = np.asarray(curve, dtype=float)
+    keep = ~np.isnan(values) & (values < 0.5 + tol)
+    if not keep.any():
+        return None
+    x, y = np.asarray(times, dtype=float)[keep], values[keep]
+    lower = np.flatnonzero(y < y[0])
+    if abs(y[0] - 0.5) < tol and lower.size:
+        return float((x[0] + x[lower[0]]) / 2)
+    return float(x[0])
+
+
+def confidence_band(
+    survival: np.ndarray, greenwood: np.ndarray, confidence: float, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise band as R ``survival:::survfit_confint`` (``logse = TRUE``, ``se = sqrt(V)``):
+
+    * ``log``: ``exp(log S ± z·se)``, the upper limit capped at 1; NaN where S = 0;
+    * ``log-log``: ``exp(-exp(log(-log S) ∓ z·se/log S))``; NaN where S is 0 or 1;
+    * ``plain``: ``S ± z·se·S`` within [0, 1].
+    """
+    if method not in CI_METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(CI_METHODS)}, got {method!r}")
+    z = special.ndtri(1 / 2 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(greenwood)
+        if method == "log":
+            xx = np.where(survival == 0, np.nan, survival)
+            return np.exp(np.log(xx) - z * se), np.minimum(np.exp(np.log(xx) + z * se), 1.0)
+        if method == "log-log":
+            xx = np.where((survival == 0) | (survival == 1), np.nan, survival)
+            se2 = z * se / np.log(xx)
+            log_minus_log = np.log(-np.log(xx))
+            return np.exp(-np.exp(log_minus_log - se2)), np.exp(-np.exp(log_minus_log + se2))
+        half = z * se * survival
+        low, high = np.maximum(survival - half, 0.0), np.minimum(survival + half, 1.0)
+        return np.where(np.isnan(half), np.nan, low), np.where(np.isnan(half), np.nan, high)
 
 
 def _counts_per_time(
@@ -149,8 +202,10 @@ def kaplan_meier(
     n_events: ArrayLike | None = None,
     n_censored: ArrayLike | None = None,
     confidence: float = 0.95,
+    ci_method: str = "log-log",
 ) -> KaplanMeierResult:
-    """Product-limit survival estimate with log-log pointwise intervals.
+    """Product-limit survival estimate with pointwise intervals (``ci_method``: ``"log-log"``,
+    the product's choice; ``"log"``, R ``survfit``'s default; or ``"plain"``).
 
     Give either per-patient ``durations`` and ``events`` (True = the event, e.g. discontinuation,
     happened; False = censored), or aggregated ``times``, ``n_events``, ``n_censored``.
@@ -170,16 +225,15 @@ def kaplan_meier(
     n = int(left.sum()) - np.concatenate(([0], np.cumsum(left)[:-1]))
     survival = np.cumprod((n - d) / n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Greenwood; n == d gives inf (S = 0 there, so the log-log limit is NaN, as in scipy)
+        # Greenwood; n == d gives inf (S = 0 there, so the band is undefined, as in R and scipy)
         greenwood = np.cumsum(d / (n * (n - d)))
-        se = np.sqrt(1 / np.log(survival) ** 2 * greenwood)
-        log_minus_log = np.log(-np.log(survival))
-        z_se = special.ndtri(1 / 2 + confidence / 2) * se
-        low = np.clip(np.exp(-np.exp(log_minus_log + z_se)), 0, 1)
-        high = np.clip(np.exp(-np.exp(log_minus_log - z_se)), 0, 1)
-    # The log-log band is undefined where S(t) is exactly 1 or 0; it collapses onto S there.
-    low = np.where(np.isnan(low), survival, low)
-    high = np.where(np.isnan(high), survival, high)
+    raw_low, raw_high = confidence_band(survival, greenwood, confidence, ci_method)
+    # The median interval reads the band where it is defined (NaN = R's NA, skipped as R does)
+    median_low = r_median_time(grid, raw_low)
+    median_high = r_median_time(grid, raw_high)
+    # For drawing, an undefined band (S exactly 1 or 0) collapses onto S.
+    low = np.clip(np.where(np.isnan(raw_low), survival, raw_low), 0, 1)
+    high = np.clip(np.where(np.isnan(raw_high), survival, raw_high), 0, 1)
     return KaplanMeierResult(
         times=grid,
         survival=survival,
@@ -188,10 +242,11 @@ def kaplan_meier(
         n_at_risk=n.astype(np.int64),
         n_events=d,
         n_censored=c,
-        median=_first_time_at_or_below(grid, survival, 0.5),
-        median_low=_first_time_at_or_below(grid, low, 0.5),
-        median_high=_first_time_at_or_below(grid, high, 0.5),
+        median=r_median_time(grid, survival),
+        median_low=median_low,
+        median_high=median_high,
         confidence=confidence,
+        ci_method=ci_method,
     )
 
 

@@ -7,9 +7,10 @@ runs.signal, aLCL, aLCL.95, CL, aUCL.95, aUCL, sigma.signal``).
 
 Conventions (qicharts2's): point positions in ``freeze``, ``part`` and ``exclude`` are 1-based;
 ``freeze=k`` takes points 1..k as the baseline for the centre line and limits; ``part=[k1, k2]``
-starts new phases after points k1 and k2 and recomputes everything per phase; ``exclude`` drops
-points from the centre line, the limits and the runs analysis (they are still plotted and can
-still fall outside the limits). Charts:
+starts new phases after points k1 and k2 and recomputes everything per phase (with ``part``,
+``freeze`` is ignored, as in qicharts2, and ``options["freeze_ignored_with_part"]`` says so);
+``exclude`` drops points from the centre line, the limits and the runs analysis (they are still
+plotted and can still fall outside the limits). Charts:
 
 =====  ================================  ==========================================================
 chart  plotted                           centre line and SD
@@ -21,12 +22,15 @@ u      y/n                               ū = Σy/Σn; SD_i = √(ū/n_i); LCL �
 up     y/n (Laney u′)                    as u, SD_i · σ_z
 c      y                                 mean; SD = √c̄; LCL ≥ 0
 i      y                                 mean; SD = MR̄/1.128 (MR̄ = mean |y_i − y_{i−1}| on baseline)
-mr     |y_i − y_{i−1}|                   MR̄; UCL = 3.267·MR̄, LCL = 0
-g      y (cases between events)          median plotted; limits x̄ ± 3√(x̄(x̄+1)); LCL ≥ 0
+mr     |y_i − y_{i−1}|                   MR̄; UCL = 3.267·MR̄, 95% line (3.267/3)·2·MR̄, LCLs 0
+g      y (cases between events)          median of the baseline plotted; limits x̄ ± 3√(x̄(x̄+1))
+                                         with x̄ the baseline mean; LCL ≥ 0
 =====  ================================  ==========================================================
 
-Nelson's screening of large moving ranges on the i chart is off by default, as in qicharts2
-(``options(qic.screenedmr = FALSE)``); pass ``screened_mr=True`` to turn it on.
+Nelson's screening of large moving ranges (of y on the i chart, of z on the Laney p′/u′ charts)
+is off by default, as in qicharts2 called without attaching it (``getOption('qic.screenedmr',
+default = FALSE)``; note that ``library(qicharts2)`` sets it to TRUE in ``.onAttach``); pass
+``screened_mr=True`` to turn it on.
 """
 
 from __future__ import annotations
@@ -138,12 +142,24 @@ class _PartLimits:
     sd: np.ndarray  # per-point SD; NaN on run charts
 
 
-def _laney_sigma_z(plotted: np.ndarray, cl: float, sd: np.ndarray, base: np.ndarray) -> float:
-    """σ_z = mean(|z_i − z_{i−1}|)/1.128 with z_i = (y_i − CL)/SD_i over the baseline points."""
+def _mean_moving_range(moving_ranges: np.ndarray, screened_mr: bool) -> float:
+    """MR̄; with Nelson's screening, the ranges at or above D4·MR̄ are dropped and MR̄ recomputed
+    (qicharts2 ``qic.i``, ``qic.pp``, ``qic.up``: ``mr[mr < 3.267 * amr]``)."""
+    mr_bar = float(np.nanmean(moving_ranges))
+    if screened_mr:
+        mr_bar = float(np.nanmean(moving_ranges[moving_ranges < D4 * mr_bar]))
+    return mr_bar
+
+
+def _laney_sigma_z(
+    plotted: np.ndarray, cl: float, sd: np.ndarray, base: np.ndarray, screened_mr: bool
+) -> float:
+    """σ_z = mean(|z_i − z_{i−1}|)/1.128 with z_i = (y_i − CL)/SD_i over the baseline points;
+    the moving ranges of z are Nelson-screened like the i chart's when ``screened_mr``."""
     z = (plotted[base] - cl) / sd[base]
     if z.size < 2:
         raise ValueError("Laney charts need at least 2 baseline points")
-    return float(np.nanmean(np.abs(np.diff(z))) / D2)
+    return _mean_moving_range(np.abs(np.diff(z)), screened_mr) / D2
 
 
 def _part_limits(
@@ -158,7 +174,7 @@ def _part_limits(
         cl = float(y[base].sum() / n[base].sum())
         sd = np.sqrt(cl * (1 - cl) / n) if chart in ("p", "pp") else np.sqrt(cl / n)
         if chart in ("pp", "up"):
-            sd = sd * _laney_sigma_z(plotted, cl, sd, base)
+            sd = sd * _laney_sigma_z(plotted, cl, sd, base, screened_mr)
         return _PartLimits(plotted, cl, cl, sd)
     if chart == "c":
         cl = float(y[base].mean())
@@ -168,20 +184,21 @@ def _part_limits(
         moving_ranges = np.abs(np.diff(y[base]))
         if moving_ranges.size == 0:
             raise ValueError("an i chart needs at least 2 baseline points")
-        mr_bar = float(moving_ranges.mean())
-        if screened_mr:  # Nelson 1982: drop moving ranges above the MR chart's UCL, recompute
-            mr_bar = float(moving_ranges[moving_ranges < D4 * mr_bar].mean())
+        mr_bar = _mean_moving_range(moving_ranges, screened_mr)
         return _PartLimits(y, cl, cl, np.full(y.shape, mr_bar / D2))
     if chart == "mr":
         plotted = np.concatenate(([np.nan], np.abs(np.diff(y))))
         cl = float(np.nanmean(plotted[base]))
-        # SD chosen so that CL + 3 SD = D4 * MR-bar; the negative lower limit is clipped to 0
-        return _PartLimits(plotted, cl, cl, np.full(y.shape, (D4 - 1) / 3 * cl))
+        # qicharts2 (qic.mr) measures the MR chart's limits from 0, not from MR̄:
+        # UCL = D4·MR̄ and the 95% line (D4/3)·2·MR̄; both lower lines are 0. Centre 0 and
+        # SD = (D4/3)·MR̄ give exactly that (the negative lower lines are clipped to 0).
+        return _PartLimits(plotted, cl, 0.0, np.full(y.shape, D4 / 3 * cl))
     if chart == "g":
         mean = float(y[base].mean())
         sd = np.full(y.shape, math.sqrt(mean * (mean + 1)))
-        # qicharts2 shows (and runs the rules on) the median of all the part's points
-        return _PartLimits(y, float(np.median(y)), mean, sd)
+        # qicharts2 (qic.g) shows, and runs the rules on, the median of the baseline points
+        # (after freeze and exclude), not of every point
+        return _PartLimits(y, float(np.median(y[base])), mean, sd)
     raise ValueError(f"unknown chart {chart!r}; choose one of {', '.join(CHART_TYPES)}")
 
 
@@ -347,6 +364,11 @@ def qic(
     excluded_positions = _positions(exclude, size, "exclude")
     if freeze is not None and not 1 <= freeze <= size:
         raise ValueError(f"freeze must be between 1 and {size}, got {freeze}")
+    # qicharts2 (qic.R: ``if (is.null(freeze) || !is.null(part)) freeze <- Inf``) ignores freeze
+    # when parts are given: each part is its own baseline. Recorded in ``options``.
+    freeze_ignored = freeze is not None and bool(breaks)
+    if freeze_ignored:
+        freeze = None
 
     position = np.arange(1, size + 1)
     part_of = 1 + np.searchsorted(np.asarray(breaks, dtype=int), position, side="left")
@@ -402,6 +424,7 @@ def qic(
         target=target,
         options={
             "freeze": freeze,
+            "freeze_ignored_with_part": freeze_ignored,
             "part": breaks,
             "exclude": excluded_positions,
             "screened_mr": screened_mr,

@@ -73,6 +73,12 @@ def explain(chart: ChartReading) -> list[str]:
                     "random (common-cause variation)."
                 )
         sentences.extend(prefix + sentence for sentence in found)
+    # getattr: the options are not part of what every chart-like object must provide
+    if getattr(chart, "options", {}).get("freeze_ignored_with_part"):
+        sentences.append(
+            "The baseline (freeze) was ignored because the chart is split into parts: each part "
+            "takes its own points as its baseline, as qicharts2 does."
+        )
     if chart.target is not None:
         sentences.append(f"The target is {_fmt(chart.target)}.")
     return sentences

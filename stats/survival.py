@@ -3,7 +3,7 @@
 ``queries.engine`` sends no per-patient rows here: the SQL returns, per group, how many units
 ended at each day with the event or censored, and ``stats.km.kaplan_meier`` runs on those
 counts. Per group we report n, events, censored, the median time with its 95% interval (log-log
-band, Brookmeyer-Crowley style) and the survival (share without the event) at fixed horizons with
+band, read off as R ``print(survfit(...))`` does; None where R says NA) and the survival (share without the event) at fixed horizons with
 log-log 95% intervals, e.g. "% persistent at 182 and 365 days".
 """
 

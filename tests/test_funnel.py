@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -17,6 +18,68 @@ def test_exact_interpolated_limits_by_hand():
     α = 0.000329/0.012754 = 0.025776, limit 0.119742."""
     assert funnel.exact_limit(100, 0.2, 0.975) == pytest.approx(0.276476, abs=1e-6)
     assert funnel.exact_limit(100, 0.2, 0.025) == pytest.approx(0.119742, abs=1e-6)
+
+
+def test_exact_limits_for_a_non_integer_n_by_hand():
+    """n = 2.5, θ0 = 0.5: F(r) = I_0.5(2.5 − r, r + 1). F(0) = 0.5^2.5 = 0.176777 (b = 1);
+    F(1) = 0.5^1.5·(2.5 − 1.5·0.5) = 0.618718 (I_x(a, 2) = x^a(a + 1 − a·x)); F(2) =
+    (2√x − 4/3·x^1.5 + 2/5·x^2.5)/B(0.5, 3) = 1.013520/(16/15) = 0.950175; F(3) = 1 (3 >= n).
+    p = 0.5: r = 1, α = (0.618718 − 0.5)/(0.618718 − 0.176777) = 0.268629, limit
+    (1 − 0.268629)/2.5 = 0.292548. p = 0.975: r = 3, α = 0.025/(1 − 0.950175) = 0.501756,
+    limit (3 − 0.501756)/2.5 = 0.999298."""
+    assert [funnel.binomial_cdf(r, 2.5, 0.5) for r in range(4)] == pytest.approx(
+        [0.176777, 0.618718, 0.950175, 1.0], abs=1e-6
+    )
+    assert funnel.exact_limit(2.5, 0.5, 0.5) == pytest.approx(0.292548, abs=1e-6)
+    assert funnel.exact_limit(2.5, 0.5, 0.975) == pytest.approx(0.999298, abs=1e-6)
+
+
+@pytest.mark.parametrize("theta0", [0.0, 0.03, 0.2, 0.5, 0.9, 1.0])
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 100, 1000])
+def test_exact_limits_at_integer_n_are_the_binomial_ones(n, theta0):
+    """At integer n, F is the binomial CDF (scipy.stats.binom), so the limits are Spiegelhalter's
+    from qbinom/pbinom: r_p = binom.ppf(p), α from binom.cdf."""
+    from scipy import stats as sps
+
+    for p in (0.001, 0.025, 0.975, 0.999):
+        r_p = sps.binom.ppf(p, n, theta0)
+        f_r, f_before = sps.binom.cdf(r_p, n, theta0), sps.binom.cdf(r_p - 1, n, theta0)
+        alpha = 0.0 if f_r == f_before else (f_r - p) / (f_r - f_before)
+        expected = min(max((r_p - alpha) / n, 0.0), 1.0)
+        assert funnel.exact_limit(n, theta0, p) == pytest.approx(expected, abs=1e-12)
+
+
+def test_exact_contours_are_finite_and_continuous_on_a_real_grid():
+    """The contours are drawn on a non-integer grid of n: every limit exists, and approaching
+    an integer n from either side gives the integer-n limit (no jump)."""
+    rows = funnel.funnel_curve(0.23, np.linspace(1.0, 250.0, 333))
+    for row in rows:
+        values = [row[k] for k in ("lower_998", "lower_95", "upper_95", "upper_998")]
+        assert all(math.isfinite(v) for v in values)
+        assert values == sorted(values)
+    for n in (10, 57):
+        for p in (0.025, 0.975):
+            at = funnel.exact_limit(n, 0.23, p)
+            assert funnel.exact_limit(n - 1e-9, 0.23, p) == pytest.approx(at, abs=1e-6)
+            assert funnel.exact_limit(n + 1e-9, 0.23, p) == pytest.approx(at, abs=1e-6)
+
+
+def test_funnel_figure_draws_the_exact_limits():
+    """The QI page and the meeting pack draw dashboard.report.figures.funnel_chart: each of the
+    four contours has a finite value at every grid point (they were all NaN before)."""
+    from dashboard.report.figures import funnel_chart
+    from queries.qi_funnel import MeasureFunnel
+
+    result = funnel.proportion_funnel(["A", "B", "C"], [10, 30, 20], [45, 120, 83])
+    assert result.method == "exact"
+    figure = funnel_chart(MeasureFunnel("m", "site_id", False, result), "Measure")
+    contours = [t for t in figure.data if t.legendgroup in ("dash", "dot")]
+    assert len(contours) == 4
+    for trace in contours:
+        assert len(trace.y) == 80 and all(v is not None and math.isfinite(v) for v in trace.y)
+    upper_95 = next(t for t in contours if t.name == "95% limits")
+    n0, y0 = float(upper_95.x[0]), float(upper_95.y[0])
+    assert y0 == pytest.approx(100 * funnel.exact_limit(n0, result.target, 0.975))
 
 
 def test_normal_limits_by_hand():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import duckdb
 import pytest
@@ -109,6 +110,26 @@ def test_funnel_never_shows_figures_of_a_suppressed_unit(warehouse_path):
         assert all(u["n"] - u["events"] >= 11 or u["n"] == u["events"] for u in crude.result.units)
     finally:
         con.close()
+
+
+def test_qi_page_funnel_draws_exact_limits(warehouse_path):
+    """The QI page's funnel (measure_funnel, then the shared funnel_chart figure) draws its four
+    exact-limit contours with a finite value at every grid point."""
+    from dashboard.charts import funnel_chart
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        try:
+            crude = measure_funnel(con, "dms_phq9_monitoring", by="site_id")
+        except qi.QIError:
+            pytest.skip("the session warehouse has fewer than 2 sites large enough to show")
+    finally:
+        con.close()
+    assert crude.result.method == "exact"
+    contours = [t for t in funnel_chart(crude, "PHQ-9 monitoring").data
+                if t.legendgroup in ("dash", "dot")]
+    assert len(contours) == 4
+    assert all(v is not None and math.isfinite(v) for t in contours for v in t.y)
 
 
 def test_outcomes_spc_metric_json_has_points_and_signals(warehouse_path, capsys):

@@ -76,6 +76,28 @@ def test_pack_has_every_section_and_no_count_from_1_to_10():
     assert counts_shown and all(n == 0 or n >= 11 for n in counts_shown)
 
 
+def test_pack_funnel_draws_its_exact_limits(monkeypatch):
+    """The funnel figure the pack embeds has its four exact-limit contours, each with a finite
+    value at every point of the grid of n (they were NaN on the non-integer grid)."""
+    import math
+
+    from dashboard.report import html as report_html
+
+    embedded = []
+    original = report_html._Figures.html
+    monkeypatch.setattr(report_html._Figures, "html",
+                        lambda self, fig, div_id: embedded.append((div_id, fig)) or original(self, fig, div_id))
+    warehouse = _clinic()
+    pack = build_pack(warehouse.con, qi.parse_period("2024-Q3"), names=("followup_30d_new_rx",))
+    assert pack.funnels[0].funnel is not None
+    render_html(pack)
+    funnels = [fig for div_id, fig in embedded if div_id.startswith("funnel-")]
+    assert funnels
+    contours = [t for t in funnels[0].data if t.legendgroup in ("dash", "dot")]
+    assert len(contours) == 4
+    assert all(v is not None and math.isfinite(v) for t in contours for v in t.y)
+
+
 def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
     import report as report
 

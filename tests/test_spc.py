@@ -148,6 +148,10 @@ def test_i_and_mr_constants_by_hand():
     assert mr_chart.cl[0] == pytest.approx(2.25)
     assert mr_chart.ucl[0] == pytest.approx(7.35075)
     assert mr_chart.lcl[0] == 0
+    # qicharts2 measures the 95% line from 0 as well: (3.267/3)*2*2.25 = 4.9005, not
+    # 2.25 + 2*(3.267 - 1)/3*2.25 = 5.6505; its lower 95% line is 0
+    assert mr_chart.ucl95[0] == pytest.approx(4.9005)
+    assert mr_chart.lcl95[0] == 0
     assert not mr_chart.runs_signal.any()
 
 
@@ -160,7 +164,43 @@ def test_g_chart_by_hand():
     assert chart.lcl[0] == 0
 
 
+def test_g_chart_centre_line_is_the_median_of_the_baseline():
+    """3,1,4,2,5,3 then 60,80,55,70, frozen at 6: the baseline's median is 3 (not 4.5, the
+    median of all ten) and its mean 18/6 = 3, so UCL = 3 + 3*sqrt(3*4) = 13.392305; the four
+    later points are above it. Excluding point 2 of 2,50,3,4 likewise gives median 3 of 2,3,4."""
+    chart = spc.qic([3, 1, 4, 2, 5, 3, 60, 80, 55, 70], chart="g", freeze=6)
+    assert chart.cl[9] == 3
+    assert chart.ucl[9] == pytest.approx(13.392305, abs=1e-6)
+    assert chart.summary()[0]["sigma.signal"] == 4
+    assert spc.qic([2, 50, 3, 4], chart="g", exclude=[2]).cl[0] == 3
+
+
+def test_screened_moving_ranges_on_laney_p_prime():
+    """p = 20,21,20,21,20,21,20,40,20,21 % of 100 each: p̄ = 224/1000 = 0.224. With equal n,
+    SD·σ_z = mean|Δp|/1.128. The moving ranges are seven of 0.01 and two of 0.20: mean 0.47/9 =
+    0.052222, UCL 0.224 + 3*0.052222/1.128 = 0.362889. Screened, the two ranges above
+    3.267*0.052222 = 0.170609 are dropped: mean 0.01, UCL 0.224 + 3*0.01/1.128 = 0.250596, and
+    point 8 (0.40) is outside it."""
+    y, n = [20, 21, 20, 21, 20, 21, 20, 40, 20, 21], [100] * 10
+    plain = spc.qic(y, n, chart="pp")
+    screened = spc.qic(y, n, chart="pp", screened_mr=True)
+    assert plain.ucl[0] == pytest.approx(0.362889, abs=1e-6)
+    assert screened.ucl[0] == pytest.approx(0.250596, abs=1e-6)
+    assert list(np.flatnonzero(screened.sigma_signal)) == [7]
+    u_screened = spc.qic(y, n, chart="up", screened_mr=True)
+    assert u_screened.ucl[0] < spc.qic(y, n, chart="up").ucl[0]
+
+
 # --------------------------------------------------------------------------- freeze, part, exclude
+
+
+def test_freeze_with_part_is_ignored_as_in_qicharts2():
+    """qicharts2 sets freeze to Inf when part is given: each part is its own baseline. Part 1
+    (1,2,3,4) has CL 2.5 although freeze = 3 would give 2; the chart says so in words."""
+    chart = spc.qic([1, 2, 3, 4, 10, 11, 12, 11, 13], chart="i", freeze=3, part=[4])
+    assert chart.cl[0] == pytest.approx(2.5) and chart.cl[8] == pytest.approx(11.4)
+    assert chart.baseline.all() and chart.options["freeze_ignored_with_part"] is True
+    assert any("freeze) was ignored" in sentence for sentence in chart.explanations())
 
 
 def test_freeze_takes_limits_from_the_first_k_points():
@@ -208,8 +248,8 @@ def test_refusals_name_the_position():
         spc.qic([1, 2], [5, 0], chart="p")
     with pytest.raises(ValueError, match="y at position 1 is larger"):
         spc.qic([6, 2], [5, 5], chart="p")
-    with pytest.raises(ValueError, match="part 2"):
-        spc.qic([1, 2, 3, 4], chart="i", freeze=2, part=[2])
+    with pytest.raises(ValueError, match="part 1"):
+        spc.qic([1, 2, 3, 4], chart="i", part=[2], exclude=[1, 2])
     with pytest.raises(ValueError, match="unknown chart"):
         spc.qic([1, 2], chart="xbar")
 

@@ -34,6 +34,19 @@ def test_spc_json_holds_points_summary_and_signals(capsys):
     assert "aUCL.95" in payload["summary"][0]
 
 
+def test_spc_freeze_with_part_draws_the_chart_as_qicharts2(capsys):
+    """--freeze 6 with --part 8: qicharts2 ignores the freeze and draws each part on its own
+    points, so part 1 is 180/657 (not the first six months' 137/496) and part 2 is 133/341;
+    the output says the freeze was ignored."""
+    code = main(["spc", "--input", str(FIXTURES / "remission_monthly.csv"), "--chart", "p",
+                 "--freeze", "6", "--part", "8", "--format", "json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["options"]["freeze_ignored_with_part"] is True
+    assert [row["CL"] for row in payload["summary"]] == pytest.approx([180 / 657, 133 / 341])
+    assert any("freeze) was ignored" in sentence for sentence in payload["explanations"])
+
+
 def test_spc_table_is_readable(capsys):
     assert main(["spc", "--input", str(FIXTURES / "remission_monthly.csv"), "--chart", "run"]) == 0
     out = capsys.readouterr().out
