@@ -29,6 +29,7 @@ class ChartReading(Protocol):
     sigma_signal: np.ndarray
     runs: Sequence[Any]
     target: float | None
+    options: dict[str, object]
 
 
 def _fmt(value: float) -> str:
@@ -73,8 +74,7 @@ def explain(chart: ChartReading) -> list[str]:
                     "random (common-cause variation)."
                 )
         sentences.extend(prefix + sentence for sentence in found)
-    # getattr: the options are not part of what every chart-like object must provide
-    if getattr(chart, "options", {}).get("freeze_ignored_with_part"):
+    if chart.options.get("freeze_ignored_with_part"):
         sentences.append(
             "The baseline (freeze) was ignored because the chart is split into parts: each part "
             "takes its own points as its baseline, as qicharts2 does."

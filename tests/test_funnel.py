@@ -65,9 +65,9 @@ def test_exact_contours_are_finite_and_continuous_on_a_real_grid():
 
 
 def test_funnel_figure_draws_the_exact_limits():
-    """The QI page and the meeting pack draw dashboard.report.figures.funnel_chart: each of the
+    """The QI page and the meeting pack draw charts.qi.funnel_chart: each of the
     four contours has a finite value at every grid point (they were all NaN before)."""
-    from dashboard.report.figures import funnel_chart
+    from charts.qi import funnel_chart
     from queries.qi_funnel import MeasureFunnel
 
     result = funnel.proportion_funnel(["A", "B", "C"], [10, 30, 20], [45, 120, 83])

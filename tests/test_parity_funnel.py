@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from parity_support import reference, same, stored
 
-from queries import funnel
+from stats import funnel
 
 STORED = stored("funnel_exact_limits.json")
 

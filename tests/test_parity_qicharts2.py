@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from parity_support import reference, same, stored
 
-from queries import spc
+from stats import spc
 
 STORED = stored("qicharts2_cases.json")
 CASES = {case["name"]: case for case in STORED["cases"]}

@@ -15,8 +15,8 @@ import math
 import pytest
 from parity_support import reference, same, stored
 
-from queries import km as km_module
-from queries import survival
+from stats import km as km_module
+from stats import survival
 
 STORED = stored("survival_median_ci.json")
 CASES = {f"{c['name']}/{c['conf_type']}": c for c in STORED["cases"]}

@@ -115,7 +115,7 @@ def test_funnel_never_shows_figures_of_a_suppressed_unit(warehouse_path):
 def test_qi_page_funnel_draws_exact_limits(warehouse_path):
     """The QI page's funnel (measure_funnel, then the shared funnel_chart figure) draws its four
     exact-limit contours with a finite value at every grid point."""
-    from dashboard.charts import funnel_chart
+    from charts import funnel_chart
 
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:

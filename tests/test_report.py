@@ -81,7 +81,7 @@ def test_pack_funnel_draws_its_exact_limits(monkeypatch):
     value at every point of the grid of n (they were NaN on the non-integer grid)."""
     import math
 
-    from dashboard.report import html as report_html
+    from report import html as report_html
 
     embedded = []
     original = report_html._Figures.html
