@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from queries import loader
+from queries import filters, loader
 from stats import inference, suppression
 
 
@@ -47,15 +47,6 @@ def count_expression(source: str) -> str:
     return f"count(*) filter (where {source})"
 
 
-#: A trailing top-level ``order by`` of plain column names (no parentheses, so not a window's;
-#: nothing after it, so no ``limit`` depends on it).
-_TRAILING_ORDER_BY = re.compile(
-    r"\border\s+by\s+[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?"
-    r"(\s*,\s*[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?)*\s*;?\s*$",
-    re.IGNORECASE,
-)
-
-
 def unit_rows(sql: str) -> str:
     """The metric's SQL without its final ``order by``, for use as an aggregated CTE.
 
@@ -64,7 +55,7 @@ def unit_rows(sql: str) -> str:
     DuckDB 2.0 still sorts every unit row (at 100,000 patients 170 ms of a 175 ms persistence
     query). A clause that is not a plain trailing ``order by <columns>`` is left as it is.
     """
-    return _TRAILING_ORDER_BY.sub("", sql.rstrip())
+    return filters.TRAILING_ORDER_BY.sub("", sql.rstrip())
 
 
 def group_units(

@@ -37,6 +37,7 @@ import polars as pl
 
 from queries import loader
 from queries import aggregate, vocabulary
+from queries.filters import FILTERS
 from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
@@ -52,10 +53,7 @@ STRATIFIERS: tuple[str, ...] = ("baseline_severity_band",)
 #: Calendar dimensions, computed from the metric's anchor date column (``metric.date``).
 CALENDAR = ("month", "quarter", "year")
 #: Filters ``metric()`` accepts; each is a declared ``$param`` of the SQL file.
-FILTERS: tuple[str, ...] = (
-    "start_date", "end_date", "site_id", "clinician_id", "diagnosis_group", "age_band", "sex",
-    "drug_class", "drug", "instrument",
-)
+__all__ = ["FILTERS", "MetricError", "MetricResult", "dimensions_of", "metric"]
 
 
 class MetricError(ValueError):

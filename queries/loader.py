@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from queries import filters
+
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
@@ -63,18 +65,24 @@ def parse(path: Path) -> Query:
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
+    metric = dict(header.get("metric") or {})
+    body, shared_params = filters.compose(text[match.end():].rstrip().rstrip(";"), metric, str(path))
+    clash = sorted(set(shared_params) & set(header.get("params") or {}))
+    if clash:
+        raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
+                         "remove them from params")
     return Query(
         name=str(header["name"]),
         domain=path.parent.name,
         title=str(header["title"]),
         description=" ".join(str(header["description"]).split()),
         grain=str(header["grain"]),
-        params=dict(header.get("params") or {}),
+        params={**shared_params, **dict(header.get("params") or {})},
         columns=dict(header["columns"]),
         tests=dict(header.get("tests") or {}),
-        sql=text.rstrip().rstrip(";"),
+        sql=text[: match.end()] + body,
         path=path,
-        metric=dict(header.get("metric") or {}),
+        metric=metric,
     )
 
 

@@ -9,15 +9,6 @@ description: >
   Cramer 2008 (ISPOR), DOMAIN.md 5.5.
 grain: one row per treatment episode (unit level)
 params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   new_users_only: {type: boolean, default: false, description: 'only new-user episodes (no drug of the class in the prior 105 days)'}
 columns:
   episode_id: {type: varchar}
@@ -36,6 +27,8 @@ columns:
   persistence_days: {type: integer}
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: survival
   unit: episode
   date: start_on
@@ -52,15 +45,6 @@ with persistence as (
     from marts.fct_persistence
     where
         (not coalesce($new_users_only, false) or is_new_user)
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
 ),
 
 final as (

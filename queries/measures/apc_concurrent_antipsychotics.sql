@@ -14,14 +14,6 @@ description: >
   exclusion; NCQA has proposed retiring APC (check its status before making it a headline KPI).
   Trended by the month of the first covered day of the year.
 grain: one row per patient x measurement year with antipsychotic coverage, unit level
-params:
-  start_date: {type: date, description: first index day included (null = no lower bound)}
-  end_date: {type: date, description: last index day included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: 'age band at 31 December (0-17 = the HEDIS population; null = all)'}
-  sex: {type: varchar, description: sex filter (null = all)}
 columns:
   unit_id: {type: varchar, description: 'patient_id|year'}
   measurement_year: {type: integer}
@@ -39,6 +31,8 @@ columns:
   is_denominator: {type: boolean, description: 'observed and longest_any_days >= 90'}
   is_numerator: {type: boolean, description: 'in the denominator and longest_concurrent_days >= 90'}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
+  period: index_on
   kind: proportion
   unit: patient-year
   date: index_on
@@ -229,14 +223,6 @@ final as (
         is_observed and longest_any_days >= 90 as is_denominator,
         is_observed and longest_any_days >= 90 and longest_concurrent_days >= 90 as is_numerator
     from units
-    where
-        ($start_date is null or index_on >= $start_date)
-        and ($end_date is null or index_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
 )
 
 select * from final

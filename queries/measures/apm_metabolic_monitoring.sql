@@ -12,14 +12,6 @@ description: >
   no hospice exclusion or continuous-enrolment rule. Trended by the month of the first
   antipsychotic dispensing of the year.
 grain: one row per patient x measurement year, unit level
-params:
-  start_date: {type: date, description: first index dispensing included (null = no lower bound)}
-  end_date: {type: date, description: last index dispensing included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: 'age band at 31 December (0-17 = the HEDIS population; null = all)'}
-  sex: {type: varchar, description: sex filter (null = all)}
 columns:
   unit_id: {type: varchar, description: 'patient_id|year'}
   measurement_year: {type: integer}
@@ -37,6 +29,8 @@ columns:
   has_lipids: {type: boolean}
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
+  period: index_on
   kind: proportion
   unit: patient-year
   date: index_on
@@ -161,14 +155,6 @@ final as (
         is_observed and lipids_in_year as has_lipids,
         is_observed and glucose_in_year and lipids_in_year as is_numerator
     from units
-    where
-        ($start_date is null or index_on >= $start_date)
-        and ($end_date is null or index_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
 )
 
 select * from final

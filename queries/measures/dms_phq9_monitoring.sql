@@ -11,14 +11,6 @@ description: >
   observed). What our data cannot do exactly: the diagnosis is any on record (no dates in the
   marts), visit types stand in for the encounter value sets, and there is no hospice exclusion.
 grain: one row per patient x DMS assessment period with an outpatient visit, unit level
-params:
-  start_date: {type: date, description: first denominator visit included (null = no lower bound)}
-  end_date: {type: date, description: last denominator visit included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band (at the visit) filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
 columns:
   unit_id: {type: varchar, description: 'patient_id|period'}
   dms_period: {type: varchar, description: 'YYYY-P1 (Jan-Apr), P2 (May-Aug), P3 (Sep-Dec)'}
@@ -33,6 +25,8 @@ columns:
   is_observed: {type: boolean, description: the period has ended inside the data}
   is_numerator: {type: boolean, description: observed with a PHQ-9 in the period}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
+  period: index_on
   kind: proportion
   unit: patient-period
   date: index_on
@@ -104,14 +98,6 @@ final as (
         is_observed and periods.has_phq9 as is_numerator
     from periods
     cross join coverage
-    where
-        ($start_date is null or periods.index_on >= $start_date)
-        and ($end_date is null or periods.index_on <= $end_date)
-        and ($site_id is null or periods.site_id = $site_id)
-        and ($clinician_id is null or periods.clinician_id = $clinician_id)
-        and ($diagnosis_group is null or periods.diagnosis_group = $diagnosis_group)
-        and ($age_band is null or periods.age_band = $age_band)
-        and ($sex is null or periods.sex = $sex)
 )
 
 select * from final

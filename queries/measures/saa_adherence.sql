@@ -15,13 +15,6 @@ description: >
   diagnosis is any on record (no dates in the marts). Trended by IPSD month.
 grain: one row per patient x measurement year, unit level
 params:
-  start_date: {type: date, description: first IPSD included (null = no lower bound)}
-  end_date: {type: date, description: last IPSD included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band (at 31 December) filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
   pdc_threshold: {type: double, default: 0.8, description: PDC needed to count as adherent}
 columns:
   unit_id: {type: varchar, description: 'patient_id|year'}
@@ -40,6 +33,8 @@ columns:
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
+  period: index_on
   kind: proportion
   unit: patient-year
   date: index_on
@@ -132,14 +127,6 @@ units as (
 filtered as (
     select *
     from units
-    where
-        ($start_date is null or index_on >= $start_date)
-        and ($end_date is null or index_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
 ),
 
 clipped as (

@@ -9,16 +9,6 @@ description: >
   (the ADA/APA 2004 schedule is unverified; windows are configurable). Episodes not yet observed
   to day 140 are excluded and counted as not_observed.
 grain: one row per antipsychotic episode (unit level)
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
@@ -39,6 +29,8 @@ columns:
   has_baseline_both: {type: boolean}
   has_early_glucose: {type: boolean}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: proportion
   unit: episode
   date: start_on
@@ -70,15 +62,6 @@ episodes as (
     from marts.fct_treatment_episodes
     where
         drug_class = 'antipsychotic'
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
 ),
 
 tests as (

@@ -7,13 +7,6 @@ description: >
   an outcome, and not an alerting system (DOMAIN.md section 2): the second rate is the process
   measure "positive item 9 followed by a visit within 7 days" among positives.
 grain: one row per PHQ-9 score with item 9 recorded (unit level)
-params:
-  start_date: {type: date, description: first assessment date included (null = no lower bound)}
-  end_date: {type: date, description: last assessment date included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
 columns:
   assessment_id: {type: varchar}
   assessed_on: {type: date}
@@ -26,6 +19,8 @@ columns:
   is_positive: {type: boolean}
   is_positive_followed_up_7d: {type: boolean}
 metric:
+  filters: [site_id, diagnosis_group, age_band, sex]
+  period: assessed_on
   kind: proportion
   unit: score
   date: assessed_on
@@ -43,13 +38,6 @@ tests:
 with flags as (
     select *
     from marts.fct_safety_flags
-    where
-        ($start_date is null or assessed_on >= $start_date)
-        and ($end_date is null or assessed_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
 ),
 
 final as (

@@ -10,15 +10,6 @@ description: >
   class rows do not sum to the total.
 grain: one row per treatment episode (unit level)
 params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   effect_code: {type: varchar, description: 'vocabulary code (DOMAIN 9.1), e.g. weight_gain; null = any side effect'}
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
@@ -39,6 +30,8 @@ columns:
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: proportion
   unit: episode
   date: start_on
@@ -60,16 +53,6 @@ tests:
 with episodes as (
     select *
     from marts.fct_treatment_episodes
-    where
-        ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
 ),
 
 reported as (

@@ -8,15 +8,6 @@ description: >
   is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
 grain: one row per treatment episode x instrument in the chosen preset (unit level)
 params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
   preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
 columns:
@@ -36,6 +27,8 @@ columns:
   has_baseline: {type: boolean}
   has_both: {type: boolean}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: proportion
   unit: episode
   date: start_on
@@ -60,15 +53,6 @@ with outcomes as (
     where
         instrument = coalesce($instrument, 'PHQ-9')
         and (preset = $preset or ($preset is null and is_default_preset))
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
 ),
 
 final as (

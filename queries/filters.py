@@ -1,0 +1,99 @@
+"""The shared filters of every metric, defined once and composed around each metric's SQL.
+
+A metric file states what is special to it (its unit rows, numerator, denominator, attrition)
+and, in its header's ``metric`` block, which shared filters apply and which column carries the
+period::
+
+    metric:
+      filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+      period: start_on                              # a unit is in the period when start_on is
+      # or  period: {overlap: [period_start_on, period_end_on]}   # when its span overlaps it
+
+``compose`` wraps the file's SQL as a CTE and filters its unit rows with bound parameters; the
+declarations of those parameters (type and meaning) are added to the header's ``params``, so the
+loader, the engine and the header tests see one composed query. Before this, 32 metric files
+each repeated the same parameter declarations and the same filter block.
+
+Filtering the unit rows a file returns equals filtering its first CTE when every later step works
+row by row; a metric whose later steps look across units (a window over other episodes, for
+example) keeps its filter block in its own SQL and declares no ``filters``.
+
+Identifiers in the composed SQL come from this module's allow-lists and from headers of files in
+this package, never from user text; values are always bound ``$parameters``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Every shared filter: its parameter declaration, stated once for all metrics.
+FILTER_PARAMS: dict[str, dict[str, Any]] = {
+    "start_date": {"type": "date", "description": "first day of the period (null = no lower bound)"},
+    "end_date": {"type": "date", "description": "last day of the period (null = no upper bound)"},
+    "site_id": {"type": "varchar", "description": "site filter (null = all)"},
+    "clinician_id": {"type": "varchar", "description": "clinician filter (null = all)"},
+    "diagnosis_group": {"type": "varchar", "description": "diagnosis group filter (null = all)"},
+    "age_band": {"type": "varchar", "description": "age band filter (null = all)"},
+    "sex": {"type": "varchar", "description": "sex filter (null = all)"},
+    "drug_class": {"type": "varchar", "description": "drug class filter (null = all)"},
+    "drug": {"type": "varchar", "description": "ingredient filter (null = all)"},
+    "instrument": {"type": "varchar", "description": "rating scale (null = the metric's default)"},
+}
+#: The dimension filters ``compose`` applies as ``column = $column`` (null = all).
+DIMENSION_FILTERS: tuple[str, ...] = (
+    "site_id", "clinician_id", "diagnosis_group", "age_band", "sex", "drug_class", "drug",
+)
+#: Filters ``queries.metric()`` accepts (each a declared parameter of the composed query).
+FILTERS: tuple[str, ...] = tuple(FILTER_PARAMS)
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+#: A trailing top-level ``order by`` of plain column names (no parentheses, so not a window's;
+#: nothing after it, so no ``limit`` depends on it).
+TRAILING_ORDER_BY = re.compile(
+    r"\border\s+by\s+[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?"
+    r"(\s*,\s*[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?)*\s*;?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _column(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{where}: {name!r} is not a column name")
+    return name
+
+
+def period_clause(period: Any, where: str) -> str:
+    """The period condition: a date column inside [start, end], or a span overlapping it."""
+    if isinstance(period, dict) and set(period) == {"overlap"}:
+        start, end = (_column(c, where) for c in period["overlap"])
+        return (f"($start_date is null or {end} >= $start_date) "
+                f"and ($end_date is null or {start} <= $end_date)")
+    column = _column(period, where)
+    return f"($start_date is null or {column} >= $start_date) and ($end_date is null or {column} <= $end_date)"
+
+
+def compose(body: str, metric: dict[str, Any], where: str) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The file's SQL with the declared shared filters applied to its unit rows, and the
+    declarations of the parameters that adds. A file without ``metric.filters`` is unchanged."""
+    filters = metric.get("filters")
+    period = metric.get("period")
+    if filters is None and period is None:
+        return body, {}
+    unknown = [f for f in filters or () if f not in DIMENSION_FILTERS]
+    if unknown:
+        raise ValueError(f"{where}: metric.filters {unknown} are not shared dimension filters "
+                         f"({', '.join(DIMENSION_FILTERS)})")
+    clauses = [period_clause(period, where)] if period is not None else []
+    clauses += [f"(${f} is null or {f} = ${f})" for f in filters or ()]
+    order = TRAILING_ORDER_BY.search(body.rstrip())
+    rows = TRAILING_ORDER_BY.sub("", body.rstrip()) if order else body.rstrip()
+    composed = (
+        f"with shared_filter_units as (\n{rows}\n)\n\n"
+        "select * from shared_filter_units\nwhere\n    "
+        + "\n    and ".join(clauses)
+        + (f"\n{order.group(0).strip()}" if order else "")
+    )
+    params = {"start_date": FILTER_PARAMS["start_date"], "end_date": FILTER_PARAMS["end_date"]} if period is not None else {}
+    params.update({f: FILTER_PARAMS[f] for f in filters or ()})
+    return composed, params
