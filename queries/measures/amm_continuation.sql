@@ -14,15 +14,6 @@ description: >
   diagnosis dates, so the [-60, +60] window is not checked); there is no intake period (every
   new-user start is a unit, trended by IPSD month), no enrolment gap rule and no hospice exclusion.
 grain: one row per patient x IPSD (new antidepressant start), unit level
-params:
-  start_date: {type: date, description: first IPSD included (null = no lower bound)}
-  end_date: {type: date, description: last IPSD included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug: {type: varchar, description: ingredient of the IPSD fill (null = all)}
 columns:
   unit_id: {type: varchar, description: 'patient_id|IPSD'}
   index_on: {type: date, description: IPSD (day 0)}
@@ -38,6 +29,8 @@ columns:
   is_observed: {type: boolean, description: 'data cover [-105, +231]'}
   is_numerator: {type: boolean, description: 'observed and treatment_days >= 180'}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug]
+  period: index_on
   kind: proportion
   unit: patient IPSD
   date: index_on
@@ -114,15 +107,6 @@ units as (
     from starts
     cross join coverage
     left join severity on starts.episode_id = severity.episode_id
-    where
-        ($start_date is null or starts.start_on >= $start_date)
-        and ($end_date is null or starts.start_on <= $end_date)
-        and ($site_id is null or starts.site_id = $site_id)
-        and ($clinician_id is null or starts.clinician_id = $clinician_id)
-        and ($diagnosis_group is null or starts.diagnosis_group = $diagnosis_group)
-        and ($age_band is null or starts.age_band = $age_band)
-        and ($sex is null or starts.sex = $sex)
-        and ($drug is null or starts.drug = $drug)
 ),
 
 clipped as (

@@ -14,15 +14,6 @@ description: >
   any elevated PHQ-9), so untreated patients are not counted; diagnoses and exclusions are any on
   record (no dates in the marts); no intake period (trended by start month).
 grain: one row per patient x treatment start with an elevated baseline PHQ-9, unit level
-params:
-  start_date: {type: date, description: first start included (null = no lower bound)}
-  end_date: {type: date, description: last start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class of the start (null = all)}
 columns:
   unit_id: {type: varchar, description: episode id of the start}
   index_on: {type: date, description: treatment start (day 0)}
@@ -41,6 +32,8 @@ columns:
   has_followup: {type: boolean, description: 'observed with a PHQ-9 in [+120, +240]'}
   is_numerator: {type: boolean, description: observed and 2 * follow-up <= baseline}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class]
+  period: index_on
   kind: proportion
   unit: treatment start
   date: index_on
@@ -115,15 +108,6 @@ final as (
         and 2 * outcomes.followup_score <= outcomes.baseline_score as is_numerator
     from outcomes
     cross join coverage
-    where
-        ($start_date is null or outcomes.start_on >= $start_date)
-        and ($end_date is null or outcomes.start_on <= $end_date)
-        and ($site_id is null or outcomes.site_id = $site_id)
-        and ($clinician_id is null or outcomes.clinician_id = $clinician_id)
-        and ($diagnosis_group is null or outcomes.diagnosis_group = $diagnosis_group)
-        and ($age_band is null or outcomes.age_band = $age_band)
-        and ($sex is null or outcomes.sex = $sex)
-        and ($drug_class is null or outcomes.drug_class = $drug_class)
 )
 
 select * from final

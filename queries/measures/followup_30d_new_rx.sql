@@ -11,16 +11,6 @@ description: >
   prescriber (ADD requires a prescriber visit), telephone and inpatient visits count, and there
   are no narcolepsy, inpatient-stay or hospice exclusions.
 grain: one row per new-user treatment episode, unit level
-params:
-  start_date: {type: date, description: first start included (null = no lower bound)}
-  end_date: {type: date, description: last start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: primary diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
 columns:
   unit_id: {type: varchar, description: episode id}
   index_on: {type: date, description: episode start (day 0)}
@@ -37,6 +27,8 @@ columns:
   is_observed: {type: boolean, description: 'day +30 is inside the data'}
   is_numerator: {type: boolean, description: 'observed with a visit in [+1, +30]'}
 metric:
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: index_on
   kind: proportion
   unit: new treatment episode
   date: index_on
@@ -89,15 +81,6 @@ final as (
     left join severity on episodes.episode_id = severity.episode_id
     where
         episodes.is_new_user
-        and ($start_date is null or episodes.start_on >= $start_date)
-        and ($end_date is null or episodes.start_on <= $end_date)
-        and ($site_id is null or episodes.site_id = $site_id)
-        and ($clinician_id is null or episodes.clinician_id = $clinician_id)
-        and ($diagnosis_group is null or episodes.diagnosis_group = $diagnosis_group)
-        and ($age_band is null or episodes.age_band = $age_band)
-        and ($sex is null or episodes.sex = $sex)
-        and ($drug_class is null or episodes.drug_class = $drug_class)
-        and ($drug is null or episodes.drug = $drug)
 )
 
 select * from final
