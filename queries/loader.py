@@ -41,6 +41,8 @@ class Query:
     sql: str
     path: Path
     metric: dict[str, Any] = field(default_factory=dict)
+    #: parameters a variant fixes (``variants:`` in the header): bound on every run, never settable
+    constants: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -52,8 +54,30 @@ class Query:
         return self.columns.get(column, {}).get("fmt")
 
 
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it; nested mappings merge, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def parse(path: Path) -> Query:
-    """Parse one query file; a malformed header raises ValueError naming the file."""
+    """Parse a query file of one metric; a malformed header raises ValueError naming the file."""
+    found = parse_file(path)
+    if len(found) != 1:
+        raise ValueError(f"{path}: declares variants {[q.name for q in found]}; use parse_file")
+    return found[0]
+
+
+def parse_file(path: Path) -> list[Query]:
+    """Every catalogue entry of one file: the file's metric, or one per ``variants:`` entry.
+
+    A variant shares the file's SQL and header and overrides what differs: its name, title and
+    wording, its ``metric`` block entries, and ``constants`` (parameters it fixes, e.g. the
+    window of the AMM acute and continuation phases). ``$name`` in the shared description is
+    replaced by the variant's constant, so each entry states its definition with real numbers.
+    """
     text = path.read_text(encoding="utf-8")
     match = _HEADER.match(text)
     if not match:
@@ -62,9 +86,23 @@ def parse(path: Path) -> Query:
         header = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: header is not valid YAML: {exc}") from exc
+    variants = header.pop("variants", None) or {header.get("name"): {}}
+    return [_query(path, text, match, header, str(name), dict(spec)) for name, spec in variants.items()]
+
+
+def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], name: str,
+           variant: dict[str, Any]) -> Query:
+    constants = dict(variant.pop("constants", None) or {})
+    own_words = variant.pop("description", None)
+    header = _merged(base, {**variant, "name": name})
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
+    description = " ".join(str(header["description"]).split())
+    for key, value in constants.items():
+        description = description.replace(f"${key}", str(value))
+    if own_words:
+        description = f"{' '.join(str(own_words).split())}. {description}"
     metric = dict(header.get("metric") or {})
     body, shared_params = filters.compose(text[match.end():].rstrip().rstrip(";"), metric, str(path))
     clash = sorted(set(shared_params) & set(header.get("params") or {}))
@@ -72,10 +110,10 @@ def parse(path: Path) -> Query:
         raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
                          "remove them from params")
     return Query(
-        name=str(header["name"]),
+        name=name,
         domain=path.parent.name,
         title=str(header["title"]),
-        description=" ".join(str(header["description"]).split()),
+        description=description,
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
         columns=dict(header["columns"]),
@@ -83,6 +121,7 @@ def parse(path: Path) -> Query:
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,
+        constants=constants,
     )
 
 
@@ -91,10 +130,10 @@ def catalog() -> dict[str, Query]:
     """Every query under ``queries/**/*.sql``, by name (sorted)."""
     found: dict[str, Query] = {}
     for path in sorted(QUERIES_DIR.glob("*/*.sql")):
-        query = parse(path)
-        if query.name in found:
-            raise ValueError(f"{path}: query name {query.name!r} also used by {found[query.name].path}")
-        found[query.name] = query
+        for query in parse_file(path):
+            if query.name in found:
+                raise ValueError(f"{path}: query name {query.name!r} also used by {found[query.name].path}")
+            found[query.name] = query
     return dict(sorted(found.items()))
 
 
@@ -123,10 +162,11 @@ def check_params(query: Query, params: dict[str, Any]) -> dict[str, Any]:
             f"{query.name}: unknown parameter(s) {', '.join(unknown)}; "
             f"declared: {', '.join(query.params) or 'none'}"
         )
-    return {
+    bound = {
         name: params[name] if name in params else spec.get("default")
         for name, spec in query.params.items()
     }
+    return {**bound, **query.constants}
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:

@@ -1,18 +1,19 @@
 /* ---
-name: amm_acute
-title: Antidepressant management, acute phase (AMM-style)
+name: amm
+title: Antidepressant management (AMM-style), one file for both phases
 description: >
-  Modelled on HEDIS AMM / eCQM CMS128 (NQF 0105), numerator 1, DOMAIN.md section 4. Unit: a
-  newly treated adult with depression: an antidepressant dispensing (IPSD = the first fill of the
-  episode) with no antidepressant of any ingredient in the 105 days before (class-level washout),
-  age 18 or more in the IPSD year, and a major depression diagnosis on record. Numerator: at least
-  84 treatment days in [0, +114] (115 days), where a treatment day is a day covered by at least one
-  antidepressant fill after shifting same-ingredient early refills forward (PDC-style union; the
-  spec does not say whether overlaps are summed or unioned, DOMAIN 4). Denominator: such IPSDs
-  observed in the data from day -105 to day +114 ("enrolled" = observed in the data). What our data
-  cannot do exactly: the diagnosis is any major depression diagnosis on record (the marts carry no
-  diagnosis dates, so the [-60, +60] window is not checked); there is no intake period (every
-  new-user start is a unit, trended by IPSD month), no enrolment gap rule and no hospice exclusion.
+  Modelled on HEDIS AMM / eCQM CMS128 (NQF 0105), DOMAIN.md section 4. Unit: a newly treated adult
+  with depression: an antidepressant dispensing (IPSD = the first fill of the episode) with no
+  antidepressant of any ingredient in the 105 days before (class-level washout), age 18 or more in
+  the IPSD year, and a major depression diagnosis on record. Numerator: at least
+  $min_treatment_days treatment days in [0, +$window_end_day], where a treatment day is a day
+  covered by at least one antidepressant fill after shifting same-ingredient early refills forward
+  (PDC-style union; the spec does not say whether overlaps are summed or unioned, DOMAIN 4).
+  Denominator: such IPSDs observed in the data from day -105 to day +$window_end_day ("enrolled" =
+  observed in the data). What our data cannot do exactly: the diagnosis is any major depression
+  diagnosis on record (the marts carry no diagnosis dates, so the [-60, +60] window is not
+  checked); there is no intake period (every new-user start is a unit, trended by IPSD month), no
+  enrolment gap rule and no hospice exclusion.
 grain: one row per patient x IPSD (new antidepressant start), unit level
 columns:
   unit_id: {type: varchar, description: 'patient_id|IPSD'}
@@ -25,9 +26,9 @@ columns:
   age_band: {type: varchar}
   sex: {type: varchar}
   severity_band: {type: varchar, description: 'baseline PHQ-9 band of the episode (case mix); no baseline when none'}
-  treatment_days: {type: integer, description: 'days in [0, +114] covered by >= 1 antidepressant'}
-  is_observed: {type: boolean, description: 'data cover [-105, +114]'}
-  is_numerator: {type: boolean, description: 'observed and treatment_days >= 84'}
+  treatment_days: {type: integer, description: 'days in [0, +window_end_day] covered by >= 1 antidepressant'}
+  is_observed: {type: boolean, description: 'data cover [-105, +window_end_day]'}
+  is_numerator: {type: boolean, description: 'observed and treatment_days >= min_treatment_days'}
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug]
   period: index_on
@@ -35,19 +36,33 @@ metric:
   unit: patient IPSD
   date: index_on
   direction: higher
-  target: 0.7
-  counts:
-    starts: '*'
-    observed: is_observed
-    on_treatment_84d: is_numerator
   attrition:
     - {count: starts}
     - {count: observed, dropped: not_observed}
-  rates:
-    - {name: rate, numerator: on_treatment_84d, denominator: observed, label: 'Remained on an antidepressant >= 84 of the first 115 days'}
 tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed]
+# The two phases are one rule with two windows: each variant is a catalogue entry of its own,
+# with its window bound as constant parameters (not settable by users) and its own wording.
+variants:
+  amm_acute:
+    title: Antidepressant management, acute phase (AMM-style)
+    description: numerator 1 (acute phase) of HEDIS AMM / CMS128 - at least 84 treatment days in [0, +114] (115 days)
+    constants: {window_end_day: 114, min_treatment_days: 84}
+    metric:
+      target: 0.7
+      counts: {starts: '*', observed: is_observed, on_treatment_84d: is_numerator}
+      rates:
+        - {name: rate, numerator: on_treatment_84d, denominator: observed, label: 'Remained on an antidepressant >= 84 of the first 115 days'}
+  amm_continuation:
+    title: Antidepressant management, continuation phase (AMM-style)
+    description: numerator 2 (continuation phase) of HEDIS AMM / CMS128 - at least 180 treatment days in [0, +231] (232 days)
+    constants: {window_end_day: 231, min_treatment_days: 180}
+    metric:
+      target: 0.5
+      counts: {starts: '*', observed: is_observed, on_treatment_180d: is_numerator}
+      rates:
+        - {name: rate, numerator: on_treatment_180d, denominator: observed, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
 --- */
 with coverage as (
     select data_start_on, data_end_on from marts.data_coverage
@@ -103,24 +118,24 @@ units as (
         starts.sex,
         coalesce(severity.severity_band, 'no baseline') as severity_band,
         starts.start_on - 105 >= coverage.data_start_on
-        and starts.start_on + 114 <= coverage.data_end_on as is_observed
+        and starts.start_on + $window_end_day <= coverage.data_end_on as is_observed
     from starts
     cross join coverage
     left join severity on starts.episode_id = severity.episode_id
 ),
 
 clipped as (
-    -- antidepressant coverage intervals clipped to the window [0, +114]
+    -- antidepressant coverage intervals clipped to the window [0, +window_end_day]
     select
         units.unit_id,
         greatest(fills.cov_start_on, units.index_on) as from_on,
-        least(fills.cov_end_on, units.index_on + 114) as to_on
+        least(fills.cov_end_on, units.index_on + $window_end_day) as to_on
     from units
     inner join marts.fct_fill_coverage as fills
         on
             units.patient_id = fills.patient_id
             and fills.drug_class = 'antidepressant'
-            and fills.cov_start_on <= units.index_on + 114
+            and fills.cov_start_on <= units.index_on + $window_end_day
             and fills.cov_end_on >= units.index_on
 ),
 
@@ -158,7 +173,7 @@ final as (
         units.severity_band,
         coalesce(treatment.treatment_days, 0) as treatment_days,
         units.is_observed,
-        units.is_observed and coalesce(treatment.treatment_days, 0) >= 84 as is_numerator
+        units.is_observed and coalesce(treatment.treatment_days, 0) >= $min_treatment_days as is_numerator
     from units
     left join treatment on units.unit_id = treatment.unit_id
 )
