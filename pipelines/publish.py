@@ -79,7 +79,8 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
                         "once with DuckDB to recover it, then load again",
                         file=str(live), reason="live_database_not_clean")
                 shutil.copyfile(live, tmp)
-            config = {"memory_limit": memory_limit} if memory_limit else {}
+            config: dict[str, str | bool | int | float | list[str]] = (
+                {"memory_limit": memory_limit} if memory_limit else {})
             con = duckdb.connect(str(tmp), config=config)
             try:
                 yield con

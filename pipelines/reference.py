@@ -192,7 +192,7 @@ def _ingredients_in(name: str, keys: dict[tuple[str, ...], str], longest: int) -
     return found
 
 
-def _map_unique(values: pl.Series, mapper, return_dtype: pl.DataType) -> pl.Series:
+def _map_unique(values: pl.Series, mapper, return_dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     """Apply ``mapper`` to each distinct non-null value and join the results back in order."""
     distinct = values.drop_nulls().unique()
     mapping = pl.DataFrame(

@@ -84,7 +84,7 @@ def mean_difference_from_summary(
     )
 
 
-def _finite_values(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
+def _finite_values(values: Sequence[object] | np.ndarray, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:

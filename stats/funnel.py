@@ -296,7 +296,7 @@ def indirect_standardise(
     reference = frame.group_by("stratum").agg(
         (pl.col("events").sum() / pl.col("n").sum()).alias("reference_rate")
     )
-    overall = float(frame["events"].sum() / frame["n"].sum())
+    overall = float(frame["events"].sum()) / float(frame["n"].sum())
     per_unit = (
         frame.join(reference, on="stratum", how="left")
         .with_columns(

@@ -362,10 +362,12 @@ def nnt(
     gives NNTH ``[1/|L|, 1/|U|]``; a CI spanning 0 gives "NNTB 1/U to ∞ to NNTH 1/|L|".
     """
     benefit = -rd if outcome_is_harm else rd
+    b_low: float | None
+    b_high: float | None
     if low is not None and high is not None:
         b_low, b_high = (-high, -low) if outcome_is_harm else (low, high)
     else:
-        b_low = b_high = None
+        b_low, b_high = None, None
     label = "NNTB" if benefit > 0 else ("NNTH" if benefit < 0 else "NNT")
     value = _inverse(benefit)
     point = f"{label} {_fmt_nnt(value)}"

@@ -105,7 +105,7 @@ def survival_curve(counts: pl.DataFrame, by: Sequence[str], min_cell: int) -> pl
             )
             .sort("time_days")
         )
-        total = int(per_time.get_column("events").sum() + per_time.get_column("censored").sum())
+        total = int(per_time.get_column("events").sum()) + int(per_time.get_column("censored").sum())
         if total == 0 or total < threshold:
             continue
         km = kaplan_meier(

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import polars as pl
 
@@ -155,7 +155,8 @@ def rebase_dates(frames: dict[str, pl.DataFrame], report: AdapterReport,
     patient_dates = _patient_dates(frames)
     if patient_dates.is_empty():
         return frames
-    latest = patient_dates["event_date"].max()
+    # polars types Series.max() as any scalar; an event_date column holds dates
+    latest = cast(date, patient_dates["event_date"].max())
     report.deployment["date_precision"] = "day"
     if latest <= tomorrow:
         report.deployment["date_shifted"] = "false"
@@ -166,8 +167,8 @@ def rebase_dates(frames: dict[str, pl.DataFrame], report: AdapterReport,
         pl.col("event_date").min().alias("first"), pl.col("event_date").max().alias("last"))
     source_shift = _weeks_back(latest, REBASE_ANCHOR)
     births = frames.get("patients", pl.DataFrame({"patient_id": [], "birth_year": []}))
-    earliest = patient_dates["event_date"].min() + timedelta(days=source_shift)
-    min_birth = births["birth_year"].cast(pl.Int64, strict=False).min()
+    earliest = cast(date, patient_dates["event_date"].min()) + timedelta(days=source_shift)
+    min_birth = cast(int | None, births["birth_year"].cast(pl.Int64, strict=False).min())
     fits = earliest >= EARLIEST_PLAUSIBLE and (
         min_birth is None or min_birth + round(source_shift / DAYS_PER_YEAR) >= 1900)
     if fits:
@@ -179,7 +180,7 @@ def rebase_dates(frames: dict[str, pl.DataFrame], report: AdapterReport,
             pl.col("last").map_elements(lambda d: _weeks_back(d, REBASE_ANCHOR),
                                         return_dtype=pl.Int64).alias("shift_days"))
         strategy = "per_patient"
-    lo, hi = shifts["shift_days"].min(), shifts["shift_days"].max()
+    lo, hi = cast(int, shifts["shift_days"].min()), cast(int, shifts["shift_days"].max())
     report.deployment.update({
         "date_shifted": "true", "date_rebase_strategy": strategy,
         "date_rebase_anchor": REBASE_ANCHOR.isoformat(),
@@ -219,7 +220,7 @@ def _apply_shift(name: str, frame: pl.DataFrame, shifts: pl.DataFrame) -> pl.Dat
     columns = frame.columns
     joined = frame.join(shifts, on="patient_id", how="left", maintain_order="left")
     # Patients with no dated event (only a birth year) take the median shift.
-    median_shift = int(shifts["shift_days"].median() or 0)
+    median_shift = int(cast(float | None, shifts["shift_days"].median()) or 0)
     joined = joined.with_columns(pl.col("shift_days").fill_null(median_shift))
     updates = [(pl.col(c) + pl.duration(days=pl.col("shift_days"))).alias(c)
                for c in _date_columns(name) if c in columns]

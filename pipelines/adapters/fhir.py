@@ -149,7 +149,7 @@ def _condition_code(concept: Any) -> tuple[str | None, str]:
 
 def _first_date(resource: dict, *fields: str) -> str | None:
     for name in fields:
-        value = resource
+        value: object = resource
         for part in name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and value:

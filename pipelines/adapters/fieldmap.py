@@ -100,7 +100,10 @@ def apply_field_map(source: str, table: str, frame: pl.DataFrame, ids: Surrogate
     for column, expression in spec["columns"].items():
         if not contract.column(column).required:
             continue
-        source_column = _EXPRESSION.match(str(expression))["args"].split(",")[-1].strip()
+        parsed = _EXPRESSION.match(str(expression))
+        if parsed is None:  # the mapping files are checked when loaded; this keeps mypy honest
+            raise ValueError(f"{column}: cannot read the mapping expression {expression!r}")
+        source_column = parsed["args"].split(",")[-1].strip()
         empty_source = pl.col(source_column).is_null() | (
             pl.col(source_column).cast(pl.String).str.strip_chars() == "")
         unusable = pl.col(f"__{column}").is_null()

@@ -129,8 +129,8 @@ def to_contract(path: Path, report: AdapterReport) -> dict[str, pl.DataFrame]:
         frames["measurements"] = apply_field_map("omop", "measurements",
                                                  pl.concat(measure_parts), ids, report)
     for name in ("provider", "care_site"):
-        if source[name] is not None:
-            report.notes.append(f"{name}: {source[name].height:,} rows used only as opaque ids "
+        if (opaque := source[name]) is not None:
+            report.notes.append(f"{name}: {opaque.height:,} rows used only as opaque ids "
                                 "(names, NPI, DEA and addresses are not read)")
     return frames
 
@@ -160,7 +160,10 @@ def _assign_shared(ids: Surrogates, source: dict[str, pl.DataFrame | None]) -> N
         frame = source[table]
         return [frame[name]] if frame is not None and name in frame.columns else []
 
-    ids.assign("patient", source["person"]["person_id"])
+    person = source["person"]
+    if person is None:  # person is a required OMOP table: the reader refuses a source without it
+        raise ValueError("OMOP source without a person table")
+    ids.assign("patient", person["person_id"])
     sites = column("care_site", "care_site_id") + column("person", "care_site_id") + \
         column("visit_occurrence", "care_site_id")
     ids.assign("site", pl.concat(sites) if sites else pl.Series([], dtype=pl.String))
@@ -315,7 +318,7 @@ def _after_death(drugs: pl.DataFrame, death: pl.DataFrame | None, report: Adapte
 def _loinc_rows(frame: pl.DataFrame, prefix: str, concepts: pl.DataFrame | None) -> pl.DataFrame:
     """observation/measurement rows with ``loinc``, ``value``, ``unit`` and ``source_key``."""
     source_value = pl.col(f"{prefix}_source_value").str.strip_chars()
-    loinc = pl.when(source_value.str.contains(codes.LOINC_SHAPE)).then(source_value)
+    loinc: pl.Expr = pl.when(source_value.str.contains(codes.LOINC_SHAPE)).then(source_value)
     if concepts is not None:
         loinc_codes = concepts.filter(pl.col("vocabulary_id") == "LOINC")
         by_concept = dict(zip(loinc_codes["concept_id"], loinc_codes["concept_code"], strict=True))
