@@ -172,7 +172,7 @@ def order(models: Iterable[Model]) -> list[Model]:
     def key(target: str) -> tuple[int, str]:
         return LAYERS.index(by_target[target].layer), by_target[target].name
 
-    ready = [key(t) + (t,) for t, reads in waiting.items() if not reads]
+    ready = [(*key(t), t) for t, reads in waiting.items() if not reads]
     heapq.heapify(ready)
     ordered: list[Model] = []
     while ready:
@@ -181,7 +181,7 @@ def order(models: Iterable[Model]) -> list[Model]:
         for reader in readers[target]:
             waiting[reader].discard(target)
             if not waiting[reader]:
-                heapq.heappush(ready, key(reader) + (reader,))
+                heapq.heappush(ready, (*key(reader), reader))
     if len(ordered) < len(by_target):
         stuck = {t: reads for t, reads in waiting.items() if reads}
         raise ModelGraphError([f"cycle: {' -> '.join(cycle)}" for cycle in _cycles(stuck)])
