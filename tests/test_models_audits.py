@@ -44,7 +44,8 @@ def inject(tmp_path: Path, replace: str = "", union: str = "") -> Path:
     text = path.read_text(encoding="utf-8")
     header = _HEADER.match(text).group(0)
     body = text[len(header):]
-    sql = f"select * {f'replace ({replace})' if replace else ''} from (\n{body}\n) as real_rows"
+    # a test fixture: the SQL is the real model wrapped, written to a temporary model file
+    sql = f"select * {f'replace ({replace})' if replace else ''} from (\n{body}\n) as real_rows"  # noqa: S608
     if union:
         sql += f"\nunion all\nselect * from (\n{body}\n) as again where {union}"
     path.write_text(header + sql, encoding="utf-8")
