@@ -34,13 +34,14 @@ def extract(tmp_path: Path) -> Path:
     return folder
 
 
-def inject(tmp_path: Path, replace: str = "", union: str = "") -> Path:
-    """A copy of the real models whose fct_adherence_pdc is the real one with a column replaced
+def inject(tmp_path: Path, replace: str = "", union: str = "",
+           mart: str = "fct_adherence_pdc") -> Path:
+    """A copy of the real models whose ``mart`` is the real one with a column replaced
     (``replace``, a DuckDB ``* replace`` item) or extra rows appended (``union``, a condition
     on the real rows, which are added a second time)."""
     models = tmp_path / "models"
     shutil.copytree(transform.MODELS_DIR, models)
-    path = models / "marts" / "fct_adherence_pdc.sql"
+    path = models / "marts" / f"{mart}.sql"
     text = path.read_text(encoding="utf-8")
     header = _HEADER.match(text).group(0)
     body = text[len(header):]
@@ -119,6 +120,20 @@ def test_a_duplicate_key_fails_the_key_audit_without_showing_the_key(
     assert not db.exists()  # there was no warehouse; none is published
 
 
+def test_a_mart_flag_that_disagrees_with_the_metric_fails_the_total_audit(
+        extract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The mart marks no episode eligible, while P001's sertraline episode has a PHQ-9 baseline of
+    # 18 (>= 10) the day before it starts: response and remission, which apply the threshold to
+    # the baseline score themselves, count 1 eligible episode; the mart's count is 0.
+    monkeypatch.setattr(transform, "MODELS_DIR", inject(
+        tmp_path, mart="fct_episode_outcomes", replace="false as is_eligible"))
+    with pytest.raises(AuditError) as refused:
+        ingest(extract, tmp_path / "o.duckdb")
+    failed = {r.audit.name: r.offending_rows for r in refused.value.failed}
+    assert failed["metric__response__total_equals_mart"] == 1
+    assert failed["metric__remission__total_equals_mart"] == 1
+
+
 def test_the_cli_names_the_audit_and_the_count(extract: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setattr(transform, "MODELS_DIR", inject(tmp_path, replace="pdc * 3 as pdc"))
@@ -161,10 +176,13 @@ def test_the_rules_the_issue_names_are_all_audited() -> None:
             "adherence_covered_days_within_denominator", "episode_ends_before_start",
             "episode_drug_without_class", "score_outside_instrument_range",
             "metric__response__responders_within_eligible"} <= names
-    # every metric's header invariants
+    # every metric's header invariants, and the total of every aggregated metric over a mart
+    # (the HEDIS-style measures build their units in several steps; see docs/audits.md)
     for query in queries.catalog().values():
         if query.tests.get("unique"):
             assert f"metric__{query.name}__unique" in names
+        if query.kind != "table" and query.domain != "measures":
+            assert f"metric__{query.name}__total_equals_mart" in names, query.name
 
 
 def test_an_audit_file_needs_a_full_header_and_a_kahn_category(tmp_path: Path) -> None:
