@@ -241,6 +241,7 @@ def audit_build(con: duckdb.DuckDBPyConnection, load_id: str, definitions: Mappi
                 models: list[dag.Model]) -> list[AuditResult]:
     """Run every audit on the models just built, record the results, and raise AuditError when
     an error-level audit returned rows (before the swap, so the live file is untouched)."""
+    con.execute(AUDIT_RESULTS_DDL)  # the audit_results metric is audited too, on earlier loads
     results = run(con, collect(models), audit_params(definitions), [m.target for m in models])
     failed = [r for r in results if r.status == "fail" and r.audit.severity == "error"]
     if failed:
