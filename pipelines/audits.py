@@ -66,6 +66,17 @@ class Audit:
     origin: str  # the file the rule is written in (an audit file, a model or a metric header)
     #: values of the audit's own parameters (a metric's defaults), bound before the build's
     params: tuple[tuple[str, Any], ...] = ()
+    #: ``(name, sql)`` when ``sql`` reads ``name``, the rows of another SELECT that several
+    #: audits share (a metric's unit rows): the runner builds it once as a temporary table for
+    #: consecutive audits sharing it, instead of running the metric once per audit
+    shared: tuple[str, str] | None = None
+
+    @property
+    def full_sql(self) -> str:
+        """The audit as one standalone SELECT (the shared rows as a CTE)."""
+        if self.shared is None:
+            return self.sql
+        return f"with {self.shared[0]} as (\n{self.shared[1]}\n)\n{self.sql}"
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -213,19 +224,33 @@ def run(con: duckdb.DuckDBPyConnection, audits: Iterable[Audit], params: Mapping
     """Count each audit's rows; an audit reading a model not in ``built`` is skipped."""
     built = set(built)
     results = []
-    for audit in audits:
-        refs = dag.table_references(audit.sql, con)
-        models = {f"{s}.{t}" for s, t in refs.qualified if s in dag.LAYERS}
-        if not models <= built:
-            results.append(AuditResult(audit, None, "skipped"))
-            continue
-        sql = audit.sql
-        own = dict(audit.params)
-        used = {name: own[name] if name in own else params[name]
-                for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
-        # The audit's SQL comes from files of this package; its parameters are bound.
-        rows = con.execute(f"select count(*) from (\n{sql}\n)", used).fetchone()[0]  # noqa: S608
-        results.append(AuditResult(audit, int(rows), "fail" if rows else "pass"))
+    current: tuple[str, str] | None = None
+    try:
+        for audit in audits:
+            refs = dag.table_references(audit.full_sql, con)
+            models = {f"{s}.{t}" for s, t in refs.qualified if s in dag.LAYERS}
+            if not models <= built:
+                results.append(AuditResult(audit, None, "skipped"))
+                continue
+            own = dict(audit.params)
+
+            def bound(sql: str, own: dict[str, Any] = own) -> dict[str, Any]:
+                names = sorted(set(_PARAM.findall(_strip_comments(sql))))
+                return {n: own[n] if n in own else params[n] for n in names}
+
+            # The SQL comes from files of this package (names checked where generated); the
+            # parameters are bound.
+            if audit.shared is not None and audit.shared != current:
+                name, shared_sql = audit.shared
+                con.execute(f"create or replace temp table {name} as\n{shared_sql}",
+                            bound(shared_sql))
+                current = audit.shared
+            sql = audit.sql if audit.shared is not None else audit.full_sql
+            rows = con.execute(f"select count(*) from (\n{sql}\n)", bound(sql)).fetchall()[0][0]  # noqa: S608
+            results.append(AuditResult(audit, int(rows), "fail" if rows else "pass"))
+    finally:
+        if current is not None:
+            con.execute(f"drop table if exists {current[0]}")
     return results
 
 

@@ -79,7 +79,7 @@ def table_references(sql: str, con: duckdb.DuckDBPyConnection | None = None) -> 
     own = con is None
     con = duckdb.connect(":memory:") if con is None else con
     try:
-        tree = json.loads(con.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()[0])
+        tree = json.loads(con.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchall()[0][0])
     finally:
         if own:
             con.close()

@@ -25,6 +25,8 @@ from typing import Any
 from pipelines.audits import Audit, parse_header
 
 METRICS_DIR = Path(__file__).resolve().parents[1] / "queries"
+#: What the generated audits call the metric's unit rows (a CTE, or a temporary table at a build).
+UNITS = "metric_units"
 _TRAILING_ORDER_BY = re.compile(r"\border\s+by\s+[a-z0-9_.,\s]+;?\s*$", re.I)
 
 
@@ -44,7 +46,7 @@ def audits_of(path: Path, header: dict[str, Any], sql: str) -> list[Audit]:
     spec = header.get("metric") or {}
     # the unit rows: the file's own SQL, its parameters bound at their header defaults (NULL =
     # all for a filter); the trailing sort is only for readers of the file
-    units = _TRAILING_ORDER_BY.sub("", sql)
+    shared = (UNITS, _TRAILING_ORDER_BY.sub("", sql))
     defaults = tuple((p, (s or {}).get("default")) for p, s in (header.get("params") or {}).items())
     origin = str(path)
     model = f"metric {name}"
@@ -53,16 +55,16 @@ def audits_of(path: Path, header: dict[str, Any], sql: str) -> list[Audit]:
         keys = ", ".join(tests["unique"])
         found.append(Audit(
             name=f"metric__{name}__unique", severity="error", model=model,
-            category="plausibility (uniqueness)", origin=origin, params=defaults,
+            category="plausibility (uniqueness)", origin=origin, params=defaults, shared=shared,
             description=f"one unit row per ({keys}) at the default parameters (tests.unique)",
-            sql=f"select {keys}\nfrom (\n{units}\n)\ngroup by {keys}\nhaving count(*) > 1"))
+            sql=f"select {keys}\nfrom {UNITS}\ngroup by {keys}\nhaving count(*) > 1"))
     for expression in tests.get("expressions") or []:
         found.append(Audit(
             name=f"metric__{name}__{_slug(expression)}", severity="error", model=model,
-            category="conformance (computational)", origin=origin, params=defaults,
+            category="conformance (computational)", origin=origin, params=defaults, shared=shared,
             description=f"{expression} on every unit row at the default parameters "
                         "(tests.expressions)",
-            sql=f"select *\nfrom (\n{units}\n)\nwhere not ({expression})"))
+            sql=f"select *\nfrom {UNITS}\nwhere not ({expression})"))
     counts = spec.get("counts") or {}
     if spec.get("kind") == "proportion":
         for rate in spec.get("rates") or []:
@@ -72,20 +74,20 @@ def audits_of(path: Path, header: dict[str, Any], sql: str) -> list[Audit]:
             found.append(Audit(
                 name=f"metric__{name}__{rate['numerator']}_within_{rate['denominator']}",
                 severity="error", model=model, category="conformance (computational)",
-                origin=origin, params=defaults,
+                origin=origin, params=defaults, shared=shared,
                 description=f"every unit counted in {rate['numerator']} is counted in "
                             f"{rate['denominator']}, so the rate is in [0, 1]",
-                sql=(f"select *\nfrom (\n{units}\n)\n"
+                sql=(f"select *\nfrom {UNITS}\n"
                      f"where {_flag(numerator)} and not coalesce({_flag(denominator)}, false)")))
     if tests.get("total"):
         total = _total_expression(spec)
         found.append(Audit(
             name=f"metric__{name}__total_equals_mart", severity="error", model=model,
-            category="conformance (computational)", origin=origin, params=defaults,
+            category="conformance (computational)", origin=origin, params=defaults, shared=shared,
             description=f"the metric's total ({total}) at the default parameters equals the "
                         f"count taken from its mart: {' '.join(str(tests['total']).split())}",
             sql=(f"select metric.total as metric_total, mart.total as mart_total\n"  # noqa: S608
-                 f"from (select {total} as total from (\n{units}\n)) as metric,\n"
+                 f"from (select {total} as total from {UNITS}) as metric,\n"
                  f"     (select ({tests['total']}) as total) as mart\n"
                  "where metric.total is distinct from mart.total")))
     return found
