@@ -380,7 +380,10 @@ def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
     from pipelines.audits import audit_build
     from pipelines.transform import plan
 
-    audit_build(con, summary.load_id, definitions.as_params(), plan())
+    summary.audits = [
+        {"audit": r.audit.name, "severity": r.audit.severity, "model": r.audit.model,
+         "status": r.status, "offending_rows": r.offending_rows}
+        for r in audit_build(con, summary.load_id, definitions.as_params(), plan())]
     if progress:
         progress("models", "done", 1.0)
 

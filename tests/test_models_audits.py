@@ -157,6 +157,14 @@ def test_a_warn_audit_is_recorded_with_the_load_and_does_not_stop_it(tmp_path: P
     assert errors == [(0,)]
 
 
+def test_the_load_summary_lists_the_warnings(tmp_path: Path, capsys) -> None:
+    code = main(["ingest", str(GOOD), "--db", str(tmp_path / "o.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "every error-level audit passed, 1 warning(s)" in err
+    assert "warn  patient_without_visit on marts.dim_patients: 1 row(s)" in err
+
+
 def test_the_sample_clinic_passes_every_error_audit_and_none_is_skipped(warehouse) -> None:  # type: ignore[no-untyped-def]
     expected = {a.name for a in audits.collect(transform.plan())}
     rows = warehouse.sql("select audit, severity, status from meta.audit_results").fetchall()
