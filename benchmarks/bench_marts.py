@@ -229,7 +229,7 @@ def main() -> None:
             for target, took in sorted(seconds.items(), key=lambda item: -item[1]):
                 print(f"  {target:48s} {took:7.2f} s {rows[target]:>12,} rows")
 
-        pdc_sql = (MODELS_DIR / "marts" / "02_fct_adherence_pdc.sql").read_text(encoding="utf-8")
+        pdc_sql = (MODELS_DIR / "marts" / "fct_adherence_pdc.sql").read_text(encoding="utf-8")
         pdc_params = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(pdc_sql))))}
         bare_times, pdc_times = [], []
         for _ in range(args.repeat):

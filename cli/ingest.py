@@ -115,6 +115,13 @@ def render_summary(document: dict[str, Any], stream: TextIO) -> None:
             write(f"  ... and {len(unmapped) - _MAX_LISTED} more\n")
     if document["models"]:
         write(f"\nModels built: {len(document['models'])} tables\n")
+    audits = document.get("audits") or []
+    if audits:
+        warned = [a for a in audits if a["status"] == "fail"]
+        write(f"Audits: {len(audits)} run, every error-level audit passed"
+              f"{f', {len(warned)} warning(s) (in meta.audit_results)' if warned else ''}\n")
+        for a in warned:
+            write(f"  warn  {a['audit']} on {a['model']}: {a['offending_rows']:,} row(s)\n")
     for note in document["notes"]:
         write(f"Note: {note}\n")
 

@@ -9,7 +9,8 @@
    side-effect normalisation (``pipelines.reference``, on distinct values only), top-coding of
    birth years, then an upsert into ``raw.<table>`` (``publish``);
 3. the ``ref`` tables, ``meta.deployment``, the SQL models (``pipelines.transform``) with the
-   definitions (``pipelines.definitions``), ``meta.definitions`` and the load log;
+   definitions (``pipelines.definitions``), ``meta.definitions``, the audits
+   (``pipelines.audits``: an error-level one refuses the load) and the load log;
 4. the atomic swap of ``<db>.tmp`` over the live file (``publish.build_then_swap``).
 
 ``check_only=True`` runs 1-2 in an in-memory database and writes no file. File-level problems
@@ -375,6 +376,14 @@ def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
     summary.models = build_models(con, definitions.as_params())
     con.execute("delete from meta.definitions")
     con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
+    # Before the swap: an error-level audit raises AuditError and the live file stays as it was.
+    from pipelines.audits import audit_build
+    from pipelines.transform import plan
+
+    summary.audits = [
+        {"audit": r.audit.name, "severity": r.audit.severity, "model": r.audit.model,
+         "status": r.status, "offending_rows": r.offending_rows}
+        for r in audit_build(con, summary.load_id, definitions.as_params(), plan())]
     if progress:
         progress("models", "done", 1.0)
 

@@ -102,6 +102,8 @@ class LoadSummary:
     unmapped_drugs: list[dict[str, Any]] = field(default_factory=list)
     birth_years_top_coded: int = 0
     models: dict[str, int] = field(default_factory=dict)
+    #: one ``{audit, severity, model, status, offending_rows}`` per audit (pipelines.audits)
+    audits: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

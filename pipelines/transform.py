@@ -1,11 +1,11 @@
-"""Run the SQL models in layer order: staging -> intermediate -> marts.
+"""Build the SQL models (staging -> intermediate -> marts) in the order their SQL implies.
 
 Each model is one file ``pipelines/models/<layer>/<name>.sql`` holding a single SELECT; the
-runner materialises it as ``<layer>.<name>`` with ``create or replace table``. Files run in name
-order within a layer, so a model may read any model of an earlier layer and, within a layer, any
-model whose name sorts before its own (prefix names with ``01_``-style numbers where needed; the
-prefix is stripped from the table name). Definition parameters are bound as ``$name``; a model
-uses only the parameters it names.
+runner materialises it as ``<layer>.<name>`` with ``create or replace table``. The order comes
+from the tables each SELECT reads (``pipelines.dag``: DuckDB's parser, a topological sort with
+ties broken by layer and name); a cycle, a reference to a missing model or a read of a later
+layer stops the build before any model runs. Definition parameters are bound as ``$name``; a
+model uses only the parameters it names.
 
 A model whose header says ``materialized: view`` becomes a view instead, as dbt-labs/jaffle-shop
 materialises its staging layer: the rename-and-cast staging models cost nothing to read through,
@@ -27,22 +27,19 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipelines import dag
+
 MODELS_DIR = Path(__file__).parent / "models"
-LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
-_ORDER_PREFIX = re.compile(r"^\d+_")
+LAYERS: tuple[str, ...] = dag.LAYERS
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 # The header shape of queries/ too (queries.parse); pipelines may not import queries.
 _HEADER = re.compile(r"\A\s*/\*\s*---\s*\n(.*?)\n\s*---\s*\*/", re.S)
 _KINDS = {"table": "BASE TABLE", "view": "VIEW"}
 
 
-def model_files(layer: str) -> list[Path]:
-    """The model files of one layer, in run order."""
-    return sorted((MODELS_DIR / layer).glob("*.sql"))
-
-
-def table_name(path: Path) -> str:
-    return _ORDER_PREFIX.sub("", path.stem)
+def plan() -> list[dag.Model]:
+    """The models under ``MODELS_DIR`` in build order (``pipelines.dag.plan``)."""
+    return dag.plan(MODELS_DIR)
 
 
 def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
@@ -53,25 +50,24 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     only the parameters its SQL names, so adding a parameter never breaks an unrelated model.
     ``seconds``, when given, receives each model's build time (the benchmarks read it).
     """
+    models = plan()  # every model checked before the first one is built
     rows: dict[str, int] = {}
     seconds = {} if seconds is None else seconds
     for layer in LAYERS:
-        con.execute(f"create schema if not exists {layer}")  # layer names are constants above
-        for path in model_files(layer):
-            sql = path.read_text(encoding="utf-8")
-            used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
-            model = table_name(path)
-            target = f"{layer}.{model}"
-            kind = materialization(path, sql)
-            if kind == "view" and used:
-                raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
-            _drop_other_kind(con, layer, model, kind)
-            # The target is built from a constant layer name and a file name in our package,
-            # never from user input; the body's parameters are bound.
-            started = time.perf_counter()
-            con.execute(f"create or replace {kind} {target} as {sql}", used)  # noqa: S608
-            seconds[target] = time.perf_counter() - started
-            rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+        con.execute(f"create schema if not exists {layer}")  # layer names are constants
+    for model in models:
+        path, sql, target = model.path, model.sql, model.target
+        used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
+        kind = materialization(path, sql)
+        if kind == "view" and used:
+            raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
+        _drop_other_kind(con, model.layer, model.name, kind)
+        # The target is built from a constant layer name and a file name in our package,
+        # never from user input; the body's parameters are bound.
+        started = time.perf_counter()
+        con.execute(f"create or replace {kind} {target} as {sql}", used)
+        seconds[target] = time.perf_counter() - started
+        rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
     return rows
 
 

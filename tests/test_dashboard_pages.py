@@ -162,6 +162,34 @@ def test_data_and_loads_shows_the_load_history_query(monkeypatch, warehouse_path
     assert _table(at, "Rows loaded").iloc[0]["Rows loaded"] == f"{loaded:,}"
 
 
+def test_data_and_loads_shows_the_audits_of_the_latest_load(monkeypatch, warehouse_path):
+    at = _page(monkeypatch, warehouse_path, next(v for v in VIEWS if v.file == "data_quality.py"))
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        results = queries.run(con, "audit_results")
+    finally:
+        con.close()
+    passed = results.filter(pl.col("status") == "pass").height
+    # the session warehouse is the one load of the sample clinic, and it passes every audit
+    assert results.height > 0 and passed == results.height
+    assert any(c.value.startswith(f"{results.height} audits checked the warehouse built by load")
+               and f"{passed} passed, 0 warned" in c.value for c in at.caption)
+    assert any("Every audit passed" in s.value for s in at.success)
+
+
+def test_data_and_loads_lists_a_warning_audit_with_its_count_suppressed(monkeypatch, tmp_path):
+    from pipelines.ingest import ingest
+
+    db = tmp_path / "o.duckdb"
+    # the small extract's P004 has no visit: one row for the warn-level patient_without_visit
+    ingest(Path(__file__).parent / "fixtures" / "ingest" / "good", db)
+    at = _page(monkeypatch, db, next(v for v in VIEWS if v.file == "data_quality.py"))
+    shown = _table(at, "Kahn category")
+    row = shown[shown["Audit"] == "patient_without_visit"].iloc[0]
+    assert row["Checks"] == "marts.dim_patients" and row["Kahn category"] == "completeness"
+    assert row["Rows"] == "<11"  # 1 row: a count from 1 to 10 is not shown
+
+
 def test_filter_change_changes_the_number(monkeypatch, warehouse_path):
     at = _page(monkeypatch, warehouse_path, VIEWS[0])
     before = next(m for m in at.metric if m.label == "New episodes").value

@@ -96,6 +96,9 @@ def _golden_frame(name: str, warehouse) -> pl.DataFrame:  # type: ignore[no-unty
     query = CATALOG[name]
     if name in ("load_history", "data_freshness"):
         pytest.skip("load times differ per build")
+    if name == "audit_results":
+        pytest.skip("load ids differ per build, and the list grows with every audit "
+                    "(tests/test_models_audits.py checks it)")
     by = ("drug_class",) if "drug_class" in dimensions_of(query) else ()
     frame = queries.metric(warehouse, name, by=by, min_cell=0).frame
     return frame.select([c for c in frame.columns if not c.endswith("_suppressed")])

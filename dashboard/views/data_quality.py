@@ -1,4 +1,5 @@
-"""Data & loads: load history, rejects by reason, unmapped drugs, scale completeness, definitions.
+"""Data & loads: load history, rejects by reason, unmapped drugs, audits, scale completeness,
+definitions.
 
 Every table comes from a ``queries/data_quality/*.sql`` file through ``data.dq_table``.
 """
@@ -48,6 +49,26 @@ with right:
             components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
                              formats=unmapped.formats, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
                              caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
+
+audit_results = data.dq_table("audit_results")
+if audit_results is not None and audit_results.frame.height:
+    st.subheader("Audits at the latest load")
+    frame = audit_results.frame
+    statuses = frame.get_column("status").to_list()
+    st.caption(f"{len(statuses)} audits checked the warehouse built by load "
+               f"`{frame.get_column('load_id')[0]}`: {statuses.count('pass')} passed, "
+               f"{statuses.count('fail')} warned, {statuses.count('skipped')} skipped. An audit at "
+               "error level that fails refuses the load, so the previous warehouse stays live.")
+    warnings = frame.filter(frame.get_column("status") != "pass")
+    if warnings.is_empty():
+        st.success("Every audit passed.", icon=":material/check_circle:")
+    else:
+        components.table(warnings, title="Audits that warned", key="audit_results",
+                         formats=audit_results.formats,
+                         columns=["audit", "model", "category", "offending_rows", "description"],
+                         labels={"audit": "Audit", "model": "Checks", "category": "Kahn category",
+                                 "offending_rows": "Rows", "description": "Rule"},
+                         caption="Counts of source records; the offending values are not shown.")
 
 st.subheader("Completeness of rating scales")
 completeness = data.dq_table("scale_completeness")

@@ -53,6 +53,9 @@ metric:
 tests:
   unique: [patient_id, drug_class, drug, measurement_year]
   expressions: [is_adherent <= is_evaluable, pdc between 0 and 1]
+  total: >
+   select count(*) from marts.fct_adherence_pdc where level = 'class' and not_evaluable_reason is
+   null
 --- */
 with pdc as (
     select *

@@ -41,6 +41,9 @@ metric:
 tests:
   unique: [patient_id, drug_class, drug, measurement_year]
   expressions: [mpr_capped between 0 and 1, mpr_capped <= mpr or mpr_capped = 1]
+  total: >
+   select count(*) from marts.fct_adherence_pdc where level = 'class' and not_evaluable_reason is
+   null
 --- */
 with pdc as (
     select *

@@ -39,6 +39,8 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [persistence_days >= 1]
+  total: >
+   select count(*) from marts.fct_persistence
 --- */
 with persistence as (
     select *

@@ -63,6 +63,9 @@ tests:
     - is_eligible <= has_baseline
     - is_assessed <= is_eligible
     - is_remitter <= is_assessed
+  total: >
+   select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
+   is_default_preset and is_eligible
 --- */
 with outcomes as (
     select * from marts.fct_episode_outcomes

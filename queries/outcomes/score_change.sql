@@ -47,6 +47,9 @@ tests:
   expressions:
     - is_assessed <= is_eligible
     - (change is null) = (not is_assessed)
+  total: >
+   select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
+   is_default_preset and is_eligible and has_followup
 --- */
 with outcomes as (
     select * from marts.fct_episode_outcomes

@@ -41,6 +41,9 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [days_to_response >= 1]
+  total: >
+   select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
+   is_default_preset and is_eligible and days_to_response is not null
 --- */
 with outcomes as (
     select * from marts.fct_episode_outcomes

@@ -49,6 +49,10 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [(change_kg is null) = (not has_followup)]
+  total: >
+   select count(distinct episode_id) from marts.fct_measurements where measure = 'weight_kg' and
+   days_from_start between 56 and 140 and episode_id in (select episode_id from
+   marts.fct_measurements where measure = 'weight_kg' and days_from_start between -90 and 30)
 --- */
 with weights as (
     select * from marts.fct_measurements

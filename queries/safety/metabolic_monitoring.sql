@@ -52,6 +52,9 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [has_baseline_both <= is_observed_140d]
+  total: >
+   select count(*) from marts.fct_treatment_episodes, marts.data_coverage where drug_class =
+   'antipsychotic' and start_on + 140 <= data_end_on
 --- */
 with coverage as (
     select data_end_on from marts.data_coverage

@@ -34,6 +34,8 @@ metric:
 tests:
   unique: [assessment_id]
   expressions: [is_positive_followed_up_7d <= is_positive]
+  total: >
+   select count(*) from marts.fct_safety_flags
 --- */
 with flags as (
     select *

@@ -49,6 +49,8 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [is_reviewed_with_report <= has_report, is_reviewed_with_report <= has_review]
+  total: >
+   select count(*) from marts.fct_treatment_episodes where has_visit_in_side_effect_window
 --- */
 with episodes as (
     select *

@@ -38,6 +38,8 @@ metric:
     active_episodes: '*'
 tests:
   unique: [episode_id]
+  total: >
+   select count(distinct patient_id) from marts.fct_treatment_episodes
 --- */
 with episodes as (
     select *

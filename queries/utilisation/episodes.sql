@@ -41,6 +41,8 @@ metric:
     discontinued: is_discontinued
 tests:
   unique: [episode_id]
+  total: >
+   select count(*) from marts.fct_treatment_episodes
 --- */
 with episodes as (
     select *

@@ -46,6 +46,9 @@ metric:
 tests:
   unique: [episode_id]
   expressions: [has_both <= has_baseline]
+  total: >
+   select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
+   is_default_preset
 --- */
 with outcomes as (
     select *

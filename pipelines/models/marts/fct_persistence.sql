@@ -1,6 +1,7 @@
 /* ---
 name: fct_persistence
 grain: one row per episode
+unique_key: [episode_id]
 description: >
   Persistence (DOMAIN 5.5): the time from the episode start to discontinuation, a gap beyond the
   grace period, dated at the last covered day (grace not appended). persistence_days is

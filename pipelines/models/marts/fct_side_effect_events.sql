@@ -1,6 +1,8 @@
 /* ---
 name: fct_side_effect_events
 grain: one row per side-effect report x attributed episode (one row with a null episode when none)
+unique_key: [side_effect_id, episode_id]
+not_null: [side_effect_id]
 description: >
   Side-effect reports attributed to treatment episodes (issue 4: the suspected drug when given,
   else every episode active on the report date). When the report names a suspected drug and the

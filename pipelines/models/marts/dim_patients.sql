@@ -1,6 +1,7 @@
 /* ---
 name: dim_patients
 grain: one row per patient
+unique_key: [patient_id]
 description: >
   Patient dimension. age_band is the age at the data end (year minus birth year) in the bands
   0-17 (paediatric measures), 18-25 (antidepressant boxed-warning ages), 26-44, 45-64, 65+;

@@ -1,6 +1,7 @@
 /* ---
 name: dim_drugs
 grain: one row per ingredient of ref.drugs
+unique_key: [drug]
 description: The ingredient -> class and subclass mapping (DOMAIN 8), keyed by ingredient.
 columns:
   drug: {type: varchar}

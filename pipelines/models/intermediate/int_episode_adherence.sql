@@ -1,6 +1,7 @@
 /* ---
 name: int_episode_adherence
 grain: one row per episode
+unique_key: [episode_id]
 description: >
   PDC over the first 84 and 180 days of an episode ([start, start + 83] and [start, start + 179]),
   from the shifted fills of the episode's ingredient (int_fills__shifted: one chain per patient x
@@ -9,8 +10,8 @@ description: >
   observable). adherence_band bands pdc_84 at 0.5 and $pdc_threshold (labels show the threshold).
 columns:
   episode_id: {type: varchar}
-  pdc_84: {type: double}
-  pdc_180: {type: double}
+  pdc_84: {type: double, range: [0, 1]}
+  pdc_180: {type: double, range: [0, 1]}
   adherence_band: {type: varchar, description: ">=0.8, 0.5-0.8, <0.5, no fills, not observed"}
 --- */
 with episodes as (

@@ -1,6 +1,7 @@
 /* ---
 name: fct_visits
 grain: one row per visit
+unique_key: [visit_id]
 description: >
   Visits for measurement-based-care coverage and DMS-E: dms_period (Jan-Apr P1, May-Aug P2,
   Sep-Dec P3), whether a PHQ-9 (or PHQ-A) was scored the same day or in the same DMS period, and

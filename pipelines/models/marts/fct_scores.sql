@@ -1,6 +1,8 @@
 /* ---
 name: fct_scores
 grain: one row per score x episode it falls in, or one row with a null episode
+unique_key: [assessment_id, episode_id]
+not_null: [assessment_id]
 description: >
   Every kept score (same-day duplicates resolved; PHQ-A as PHQ-9) for trajectories by week. A
   score falls in an episode when start_on + $baseline_start_days <= assessed_on <=

@@ -1,6 +1,7 @@
 /* ---
 name: int_fills__shifted
 grain: one row per pharmacy fill of a mapped ingredient
+unique_key: [dispense_id]
 description: >
   Shifted coverage of every fill, per patient x ingredient over the whole history (DOMAIN 5.2): a
   fill that arrives while earlier supply remains starts the day after that supply runs out. The

@@ -1,6 +1,7 @@
 /* ---
 name: int_episode_lines
 grain: one row per episode
+unique_key: [episode_id]
 description: >
   Line of therapy within a drug class. A course of a class starts at a new-user episode of that
   class (no drug of the class in the washout before it) and runs until the next one; episodes

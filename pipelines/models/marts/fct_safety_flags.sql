@@ -1,6 +1,7 @@
 /* ---
 name: fct_safety_flags
 grain: one row per PHQ-9 or PHQ-A score with item 9 recorded
+unique_key: [assessment_id]
 description: >
   PHQ-9 item 9 (thoughts of self-harm) is a flag, not an outcome (DOMAIN 2): is_positive when
   item_9 > 0, whatever the total. For the process measure "% of positive item-9 responses with

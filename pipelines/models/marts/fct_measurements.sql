@@ -1,6 +1,8 @@
 /* ---
 name: fct_measurements
 grain: one row per measurement x episode it falls in, or one row with a null episode
+unique_key: [measurement_id, episode_id]
+not_null: [measurement_id]
 description: >
   Weight, labs and vitals with days from each episode start, for weight change at 12 weeks and
   metabolic monitoring (DOMAIN 9.4: baseline [-90, +30], early [+56, +140]). A measurement falls

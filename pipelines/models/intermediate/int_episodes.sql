@@ -1,6 +1,7 @@
 /* ---
 name: int_episodes
 grain: one row per episode (patient x ingredient x island of continuous use)
+unique_key: [episode_id]
 description: >
   Gaps and islands over the exposures of one patient x ingredient, ordered by coverage start. The
   gap before an exposure is start - (latest end so far) - 1 uncovered days; a gap longer than the

@@ -1,6 +1,7 @@
 /* ---
 name: int_episode_relations
 grain: one row per episode
+unique_key: [episode_id]
 description: >
   How an episode relates to the patient's other episodes (other ingredients), with
   w = $combination_window_days (30):

@@ -1,6 +1,7 @@
 /* ---
 name: fct_side_effect_episode_flags
 grain: one row per episode x effect code reported within the episode's side-effect window
+unique_key: [episode_id, effect_code]
 description: >
   The numerator rows of "episodes with >= 1 report of code X at or above severity s in
   [0, $side_effect_window_days]" (DOMAIN 9.3): count episode_id where effect_code = X and

@@ -1,6 +1,7 @@
 /* ---
 name: fct_episode_outcomes
 grain: one row per episode x instrument x follow-up preset
+unique_key: [episode_id, instrument, preset]
 description: >
   Rating-scale outcomes of an episode (DOMAIN 3), day 0 = start_on, day offsets inclusive.
   Baseline: the latest score in [$baseline_start_days, $baseline_end_days] ([-30, +7]).

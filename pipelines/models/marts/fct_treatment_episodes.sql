@@ -1,6 +1,7 @@
 /* ---
 name: fct_treatment_episodes
 grain: one row per episode (patient x ingredient x continuous use)
+unique_key: [episode_id]
 description: >
   Treatment episodes (int_episodes: gaps and islands with the grace period, new-user washout,
   discontinuation and censoring), with their relations (regimen, switches, additions), line of
@@ -40,8 +41,8 @@ columns:
   sex: {type: varchar}
   age_band: {type: varchar}
   age_at_start: {type: integer}
-  pdc_84: {type: double}
-  pdc_180: {type: double}
+  pdc_84: {type: double, range: [0, 1]}
+  pdc_180: {type: double, range: [0, 1]}
   adherence_band: {type: varchar}
   has_visit_1_30: {type: boolean}
   visits_31_300: {type: integer}

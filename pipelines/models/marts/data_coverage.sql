@@ -1,6 +1,7 @@
 /* ---
 name: data_coverage
 grain: one row
+unique_key: []
 description: >
   The observation period (meta.deployment's declared data_start/data_end, else the earliest and
   latest event dates) and warehouse row counts. Counts are internal: pass them through the

@@ -1,6 +1,7 @@
 /* ---
 name: fct_fill_coverage
 grain: one row per pharmacy fill of a mapped ingredient
+unique_key: [dispense_id]
 materialized: view
 description: >
   The shifted coverage interval of every fill (DOMAIN 5.2, from intermediate.int_fills__shifted):

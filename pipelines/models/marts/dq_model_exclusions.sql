@@ -1,6 +1,7 @@
 /* ---
 name: dq_model_exclusions
 grain: one row per source row a model did not use, with the reason
+unique_key: [source_table, record_id]
 description: >
   Rows that passed validation but do not enter the marts, so nothing is dropped without a
   record: prescriptions and fills of an unmapped drug (no ingredient; the name is also counted in

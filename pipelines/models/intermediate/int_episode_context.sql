@@ -1,6 +1,7 @@
 /* ---
 name: int_episode_context
 grain: one row per episode
+unique_key: [episode_id]
 description: >
   Prescription and visit context of an episode. The episode's prescriptions are those of its
   ingredient starting in [start - 30, end] (a prescription is usually written shortly before the

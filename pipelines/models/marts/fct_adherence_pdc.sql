@@ -1,6 +1,8 @@
 /* ---
 name: fct_adherence_pdc
 grain: one row per patient x target (ingredient or class) x calendar measurement year with a fill
+unique_key: [patient_id, level, drug_class, drug, measurement_year]
+not_null: [patient_id, level, drug_class, measurement_year]
 description: >
   PDC the PQA way (DOMAIN 5.1) per calendar year; period_end_on = least(31 Dec, data end).
   Only fills dispensed in the period count (supply carried in is ignored). Index = the first fill
@@ -33,11 +35,11 @@ columns:
   fill_dates: {type: integer}
   covered_days: {type: integer}
   denominator_days: {type: integer}
-  pdc: {type: double}
+  pdc: {type: double, range: [0, 1]}
   is_adherent: {type: boolean}
   days_supplied: {type: integer}
   mpr: {type: double}
-  mpr_capped: {type: double}
+  mpr_capped: {type: double, range: [0, 1]}
   inpatient_days: {type: integer}
   is_inpatient_adjusted: {type: boolean}
   not_evaluable_reason: {type: varchar}
