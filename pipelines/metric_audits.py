@@ -12,8 +12,9 @@ catalogue on the freshly built warehouse, at the default parameters (every filte
   proportion, ``n`` (units with a value) of a mean, the units of a survival metric and the first
   count of a count metric: the number a reader would check against the mart.
 
-The metric files are read as data (their header and SQL), not imported: ``pipelines`` imports
-no other package of the project (docs/architecture.md). The header format is ``queries.parse``'s.
+The metric files are parsed with ``pipelines.query_files`` (the parser ``queries`` uses too), so
+an audit runs exactly the SQL a metric runs: the shared filters composed around it, a variant's
+constants bound; ``pipelines`` still imports no other package of the project.
 """
 
 from __future__ import annotations
@@ -22,33 +23,34 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipelines.audits import Audit, parse_header
+from pipelines.audit_rule import Audit
+from pipelines.query_files import Query, parse_file
+from pipelines.query_filters import TRAILING_ORDER_BY
 
 METRICS_DIR = Path(__file__).resolve().parents[1] / "queries"
 #: What the generated audits call the metric's unit rows (a CTE, or a temporary table at a build).
 UNITS = "metric_units"
-_TRAILING_ORDER_BY = re.compile(r"\border\s+by\s+[a-z0-9_.,\s]+;?\s*$", re.I)
 
 
 def metric_audits(metrics_dir: Path = METRICS_DIR) -> list[Audit]:
     """The audits of every metric file under ``metrics_dir/<domain>/``."""
     found: list[Audit] = []
     for path in sorted(metrics_dir.glob("*/*.sql")):
-        text = path.read_text(encoding="utf-8")
-        header = parse_header(path, text)
-        found += audits_of(path, header, text.rstrip().rstrip(";"))
+        for query in parse_file(path):
+            found += audits_of(query)
     return found
 
 
-def audits_of(path: Path, header: dict[str, Any], sql: str) -> list[Audit]:
-    name = str(header.get("name", path.stem))
-    tests = header.get("tests") or {}
-    spec = header.get("metric") or {}
-    # the unit rows: the file's own SQL, its parameters bound at their header defaults (NULL =
-    # all for a filter); the trailing sort is only for readers of the file
-    shared = (UNITS, _TRAILING_ORDER_BY.sub("", sql))
-    defaults = tuple((p, (s or {}).get("default")) for p, s in (header.get("params") or {}).items())
-    origin = str(path)
+def audits_of(query: Query) -> list[Audit]:
+    name = query.name
+    tests = query.tests
+    spec = query.metric
+    # the unit rows: the metric's composed SQL, its parameters bound at their header defaults
+    # (NULL = all for a filter) and a variant's constants; the trailing sort is only for readers
+    shared = (UNITS, TRAILING_ORDER_BY.sub("", query.sql))
+    defaults = tuple((p, (s or {}).get("default")) for p, s in query.params.items())
+    defaults += tuple(query.constants.items())
+    origin = str(query.path)
     model = f"metric {name}"
     found: list[Audit] = []
     if tests.get("unique"):

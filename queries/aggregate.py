@@ -16,7 +16,8 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from queries import filters, loader
+from pipelines.query_filters import TRAILING_ORDER_BY
+from queries import loader
 from stats import inference, suppression
 
 
@@ -55,7 +56,7 @@ def unit_rows(sql: str) -> str:
     DuckDB 2.0 still sorts every unit row (at 100,000 patients 170 ms of a 175 ms persistence
     query). A clause that is not a plain trailing ``order by <columns>`` is left as it is.
     """
-    return filters.TRAILING_ORDER_BY.sub("", sql.rstrip())
+    return TRAILING_ORDER_BY.sub("", sql.rstrip())
 
 
 def group_units(

@@ -37,7 +37,7 @@ import polars as pl
 
 from queries import loader
 from queries import aggregate, vocabulary
-from queries.filters import FILTERS
+from pipelines.query_filters import FILTERS
 from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever

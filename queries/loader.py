@@ -1,128 +1,24 @@
-"""Query files: parse their YAML headers, list the catalogue, bind parameters and run one as is.
+"""The metric catalogue: list the query files, bind parameters and run one as is.
 
-The loader of DESIGN.md section 4. ``queries`` re-exports it; modules inside the package import
+The loader of DESIGN.md section 4 (the file format is parsed by ``pipelines.query_files``). ``queries`` re-exports it; modules inside the package import
 this module (not the package) so that the package and its modules never import each other.
 """
-
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from queries import filters
+from pipelines.query_files import Query, parse, parse_file  # noqa: F401 - parse re-exported by queries
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
 QUERIES_DIR = Path(__file__).parent
-_HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-@dataclass(frozen=True)
-class Query:
-    """One parsed query file. ``params``/``columns`` map names to their header entries."""
-
-    name: str
-    domain: str
-    title: str
-    description: str
-    grain: str
-    params: dict[str, dict[str, Any]]
-    columns: dict[str, dict[str, Any]]
-    tests: dict[str, Any]
-    sql: str
-    path: Path
-    metric: dict[str, Any] = field(default_factory=dict)
-    #: parameters a variant fixes (``variants:`` in the header): bound on every run, never settable
-    constants: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        """``proportion``, ``mean``, ``survival``, ``count`` (aggregated by ``metric()``) or
-        ``table`` (already at its published grain; ``metric()`` only suppresses it)."""
-        return str(self.metric.get("kind", "table"))
-
-    def fmt(self, column: str) -> str | None:
-        return self.columns.get(column, {}).get("fmt")
-
-
-def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override`` laid over it; nested mappings merge, anything else replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
-def parse(path: Path) -> Query:
-    """Parse a query file of one metric; a malformed header raises ValueError naming the file."""
-    found = parse_file(path)
-    if len(found) != 1:
-        raise ValueError(f"{path}: declares variants {[q.name for q in found]}; use parse_file")
-    return found[0]
-
-
-def parse_file(path: Path) -> list[Query]:
-    """Every catalogue entry of one file: the file's metric, or one per ``variants:`` entry.
-
-    A variant shares the file's SQL and header and overrides what differs: its name, title and
-    wording, its ``metric`` block entries, and ``constants`` (parameters it fixes, e.g. the
-    window of the AMM acute and continuation phases). ``$name`` in the shared description is
-    replaced by the variant's constant, so each entry states its definition with real numbers.
-    """
-    text = path.read_text(encoding="utf-8")
-    match = _HEADER.match(text)
-    if not match:
-        raise ValueError(f"{path}: no '/* --- ... --- */' YAML header at the top of the file")
-    try:
-        header = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: header is not valid YAML: {exc}") from exc
-    variants = header.pop("variants", None) or {header.get("name"): {}}
-    return [_query(path, text, match, header, str(name), dict(spec)) for name, spec in variants.items()]
-
-
-def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], name: str,
-           variant: dict[str, Any]) -> Query:
-    constants = dict(variant.pop("constants", None) or {})
-    own_words = variant.pop("description", None)
-    header = _merged(base, {**variant, "name": name})
-    missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
-    if missing:
-        raise ValueError(f"{path}: header lacks {', '.join(missing)}")
-    description = " ".join(str(header["description"]).split())
-    for key, value in constants.items():
-        description = description.replace(f"${key}", str(value))
-    if own_words:
-        description = f"{' '.join(str(own_words).split())}. {description}"
-    metric = dict(header.get("metric") or {})
-    body, shared_params = filters.compose(text[match.end():].rstrip().rstrip(";"), metric, str(path))
-    clash = sorted(set(shared_params) & set(header.get("params") or {}))
-    if clash:
-        raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
-                         "remove them from params")
-    return Query(
-        name=name,
-        domain=path.parent.name,
-        title=str(header["title"]),
-        description=description,
-        grain=str(header["grain"]),
-        params={**shared_params, **dict(header.get("params") or {})},
-        columns=dict(header["columns"]),
-        tests=dict(header.get("tests") or {}),
-        sql=text[: match.end()] + body,
-        path=path,
-        metric=metric,
-        constants=constants,
-    )
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 import queries
-from dashboard.cli import main
+from cli.main import main
 from pipelines import audits, transform
 from pipelines.audits import AuditError
 from pipelines.ingest import ingest

@@ -1,6 +1,6 @@
 """The shared filters of every metric, defined once and composed around each metric's SQL.
 
-A metric file states what is special to it (its unit rows, numerator, denominator, attrition)
+A metric file (``queries/<domain>/<name>.sql``) states what is special to it (its unit rows, numerator, denominator, attrition)
 and, in its header's ``metric`` block, which shared filters apply and which column carries the
 period::
 
