@@ -13,7 +13,7 @@ warning above the effect and do not present the effect as the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,15 +26,22 @@ METHODS = ("weighting", "matching")
 
 @dataclass(frozen=True)
 class AdjustedComparison:
+    """``n_a``/``n_b``: episodes of each group before trimming; ``used_a``/``used_b``: episodes
+    that carry the estimate (after trimming; for matching, the matched ones). ``analysed``
+    marks the episodes kept by trimming; ``scores``, ``treated`` and ``weights`` are theirs."""
+
     method: str
     estimand: str
     covariates: list[str]
     n_a: int
     n_b: int
+    used_a: int
+    used_b: int
     balance: list[ps_.BalanceRow]
     ess_a: float
     ess_b: float
     overlap: ps_.Overlap
+    analysed: np.ndarray
     scores: np.ndarray
     treated: np.ndarray
     weights: np.ndarray
@@ -42,7 +49,7 @@ class AdjustedComparison:
     nnt: NNTResult | None
     e_value: EValue | None
     matched_pairs: int | None = None
-    truncate_percentile: float | None = None
+    trim_percentile: float | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +67,7 @@ def adjusted_comparison(
     cov: ps_.Covariates,
     method: str = "weighting",
     estimand: str = "ATE",
-    truncate_percentile: float | None = None,
+    trim_percentile: float | None = None,
     outcome_is_harm: bool = False,
 ) -> AdjustedComparison:
     """See the module docstring. ``y`` is 0/1 per episode; ``treated`` is True for group A."""
@@ -70,40 +77,34 @@ def adjusted_comparison(
     t = np.asarray(treated, dtype=bool)
     if t.all() or (~t).all():
         raise ValueError("both groups need episodes")
+    n_a, n_b = int(t.sum()), int((~t).sum())
     scores = ps_.fit_propensity(cov.model, t)
-    warnings: list[str] = []
+    analysed = np.ones(len(t), dtype=bool)
+    full_cov, full_t = cov, t
+    if trim_percentile is not None:
+        analysed = ps_.common_support(scores, t, trim_percentile)
+        if t[analysed].all() or (~t[analysed]).all():
+            raise ValueError("no episodes of one group are left after trimming")
+        y, t, cov = y[analysed], t[analysed], ps_.subset(cov, analysed)
+        scores = ps_.fit_propensity(cov.model, t)  # re-fitted in the trimmed population
     pairs = None
     if method == "weighting":
-        weights = ps_.ipw_weights(scores, t, estimand, True, truncate_percentile)
+        weights = ps_.ipw_weights(scores, t, estimand, stabilised=True)
+        used_a, used_b = int(t.sum()), int((~t).sum())
     else:
         estimand = "ATT (matched)"
         pairs = ps_.match_on_logit(scores, t)
         weights = ps_.matched_weights(pairs, len(t))
+        used_a = used_b = len(pairs)
     ess_a, ess_b = ps_.kish_ess(weights[t]), ps_.kish_ess(weights[~t])
-    rows = ps_.balance(cov, t, weights)
+    # "Before" is the whole comparison as the crude estimate sees it (before trimming too).
+    before = ps_.balance(full_cov, full_t, np.ones(len(full_t)))
+    rows = [replace(r, smd_before=b.smd_before, count_a=b.count_a, count_b=b.count_b,
+                    analysed_a=r.count_a, analysed_b=r.count_b)
+            for r, b in zip(ps_.balance(cov, t, weights), before, strict=True)]
     overlap = ps_.overlap(scores, t)
-    n_a, n_b = int(t.sum()), int((~t).sum())
-    if overlap.poor:
-        warnings.append(
-            f"Poor overlap: {100 * overlap.outside_a:.0f}% of A and {100 * overlap.outside_b:.0f}% "
-            "of B have propensity scores outside the other group's range (no comparable patients "
-            "in the other group)."
-        )
-    if method == "weighting" and min(ess_a / n_a, ess_b / n_b) < ps_.MIN_ESS_SHARE:
-        warnings.append(
-            "Extreme weights: the effective sample size fell below a quarter of a group, so a few "
-            "episodes carry the estimate."
-        )
-    if pairs is not None and len(pairs) < ps_.MIN_MATCHED_SHARE * n_a:
-        warnings.append("Fewer than half of group A found a match within the caliper; the matched "
-                        "estimate describes a small, unusual subset.")
-    imbalanced = [r for r in rows if not abs(r.smd_after) <= ps_.SMD_THRESHOLD]
-    if imbalanced:
-        names = ", ".join(r.characteristic + (f"={r.level}" if r.level else "") for r in imbalanced[:5])
-        warnings.append(
-            f"Balance not reached: {len(imbalanced)} covariate(s) still have |SMD| > "
-            f"{ps_.SMD_THRESHOLD} after adjustment ({names}{', ...' if len(imbalanced) > 5 else ''})."
-        )
+    warnings = _warnings(method, overlap, ess_a / max(t.sum(), 1), ess_b / max((~t).sum(), 1),
+                         None if pairs is None else len(pairs) / max(t.sum(), 1), rows)
     risks = nnt_result = evalue = None
     try:
         risks = weighted_risks(y, t, weights) if pairs is None else matched_risks(y, pairs)
@@ -117,8 +118,34 @@ def adjusted_comparison(
             evalue = e_values(rr.value, rr.low, rr.high)
     return AdjustedComparison(
         method=method, estimand=estimand, covariates=list(dict.fromkeys(c for c, _ in cov.labels)),
-        n_a=n_a, n_b=n_b, balance=rows, ess_a=ess_a, ess_b=ess_b, overlap=overlap,
-        scores=scores, treated=t, weights=weights, risks=risks, nnt=nnt_result, e_value=evalue,
-        matched_pairs=None if pairs is None else len(pairs),
-        truncate_percentile=truncate_percentile, warnings=warnings,
+        n_a=n_a, n_b=n_b, used_a=used_a, used_b=used_b, balance=rows, ess_a=ess_a, ess_b=ess_b,
+        overlap=overlap, analysed=analysed, scores=scores, treated=t, weights=weights,
+        risks=risks, nnt=nnt_result, e_value=evalue,
+        matched_pairs=None if pairs is None else len(pairs), trim_percentile=trim_percentile,
+        warnings=warnings,
     )
+
+
+def _warnings(method, overlap, ess_share_a, ess_share_b, matched_share, rows) -> list[str]:  # type: ignore[no-untyped-def]
+    """Why the adjusted effect should not be read as the answer (empty when it may be)."""
+    out = []
+    if overlap.poor:
+        out.append(
+            f"Poor overlap: {100 * overlap.outside_a:.0f}% of A and {100 * overlap.outside_b:.0f}% "
+            "of B have propensity scores outside the other group's range (no comparable patients "
+            "in the other group)."
+        )
+    if method == "weighting" and min(ess_share_a, ess_share_b) < ps_.MIN_ESS_SHARE:
+        out.append("Extreme weights: the effective sample size fell below a quarter of a group, "
+                   "so a few episodes carry the estimate.")
+    if matched_share is not None and matched_share < ps_.MIN_MATCHED_SHARE:
+        out.append("Fewer than half of group A found a match within the caliper; the matched "
+                   "estimate describes a small, unusual subset.")
+    imbalanced = [r for r in rows if not abs(r.smd_after) <= ps_.SMD_THRESHOLD]
+    if imbalanced:
+        names = ", ".join(r.characteristic + (f"={r.level}" if r.level else "") for r in imbalanced[:5])
+        out.append(
+            f"Balance not reached: {len(imbalanced)} covariate(s) still have |SMD| > "
+            f"{ps_.SMD_THRESHOLD} after adjustment ({names}{', ...' if len(imbalanced) > 5 else ''})."
+        )
+    return out

@@ -10,8 +10,11 @@ Definitions (Rosenbaum & Rubin 1983; Austin 2011; Austin & Stuart 2015):
   ``P(A)`` and ``P(B)``; ATT: B's weights rescaled to sum to B's size), so that weights average
   about 1 and a weight reads as "this episode stands for w episodes". Stabilising rescales each
   group by a constant, so it changes neither the weighted risks nor their sandwich variance.
-  *Truncation* (Cole & Hernán 2008, often called trimming): optionally, weights below the
-  ``p``-th and above the ``(100-p)``-th percentile are set to those percentiles. Off by default.
+  *Trimming* (Stürmer et al. 2010, asymmetric): optionally, episodes whose score is below the
+  ``p``-th percentile of group A's scores or above the ``(100-p)``-th percentile of group B's are
+  excluded (they have no comparable patients in the other group) and the model is re-fitted on
+  the rest; the estimate then describes the trimmed population. Off by default. Weights are
+  not truncated (capping them changes the estimand without saying so).
 - **Matching.** 1:1 greedy nearest-neighbour matching on the logit of the propensity score,
   without replacement, within a caliper of 0.2 standard deviations of the logit (Austin 2011).
   Deterministic: A episodes are matched from the highest score down (the hardest to match
@@ -149,7 +152,6 @@ def ipw_weights(
     treated: np.ndarray,
     estimand: str = "ATE",
     stabilised: bool = True,
-    truncate_percentile: float | None = None,
 ) -> np.ndarray:
     """Inverse-probability weights for ``estimand`` (module docstring); all positive."""
     if estimand not in ESTIMANDS:
@@ -165,12 +167,26 @@ def ipw_weights(
         w = np.where(t, 1.0, ps / (1 - ps))
         if stabilised and (~t).any():
             w[~t] *= (~t).sum() / w[~t].sum()
-    if truncate_percentile is not None:
-        if not 0 < truncate_percentile < 50:
-            raise ValueError("the truncation percentile must be between 0 and 50")
-        low, high = np.percentile(w, [truncate_percentile, 100 - truncate_percentile])
-        w = np.clip(w, low, high)
     return w
+
+
+def common_support(ps: np.ndarray, treated: np.ndarray, percentile: float) -> np.ndarray:
+    """Stürmer's asymmetric trimming: True for the episodes kept (module docstring)."""
+    if not 0 <= percentile < 50:
+        raise ValueError("the trimming percentile must be from 0 to below 50")
+    ps = np.asarray(ps, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    low = np.percentile(ps[t], percentile)
+    high = np.percentile(ps[~t], 100 - percentile)
+    return (ps >= low) & (ps <= high)
+
+
+def subset(cov: Covariates, keep: np.ndarray) -> Covariates:
+    """The covariates of the kept episodes (model columns that became constant dropped)."""
+    model = cov.model[keep]
+    varying = [j for j in range(model.shape[1]) if np.ptp(model[:, j]) > 0]
+    return Covariates(cov.balance[keep], cov.labels, cov.binary, model[:, varying],
+                      [cov.model_names[j] for j in varying])
 
 
 def logit(ps: np.ndarray) -> np.ndarray:
@@ -247,7 +263,8 @@ def smd(
 @dataclass(frozen=True)
 class BalanceRow:
     """One covariate (or level) of the love plot. ``count_a``/``count_b`` are the episodes in
-    the level before adjustment (None for continuous covariates), for small-cell suppression."""
+    the level before adjustment and ``analysed_a``/``_b`` those in the analysed (e.g. trimmed)
+    population (None for continuous covariates), for small-cell suppression."""
 
     characteristic: str
     level: str | None
@@ -255,6 +272,8 @@ class BalanceRow:
     smd_after: float
     count_a: int | None
     count_b: int | None
+    analysed_a: int | None = None
+    analysed_b: int | None = None
 
 
 def balance(cov: Covariates, treated: np.ndarray, weights: np.ndarray) -> list[BalanceRow]:
@@ -267,7 +286,7 @@ def balance(cov: Covariates, treated: np.ndarray, weights: np.ndarray) -> list[B
         count_a = int(x[t].sum()) if is_binary else None
         count_b = int(x[~t].sum()) if is_binary else None
         rows.append(BalanceRow(characteristic, level, smd(x, t, None, is_binary),
-                               smd(x, t, weights, is_binary), count_a, count_b))
+                               smd(x, t, weights, is_binary), count_a, count_b, count_a, count_b))
     return rows
 
 

@@ -1,0 +1,198 @@
+"""Text and JSON of a propensity-score adjusted comparison (``outcomes compare --adjust
+weighting|matching``): balance first (love-plot table, effective sample size, overlap, the
+verdict), then the effect in plain words, the E-value, and what the comparison cannot prove.
+The crude comparison follows for reference. Counts come from the suppressed frames of
+``queries.adjusted``; a hidden count reads "<11" or "suppressed" as everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from queries import suppression
+
+METHOD_WORDS = {
+    ("weighting", "ATE"): "propensity-score weighting (ATE: as if every patient in both groups "
+                          "had received A, compared with all of them receiving B)",
+    ("weighting", "ATT"): "propensity-score weighting (ATT: the patients who received A, "
+                          "compared with similar patients who received B)",
+    ("matching", "ATT (matched)"): "1:1 propensity-score matching (each A episode paired with "
+                                   "the most similar B episode; the result describes the matched "
+                                   "A episodes)",
+}
+
+CANNOT_PROVE = (
+    "What this cannot prove: the adjustment only balances what was measured (age, sex, baseline "
+    "score, diagnosis, line of therapy, earlier episodes, site, start year). It cannot balance "
+    "what was not recorded (e.g. illness duration, prior response, patient preference, adherence "
+    "intent, clinician judgement), and it only compares patients who could have received either "
+    "drug. A difference here is an association in this clinic's routine care, not proof that "
+    "one drug works better; only a randomised trial balances unmeasured causes too."
+)
+
+
+def _count(frame, column: str, min_cell: int) -> str:  # type: ignore[no-untyped-def]
+    value = frame[column][0]
+    if value is None:
+        return suppression.hidden_label(frame, column, 0, min_cell)
+    return f"{int(value):,}"
+
+
+def _smd(x: float | None) -> str:
+    if x is None:
+        return suppression.SUPPRESSED_WORD
+    return "inf" if math.isinf(x) else f"{x:+.2f}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _points(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:+.1f}"
+
+
+def balance_lines(result) -> list[str]:  # type: ignore[no-untyped-def]
+    """The love-plot table: covariate, level, SMD before, SMD after, a flag over 0.1."""
+    from stats.propensity import SMD_THRESHOLD
+
+    header = ("covariate", "level", "SMD before", "SMD after", "")
+    body = []
+    for row in result.balance.iter_rows(named=True):
+        after = row["smd_after"]
+        flag = "" if after is None or abs(after) <= SMD_THRESHOLD else "imbalanced"
+        body.append((row["covariate"], row["level"] or "", _smd(row["smd_before"]), _smd(after), flag))
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(5)]
+    return ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *body]]
+
+
+def effect_words(c, result) -> str:  # type: ignore[no-untyped-def]
+    """The adjusted effect as a sentence a psychiatrist reads."""
+    a = result.analysis
+    risks = a.risks
+    rd = risks.difference
+    rr = risks.ratio
+    done = "weighting" if a.method == "weighting" else "matching"
+    text = (f"After {done}, the {c.title.lower()} is {_pct(risks.risk_a)} with {c.label_a} and "
+            f"{_pct(risks.risk_b)} with {c.label_b}. "
+            f"Difference {_points(rd.value)} percentage points (95% CI {_points(rd.low)} to "
+            f"{_points(rd.high)})")
+    if rr.low is not None:
+        text += f"; relative risk {rr.value:.2f} (95% CI {rr.low:.2f} to {rr.high:.2f})"
+    text += f"; {a.nnt.text}. "
+    if rd.low is not None and rd.low <= 0 <= rd.high:
+        text += (f"The interval includes no difference: the data are compatible with anything "
+                 f"from {abs(100 * rd.low):.0f} points lower to {abs(100 * rd.high):.0f} points "
+                 f"higher with {c.label_a}; no difference was shown (which is not the same as "
+                 "showing the drugs are equal).")
+    else:
+        direction = "higher" if rd.value > 0 else "lower"
+        text += (f"The rate is {direction} with {c.label_a} than with {c.label_b} after adjustment, "
+                 "and the interval excludes no difference.")
+    return text
+
+
+def e_value_words(result) -> str:  # type: ignore[no-untyped-def]
+    e = result.analysis.e_value
+    if e is None:
+        return "E-value: not computable (a group has no events, so there is no relative risk)."
+    text = (f"E-value {e.estimate:.2f} for the estimate, {e.limit:.2f} for the confidence limit "
+            "closer to no effect (VanderWeele & Ding 2017). An unmeasured confounder would need "
+            f"to be associated with both the choice of drug and the outcome by a risk ratio of "
+            f"at least {e.estimate:.2f} each, beyond the measured covariates, to explain the "
+            "estimate away")
+    if e.limit is not None and e.limit <= 1.0:
+        text += "; the interval already includes no effect, so no confounding is needed for that"
+    elif e.limit is not None:
+        text += f", and of {e.limit:.2f} each to move the interval to include no effect."
+    return text + "."
+
+
+def render_adjusted(c, crude: str) -> str:  # type: ignore[no-untyped-def]
+    result = c.propensity
+    a = result.analysis
+    counts, min_cell = result.counts, result.min_cell
+    lines = [f"{c.title}: {c.label_a} (A) vs {c.label_b} (B), adjusted by "
+             f"{METHOD_WORDS.get((a.method, a.estimand), a.method)}.", "",
+             "Step 1. Are the groups comparable after adjustment? (balance first)",
+             *balance_lines(result),
+             "SMD: standardised mean difference A - B; |SMD| <= 0.1 after adjustment is the usual "
+             "standard for balance (Austin 2009).", ""]
+    n_a, n_b = _count(counts, "n_a", min_cell), _count(counts, "n_b", min_cell)
+    used_a, used_b = _count(counts, "used_a", min_cell), _count(counts, "used_b", min_cell)
+    if a.trim_percentile is not None:
+        lines.append(f"Trimmed to common support (below percentile {a.trim_percentile:g} of A's "
+                     f"scores or above percentile {100 - a.trim_percentile:g} of B's; Stürmer 2010): "
+                     f"excluded {_count(counts, 'excluded_a', min_cell)} of {n_a} A and "
+                     f"{_count(counts, 'excluded_b', min_cell)} of {n_b} B episodes; the "
+                     "estimate describes the patients who remain.")
+    if a.method == "matching":
+        lines.append(f"Matched pairs: {used_a} (caliper 0.2 SD of the logit); unmatched: "
+                     f"{_count(counts, 'excluded_a', min_cell)} A and "
+                     f"{_count(counts, 'excluded_b', min_cell)} B episodes.")
+    else:
+        lines.append(f"Effective sample size (Kish): A {a.ess_a:,.0f} of {used_a} episodes, "
+                     f"B {a.ess_b:,.0f} of {used_b}.")
+    o = a.overlap
+    lines.append(
+        f"Overlap of propensity scores (5th / 50th / 95th percentile): A {o.quantiles_a[0]:.2f} / "
+        f"{o.quantiles_a[1]:.2f} / {o.quantiles_a[2]:.2f}, B {o.quantiles_b[0]:.2f} / "
+        f"{o.quantiles_b[1]:.2f} / {o.quantiles_b[2]:.2f}; outside the other group's range: "
+        f"{100 * o.outside_a:.0f}% of A, {100 * o.outside_b:.0f}% of B.")
+    lines.append("")
+    if a.trustworthy:
+        lines.append("Balance reached: every covariate within |SMD| 0.1 after adjustment, and the "
+                     "groups overlap. The effect below is the adjusted answer to this question.")
+    else:
+        lines.append("WARNING: the adjustment did not make the groups comparable, so the effect "
+                     "below is NOT the answer:")
+        lines += [f"  - {w}" for w in a.warnings]
+        if a.trim_percentile is None and o.poor:
+            lines.append("  Try --trim 1 to compare only patients who could have received either drug.")
+    lines += ["", "Step 2. The effect" + ("" if a.trustworthy else " (for information only; see the warning)")]
+    if a.risks is None:
+        lines.append("No effect estimate.")
+    else:
+        lines += [effect_words(c, result), "", e_value_words(result)]
+    lines += ["", CANNOT_PROVE, "", "Unadjusted (crude) comparison, for reference:", crude]
+    return "\n".join(lines)
+
+
+def _effect(e) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    return None if e is None else {"value": e.value, "low": e.low, "high": e.high, "method": e.method}
+
+
+def as_dict(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Everything recorded with an adjusted result: method, covariates, diagnostics, effect."""
+    from stats.propensity import CALIPER_SD, SMD_THRESHOLD
+
+    a = result.analysis
+    counts = {k: v for k, v in result.counts.row(0, named=True).items()}
+    risks = a.risks
+    return {
+        "method": a.method, "estimand": a.estimand, "covariates": a.covariates,
+        "propensity_model": "logistic regression (statsmodels GLM binomial, logit link)",
+        "weights": "stabilised inverse-probability weights" if a.method == "weighting" else None,
+        "caliper_sd_of_logit": CALIPER_SD if a.method == "matching" else None,
+        "trim_percentile": a.trim_percentile,
+        "counts": counts,
+        "effective_sample_size": {"a": a.ess_a, "b": a.ess_b},
+        "overlap": {"outside_a": a.overlap.outside_a, "outside_b": a.overlap.outside_b,
+                    "quantiles_a": list(a.overlap.quantiles_a),
+                    "quantiles_b": list(a.overlap.quantiles_b), "poor": a.overlap.poor},
+        "balance": result.balance.to_dicts(),
+        "smd_threshold": SMD_THRESHOLD,
+        "balanced_and_overlapping": a.trustworthy,
+        "warnings": a.warnings,
+        "risk_a": None if risks is None else risks.risk_a,
+        "risk_b": None if risks is None else risks.risk_b,
+        "risk_difference": None if risks is None else _effect(risks.difference),
+        "relative_risk": None if risks is None else _effect(risks.ratio),
+        "nnt": None if a.nnt is None else a.nnt.text,
+        "e_value": None if a.e_value is None else {
+            "estimate": a.e_value.estimate, "confidence_limit": a.e_value.limit, "scale": "RR"},
+        "propensity_histogram": result.histogram.to_dicts(),
+        "cannot_prove": CANNOT_PROVE,
+    }
