@@ -61,13 +61,18 @@ class AdjustedResult:
 
 
 def unit_outcomes(
-    con: duckdb.DuckDBPyConnection, name: str, filters: dict[str, Any], overrides: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, name: str, filters: dict[str, Any], overrides: dict[str, Any],
+    rate: str | None = None,
 ) -> pl.DataFrame:
-    """``episode_id, outcome`` for every unit in metric ``name``'s headline denominator."""
+    """``episode_id, outcome`` for every unit in the denominator of metric ``name``'s rate
+    ``rate`` (a declared rate name, e.g. ``rate_assessed``; None = the headline rate)."""
     query = queries.describe(name)
     if "episode_id" not in query.columns:
         raise MetricError(f"{name} is not counted per episode; no adjusted comparison")
-    headline = query.metric["rates"][0]
+    rates = {r["name"]: r for r in query.metric["rates"]}
+    if rate is not None and rate not in rates:
+        raise MetricError(f"{name} has no rate {rate!r}; its rates: {', '.join(rates)}")
+    headline = rates[rate] if rate else query.metric["rates"][0]
     counts = query.metric["counts"]
     numerator, denominator = counts[headline["numerator"]], counts[headline["denominator"]]
     where = "" if denominator == "*" else f"where {denominator}"
@@ -100,11 +105,14 @@ def adjusted(
     trim_percentile: float | None = None,
     outcome_is_harm: bool = False,
     min_cell: int = suppression.DEFAULT_MIN_CELL,
+    rate: str | None = None,
 ) -> AdjustedResult:
     """Run the adjusted comparison (module docstring). Raises MetricError with a reason when
     it cannot be run (no per-episode units, overlapping groups, a model that cannot be fitted)."""
-    units_a = unit_outcomes(con, name, {**base, **group_a}, overrides).with_columns(group_a=pl.lit(True))
-    units_b = unit_outcomes(con, name, {**base, **group_b}, overrides).with_columns(group_a=pl.lit(False))
+    units_a = unit_outcomes(con, name, {**base, **group_a}, overrides, rate).with_columns(
+        group_a=pl.lit(True))
+    units_b = unit_outcomes(con, name, {**base, **group_b}, overrides, rate).with_columns(
+        group_a=pl.lit(False))
     if units_a.join(units_b, on="episode_id", how="semi").height:
         raise MetricError("the two groups share episodes; adjusted comparisons need separate groups")
     covariate_query = queries.describe("comparison_covariates")
