@@ -18,6 +18,7 @@ left out, since it cannot be balanced. Levels of a categorical covariate with fe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,8 +122,8 @@ def adjusted(
               if k in covariate_query.params and v is not None}
     covariates = queries.run(con, "comparison_covariates", **params)
     units = pl.concat([units_a, units_b]).join(covariates, on="episode_id", how="left")
-    dropped = set(DEFINED_BY[k] for k in (*group_a, *group_b, *base) if k in DEFINED_BY
-                  and (k in group_a or k in group_b or base.get(k) is not None))
+    dropped = {DEFINED_BY[k] for k in (*group_a, *group_b, *base) if k in DEFINED_BY
+               and (k in group_a or k in group_b or base.get(k) is not None)}
     continuous = [c for c in CONTINUOUS if c not in dropped]
     categorical = [c for c in CATEGORICAL if c not in dropped]
     units = _pool_small_levels(units, categorical, min_cell).rename(
@@ -177,7 +178,7 @@ def histogram(scores: np.ndarray, treated: np.ndarray, min_cell: int, width: flo
     bin ``[k*width, (k+1)*width)``, suppressed (a lone hidden bin of a known total is recoverable,
     so the relation ``n = sum of bins`` triggers complementary suppression)."""
     edges = np.linspace(0, 1, round(1 / width) + 1)
-    names = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    names = [f"{lo:.2f}-{hi:.2f}" for lo, hi in itertools.pairwise(edges)]
     rows = []
     for label, mask in (("A", treated), ("B", ~treated)):
         counts, _ = np.histogram(scores[mask], bins=edges)

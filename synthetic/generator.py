@@ -28,8 +28,8 @@ from synthetic import parameters as P
 from synthetic.edge_cases import plant_and_find_edge_cases
 from synthetic.effects import build_measurements, build_side_effects
 from synthetic.outcomes import build_assessments, draw_baselines
-from synthetic.planted import PlantedEffect
 from synthetic.pharmacy import build_prescriptions, dose_change_days, draw_fills, fill_levels
+from synthetic.planted import PlantedEffect
 from synthetic.population import Clinic, draw_population
 from synthetic.records import IdCounters, contract_tables
 from synthetic.treatment import simulate_steps

@@ -23,7 +23,6 @@ from stats.propensity_effects import (
     e_values,
     hazard_ratio_as_rr,
     matched_risks,
-    weighted_risks,
     weighted_survival,
 )
 
@@ -96,7 +95,7 @@ def test_every_smd_after_weighting_is_below_0_1_and_severity_was_imbalanced(conf
 
 
 def test_matching_pairs_within_the_same_severity(confounded) -> None:  # type: ignore[no-untyped-def]
-    y, treated, cov = _inputs(confounded)
+    _, treated, cov = _inputs(confounded)
     scores = ps_.fit_propensity(cov.model, treated)
     pairs = ps_.match_on_logit(scores, treated)
     score = confounded["baseline_score"].to_numpy()
