@@ -141,14 +141,14 @@ def adjusted_summary(c: Any) -> dict[str, Any]:
         return hidden_labels(counts, column, min_cell)[0] or SUPPRESSED_WORD if value is None else f"{int(value):,}"
 
     if a.method == "matching":
-        size = (f"Matched pairs: {count('used_a')}; unmatched: {count('excluded_a')} of "
-                f"{c.label_a}, {count('excluded_b')} of {c.label_b}.")
+        size = (f"Matched pairs: {count('used_a')}; unmatched: {count('unmatched_a')} of "
+                f"{c.label_a}, {count('unmatched_b')} of {c.label_b}.")
     else:
         size = (f"Effective sample size (Kish): {c.label_a} {a.ess_a:,.0f} of {count('used_a')} "
                 f"episodes, {c.label_b} {a.ess_b:,.0f} of {count('used_b')}.")
     if a.trim_percentile is not None:
-        size += (f" Trimmed to common support: {count('excluded_a')} {c.label_a} and "
-                 f"{count('excluded_b')} {c.label_b} episodes left out.")
+        size += (f" Trimmed to common support: {count('trimmed_a')} {c.label_a} and "
+                 f"{count('trimmed_b')} {c.label_b} episodes left out.")
     return {
         "method": METHOD_WORDS.get((a.method, a.estimand), a.method),
         "trustworthy": a.trustworthy, "warnings": list(a.warnings), "size": size,

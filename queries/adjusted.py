@@ -50,8 +50,8 @@ class AdjustedResult:
     """The adjusted comparison and what may be published of it.
 
     ``balance``: one row per covariate (level) with ``smd_before``/``smd_after`` (null where
-    hidden). ``counts``: a one-row frame of episodes per group, those used and those excluded
-    (trimmed or unmatched), after suppression. ``histogram``: per group, propensity-score bin counts after
+    hidden). ``counts``: a one-row frame of episodes per group, trimmed, used and unmatched,
+    after suppression. ``histogram``: per group, propensity-score bin counts after
     suppression (bins of width 0.05)."""
 
     analysis: AdjustedComparison
@@ -160,15 +160,20 @@ def _balance_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
 
 
 def _counts(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
-    """n_a, n_b (episodes), used_a, used_b (carrying the estimate: after trimming, and matched
-    for matching) and excluded_a, excluded_b, suppressed: an excluded count of 1-10 could be
-    derived from the two others, so the relation ``n = used + excluded`` is declared."""
+    """Per group (suffix _a, _b): ``n`` episodes = ``trimmed`` (outside common support) +
+    ``used`` (carrying the estimate) + ``unmatched`` (matching only), suppressed; the relation
+    is declared so that a hidden count of 1-10 cannot be derived from the others."""
     a = analysis
-    frame = pl.DataFrame({"n_a": [a.n_a], "n_b": [a.n_b], "used_a": [a.used_a], "used_b": [a.used_b],
-                          "excluded_a": [a.n_a - a.used_a], "excluded_b": [a.n_b - a.used_b]})
+    frame = pl.DataFrame({
+        "n_a": [a.n_a], "trimmed_a": [a.trimmed_a], "used_a": [a.used_a],
+        "unmatched_a": [a.n_a - a.trimmed_a - a.used_a],
+        "n_b": [a.n_b], "trimmed_b": [a.trimmed_b], "used_b": [a.used_b],
+        "unmatched_b": [a.n_b - a.trimmed_b - a.used_b],
+    })
     spec = suppression.SuppressionSpec(
-        counts=("n_a", "n_b", "used_a", "used_b", "excluded_a", "excluded_b"),
-        relations=(("n_a", ("used_a", "excluded_a")), ("n_b", ("used_b", "excluded_b"))),
+        counts=tuple(frame.columns),
+        relations=(("n_a", ("trimmed_a", "used_a", "unmatched_a")),
+                   ("n_b", ("trimmed_b", "used_b", "unmatched_b"))),
     )
     return suppression.suppress(frame, spec, min_cell)
 

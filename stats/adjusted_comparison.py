@@ -26,9 +26,10 @@ METHODS = ("weighting", "matching")
 
 @dataclass(frozen=True)
 class AdjustedComparison:
-    """``n_a``/``n_b``: episodes of each group before trimming; ``used_a``/``used_b``: episodes
-    that carry the estimate (after trimming; for matching, the matched ones). ``analysed``
-    marks the episodes kept by trimming; ``scores``, ``treated`` and ``weights`` are theirs."""
+    """``n_a``/``n_b``: episodes of each group; ``trimmed_a``/``_b``: those excluded by trimming;
+    ``used_a``/``used_b``: those that carry the estimate (after trimming; for matching, the
+    matched ones; the rest are unmatched). ``analysed`` marks the episodes kept by trimming;
+    ``scores``, ``treated`` and ``weights`` are theirs."""
 
     method: str
     estimand: str
@@ -37,6 +38,8 @@ class AdjustedComparison:
     n_b: int
     used_a: int
     used_b: int
+    trimmed_a: int
+    trimmed_b: int
     balance: list[ps_.BalanceRow]
     ess_a: float
     ess_b: float
@@ -118,7 +121,8 @@ def adjusted_comparison(
             evalue = e_values(rr.value, rr.low, rr.high)
     return AdjustedComparison(
         method=method, estimand=estimand, covariates=list(dict.fromkeys(c for c, _ in cov.labels)),
-        n_a=n_a, n_b=n_b, used_a=used_a, used_b=used_b, balance=rows, ess_a=ess_a, ess_b=ess_b,
+        n_a=n_a, n_b=n_b, used_a=used_a, used_b=used_b, trimmed_a=n_a - int(t.sum()),
+        trimmed_b=n_b - int((~t).sum()), balance=rows, ess_a=ess_a, ess_b=ess_b,
         overlap=overlap, analysed=analysed, scores=scores, treated=t, weights=weights,
         risks=risks, nnt=nnt_result, e_value=evalue,
         matched_pairs=None if pairs is None else len(pairs), trim_percentile=trim_percentile,

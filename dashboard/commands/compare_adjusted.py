@@ -56,14 +56,14 @@ def render_adjusted(c, crude: str) -> str:  # type: ignore[no-untyped-def]
     used_a, used_b = _count(counts, "used_a", min_cell), _count(counts, "used_b", min_cell)
     if a.trim_percentile is not None:
         lines.append(f"Trimmed to common support (below percentile {a.trim_percentile:g} of A's "
-                     f"scores or above percentile {100 - a.trim_percentile:g} of B's; Stürmer 2010): "
-                     f"excluded {_count(counts, 'excluded_a', min_cell)} of {n_a} A and "
-                     f"{_count(counts, 'excluded_b', min_cell)} of {n_b} B episodes; the "
-                     "estimate describes the patients who remain.")
+                     f"scores or above percentile {100 - a.trim_percentile:g} of B's; Stürmer "
+                     f"2010). Episodes excluded: A {_count(counts, 'trimmed_a', min_cell)} (of "
+                     f"{n_a}), B {_count(counts, 'trimmed_b', min_cell)} (of {n_b}); the estimate "
+                     "describes the patients who remain.")
     if a.method == "matching":
-        lines.append(f"Matched pairs: {used_a} (caliper 0.2 SD of the logit); unmatched: "
-                     f"{_count(counts, 'excluded_a', min_cell)} A and "
-                     f"{_count(counts, 'excluded_b', min_cell)} B episodes.")
+        lines.append(f"Matched pairs: {used_a} (caliper 0.2 SD of the logit). Unmatched episodes: "
+                     f"A {_count(counts, 'unmatched_a', min_cell)}, "
+                     f"B {_count(counts, 'unmatched_b', min_cell)}.")
     else:
         lines.append(f"Effective sample size (Kish): A {a.ess_a:,.0f} of {used_a} episodes, "
                      f"B {a.ess_b:,.0f} of {used_b}.")
