@@ -73,5 +73,5 @@ def e_value_words(result) -> str:  # type: ignore[no-untyped-def]
     if e.limit is not None and e.limit <= 1.0:
         text += "; the interval already includes no effect, so no confounding is needed for that"
     elif e.limit is not None:
-        text += f", and of {e.limit:.2f} each to move the interval to include no effect."
+        text += f", and of {e.limit:.2f} each to move the interval to include no effect"
     return text + "."
