@@ -66,9 +66,9 @@ ADJUSTMENTS = {"none": "None (crude)", "stratified": "Severity strata", "weighti
 if level == "regimen":
     st.caption("Adjusted comparisons are available for drugs and classes.")
 else:
-    left, middle, right = st.columns([3, 2, 2])
-    adjust = left.segmented_control("Adjustment", list(ADJUSTMENTS), format_func=ADJUSTMENTS.get,
-                                    default="none", key="cmp_adjust", bind="query-params") or "none"
+    adjust = st.segmented_control("Adjustment", list(ADJUSTMENTS), format_func=ADJUSTMENTS.get,
+                                  default="none", key="cmp_adjust", bind="query-params") or "none"
+    middle, right = st.columns(2)
     other = middle.selectbox("Group compared with the reference", picked[1:], key="cmp_adjust_group",
                              format_func=charts.class_label if level == "drug_class" else str)
     outcome = right.selectbox("Outcome", [o[0] for o in OUTCOMES if o[0] != "adherence"],
