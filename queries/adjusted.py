@@ -94,6 +94,34 @@ def _pool_small_levels(frame: pl.DataFrame, columns: list[str], min_cell: int) -
     return frame
 
 
+def with_covariates(
+    con: duckdb.DuckDBPyConnection, units_a: pl.DataFrame, units_b: pl.DataFrame,
+    base: dict[str, Any], group_a: dict[str, Any], group_b: dict[str, Any],
+    overrides: dict[str, Any], min_cell: int,
+) -> tuple[pl.DataFrame, ps_.Covariates]:
+    """Both groups' unit rows (``episode_id`` + outcome columns) with ``group_a`` and the
+    baseline covariates joined, and the covariates coded (module docstring)."""
+    if units_a.join(units_b, on="episode_id", how="semi").height:
+        raise MetricError("the two groups share episodes; adjusted comparisons need separate groups")
+    covariate_query = queries.describe("comparison_covariates")
+    params = {k: v for k, v in {"instrument": base.get("instrument"),
+                                "preset": overrides.get("preset")}.items()
+              if k in covariate_query.params and v is not None}
+    covariates = queries.run(con, "comparison_covariates", **params)
+    units = pl.concat([units_a.with_columns(group_a=pl.lit(True)),
+                       units_b.with_columns(group_a=pl.lit(False))]).join(
+        covariates, on="episode_id", how="left")
+    dropped = {DEFINED_BY[k] for k in (*group_a, *group_b, *base) if k in DEFINED_BY
+               and (k in group_a or k in group_b or base.get(k) is not None)}
+    continuous = [c for c in CONTINUOUS if c not in dropped]
+    categorical = [c for c in CATEGORICAL if c not in dropped]
+    units = _pool_small_levels(units, categorical, min_cell).rename(
+        {c: COVARIATE_LABELS[c] for c in (*continuous, *categorical)})
+    cov = ps_.encode_covariates(units, [COVARIATE_LABELS[c] for c in continuous],
+                                [COVARIATE_LABELS[c] for c in categorical])
+    return units, cov
+
+
 def adjusted(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -110,26 +138,9 @@ def adjusted(
 ) -> AdjustedResult:
     """Run the adjusted comparison (module docstring). Raises MetricError with a reason when
     it cannot be run (no per-episode units, overlapping groups, a model that cannot be fitted)."""
-    units_a = unit_outcomes(con, name, {**base, **group_a}, overrides, rate).with_columns(
-        group_a=pl.lit(True))
-    units_b = unit_outcomes(con, name, {**base, **group_b}, overrides, rate).with_columns(
-        group_a=pl.lit(False))
-    if units_a.join(units_b, on="episode_id", how="semi").height:
-        raise MetricError("the two groups share episodes; adjusted comparisons need separate groups")
-    covariate_query = queries.describe("comparison_covariates")
-    params = {k: v for k, v in {"instrument": base.get("instrument"),
-                                "preset": overrides.get("preset")}.items()
-              if k in covariate_query.params and v is not None}
-    covariates = queries.run(con, "comparison_covariates", **params)
-    units = pl.concat([units_a, units_b]).join(covariates, on="episode_id", how="left")
-    dropped = {DEFINED_BY[k] for k in (*group_a, *group_b, *base) if k in DEFINED_BY
-               and (k in group_a or k in group_b or base.get(k) is not None)}
-    continuous = [c for c in CONTINUOUS if c not in dropped]
-    categorical = [c for c in CATEGORICAL if c not in dropped]
-    units = _pool_small_levels(units, categorical, min_cell).rename(
-        {c: COVARIATE_LABELS[c] for c in (*continuous, *categorical)})
-    cov = ps_.encode_covariates(units, [COVARIATE_LABELS[c] for c in continuous],
-                                [COVARIATE_LABELS[c] for c in categorical])
+    units_a = unit_outcomes(con, name, {**base, **group_a}, overrides, rate)
+    units_b = unit_outcomes(con, name, {**base, **group_b}, overrides, rate)
+    units, cov = with_covariates(con, units_a, units_b, base, group_a, group_b, overrides, min_cell)
     treated = units["group_a"].to_numpy()
     try:
         analysis = adjusted_comparison(units["outcome"].to_numpy(), treated, cov, method=method,
@@ -137,11 +148,11 @@ def adjusted(
                                        outcome_is_harm=outcome_is_harm)
     except ValueError as exc:
         raise MetricError(f"no adjusted estimate: {exc}") from None
-    return AdjustedResult(analysis, _balance_frame(analysis, min_cell), _counts(analysis, min_cell),
+    return AdjustedResult(analysis, balance_frame(analysis, min_cell), counts_frame(analysis, min_cell),
                           histogram(analysis.scores, analysis.treated, min_cell), min_cell)
 
 
-def _balance_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
+def balance_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
     frame = pl.DataFrame(
         [{"covariate": r.characteristic, "level": r.level, "count_a": r.count_a,
           "count_b": r.count_b, "analysed_a": r.analysed_a, "analysed_b": r.analysed_b,
@@ -159,7 +170,7 @@ def _balance_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
                       "smd_before_suppressed", "smd_after_suppressed")
 
 
-def _counts(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
+def counts_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:
     """Per group (suffix _a, _b): ``n`` episodes = ``trimmed`` (outside common support) +
     ``used`` (carrying the estimate) + ``unmatched`` (matching only), suppressed; the relation
     is declared so that a hidden count of 1-10 cannot be derived from the others."""

@@ -103,7 +103,9 @@ def compare(
     if query is None:
         raise MetricError(f"unknown metric {name!r}; `outcomes metrics --list` lists them")
     if query.kind != "proportion":
-        raise MetricError(f"compare works on rate metrics; {name!r} is a {query.kind} metric")
+        hint = ("; time-to-event metrics are compared with --adjust weighting or --adjust matching"
+                if query.kind == "survival" else "")
+        raise MetricError(f"compare works on rate metrics; {name!r} is a {query.kind} metric{hint}")
     adjust = ADJUSTMENT_ALIASES.get(adjust or "none", adjust or "none")
     if adjust not in ADJUSTMENTS:
         raise MetricError(f"--adjust: unknown {adjust!r}; choose from {', '.join(ADJUSTMENTS)}")

@@ -72,8 +72,11 @@ def adjusted_comparison(
     estimand: str = "ATE",
     trim_percentile: float | None = None,
     outcome_is_harm: bool = False,
+    estimate: bool = True,
 ) -> AdjustedComparison:
-    """See the module docstring. ``y`` is 0/1 per episode; ``treated`` is True for group A."""
+    """See the module docstring. ``y`` is 0/1 per episode; ``treated`` is True for group A.
+    ``estimate=False`` stops after the diagnostics (``risks`` None), for time-to-event outcomes
+    whose effect is estimated from ``weights`` by the caller."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     y = np.asarray(y, dtype=float)
@@ -110,7 +113,8 @@ def adjusted_comparison(
                          None if pairs is None else len(pairs) / max(t.sum(), 1), rows)
     risks = nnt_result = evalue = None
     try:
-        risks = weighted_risks(y, t, weights) if pairs is None else matched_risks(y, pairs)
+        if estimate:
+            risks = weighted_risks(y, t, weights) if pairs is None else matched_risks(y, pairs)
     except ValueError as exc:
         warnings.append(f"No effect estimate: {exc}.")
     if risks is not None:

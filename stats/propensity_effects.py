@@ -184,7 +184,10 @@ def weighted_survival(
     curves = []
     for group in (t, ~t):
         mask = group & keep
-        km = KaplanMeierFitter().fit(np.asarray(time)[mask], np.asarray(event)[mask], weights=w[mask])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lifelines warns about the variance; only S(t) is used
+            km = KaplanMeierFitter().fit(np.asarray(time)[mask], np.asarray(event)[mask],
+                                         weights=w[mask])
         sf = km.survival_function_
         curves.append((sf.index.to_numpy(dtype=float), sf.iloc[:, 0].to_numpy(dtype=float)))
     frame = pd.DataFrame({"time": np.asarray(time, dtype=float)[keep],

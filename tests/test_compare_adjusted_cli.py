@@ -91,3 +91,20 @@ def test_histogram_hides_bins_of_1_to_10_and_a_complementary_bin() -> None:
     assert a["n"] == 63 and a["0.10-0.15"] is None and a["0.90-0.95"] is None
     assert a["0.50-0.55"] == 40 and a["0.00-0.05"] == 0
     assert b["0.50-0.55"] == 50 and b["n"] == 50
+
+
+@pytest.mark.parametrize("metric", ["persistence", "time_to_response"])
+def test_time_to_event_gets_a_weighted_hazard_ratio_after_balance(warehouse_path, capsys, metric) -> None:  # type: ignore[no-untyped-def]
+    a, b = _pick_two_drugs(warehouse_path)
+    code, out, err = run_cli(capsys, "compare", metric, "--a", f"drug={a}", "--b", f"drug={b}",
+                             "--adjust", "weighting", "--db", str(warehouse_path))
+    assert code == 0, err
+    assert out.index("Step 1.") < out.index("Hazard ratio") < out.index("What this cannot prove")
+    assert "weighted Kaplan-Meier" in out
+    code, out, _ = run_cli(capsys, "compare", metric, "--a", f"drug={a}", "--b", f"drug={b}",
+                           "--adjust", "matching", "--format", "json", "--db", str(warehouse_path))
+    record = json.loads(out)["propensity"]
+    hr = record["hazard_ratio"]
+    assert hr["low"] < hr["value"] < hr["high"]
+    for share in record["not_yet_event_share"]:
+        assert all(v is None or 0 <= v <= 1 for v in (share["a"], share["b"]))

@@ -65,6 +65,8 @@ def _run(args: argparse.Namespace) -> int:
         try:
             if args.trim is not None and not 0 <= args.trim < 50:
                 raise UsageError("--trim: a percentile from 0 to below 50, e.g. 1")
+            if _is_survival(args.metric) and args.adjust in ("weighting", "matching"):
+                return _run_survival(args, con, filters, group_a, group_b, overrides, min_cell)
             comparison = compare(con, args.metric, group_a, group_b, filters=filters,
                                  adjust=args.adjust, min_cell=min_cell, estimand=args.estimand,
                                  trim_percentile=args.trim, **overrides)
@@ -82,6 +84,30 @@ def _run(args: argparse.Namespace) -> int:
         print(render_adjusted(comparison, render(comparison, baseline=False)))
         return 0
     print(render(comparison))
+    return 0
+
+
+def _is_survival(name: str) -> bool:
+    import queries
+
+    return name in queries.catalog() and queries.describe(name).kind == "survival"
+
+
+def _run_survival(args, con, filters, group_a, group_b, overrides, min_cell) -> int:  # type: ignore[no-untyped-def]
+    """Time-to-event metrics with --adjust weighting|matching: weighted KM and Cox HR."""
+    import queries
+    from dashboard.commands.compare_adjusted import render_survival, survival_dict
+    from queries.adjusted_survival import adjusted_survival
+    from queries.compare import label
+
+    result = adjusted_survival(con, args.metric, filters, group_a, group_b, overrides, args.adjust,
+                               args.estimand, args.trim, min_cell)
+    if args.format == "json":
+        print(json.dumps({"metric": args.metric, "group_a": label(group_a), "group_b": label(group_b),
+                          "adjustment_method": args.adjust, "propensity": survival_dict(result),
+                          "min_cell": min_cell}, indent=2, default=_jsonable))
+    else:
+        print(render_survival(result, queries.describe(args.metric).title, label(group_a), label(group_b)))
     return 0
 
 

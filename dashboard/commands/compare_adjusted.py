@@ -42,11 +42,11 @@ def balance_lines(result) -> list[str]:  # type: ignore[no-untyped-def]
             for row in [header, *body]]
 
 
-def render_adjusted(c, crude: str) -> str:  # type: ignore[no-untyped-def]
-    result = c.propensity
+def diagnostic_lines(result, title: str, label_a: str, label_b: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Step 1: the method, the balance table, sizes, overlap and the verdict."""
     a = result.analysis
     counts, min_cell = result.counts, result.min_cell
-    lines = [f"{c.title}: {c.label_a} (A) vs {c.label_b} (B), adjusted by "
+    lines = [f"{title}: {label_a} (A) vs {label_b} (B), adjusted by "
              f"{METHOD_WORDS.get((a.method, a.estimand), a.method)}.", "",
              "Step 1. Are the groups comparable after adjustment? (balance first)",
              *balance_lines(result),
@@ -83,6 +83,13 @@ def render_adjusted(c, crude: str) -> str:  # type: ignore[no-untyped-def]
         lines += [f"  - {w}" for w in a.warnings]
         if a.trim_percentile is None and o.poor:
             lines.append("  Try --trim 1 to compare only patients who could have received either drug.")
+    return lines
+
+
+def render_adjusted(c, crude: str) -> str:  # type: ignore[no-untyped-def]
+    result = c.propensity
+    a = result.analysis
+    lines = diagnostic_lines(result, c.title, c.label_a, c.label_b)
     lines += ["", "Step 2. The effect" + ("" if a.trustworthy else " (for information only; see the warning)")]
     if a.risks is None:
         lines.append("No effect estimate.")
@@ -128,3 +135,39 @@ def as_dict(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "propensity_histogram": result.histogram.to_dicts(),
         "cannot_prove": CANNOT_PROVE,
     }
+
+
+def render_survival(result, title: str, label_a: str, label_b: str) -> str:  # type: ignore[no-untyped-def]
+    """An adjusted time-to-event comparison (``queries.adjusted_survival``)."""
+    a = result.analysis
+    hr = result.survival.hazard_ratio
+    lines = diagnostic_lines(result, title, label_a, label_b)
+    lines += ["", "Step 2. The effect" + ("" if a.trustworthy else " (for information only; see the warning)")]
+    lines.append(f"Hazard ratio ({result.event_label}), A vs B: {hr.value:.2f} (95% CI {hr.low:.2f} "
+                 f"to {hr.high:.2f}; {hr.method}). Above 1 means {result.event_label} sooner on "
+                 f"{label_a}; an interval that includes 1 shows no difference.")
+    for h, (share_a, share_b) in zip(result.horizons, result.shares, strict=True):
+        def pct(x: float | None) -> str:
+            return suppression.SUPPRESSED_WORD if x is None else f"{100 * x:.0f}%"
+        lines.append(f"Not yet {result.event_label} at day {h} (weighted Kaplan-Meier): "
+                     f"{label_a} {pct(share_a)}, {label_b} {pct(share_b)}.")
+    e = result.e_value
+    if e is not None:
+        lines.append(f"E-value {e.estimate:.2f} for the estimate, {e.limit:.2f} for the confidence "
+                     f"limit closer to no effect ({e.scale}; VanderWeele & Ding 2017).")
+    lines += ["", CANNOT_PROVE]
+    return "\n".join(lines)
+
+
+def survival_dict(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """JSON record of an adjusted time-to-event comparison."""
+    record = as_dict(result)
+    record.update({
+        "hazard_ratio": _effect(result.survival.hazard_ratio),
+        "not_yet_event_share": [{"day": h, "a": sa, "b": sb}
+                                for h, (sa, sb) in zip(result.horizons, result.shares, strict=True)],
+        "e_value": None if result.e_value is None else {
+            "estimate": result.e_value.estimate, "confidence_limit": result.e_value.limit,
+            "scale": result.e_value.scale},
+    })
+    return record
