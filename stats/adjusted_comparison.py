@@ -104,10 +104,13 @@ def adjusted_comparison(
         used_a = used_b = len(pairs)
     ess_a, ess_b = ps_.kish_ess(weights[t]), ps_.kish_ess(weights[~t])
     # "Before" is the whole comparison as the crude estimate sees it (before trimming too).
-    before = ps_.balance(full_cov, full_t, np.ones(len(full_t)))
+    # and every SMD is scaled by that population's pooled SD, so before and after compare.
+    spreads = [ps_.pooled_sd(full_cov.balance[:, j], full_t, bool(full_cov.binary[j]))
+               for j in range(len(full_cov.labels))]
+    before = ps_.balance(full_cov, full_t, np.ones(len(full_t)), spreads)
     rows = [replace(r, smd_before=b.smd_before, count_a=b.count_a, count_b=b.count_b,
                     analysed_a=r.count_a, analysed_b=r.count_b)
-            for r, b in zip(ps_.balance(cov, t, weights), before, strict=True)]
+            for r, b in zip(ps_.balance(cov, t, weights, spreads), before, strict=True)]
     overlap = ps_.overlap(scores, t)
     warnings = _warnings(method, overlap, ess_a / max(t.sum(), 1), ess_b / max((~t).sum(), 1),
                          None if pairs is None else len(pairs) / max(t.sum(), 1), rows)

@@ -21,8 +21,9 @@ Definitions (Rosenbaum & Rubin 1983; Austin 2011; Austin & Stuart 2015):
   first; scores rounded to 9 decimals so that float noise cannot reorder equal scores), ties by
   input order; each takes the closest unmatched B episode, ties by input order.
 - **Standardised mean difference** of a covariate: ``(m_A - m_B) / sqrt((s_A^2 + s_B^2)/2)``
-  with weighted means after adjustment. The denominator is always the *unadjusted* pooled SD,
-  so before and after are on the same scale (as in R's cobalt). Binary covariates use
+  with weighted means after adjustment. The denominator is always the *unadjusted* pooled SD
+  (of the whole comparison, before any trimming), so before and after are on the same scale
+  (as in R's cobalt). Binary covariates use
   ``p(1-p)``, continuous ones the sample variance. ``|SMD| > 0.1`` is imbalance (Austin 2009).
 - **Effective sample size** (Kish 1965): ``(sum w)^2 / sum w^2``, at most the number of units.
 """
@@ -239,22 +240,32 @@ def _weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     return float(np.average(x, weights=w)) if w.sum() > 0 else math.nan
 
 
-def smd(
-    x: np.ndarray, treated: np.ndarray, weights: np.ndarray | None = None, binary: bool = False
-) -> float:
-    """Standardised mean difference A - B (module docstring); 0 when both groups are constant
-    at the same value, +-inf when constant at different values."""
+def pooled_sd(x: np.ndarray, treated: np.ndarray, binary: bool = False) -> float:
+    """``sqrt((s_A^2 + s_B^2) / 2)``, unweighted: ``p(1-p)`` for binary, sample variance else."""
     x = np.asarray(x, dtype=float)
     t = np.asarray(treated, dtype=bool)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
     xa, xb = x[t], x[~t]
     if binary:
         var_a, var_b = xa.mean() * (1 - xa.mean()), xb.mean() * (1 - xb.mean())
     else:
         var_a = xa.var(ddof=1) if len(xa) > 1 else 0.0
         var_b = xb.var(ddof=1) if len(xb) > 1 else 0.0
-    diff = _weighted_mean(xa, w[t]) - _weighted_mean(xb, w[~t])
-    spread = math.sqrt((var_a + var_b) / 2)
+    return math.sqrt((var_a + var_b) / 2)
+
+
+def smd(
+    x: np.ndarray, treated: np.ndarray, weights: np.ndarray | None = None, binary: bool = False,
+    spread: float | None = None,
+) -> float:
+    """Standardised mean difference A - B (module docstring); 0 when both groups are constant
+    at the same value, +-inf when constant at different values. ``spread``: the denominator,
+    when it comes from another population (the untrimmed one); default ``pooled_sd(x)``."""
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    diff = _weighted_mean(x[t], w[t]) - _weighted_mean(x[~t], w[~t])
+    if spread is None:
+        spread = pooled_sd(x, t, binary)
     if spread == 0 or not math.isfinite(spread):
         return 0.0 if abs(diff) < 1e-12 else math.copysign(math.inf, diff)
     return diff / spread
@@ -276,17 +287,23 @@ class BalanceRow:
     analysed_b: int | None = None
 
 
-def balance(cov: Covariates, treated: np.ndarray, weights: np.ndarray) -> list[BalanceRow]:
-    """SMD of every balance column before (unweighted) and after (``weights``) adjustment."""
+def balance(
+    cov: Covariates, treated: np.ndarray, weights: np.ndarray,
+    spreads: list[float] | None = None,
+) -> list[BalanceRow]:
+    """SMD of every balance column before (unweighted) and after (``weights``) adjustment.
+    ``spreads``: per column, the SMD denominator (default: this population's pooled SD)."""
     t = np.asarray(treated, dtype=bool)
     rows = []
     for j, (characteristic, level) in enumerate(cov.labels):
         x = cov.balance[:, j]
         is_binary = bool(cov.binary[j])
+        spread = None if spreads is None else spreads[j]
         count_a = int(x[t].sum()) if is_binary else None
         count_b = int(x[~t].sum()) if is_binary else None
-        rows.append(BalanceRow(characteristic, level, smd(x, t, None, is_binary),
-                               smd(x, t, weights, is_binary), count_a, count_b, count_a, count_b))
+        rows.append(BalanceRow(characteristic, level, smd(x, t, None, is_binary, spread),
+                               smd(x, t, weights, is_binary, spread), count_a, count_b,
+                               count_a, count_b))
     return rows
 
 
