@@ -4,8 +4,10 @@ Prints a plain-words sentence first ("Response: sertraline 48% (95% CI 41-55%, 9
 escitalopram 52% (...). Difference -4 points (95% CI ...); not statistically significant
 (p=0.41)."), then the effect measures (risk difference with Newcombe's interval, relative risk,
 NNT/NNH in Altman's wording, Fisher and chi-square p-values), the Mantel-Haenszel
-severity-adjusted difference with ``--adjust baseline_severity``, and the baseline table with
-standardised mean differences. ``--format json`` prints one object on stdout.
+severity-adjusted difference with ``--adjust stratified`` (old name ``baseline_severity``), and
+the baseline table with standardised mean differences. ``--adjust weighting|matching`` adjusts
+by propensity score and prints balance first, then the effect (``compare_adjusted``).
+``--format json`` prints one object on stdout.
 """
 
 from __future__ import annotations
@@ -30,8 +32,20 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
                         help="group A, e.g. drug=sertraline (repeat for more keys)")
     parser.add_argument("--b", required=True, action="append", metavar="KEY=VALUE",
                         help="group B, e.g. drug=escitalopram")
-    parser.add_argument("--adjust", choices=("baseline_severity",),
-                        help="add the Mantel-Haenszel difference stratified by baseline severity")
+    parser.add_argument(
+        "--adjust", choices=("none", "stratified", "weighting", "matching", "baseline_severity"),
+        default="none",
+        help="none (default): crude; stratified (alias baseline_severity): Mantel-Haenszel over "
+             "baseline severity bands; weighting / matching: propensity score over age, sex, "
+             "baseline score, diagnosis, line of therapy, earlier episodes, site and start year "
+             "(docs/adjusted-comparisons.md)")
+    parser.add_argument("--estimand", choices=("ATE", "ATT"), default="ATE",
+                        help="weighting: ATE (everyone on A vs everyone on B, default) or ATT "
+                             "(the patients who got A)")
+    parser.add_argument("--trim", type=float, metavar="PCT",
+                        help="weighting/matching: exclude episodes outside common support "
+                             "(below the PCT-th percentile of A's scores or above the "
+                             "(100-PCT)-th of B's; Stürmer 2010), e.g. --trim 1")
     add_db_argument(parser)
     add_selection_arguments(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
@@ -49,8 +63,13 @@ def _run(args: argparse.Namespace) -> int:
         min_cell = min_cell_of(args)
         con = open_readonly(resolve_db(args.db))
         try:
+            if args.trim is not None and not 0 <= args.trim < 50:
+                raise UsageError("--trim: a percentile from 0 to below 50, e.g. 1")
+            if _is_survival(args.metric) and args.adjust in ("weighting", "matching"):
+                return _run_survival(args, con, filters, group_a, group_b, overrides, min_cell)
             comparison = compare(con, args.metric, group_a, group_b, filters=filters,
-                                 adjust=args.adjust, min_cell=min_cell, **overrides)
+                                 adjust=args.adjust, min_cell=min_cell, estimand=args.estimand,
+                                 trim_percentile=args.trim, **overrides)
         finally:
             con.close()
     except (UsageError, MetricError) as exc:
@@ -59,7 +78,36 @@ def _run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(as_dict(comparison), indent=2, default=_jsonable))
         return 0
+    if comparison.propensity is not None:
+        from cli.compare_adjusted import render_adjusted
+
+        print(render_adjusted(comparison, render(comparison, baseline=False)))
+        return 0
     print(render(comparison))
+    return 0
+
+
+def _is_survival(name: str) -> bool:
+    import queries
+
+    return name in queries.catalog() and queries.describe(name).kind == "survival"
+
+
+def _run_survival(args, con, filters, group_a, group_b, overrides, min_cell) -> int:  # type: ignore[no-untyped-def]
+    """Time-to-event metrics with --adjust weighting|matching: weighted KM and Cox HR."""
+    import queries
+    from cli.compare_adjusted import render_survival, survival_dict
+    from queries.adjusted_survival import adjusted_survival
+    from queries.compare import label
+
+    result = adjusted_survival(con, args.metric, filters, group_a, group_b, overrides, args.adjust,
+                               args.estimand, args.trim, min_cell)
+    if args.format == "json":
+        print(json.dumps({"metric": args.metric, "group_a": label(group_a), "group_b": label(group_b),
+                          "adjustment_method": args.adjust, "propensity": survival_dict(result),
+                          "min_cell": min_cell}, indent=2, default=_jsonable))
+    else:
+        print(render_survival(result, queries.describe(args.metric).title, label(group_a), label(group_b)))
     return 0
 
 
@@ -99,7 +147,7 @@ def sentence(c) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def render(c) -> str:  # type: ignore[no-untyped-def]
+def render(c, baseline: bool = True) -> str:  # type: ignore[no-untyped-def]
     from queries.compare import baseline_frame
 
     lines = [sentence(c), ""]
@@ -129,7 +177,7 @@ def render(c) -> str:  # type: ignore[no-untyped-def]
             rows.append(("Adjusted difference", c.adjusted_note))
         width = max(len(k) for k, _ in rows)
         lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
-    if c.baseline:
+    if c.baseline and baseline:
         lines += ["", f"Were the groups alike at baseline? (A = {c.label_a}, B = {c.label_b})"]
         frame = baseline_frame(c.baseline)
         body = [
@@ -146,7 +194,7 @@ def render(c) -> str:  # type: ignore[no-untyped-def]
             lines.append("Warning: |SMD| > 0.1 on at least one characteristic: the groups differ at "
                          "baseline, so the crude difference may be confounded"
                          + (" (see the adjusted difference)." if c.adjusted is not None
-                            else "; try --adjust baseline_severity."))
+                            else "; try --adjust weighting or --adjust stratified."))
     lines += ["", f"Observational data: groups were not randomised. Definition: {c.group_a.query.description}"]
     if c.min_cell <= 1:
         lines.append("SUPPRESSION OFF (--min-cell 0): small counts are shown; do not share this output.")
@@ -169,4 +217,14 @@ def as_dict(c) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             "method": c.adjusted.method, "note": c.adjusted_note},
         "baseline": baseline_frame(c.baseline).to_dicts(),
         "notes": c.notes, "min_cell": c.min_cell, "suppression": c.group_a.meta["suppression"],
+        "adjustment_method": c.adjustment,
+        "propensity": _propensity_dict(c),
     }
+
+
+def _propensity_dict(c) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    if c.propensity is None:
+        return None
+    from cli.compare_adjusted import as_dict as adjusted_dict
+
+    return adjusted_dict(c.propensity)

@@ -124,3 +124,35 @@ def _smd(ref: dict[str, Any] | None, other: dict[str, Any] | None) -> float | No
     if None not in (ref.get("mean"), ref.get("sd"), other.get("mean"), other.get("sd")):
         return effects.standardised_mean_difference_from_summary(other["mean"], other["sd"], ref["mean"], ref["sd"])
     return None
+
+
+def adjusted_summary(c: Any) -> dict[str, Any]:
+    """What the Compare page shows of an adjusted ``queries.compare.Comparison``: the balance
+    verdict (``trustworthy``, ``warnings``), the effective sample size / matched-pairs line,
+    the effect and E-value sentences and the caveat (``queries.adjusted_words``)."""
+    from queries.adjusted_words import CANNOT_PROVE, METHOD_WORDS, e_value_words, effect_words
+
+    result = c.propensity
+    a = result.analysis
+    counts, min_cell = result.counts, result.min_cell
+
+    def count(column: str) -> str:
+        value = counts[column][0]
+        return hidden_labels(counts, column, min_cell)[0] or SUPPRESSED_WORD if value is None else f"{int(value):,}"
+
+    if a.method == "matching":
+        size = (f"Matched pairs: {count('used_a')}; unmatched: {count('unmatched_a')} of "
+                f"{c.label_a}, {count('unmatched_b')} of {c.label_b}.")
+    else:
+        size = (f"Effective sample size (Kish): {c.label_a} {a.ess_a:,.0f} of {count('used_a')} "
+                f"episodes, {c.label_b} {a.ess_b:,.0f} of {count('used_b')}.")
+    if a.trim_percentile is not None:
+        size += (f" Trimmed to common support: {count('trimmed_a')} {c.label_a} and "
+                 f"{count('trimmed_b')} {c.label_b} episodes left out.")
+    return {
+        "method": METHOD_WORDS.get((a.method, a.estimand), a.method),
+        "trustworthy": a.trustworthy, "warnings": list(a.warnings), "size": size,
+        "effect": effect_words(c, result) if a.risks is not None else "No effect estimate.",
+        "e_value": e_value_words(result) if a.risks is not None else "",
+        "cannot_prove": CANNOT_PROVE, "balance": result.balance, "histogram": result.histogram,
+    }

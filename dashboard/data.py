@@ -22,7 +22,11 @@ import duckdb
 import streamlit as st
 
 import queries
-from dashboard.comparisons import baseline_balance, compare_groups  # noqa: F401 - re-exported for views
+from dashboard.comparisons import (  # noqa: F401 - re-exported for views
+    adjusted_summary,
+    baseline_balance,
+    compare_groups,
+)
 from dashboard.qi_data import (  # noqa: F401 - re-exported: the QI page's bridges, reached through data
     meeting_pack_html,
     qi_add_intervention,
@@ -271,3 +275,32 @@ def dq_table(name: str) -> Result | None:
     if name not in DATA_QUALITY_TABLES:
         raise ValueError(f"{name} is not a data-quality table: {', '.join(DATA_QUALITY_TABLES)}")
     return _dq_table(name, version(), MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner="Adjusting for baseline differences…")
+def _adjusted(name: str, file_version: tuple[int, int], filter_items: tuple[tuple[str, Any], ...],
+              level: str, group_a: str, group_b: str, adjust: str, trim: float | None,
+              min_cell: int) -> Any:
+    del file_version
+    from queries.compare import compare
+    from queries.engine import MetricError
+
+    cur = cursor()
+    try:
+        return compare(cur, name, {level: group_a}, {level: group_b}, filters=dict(filter_items),
+                       adjust=adjust, min_cell=min_cell, trim_percentile=trim)
+    except MetricError as exc:
+        return str(exc)
+    finally:
+        cur.close()
+
+
+def adjusted_comparison(name: str, filters: Any, level: str, group_a: str, group_b: str,
+                        adjust: str, trim: float | None = None) -> Any:
+    """``queries.compare.compare`` of two groups with ``adjust`` (none, stratified, weighting,
+    matching): a ``Comparison`` whose published parts are suppressed, or a message string when
+    the comparison cannot be made. Unit rows never leave ``queries.adjusted``."""
+    declared = queries.describe(name).params
+    chosen = filters.query_filters() if filters is not None else {}
+    items = tuple(sorted((k, v) for k, v in chosen.items() if k in declared and k != level))
+    return _adjusted(name, version(), items, level, group_a, group_b, adjust, trim, MIN_CELL)

@@ -3,9 +3,10 @@
 For groups A and B (each a dict of filters, e.g. ``{"drug": "sertraline"}``) this reports each
 group's rate with its Wilson interval, the risk difference A - B with Newcombe's hybrid score
 interval, the relative risk (Katz), NNT/NNH with Altman's wording, Fisher's exact and Pearson
-chi-square p-values (Fisher recommended when an expected count is < 5), optionally the
-Mantel-Haenszel risk difference stratified by baseline severity beside the crude one, and a
-baseline table (age, sex, baseline severity, diagnosis group) with standardised mean
+chi-square p-values (Fisher recommended when an expected count is < 5), optionally an adjusted
+estimate beside the crude one (``adjust``: ``stratified``, the Mantel-Haenszel risk difference
+over baseline severity bands; ``weighting`` or ``matching``, propensity-score adjustment over
+the baseline covariates, ``queries.adjusted``), and a baseline table (age, sex, baseline severity, diagnosis group) with standardised mean
 differences, flagging |SMD| > 0.1 (Austin 2009). All statistics are ``stats.inference``.
 
 Privacy: the group counts pass through the same suppression as every metric; when a count a
@@ -30,7 +31,9 @@ from queries.engine import FILTERS, MetricError, MetricResult
 
 #: Metrics whose outcome is a harm (a positive difference means more harm, so NNH not NNT).
 HARM_METRICS = frozenset({"side_effects", "safety_flags"})
-ADJUSTMENTS = ("baseline_severity",)
+ADJUSTMENTS = ("none", "stratified", "weighting", "matching")
+#: Older names of an adjustment, still accepted.
+ADJUSTMENT_ALIASES = {"baseline_severity": "stratified"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class Comparison:
     baseline: list[BaselineRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     min_cell: int = suppression.DEFAULT_MIN_CELL
+    adjustment: str = "none"
+    #: ``queries.adjusted.AdjustedResult`` for weighting and matching
+    propensity: Any = None
 
 
 def _counts(result: MetricResult) -> tuple[int, int] | None:
@@ -88,6 +94,8 @@ def compare(
     filters: dict[str, Any] | None = None,
     adjust: str | None = None,
     min_cell: int = suppression.DEFAULT_MIN_CELL,
+    estimand: str = "ATE",
+    trim_percentile: float | None = None,
     **overrides: Any,
 ) -> Comparison:
     """Compare metric ``name`` (a proportion) between the groups; see the module docstring."""
@@ -95,8 +103,11 @@ def compare(
     if query is None:
         raise MetricError(f"unknown metric {name!r}; `outcomes metrics --list` lists them")
     if query.kind != "proportion":
-        raise MetricError(f"compare works on rate metrics; {name!r} is a {query.kind} metric")
-    if adjust is not None and adjust not in ADJUSTMENTS:
+        hint = ("; time-to-event metrics are compared with --adjust weighting or --adjust matching"
+                if query.kind == "survival" else "")
+        raise MetricError(f"compare works on rate metrics; {name!r} is a {query.kind} metric{hint}")
+    adjust = ADJUSTMENT_ALIASES.get(adjust or "none", adjust or "none")
+    if adjust not in ADJUSTMENTS:
         raise MetricError(f"--adjust: unknown {adjust!r}; choose from {', '.join(ADJUSTMENTS)}")
     _check_group(group_a, "a")
     _check_group(group_b, "b")
@@ -105,7 +116,7 @@ def compare(
     result_b = engine.metric(con, name, filters={**base, **group_b}, min_cell=min_cell, **overrides)
     comparison = Comparison(
         metric=name, title=query.title, label_a=label(group_a), label_b=label(group_b),
-        group_a=result_a, group_b=result_b, result=None, min_cell=min_cell,
+        group_a=result_a, group_b=result_b, result=None, min_cell=min_cell, adjustment=adjust,
     )
     counts_a, counts_b = _counts(result_a), _counts(result_b)
     if counts_a is None or counts_b is None:
@@ -119,8 +130,18 @@ def compare(
         comparison.result = inference.compare_proportions(
             counts_a[0], counts_a[1], counts_b[0], counts_b[1], outcome_is_harm=name in HARM_METRICS
         )
-        if adjust == "baseline_severity":
+        if adjust == "stratified":
             _adjust(con, comparison, name, base, group_a, group_b, overrides)
+        elif adjust in ("weighting", "matching"):
+            from queries.adjusted import adjusted
+
+            try:
+                comparison.propensity = adjusted(
+                    con, name, base, group_a, group_b, overrides, adjust, estimand=estimand,
+                    trim_percentile=trim_percentile, outcome_is_harm=name in HARM_METRICS,
+                    min_cell=min_cell)
+            except MetricError as exc:
+                comparison.adjusted_note = str(exc)
     if "baseline_characteristics" in loader.catalog():
         comparison.baseline = _baseline(con, base, group_a, group_b, min_cell, overrides)
     return comparison

@@ -29,6 +29,7 @@ from synthetic.edge_cases import plant_and_find_edge_cases
 from synthetic.effects import build_measurements, build_side_effects
 from synthetic.outcomes import build_assessments, draw_baselines
 from synthetic.pharmacy import build_prescriptions, dose_change_days, draw_fills, fill_levels
+from synthetic.planted import PlantedEffect
 from synthetic.population import Clinic, draw_population
 from synthetic.records import IdCounters, contract_tables
 from synthetic.treatment import simulate_steps
@@ -55,10 +56,10 @@ def _day(date: dt.date) -> int:
 
 
 def _chunk(seed: int, index: int, first: int, n: int, clinic: Clinic, start: int, end: int,
-           counters: IdCounters):
+           counters: IdCounters, planted: PlantedEffect | None = None):
     rng = np.random.default_rng([seed, index])
     pop = draw_population(rng, first, n, clinic, start, end)
-    steps = simulate_steps(rng, pop)
+    steps = simulate_steps(rng, pop, planted)
     baselines = draw_baselines(rng, pop, steps)
     visits = build_visits(rng, pop, steps)
     assessments = build_assessments(rng, pop, steps, baselines, visits)
@@ -111,8 +112,12 @@ def parameters_as_dict() -> dict:
 def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv",
              start: dt.date = dt.date(2023, 1, 1), end: dt.date = dt.date(2025, 12, 31),
              sites: int = 4, clinicians: int = 40, command: str = "",
-             edge_cases: bool = True) -> GenerationResult:
-    """Write a synthetic extract of ``n_patients`` to ``out`` (see the module docstring)."""
+             edge_cases: bool = True,
+             planted_effect: PlantedEffect | None = None) -> GenerationResult:
+    """Write a synthetic extract of ``n_patients`` to ``out`` (see the module docstring).
+
+    ``planted_effect``: an optional known drug effect under confounding by age
+    (``synthetic.planted``), recorded in ``truth.json["planted_effect"]``."""
     if n_patients < 1:
         raise ValueError("--patients must be at least 1")
     if end <= start + dt.timedelta(days=180):
@@ -133,7 +138,7 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
         for index, first in enumerate(range(0, n_patients, CHUNK_PATIENTS)):
             n = min(CHUNK_PATIENTS, n_patients - first)
             tables, episodes, sums = _chunk(
-                seed, index, first, n, clinic, _day(start), _day(end), counters)
+                seed, index, first, n, clinic, _day(start), _day(end), counters, planted_effect)
             if index == 0 and edge_cases:
                 tables, found_edge_cases = plant_and_find_edge_cases(tables, episodes, start)
             writer.write(tables)
@@ -163,6 +168,7 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
         "parameters": parameters_as_dict(),
         "per_drug": summarise(pl.concat(all_sums)),
         "edge_cases": found_edge_cases,
+        "planted_effect": None if planted_effect is None else planted_effect.as_truth(),
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n")
     if found_edge_cases:

@@ -128,8 +128,11 @@ def _visit_grid(rng: np.random.Generator, v: np.ndarray) -> np.ndarray:
     return v[:, None] + offsets
 
 
-def simulate_steps(rng: np.random.Generator, pop: Population) -> Steps:
-    """Draw every patient's treatment course (see the module docstring for the rules)."""
+def simulate_steps(rng: np.random.Generator, pop: Population, planted=None) -> Steps:  # type: ignore[no-untyped-def]
+    """Draw every patient's treatment course (see the module docstring for the rules).
+
+    ``planted``: an optional ``synthetic.planted.PlantedEffect`` (re-assigns first steps between
+    its two drugs by age and replaces their response probability); None draws nothing extra."""
     n = pop.n
     last_day = pop.last_day.copy()
     used = np.zeros((n, len(DRUGS)), bool)
@@ -155,6 +158,13 @@ def simulate_steps(rng: np.random.Generator, pop: Population) -> Steps:
         keep = ok | ok2
         idx, kind, v, prev_row, drug, dx = (a[keep] for a in (idx, kind, v, prev_row, drug, dx))
         m = idx.size
+        planted_rows = None
+        if planted is not None:
+            from synthetic import planted as plant
+
+            drug, planted_rows = plant.reassign(
+                rng, planted, drug, pop.age[idx], kind == KIND_FIRST,
+                DRUG_INDEX[planted.drug_a], DRUG_INDEX[planted.drug_b])
         used[idx, drug] = True
         lag = rng.integers(FILL_LAG_DAYS[0], FILL_LAG_DAYS[1] + 1, size=m)
         s = v + lag
@@ -165,6 +175,10 @@ def simulate_steps(rng: np.random.Generator, pop: Population) -> Steps:
         adh_factor = np.array([g.response_factor for g in ADHERENCE_GROUPS])[adherence]
         p_response = RESPONSE_P[drug] * np.where(adequate, 1.0, SUBTHERAPEUTIC_RESPONSE_FACTOR) \
             * adh_factor
+        if planted_rows is not None:
+            p_response = plant.response_probability(planted, p_response, drug, pop.age[idx],
+                                                    planted_rows, DRUG_INDEX[planted.drug_a],
+                                                    DRUG_INDEX[planted.drug_b])
         responder = rng.random(m) < p_response
         remitter = responder & (rng.random(m) < REMISSION_GIVEN_RESPONSE)
 

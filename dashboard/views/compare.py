@@ -3,7 +3,9 @@
 import polars as pl
 import streamlit as st
 
-import charts, components, data, filters
+import charts
+from charts import adjusted as charts_adjusted
+from dashboard import components, data, filters
 
 LEVELS = {"drug": "Drugs", "drug_class": "Drug classes", "regimen": "Regimens"}
 
@@ -59,6 +61,54 @@ if "response" in results and "side_effects" in results:
     components.chart(charts.balance_chart(balance, level, "Benefit–risk balance: response vs side effects"),
                      key="balance_chart", alt="Response rate against side-effect rate per group, bubble size = eligible episodes",
                      caption="Bubble area = eligible episodes. Whiskers: 95% Wilson intervals on both axes. Upper left is better.")
+
+st.subheader("Adjusted for who got which drug")
+ADJUSTMENTS = {"none": "None (crude)", "stratified": "Severity strata", "weighting": "Weighting",
+               "matching": "Matching"}
+if level == "regimen":
+    st.caption("Adjusted comparisons are available for drugs and classes.")
+else:
+    adjust = st.segmented_control("Adjustment", list(ADJUSTMENTS), format_func=ADJUSTMENTS.get,
+                                  default="none", key="cmp_adjust", bind="query-params") or "none"
+    middle, right = st.columns(2)
+    other = middle.selectbox("Group compared with the reference", picked[1:], key="cmp_adjust_group",
+                             format_func=charts.class_label if level == "drug_class" else str)
+    outcome = right.selectbox("Outcome", [o[0] for o in OUTCOMES if o[0] != "adherence"],
+                              format_func={o[0]: o[1] for o in OUTCOMES}.get, key="cmp_adjust_outcome")
+    trim = st.toggle("Only patients who could have received either (trim at the 1st percentile)",
+                     key="cmp_adjust_trim") if adjust in ("weighting", "matching") else False
+    if adjust != "none":
+        c = data.adjusted_comparison(outcome, scope, level, other, picked[0], adjust, 1.0 if trim else None)
+        if isinstance(c, str):
+            st.info(c, icon=":material/info:")
+        elif adjust == "stratified" or c.propensity is None:
+            if c.adjusted is not None:
+                a = c.adjusted
+                st.markdown(f"**Severity-stratified difference, {other} − {picked[0]}:** {100 * a.value:+.1f} "
+                            f"points (95% CI {100 * a.low:+.1f} to {100 * a.high:+.1f}); {c.adjusted_note}.")
+            else:
+                st.info(c.adjusted_note or " ".join(c.notes) or "No adjusted estimate.", icon=":material/info:")
+        else:
+            s = data.adjusted_summary(c)
+            st.caption(f"A = {other}, B = {picked[0]}; adjusted by {s['method']}.")
+            if s["trustworthy"]:
+                st.success("Balance reached: every covariate within |SMD| 0.1 after adjustment and the "
+                           "groups overlap. The effect below is the adjusted answer.", icon=":material/balance:")
+            else:
+                st.warning("The adjustment did not make the groups comparable, so the effect below is "
+                           "**not** the answer:\n\n" + "\n".join(f"- {w}" for w in s["warnings"]),
+                           icon=":material/warning:")
+            components.chart(charts_adjusted.love_plot(s["balance"]), key="cmp_love_plot",
+                             alt="Standardised mean difference of each covariate before and after adjustment",
+                             caption="Love plot: hollow = before, filled = after adjustment; dashed line at 0.1.")
+            components.chart(charts_adjusted.overlap_histogram(s["histogram"], other, picked[0]),
+                             key="cmp_overlap", alt="Propensity-score histograms of the two groups",
+                             caption=s["size"] + " Grey stubs: bins hidden (1–10 episodes).")
+            st.markdown(("**Effect.** " if s["trustworthy"] else "**Effect (for information only).** ")
+                        + s["effect"])
+            if s["e_value"]:
+                st.markdown(s["e_value"])
+            st.caption(s["cannot_prove"])
 
 st.subheader("Persistence")
 persistence = components.load("persistence", scope, by=level)
