@@ -17,6 +17,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.info",
     "dashboard.commands.ingest",
+    "dashboard.commands.quarantine",
     "dashboard.commands.serve",
     "dashboard.commands.metric",
     "dashboard.commands.compare",

@@ -122,8 +122,8 @@ def new_salt() -> str:
 def mask_sql(value: str) -> str:
     """``identifiers.mask`` in DuckDB SQL (``value`` is an SQL expression of ours)."""
     shape = (f"regexp_replace(regexp_replace(regexp_replace(regexp_replace({value}, "
-             r"'\p{Lu}', 'A', 'g'), '\p{L}', 'a', 'g'), '\p{Nd}', '9', 'g'), "
-             r"'[^\x00-\x7F]', '?', 'g')")
+             r"'\p{Ll}', 'a', 'g'), '\p{Lu}', 'A', 'g'), '[\p{Lt}\p{Lm}\p{Lo}]', 'a', 'g'), "
+             r"'\p{Nd}', '9', 'g')")
     width = identifiers.MASK_WIDTH
     return (f"(case when length({value}) > {width} then left({shape}, {width}) || '...' "
             f"else {shape} end || ' (' || length({value}) || ' chars)')")

@@ -135,7 +135,7 @@ def detector(name: str) -> Detector:
 
 # --- weak detector: person names ------------------------------------------------------------
 
-_NAME_WORD = r"[A-Z][a-z]+(['-][A-Z]?[a-z]+)?\.?"
+_NAME_WORD = r"[A-Z][a-z]*(['-][A-Z]?[a-z]+)?\.?"
 PERSON_NAME_PATTERN = (
     rf"^{_NAME_WORD}(\s+([A-Z]\.?|{_NAME_WORD})){{1,3}}$"  # Maria Gonzalez, John F. Kennedy
     rf"|^[A-Z][a-z]+(['-][A-Z]?[a-z]+)?,\s*{_NAME_WORD}(\s+[A-Z]\.?)?$"  # Gonzalez, Maria

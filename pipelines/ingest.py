@@ -223,6 +223,13 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
     for name, files in sources.items():
         _load_table(con, TABLES[name], files, summary, params, progress)
     _refuse_identifier_rejects(con, summary.load_id)
+    summary.quarantined_values = con.sql("select count(*) from meta.quarantine where load_id = $id",
+                                         params={"id": summary.load_id}).fetchall()[0][0]
+    if summary.quarantined_values:
+        summary.notes.append(
+            f"{summary.quarantined_values} rejected value(s) failed their column's domain or a "
+            "detector and are stored only masked (meta.quarantine); 'outcomes quarantine' "
+            "lists them")
     for table, column, reason, message, rows, examples in con.sql("""
             select table_name, column_name, reason_code, any_value(message), count(*),
                    list(source_file || ':' || coalesce(line::varchar, '?')
