@@ -119,52 +119,36 @@ def new_salt() -> str:
 
 # --- SQL building blocks ------------------------------------------------------------------
 
-def mask_sql(value: str) -> str:
-    """``identifiers.mask`` in DuckDB SQL (``value`` is an SQL expression of ours)."""
-    shape = (f"regexp_replace(regexp_replace(regexp_replace(regexp_replace({value}, "
-             r"'\p{Ll}', 'a', 'g'), '\p{Lu}', 'A', 'g'), '[\p{Lt}\p{Lm}\p{Lo}]', 'a', 'g'), "
-             r"'\p{Nd}', '9', 'g')")
-    width = identifiers.MASK_WIDTH
-    return (f"(case when length({value}) > {width} then left({shape}, {width}) || '...' "
-            f"else {shape} end || ' (' || length({value}) || ' chars)')")
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _must_mask_sql(table: Table, column: str, reason: str, value: str) -> str:
-    """True when the rejected ``value`` of ``column`` must not be stored as sent."""
-    string_columns = [c.name for c in table.columns if c.kind in identifiers.STRING_KINDS]
-    passed = ", ".join(_quote(r) for r in _VALUE_PASSED_REASONS)
-    strings = ", ".join(_quote(c) for c in string_columns) or "NULL"
-    # Detectors are run on every string value before this; a number or date that failed its
-    # cast is masked when a string-column detector (a bare run of digits, a date in a number
-    # column) would have matched it.
-    shapes = " ".join(
-        f"when {_quote(c.name)} then regexp_matches({value}, "
-        f"{_quote(_mask_pattern(c.kind))})" for c in table.columns
-        if c.kind not in identifiers.STRING_KINDS)
-    shaped = f"case {column} {shapes} else false end" if shapes else "false"
-    return (f"({value} is not null and (({column} in ({strings}) and {reason} not in ({passed}))"
-            f" or length({value}) > {identifiers.MASK_WIDTH} or {shaped}))")
+def must_mask(kind: str, reason: str | None, value: str) -> bool:
+    """True when a rejected ``value`` of a ``kind`` column must not be stored as sent.
+
+    A string value is kept only when the row failed for a reason that says the value itself
+    passed its domain (a duplicate key, an unknown patient). A number or date that failed its
+    cast is masked when it is long or a string-column detector (a bare run of digits, a date in
+    a number column) matches it; detectors that refuse the load have run before this.
+    """
+    if kind in identifiers.STRING_KINDS:
+        return reason not in _VALUE_PASSED_REASONS
+    if len(value) > identifiers.MASK_WIDTH:
+        return True
+    return any(kind != "date" or name != "date" for name in identifiers.detect(value, "id"))
 
 
-def _mask_pattern(kind: str) -> str:
-    """Detectors of string columns, less the one whose shape is this kind's own (a date)."""
-    return "|".join(f"({d.pattern})" for d in identifiers.detectors_for("id")
-                    if not (kind == "date" and d.name == "date"))
+#: Temp table of the current batch: (column_name, v, masked_value) for values stored masked.
+REJECT_MASKS = "_reject_masks"
 
 
-def stored_value_sql(table: Table, column: str, reason: str, value: str) -> str:
-    """What ``meta.rejects.value`` stores: the mask when the value must not be stored as sent."""
-    return (f"case when {_must_mask_sql(table, column, reason, value)} "
-            f"then {mask_sql(value)} else {value} end")
+def stored_value_sql(column: str, value: str) -> str:
+    """What ``meta.rejects.value`` stores: the mask from ``REJECT_MASKS``, else the value.
 
-
-def _kind_cases(table: Table, column: str, sql_for_kind) -> str:  # type: ignore[no-untyped-def]
-    cases = " ".join(f"when {_quote(c.name)} then {sql_for_kind(c.kind)}" for c in table.columns)
-    return f"case {column} {cases} end"
+    ``guard_rejected_values`` fills ``REJECT_MASKS`` for the batch before ``write_rejects``.
+    """
+    return (f"coalesce((select m.masked_value from {REJECT_MASKS} m "  # noqa: S608
+            f"where m.column_name = {column} and m.v = {value}), {value})")
 
 
 # --- the checks ---------------------------------------------------------------------------
@@ -206,30 +190,6 @@ def _refuse(source_file: str, column: str, line: int, value: str, kind: str,
         f"(detector {name}; first at line {line}: {identifiers.mask(value)}); the extract "
         "must be de-identified, so the load is refused",
         file=source_file, column=column, reason="direct_identifier_value")
-
-
-def refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, table: Table, text_t: str,
-                              rejects_t: str, files_t: str) -> None:
-    """A number or date that failed its cast may still be a phone number: refuse the load."""
-    others = [c for c in table.columns if c.kind not in identifiers.STRING_KINDS]
-    if not others:
-        return
-    value = "case r.column_name " + " ".join(
-        f'when {_quote(c.name)} then x."{c.name}"' for c in others) + " end"
-    matches = "case column_name " + " ".join(
-        f"when {_quote(c.name)} then regexp_matches(v, "
-        f"{_quote(identifiers.combined_pattern(c.kind))})" for c in others) + " else false end"
-    hit = con.sql(f"""
-        select column_name, v, source_file, line, count(*) over () from (
-            select r.column_name, {value} as v, f.source_file,
-                   r._row - f.row_offset + f.first_line as line, r._row
-            from {rejects_t} r join {text_t} x on x.rowid = r._row
-            join {files_t} f on f._file_idx = x._file_idx) r
-        where v is not null and {matches}
-        order by _row limit 1""").fetchall()  # noqa: S608
-    if hit:
-        column, found, source_file, line, matched = hit[0]
-        _refuse(source_file, column, line, found, table.column(column).kind, matched)
 
 
 def reject_domain_violations(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str,
@@ -274,46 +234,58 @@ def reject_unlistable_drugs(con: duckdb.DuckDBPyConnection, table: Table, typed_
     return con.sql(f"select count(*) from {rejects_t}").fetchall()[0][0] - before  # noqa: S608
 
 
-def record_quarantine(con: duckdb.DuckDBPyConnection, table: Table, text_t: str,
-                      rejects_t: str, files_t: str, load_id: str, salt: str) -> None:
-    """``meta.quarantine``: every rejected value stored masked, with detector and salted hash.
+def guard_rejected_values(con: duckdb.DuckDBPyConnection, table: Table, text_t: str,
+                          rejects_t: str, files_t: str, load_id: str, salt: str) -> None:
+    """Before ``write_rejects`` copies the batch's rejects: refuse the load if a rejected number
+    or date is shaped like an identifier (a phone number in a date column); fill
+    ``REJECT_MASKS`` with the masked form of every rejected value not to be stored as sent, and
+    record each in ``meta.quarantine`` with its detector and salted hash.
 
-    Run with the same rejects ``write_rejects`` copies, so the two tables agree. The detector
-    is named in Python over the distinct quarantined values (few; the values stay in memory).
+    The decisions are made in Python over the distinct rejected values (rejects are few next to
+    the rows; the values stay in memory), so no large pattern is compiled per SQL branch.
     """
     con.execute(QUARANTINE_DDL)
+    con.execute(f"create or replace temp table {REJECT_MASKS} (column_name VARCHAR, "
+                "v VARCHAR, masked_value VARCHAR, detector VARCHAR)")
     if not con.sql(f"select count(*) from {rejects_t}").fetchall()[0][0]:  # noqa: S608
         return
     value = "case r.column_name " + " ".join(
         f"when {_quote(c.name)} then x.\"{c.name}\"" for c in table.columns) + " end"
     con.execute(f"""
-        create or replace temp table _quarantine as
-        select * from (
-            select r.column_name, r.reason_code, {value} as v, f.source_file,
-                   r._row - f.row_offset + f.first_line as line, r._row
-            from {rejects_t} r join {text_t} x on x.rowid = r._row
-            join {files_t} f on f._file_idx = x._file_idx) r
-        where {_must_mask_sql(table, 'column_name', 'reason_code', 'v')}
+        create or replace temp table _reject_values as
+        select r.column_name, r.reason_code, {value} as v, f.source_file,
+               r._row - f.row_offset + f.first_line as line, r._row
+        from {rejects_t} r join {text_t} x on x.rowid = r._row
+        join {files_t} f on f._file_idx = x._file_idx
     """)  # noqa: S608
     try:
-        found = [(column, v, _detector_name(v, table.column(column).kind))
-                 for column, v in con.sql("select distinct column_name, v from _quarantine"
-                                          ).fetchall()]
-        if not found:
-            return
-        con.execute("create or replace temp table _quarantine_detectors "
-                    "(column_name VARCHAR, v VARCHAR, detector VARCHAR)")
-        con.executemany("insert into _quarantine_detectors values (?, ?, ?)", found)
-        con.execute(f"""
-            insert into meta.quarantine
-            select $load_id, $table, q.source_file, q.line, q.column_name, q.reason_code,
-                   d.detector, {mask_sql('q.v')}, left(sha256($salt || q.v), 12)
-            from _quarantine q join _quarantine_detectors d using (column_name, v)
-            order by q._row, q.column_name
-        """, {"load_id": load_id, "table": table.name, "salt": salt})  # noqa: S608
+        distinct = con.sql("select column_name, reason_code, v, min(_row), count(*) "
+                           "from _reject_values where v is not null group by all").fetchall()
+        refusals, masks = [], {}
+        for column, reason, v, first_row, rows in distinct:
+            kind = table.column(column).kind
+            if kind not in identifiers.STRING_KINDS and identifiers.first_detector(v, kind):
+                refusals.append((first_row, column, v, kind, rows))
+            elif must_mask(kind, reason, v):
+                masks[(column, v)] = (identifiers.mask(v), _detector_name(v, kind))
+        if refusals:
+            first_row, column, v, kind, _ = min(refusals)
+            source_file, line = con.sql("select source_file, line from _reject_values "
+                                        "where _row = $r", params={"r": first_row}
+                                        ).fetchall()[0]
+            _refuse(source_file, column, line, v, kind, sum(r[-1] for r in refusals))
+        if masks:
+            con.executemany(f"insert into {REJECT_MASKS} values (?, ?, ?, ?)",  # noqa: S608
+                            [(c, v, m, d) for (c, v), (m, d) in masks.items()])
+            con.execute(f"""
+                insert into meta.quarantine
+                select $load_id, $table, q.source_file, q.line, q.column_name, q.reason_code,
+                       m.detector, m.masked_value, left(sha256($salt || q.v), 12)
+                from _reject_values q join {REJECT_MASKS} m using (column_name, v)
+                order by q._row, q.column_name
+            """, {"load_id": load_id, "table": table.name, "salt": salt})  # noqa: S608
     finally:
-        con.execute("drop table if exists _quarantine")
-        con.execute("drop table if exists _quarantine_detectors")
+        con.execute("drop table if exists _reject_values")
 
 
 def _detector_name(value: str, kind: str) -> str | None:

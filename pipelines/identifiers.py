@@ -9,7 +9,8 @@ case.
 A detector finds the *shape* of an identifier of HIPAA Safe Harbor (45 CFR 164.514(b)(2)),
 DOMAIN.md section 10: SSN, phone and fax, email, URL, IPv4 and IPv6, ZIP5 and ZIP+4, MRN-like
 runs of digits, dates inside strings (dates of birth), long base64 or hex blobs (an encoded photo
-or a hash of an identifier), MAC addresses (device identifiers), street addresses. The patterns
+or a hash of an identifier), MAC addresses (device identifiers), payment card or account
+numbers in groups of four digits, latitude/longitude pairs, street addresses. The patterns
 follow Microsoft Presidio's predefined pattern recognizers where one exists (``UsSsnRecognizer``,
 ``PhoneRecognizer``, ``EmailRecognizer``, ``UrlRecognizer``, ``IpRecognizer``,
 ``DateRecognizer``), simplified to what RE2 can run in one vectorised pass.
@@ -70,6 +71,10 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\+[0-9]{1,3}[-. ]?\(?[0-9]{1,4}\)?[-. ][0-9]{3,4}[-. ]?[0-9]{3,4}\b"
              r"|(?i:\b(tel|phone|fax|mobile|cell)\b\.?\s*(no\.?|number|#)?\s*[:#]?\s*[+(0-9])",
              ALL_KINDS),
+    Detector("card_number", "a payment card or account number",
+             r"\b[0-9]{4}[- ][0-9]{4}[- ][0-9]{4}[- ][0-9]{1,7}\b", ALL_KINDS),
+    Detector("coordinates", "geographic coordinates",
+             r"-?\b[0-9]{1,3}\.[0-9]{3,}\s*,\s*-?[0-9]{1,3}\.[0-9]{3,}\b", ALL_KINDS),
     Detector("zip_plus4", "a ZIP+4 code", r"\b[0-9]{5}-[0-9]{4}\b", ALL_KINDS),
     Detector("ipv4", "an IPv4 address", rf"\b{_OCTET}(\.{_OCTET}){{3}}\b", ALL_KINDS),
     Detector("ipv6", "an IPv6 address",

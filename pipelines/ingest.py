@@ -281,9 +281,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
         _map_distinct(con, typed_t, "drug", "_drug_map", ("drug", "ingredient"),
                       normalise_drug_names)
         domains.reject_unlistable_drugs(con, table, typed_t, rejects_t, "_drug_map")
-    domains.refuse_identifier_rejects(con, table, text_t, rejects_t, files_t)
-    domains.record_quarantine(con, table, text_t, rejects_t, files_t, summary.load_id,
-                              str(params["salt"]))
+    domains.guard_rejected_values(con, table, text_t, rejects_t, files_t, summary.load_id,
+                                  str(params["salt"]))
     validate.write_rejects(con, table, text_t, rejects_t, files_t, summary.load_id)
     content_columns = create_batch_view(con, table, typed_t, rejects_t, files_t, params)
     step("loading", 0.8)

@@ -303,8 +303,7 @@ def write_rejects(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
         insert into meta.rejects
         select $load_id, $table, f.source_file, r._row - f.row_offset + f.first_line,
                r.column_name, r.reason_code, coalesce(r.message, m.message, r.reason_code),
-               {domains.stored_value_sql(table, 'r.column_name', 'r.reason_code',
-                                         f'case r.column_name {value_cases} end')}
+               {domains.stored_value_sql('r.column_name', f'case r.column_name {value_cases} end')}
         from {rejects_table} r
         join {text_table} x on x.rowid = r._row
         join {files_table} f on f._file_idx = x._file_idx

@@ -54,6 +54,8 @@ IDENTIFIERS: dict[str, str] = {
     "base64_blob": _PHOTO,
     "hex_blob": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "mac_address": "00:1A:2B:3C:4D:5E",
+    "card_number": "4111 1111 1111 1111",
+    "coordinates": "42.3601, -71.0589",
     "person_name": "Maria Gonzalez",
     "person_name_last_first": "Gonzalez, Maria",
     "street_address": "221 Baker Street",
