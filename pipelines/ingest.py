@@ -4,10 +4,12 @@
 
 1. discovery and file checks for *every* table before any heavy work (one pass per file: SHA-256,
    strict UTF-8, header), so a refused file costs seconds, not minutes;
-2. per table, in contract load order: read as text (``extract``), scan every text value for
-   identifier shapes (``deid``), strict casts and row rules into rejects (``validate``), drug and
-   side-effect normalisation (``pipelines.reference``, on distinct values only), top-coding of
-   birth years, then an upsert into ``raw.<table>`` (``publish``);
+2. per table, in contract load order: read as text (``extract``), scan every string value for
+   identifier shapes (``domains`` with the detectors of ``identifiers``), strict casts, row rules
+   and string domains into rejects (``validate``, ``domains``), drug and side-effect
+   normalisation (``pipelines.reference``, on distinct values only), rejected values masked and
+   quarantined (``domains``), top-coding of birth years, then an upsert into ``raw.<table>``
+   (``publish``);
 3. the ``ref`` tables, ``meta.deployment``, the SQL models (``pipelines.transform``) with the
    definitions (``pipelines.definitions``), ``meta.definitions`` and the load log;
 4. the atomic swap of ``<db>.tmp`` over the live file (``publish.build_then_swap``).
