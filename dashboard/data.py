@@ -244,7 +244,8 @@ def dimension_values(dimension: str) -> tuple[str, ...]:
 #: ``fmt: count`` and ``fmt: rows`` columns are counts and pass through the same small-cell
 #: suppression as every metric: a load with 3 rejected rows reads "<11", not 3.
 DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "scale_completeness",
-                       "definitions_in_force", "data_freshness", "audit_results")
+                       "definitions_in_force", "data_freshness", "audit_results",
+                       "quarantined_values")
 
 
 @st.cache_data(ttl="1h", max_entries=32, show_spinner=False)

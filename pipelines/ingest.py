@@ -4,10 +4,12 @@
 
 1. discovery and file checks for *every* table before any heavy work (one pass per file: SHA-256,
    strict UTF-8, header), so a refused file costs seconds, not minutes;
-2. per table, in contract load order: read as text (``extract``), scan every text value for
-   identifier shapes (``deid``), strict casts and row rules into rejects (``validate``), drug and
-   side-effect normalisation (``pipelines.reference``, on distinct values only), top-coding of
-   birth years, then an upsert into ``raw.<table>`` (``publish``);
+2. per table, in contract load order: read as text (``extract``), scan every string value for
+   identifier shapes (``domains`` with the detectors of ``identifiers``), strict casts, row rules
+   and string domains into rejects (``validate``, ``domains``), drug and side-effect
+   normalisation (``pipelines.reference``, on distinct values only), rejected values masked and
+   quarantined (``domains``), top-coding of birth years, then an upsert into ``raw.<table>``
+   (``publish``);
 3. the ``ref`` tables, ``meta.deployment``, the SQL models (``pipelines.transform``) with the
    definitions (``pipelines.definitions``), ``meta.definitions``, the audits
    (``pipelines.audits``: an error-level one refuses the load) and the load log;
@@ -131,6 +133,9 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         software_version=software_version(), contract_version=CONTRACT_VERSION,
         started_at=_now(), notes=list(notes))
     sources = _inspect_sources(folder)
+    from pipelines.domains import id_pattern_from_config
+
+    id_pattern = id_pattern_from_config(config_path)
     if check_only:
         # In memory (no file is written next to the database); spills, if any, go to $TMPDIR.
         con = duckdb.connect(":memory:", config={"temp_directory": tempfile.gettempdir(),
@@ -139,7 +144,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.create_meta(con)
             if db_path is not None and Path(db_path).is_file():
                 _copy_live_patients(con, Path(db_path))
-            _load_tables(con, sources, summary, progress, source_rejects or [])
+            _load_tables(con, sources, summary, progress, source_rejects or [], id_pattern)
         finally:
             con.close()
         summary.status = "checked"
@@ -151,7 +156,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         with build_then_swap(Path(db_path), memory_limit=memory_limit) as con:
             meta.create_meta(con)
             meta.settle_deid_mode(con, summary, explicit=deid_mode is not None)
-            _load_tables(con, sources, summary, progress, source_rejects or [])
+            _load_tables(con, sources, summary, progress, source_rejects or [], id_pattern)
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
@@ -202,20 +207,32 @@ def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
 
 
 def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
-                 summary: LoadSummary, progress: Progress | None, source_rejects: list) -> None:
-    """Every table in load order, then the reject summary; adapter rejects are recorded too."""
+                 summary: LoadSummary, progress: Progress | None, source_rejects: list,
+                 id_pattern: str) -> None:
+    """Every table in load order, then the reject summary; adapter rejects are recorded too
+    (their values masked: ``pipelines.domains``)."""
+    from pipelines.domains import QUARANTINE_DDL, mask_adapter_value, new_salt
+
+    con.execute(QUARANTINE_DDL)
     if source_rejects:
         con.executemany("insert into meta.rejects values (?, ?, ?, ?, ?, ?, ?, ?)", [
             (summary.load_id, r.table_name, r.source_file, r.line, r.column_name, r.reason_code,
-             r.message, r.value) for r in source_rejects])
+             r.message, mask_adapter_value(r.value)) for r in source_rejects])
     today = date.today()
     params = {"tomorrow": today + timedelta(days=1), "load_year": today.year,
-              "load_id": summary.load_id}
+              "load_id": summary.load_id, "id_pattern": id_pattern, "salt": new_salt()}
     con.execute("create or replace temp table _load_files (table_name VARCHAR, "
                 "source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_rejected BIGINT)")
     for name, files in sources.items():
         _load_table(con, TABLES[name], files, summary, params, progress)
     _refuse_identifier_rejects(con, summary.load_id)
+    summary.quarantined_values = con.sql("select count(*) from meta.quarantine where load_id = $id",
+                                         params={"id": summary.load_id}).fetchall()[0][0]
+    if summary.quarantined_values:
+        summary.notes.append(
+            f"{summary.quarantined_values} rejected value(s) failed their column's domain or a "
+            "detector and are stored only masked (meta.quarantine); 'outcomes quarantine' "
+            "lists them")
     for table, column, reason, message, rows, examples in con.sql("""
             select table_name, column_name, reason_code, any_value(message), count(*),
                    list(source_file || ':' || coalesce(line::varchar, '?')
@@ -233,7 +250,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
                 summary: LoadSummary, params: dict[str, object],
                 progress: Progress | None) -> None:
     """Read, scan, validate, normalise and upsert one table; record its rejects and counts."""
-    from pipelines import deid, validate
+    from pipelines import domains, validate
     from pipelines.publish import create_batch_view, merge_into_raw
 
     name = table.name
@@ -247,22 +264,12 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
     step("reading", 0.0)
     read_as_text(con, name, files, table.column_names, text_t)
     step("scanning for identifiers", 0.35)
-    hit = deid.scan_values(con, text_t, tuple(c.name for c in table.columns
-                                              if c.kind in ("id", "text")))
-    if hit:
-        source_file, line = con.sql(
-            f"select source_file, $r - row_offset + first_line from {files_t} "  # noqa: S608
-            f"where _file_idx = (select _file_idx from {text_t} where rowid = $r)",
-            params={"r": hit.rowid}).fetchall()[0]
-        raise IngestError(
-            f"{source_file}: column '{hit.column}' holds {hit.matches} value(s) shaped like "
-            f"{hit.kind} (first at line {line}); the extract must be de-identified, so the "
-            "load is refused", file=source_file, column=hit.column,
-            reason="direct_identifier_value")
+    domains.refuse_identifier_values(con, table, text_t, files_t)
     step("validating", 0.5)
     validate.build_typed(con, table, text_t, typed_t, params)
     validate.create_rejects(con, rejects_t)
     validate.reject_column_rules(con, table, typed_t, rejects_t)
+    domains.reject_domain_violations(con, table, typed_t, rejects_t, str(params["id_pattern"]))
     if name == "side_effects":
         from pipelines.reference import normalise_effects
 
@@ -270,13 +277,16 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
         validate.reject_unknown_effects(con, typed_t, rejects_t, "_effect_map")
     validate.reject_unknown_references(con, table, typed_t, rejects_t)
     validate.reject_duplicates(con, table, typed_t, rejects_t, files_t)
-    validate.write_rejects(con, table, text_t, rejects_t, files_t, summary.load_id)
-    step("normalising drug names", 0.7)
+    step("normalising drug names", 0.6)
     if "drug" in table.column_names:
         from pipelines.reference import normalise_drug_names
 
         _map_distinct(con, typed_t, "drug", "_drug_map", ("drug", "ingredient"),
                       normalise_drug_names)
+        domains.reject_unlistable_drugs(con, table, typed_t, rejects_t, "_drug_map")
+    domains.guard_rejected_values(con, table, text_t, rejects_t, files_t, summary.load_id,
+                                  str(params["salt"]))
+    validate.write_rejects(con, table, text_t, rejects_t, files_t, summary.load_id)
     content_columns = create_batch_view(con, table, typed_t, rejects_t, files_t, params)
     step("loading", 0.8)
     counts = merge_into_raw(con, table, "_batch", content_columns)

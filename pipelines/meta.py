@@ -101,6 +101,8 @@ class LoadSummary:
     rejects: list[RejectGroup] = field(default_factory=list)
     unmapped_drugs: list[dict[str, Any]] = field(default_factory=list)
     birth_years_top_coded: int = 0
+    #: rejected values stored only masked (``meta.quarantine``; ``pipelines.domains``)
+    quarantined_values: int = 0
     models: dict[str, int] = field(default_factory=dict)
     #: one ``{audit, severity, model, status, offending_rows}`` per audit (pipelines.audits)
     audits: list[dict[str, Any]] = field(default_factory=list)

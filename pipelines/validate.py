@@ -35,7 +35,7 @@ import re
 
 import duckdb
 
-from pipelines import deid
+from pipelines import deid, domains
 from pipelines.contract import (
     INSTRUMENT_RANGES,
     MEASURE_RANGES,
@@ -291,7 +291,10 @@ def reason_messages(table: Table) -> list[tuple[str, str, str]]:
 
 def write_rejects(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
                   rejects_table: str, files_table: str, load_id: str) -> None:
-    """Copy the batch's rejects into ``meta.rejects`` with file, line and the value as sent."""
+    """Copy the batch's rejects into ``meta.rejects`` with file, line and the value as sent
+    (masked unless it passed its domain and every detector: ``pipelines.domains``)."""
+    if not con.sql(f"select count(*) from {rejects_table}").fetchall()[0][0]:  # noqa: S608
+        return
     con.execute("create or replace temp table _reason_messages (column_name VARCHAR, "
                 "reason_code VARCHAR, message VARCHAR)")
     con.executemany("insert into _reason_messages values (?, ?, ?)", reason_messages(table))
@@ -300,7 +303,7 @@ def write_rejects(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
         insert into meta.rejects
         select $load_id, $table, f.source_file, r._row - f.row_offset + f.first_line,
                r.column_name, r.reason_code, coalesce(r.message, m.message, r.reason_code),
-               case r.column_name {value_cases} end
+               {domains.stored_value_sql('r.column_name', f'case r.column_name {value_cases} end')}
         from {rejects_table} r
         join {text_table} x on x.rowid = r._row
         join {files_table} f on f._file_idx = x._file_idx

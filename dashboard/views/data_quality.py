@@ -39,6 +39,14 @@ with left:
                              labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
                                      "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
                              caption="Rejected values themselves are not shown: they may hold identifiers.")
+    quarantined = data.dq_table("quarantined_values")
+    if quarantined is not None and not quarantined.frame.is_empty():
+        components.table(quarantined.frame, title="Quarantined values (count only)", key="quarantined",
+                         formats=quarantined.formats,
+                         labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
+                                 "detector": "Detector", "quarantined_values": "Values"},
+                         caption="Stored only masked. An analyst lists them with `outcomes quarantine`; "
+                                 "raw values only with `--reveal --extract FOLDER` (see docs/privacy.md).")
 with right:
     unmapped = data.dq_table("unmapped_drugs")
     if unmapped is not None:
