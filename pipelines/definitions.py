@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Instruments with outcome rules (response/remission), and their parameter-name stems. CGI-S and
-#: CGI-I are rated differently (CGI-I against baseline) and get no baseline/follow-up outcome.
+from pipelines.instruments import instruments
+
+#: Parameter-name stems of the instruments with outcome rules (``phq9_eligible_min`` ...). The
+#: instruments and their rules are ``pipelines/reference/instruments.csv`` (``pipelines.instruments``);
+#: a test keeps these keys equal to its outcome instruments.
 OUTCOME_INSTRUMENTS: dict[str, str] = {
     "PHQ-9": "phq9",
     "GAD-7": "gad7",
@@ -32,6 +35,12 @@ OUTCOME_INSTRUMENTS: dict[str, str] = {
     "PCL-5": "pcl5",
 }
 
+
+def parameter_stem(instrument: str) -> str:
+    """The stem of an outcome instrument's parameter names (``PHQ-9`` -> ``phq9``)."""
+    return OUTCOME_INSTRUMENTS[instrument]
+
+
 #: Follow-up windows (days after the episode start, inclusive) of the named presets (DOMAIN 3).
 #: All are anchored on the episode start here; the measure presets differ in their window only.
 DEFAULT_FOLLOWUP_PRESETS: dict[str, tuple[int, int]] = {
@@ -41,19 +50,25 @@ DEFAULT_FOLLOWUP_PRESETS: dict[str, tuple[int, int]] = {
     "twelve_months": (305, 425),  # 365 +/- 60 days (CMS159)
 }
 
-#: Baseline at or above which an episode is eligible (the measures' "> 9" for PHQ-9).
-#: PHQ-9 and GAD-7 >= 10 are DOMAIN 3; the others are product choices at the "moderate" band:
-#: QIDS-SR16 >= 11, MADRS >= 20 (Snaith), HAM-D17 >= 14 (scheme A), YMRS >= 20 ("about 20 is
-#: moderately ill"), PCL-5 >= 33 (provisional PTSD 31-33).
+#: Baseline at or above which an episode is eligible, and remission cut-offs with their
+#: comparator as published: the defaults of ``pipelines/reference/instruments.csv`` (sources there).
+#: PCL-5 has no remission.
 DEFAULT_ELIGIBILITY_MIN: dict[str, int] = {
-    "PHQ-9": 10, "GAD-7": 10, "QIDS-SR16": 11, "MADRS": 20, "HAM-D17": 14, "YMRS": 20, "PCL-5": 33,
+    name: i.eligibility_min for name, i in instruments().items()
+    if i.is_outcome and i.eligibility_min is not None
+}
+DEFAULT_REMISSION: dict[str, str] = {
+    name: i.remission for name, i in instruments().items() if i.is_outcome and i.remission
 }
 
-#: Remission cut-offs with their comparator, as published (DOMAIN 2). PCL-5 has none.
-DEFAULT_REMISSION: dict[str, str] = {
-    "PHQ-9": "<5", "GAD-7": "<5", "QIDS-SR16": "<=5", "MADRS": "<10", "HAM-D17": "<=7",
-    "YMRS": "<=12",
-}
+
+
+def _min_drop(instrument: str) -> int:
+    drop = instruments()[instrument].response_min_drop
+    if drop is None:
+        raise DefinitionError(f"instruments.csv: {instrument} has no response_min_drop")
+    return drop
+
 
 WHICH_SCORE = ("latest", "first", "best")
 MEASUREMENT_PERIODS = ("calendar_year",)
@@ -91,7 +106,7 @@ class Definitions:
     eligibility_min: tuple[tuple[str, int], ...] = tuple(DEFAULT_ELIGIBILITY_MIN.items())
     remission: tuple[tuple[str, str], ...] = tuple(DEFAULT_REMISSION.items())
     #: PCL-5 response: a drop of at least this many points (clinically meaningful change)
-    pcl5_response_min_drop: int = 10
+    pcl5_response_min_drop: int = field(default_factory=lambda: _min_drop("PCL-5"))
     #: PDC at or above which a patient is adherent
     pdc_threshold: float = 0.80
     #: PQA: period_end - index must be at least this many days

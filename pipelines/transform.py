@@ -27,7 +27,11 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipelines.instruments import write_rules
+
 MODELS_DIR = Path(__file__).parent / "models"
+#: shared rules as macros (age band, response rule), created before the first model
+MACROS = MODELS_DIR / "macros.sql"
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
 _ORDER_PREFIX = re.compile(r"^\d+_")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -55,6 +59,11 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     """
     rows: dict[str, int] = {}
     seconds = {} if seconds is None else seconds
+    # the instrument rules in force and the shared macros come first: every layer may use them
+    write_rules(con, dict(params))
+    for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
+        if statement.strip():
+            con.execute(statement)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants above
         for path in model_files(layer):

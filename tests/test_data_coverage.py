@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REPO
+
 from pipelines.ingest import ingest
 from pipelines.meta import EVENT_DATE_COLUMNS
 
@@ -56,8 +56,8 @@ def _deployment_range(db: Path) -> tuple[str, str]:
 def test_the_staging_model_unions_the_same_event_dates_as_the_load_record():
     # one list of dated columns: the SQL fallback (no recorded range) must read exactly these
     body = re.sub(r"/\*.*?\*/", "", STG_DATA_COVERAGE.read_text(), flags=re.S)
-    found = dict((t, c) for c, t in re.findall(r"select\s+(\w+)(?:\s+as\s+\w+)?\s+from\s+raw\.(\w+)",
-                                               body, flags=re.I))
+    pattern = r"select\s+(\w+)(?:\s+as\s+\w+)?\s+from\s+raw\.(\w+)"
+    found = {table: column for column, table in re.findall(pattern, body, flags=re.I)}
     assert found == EVENT_DATE_COLUMNS
 
 
