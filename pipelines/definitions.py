@@ -289,3 +289,13 @@ def _check_window(source: str, name: str, window: Any) -> None:
     if not ok:
         raise DefinitionError(f"{source}: {name} must be [start, end] whole days with start <= end, "
                               f"got {window!r}")
+
+
+def configured_min_cell(path: Path | str | None = None) -> tuple[int, str]:
+    """The suppression threshold ``min_cell`` and where it came from: ``[definitions] min_cell``
+    of the configuration file (``path``, ``$OUTCOMES_CONFIG`` or ``./outcomes.toml``), else the
+    product default 11. Read at query time, so the dashboard, the command line, the meeting pack
+    and exports honour the file as it is now (a rebuild is not needed to change suppression)."""
+    definitions = Definitions.from_config(path)
+    source = definitions._source if definitions._source != "defaults" else "product default"
+    return definitions.min_cell, source

@@ -10,7 +10,7 @@ Public API (docs/architecture.md, "Queries")::
     catalog() -> dict[str, Query]
     describe(name) -> Query
     run(con, name, **params) -> pl.DataFrame      # the SQL as is, parameters bound ($name)
-    metric(con, name, by=(), filters=None, min_cell=11, **definition_overrides) -> MetricResult
+    metric(con, name, by=(), filters=None, min_cell=None, **definition_overrides) -> MetricResult
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def metric(
     name: str,
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
-    min_cell: int = 11,
+    min_cell: int | None = None,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate a metric by allow-listed dimensions, add intervals and suppress small cells.

@@ -26,7 +26,7 @@ import polars as pl
 import queries
 from queries import stats, suppression
 from queries.effects import standardised_mean_difference_from_summary
-from queries.engine import FILTERS, MetricError, MetricResult
+from queries.engine import FILTERS, MetricError, MetricResult, resolve_min_cell
 
 #: Metrics whose outcome is a harm (a positive difference means more harm, so NNH not NNT).
 HARM_METRICS = frozenset({"side_effects", "safety_flags"})
@@ -87,10 +87,12 @@ def compare(
     group_b: dict[str, Any],
     filters: dict[str, Any] | None = None,
     adjust: str | None = None,
-    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     **overrides: Any,
 ) -> Comparison:
-    """Compare metric ``name`` (a proportion) between the groups; see the module docstring."""
+    """Compare metric ``name`` (a proportion) between the groups; see the module docstring.
+    ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``)."""
+    min_cell = resolve_min_cell(min_cell)[0]
     query = queries.describe(name) if name in queries.catalog() else None
     if query is None:
         raise MetricError(f"unknown metric {name!r}; `outcomes metrics --list` lists them")

@@ -39,6 +39,7 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     from dashboard.report import PdfError, render_html, write_pdf
     from dashboard.report import interventions as annotation_store
     from queries import qi
+    from queries.engine import MetricError
     from queries.report import build_pack
 
     db = resolve_db(args.db)
@@ -62,6 +63,9 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
         return EXIT_BAD_INPUT
     try:
         pack = build_pack(con, period, site=args.site, annotations=saved)
+    except MetricError as exc:  # e.g. a bad min_cell in outcomes.toml
+        error(str(exc))
+        return EXIT_BAD_INPUT
     except duckdb.CatalogException as exc:
         error(f"{db}: the warehouse lacks a mart the measures read ({str(exc).splitlines()[0]}); "
               "rebuild it with `outcomes ingest`")
