@@ -8,6 +8,7 @@ otherwise. Figures are taken with suppression off (min_cell=0): the cases are ti
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -110,3 +111,151 @@ def test_baseline_characteristics_by_hand(phq9_clinic):
     assert rows[("baseline_severity", "moderately_severe")]["n"] == 1
     assert rows[("baseline_severity", "severe")]["n"] == 1
     assert rows[("sex", "F")]["proportion"] == 1.0
+
+
+# --------------------------------------------------------------------------- adherence
+
+
+@pytest.fixture(scope="module")
+def fills_clinic() -> Warehouse:
+    """Sertraline fills in 2024 (366 days, a leap year); PQA PDC per patient and class:
+    P1 30-day fills on days 0, 30, 60: covered 0..89 = 90 days of 366 (index day 0) -> 90/366
+    P2 a 180-day fill on day 0 and a 186-day fill on day 180: covered 0..365 = 366/366 -> 1
+    P3 one fill only (day 10): not evaluable (single fill date)
+    P4 30-day fills on days 300 and 330: index day 300, 365 - 300 = 65 < 91 days: index too late
+    """
+    warehouse = Warehouse()
+    for patient in ("P1", "P2", "P3", "P4"):
+        warehouse.patient(patient)
+    for on in (0, 30, 60):
+        warehouse.fill("P1", "sertraline", on, 30)
+    warehouse.fill("P2", "sertraline", 0, 180)
+    warehouse.fill("P2", "sertraline", 180, 186)
+    warehouse.fill("P3", "sertraline", 10, 30)
+    warehouse.fill("P4", "sertraline", 300, 30)
+    warehouse.fill("P4", "sertraline", 330, 30)
+    warehouse.build()
+    return warehouse
+
+
+def test_adherence_by_hand(fills_clinic):
+    row = _metric(fills_clinic, "adherence")
+    # 4 patient-classes with a 2024 fill; evaluable P1 and P2; adherent (PDC >= 0.80) P2 only
+    assert (row["patient_targets"], row["evaluable"]) == (4, 2)
+    assert (row["numerator"], row["denominator"]) == (1, 2)
+    assert row["rate"] == pytest.approx(1 / 2)
+
+
+def test_mpr_by_hand(fills_clinic):
+    row = _metric(fills_clinic, "mpr")
+    # evaluable P1 and P2: P1 supplied 90 days over 366; P2 supplied 366 over 366 (capped at 1)
+    assert row["n"] == 2
+    assert row["mean"] == pytest.approx((90 / 366 + 1) / 2)
+
+
+def test_persistence_by_hand():
+    # data end 30 June 2025; grace 30 days (sertraline), 60 (haloperidol, an antipsychotic)
+    # P1 sertraline 30 days from day 0, nothing after: last covered day 29 -> discontinued,
+    #    persistence 30 days (day 0..29)
+    # P2 sertraline 60 days from day 0 and 60 days from day 80 (a 20-day gap, within grace):
+    #    covered to day 139, then no more -> discontinued, persistence 140 days
+    # P3 haloperidol 30 days from day 0 and from day 80 (a 50-day gap, within the 60-day
+    #    antipsychotic grace): covered to day 109 -> discontinued, persistence 110 days
+    # P4 sertraline 90 days on day 480 (24 Apr 2025): supply + grace runs past the data end
+    #    (day 546) -> censored at 546 - 480 + 1 = 67 days
+    warehouse = Warehouse(data_end=dt.date(2025, 6, 30))
+    for patient in ("P1", "P2", "P3", "P4"):
+        warehouse.patient(patient)
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.fill("P2", "sertraline", 0, 60)
+    warehouse.fill("P2", "sertraline", 80, 60)
+    warehouse.fill("P3", "haloperidol", 0, 30)
+    warehouse.fill("P3", "haloperidol", 80, 30)
+    warehouse.fill("P4", "sertraline", 480, 90)
+    warehouse.build()
+    units = {r["patient_id"]: (r["persistence_days"], r["is_event"])
+             for r in queries.run(warehouse.con, "persistence").iter_rows(named=True)}
+    assert units == {"P1": (30, True), "P2": (140, True), "P3": (110, True), "P4": (67, False)}
+    row = _metric(warehouse, "persistence")
+    # Kaplan-Meier: 4 at risk; events at 30, 110, 140; P4 censored at 67.
+    # S(30) = 3/4; S(110) = 3/4 * (1 - 1/2) = 3/8 (2 at risk after the censoring); median 110
+    assert (row["n"], row["events"], row["censored"]) == (4, 3, 1)
+    assert row["median_days"] == 110
+
+
+# --------------------------------------------------------------------------- safety
+
+
+@pytest.fixture(scope="module")
+def side_effect_clinic() -> Warehouse:
+    """Sertraline episodes from day 0 (90-day fills):
+    P1 visit day 10; nausea_gi (mild) reported day 20 naming sertraline, action dose_reduced
+    P2 visit day 10; no report
+    P3 no visit in [0, 90]; sedation (moderate) reported day 5, no drug named, no action
+    P4 visit day 40; sexual_dysfunction (severe) day 30 naming sertraline, action discontinued
+    """
+    warehouse = Warehouse()
+    for patient in ("P1", "P2", "P3", "P4"):
+        warehouse.patient(patient)
+        warehouse.fill(patient, "sertraline", 0, 90)
+    warehouse.visit("P1", 10)
+    warehouse.visit("P2", 10)
+    warehouse.visit("P4", 40)
+    warehouse.add("side_effects", patient_id="P1", report_date=dt.date(2024, 1, 21),
+                  effect="nausea_gi", severity="mild", drug="sertraline", action="dose_reduced")
+    warehouse.add("side_effects", patient_id="P3", report_date=dt.date(2024, 1, 6),
+                  effect="sedation", severity="moderate")
+    warehouse.add("side_effects", patient_id="P4", report_date=dt.date(2024, 1, 31),
+                  effect="sexual_dysfunction", severity="severe", drug="sertraline",
+                  action="discontinued")
+    warehouse.build()
+    return warehouse
+
+
+def test_side_effects_by_hand(side_effect_clinic):
+    row = _metric(side_effect_clinic, "side_effects")
+    # 4 episodes; with a visit in [0, 90]: P1, P2, P4 (reviewed); with a report among them: P1, P4
+    # -> 2 of 3; with a report at all: P1, P3, P4 -> 3 of 4 episodes
+    assert (row["episodes"], row["numerator"], row["denominator"]) == (4, 2, 3)
+    assert row["rate"] == pytest.approx(2 / 3)
+    assert row["rate_all_episodes"] == pytest.approx(3 / 4)
+
+
+def test_side_effects_of_one_code_and_a_minimum_severity_by_hand(side_effect_clinic):
+    # only nausea_gi: P1 among the 3 reviewed
+    row = _metric(side_effect_clinic, "side_effects", effect_code="nausea_gi")
+    assert (row["numerator"], row["denominator"]) == (1, 3)
+    # moderate or worse: P4's severe report among the reviewed (P3's moderate one was not reviewed)
+    row = _metric(side_effect_clinic, "side_effects", min_severity="moderate")
+    assert (row["numerator"], row["denominator"]) == (1, 3)
+
+
+def test_side_effect_severity_and_actions_by_hand(side_effect_clinic):
+    severity = {r["severity"]: r for r in queries.metric(
+        side_effect_clinic.con, "side_effect_severity", min_cell=0).frame.iter_rows(named=True)}
+    # three reports, each attributed to one antidepressant episode: one of each severity
+    assert {k: (v["drug_class"], v["reports"]) for k, v in severity.items()} == {
+        "mild": ("antidepressant", 1), "moderate": ("antidepressant", 1),
+        "severe": ("antidepressant", 1)}
+    actions = {r["action"]: r["reports"] for r in queries.metric(
+        side_effect_clinic.con, "side_effect_actions", min_cell=0).frame.iter_rows(named=True)}
+    # P1 dose_reduced, P4 discontinued, P3 sent no action: not_recorded
+    assert actions == {"dose_reduced": 1, "discontinued": 1, "not_recorded": 1}
+
+
+def test_safety_flags_by_hand():
+    # PHQ-9 scores with item 9: P1 item 9 = 1 on day 0 and a visit on day 3 (within 7 days);
+    # P2 item 9 = 2 on day 0 and a visit on day 8 (too late); P3 item 9 = 0; P4 item 9 not
+    # recorded (not in the denominator). Scores with item 9: 3; positive: P1, P2 -> 2 of 3;
+    # followed up within 7 days: P1 -> 1 of the 2 positives
+    warehouse = Warehouse()
+    for patient, item_9 in (("P1", 1), ("P2", 2), ("P3", 0), ("P4", None)):
+        warehouse.patient(patient)
+        warehouse.score(patient, 0, 12, item_9=item_9)
+    warehouse.visit("P1", 3)
+    warehouse.visit("P2", 8)
+    warehouse.build()
+    row = _metric(warehouse, "safety_flags")
+    assert (row["numerator"], row["denominator"]) == (2, 3)
+    assert row["rate"] == pytest.approx(2 / 3)
+    assert (row["followed_up_7d"], row["rate_followed_up_7d"]) == (1, pytest.approx(1 / 2))
