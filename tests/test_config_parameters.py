@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import REPO
 
 import queries
-from conftest import REPO
 from dashboard.cli import main
 from pipelines.definitions import DefinitionError, Definitions
 from pipelines.ingest import ingest

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import REPO
 from test_models_support import Warehouse
 
 import queries
-from conftest import REPO
 from pipelines.contract import INSTRUMENT_RANGES
 from pipelines.definitions import DEFAULT_ELIGIBILITY_MIN, DEFAULT_REMISSION, OUTCOME_INSTRUMENTS
 from pipelines.instruments import RESPONSE_RULES, instruments, outcome_instruments
@@ -63,9 +63,9 @@ def test_every_rule_is_known_and_a_missing_remission_always_says_why():
 def test_contract_and_definitions_read_the_table():
     assert {n: (i.score_min, i.score_max) for n, i in instruments().items()} == INSTRUMENT_RANGES
     assert set(OUTCOME_INSTRUMENTS) == set(outcome_instruments())
-    assert DEFAULT_ELIGIBILITY_MIN == {n: instruments()[n].eligibility_min for n in outcome_instruments()}
-    assert DEFAULT_REMISSION == {n: instruments()[n].remission for n in outcome_instruments()
-                                 if instruments()[n].remission}
+    assert {n: instruments()[n].eligibility_min for n in outcome_instruments()} == DEFAULT_ELIGIBILITY_MIN
+    assert {n: instruments()[n].remission for n in outcome_instruments()
+                                 if instruments()[n].remission} == DEFAULT_REMISSION
 
 
 def _sql_files():
