@@ -28,6 +28,7 @@ import duckdb
 import yaml
 
 from pipelines.instruments import write_rules
+from pipelines.reference import age_band_macro
 
 MODELS_DIR = Path(__file__).parent / "models"
 #: shared rules as macros (age band, response rule), created before the first model
@@ -61,6 +62,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     seconds = {} if seconds is None else seconds
     # the instrument rules in force and the shared macros come first: every layer may use them
     write_rules(con, dict(params))
+    con.execute(age_band_macro())
     for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
         if statement.strip():
             con.execute(statement)

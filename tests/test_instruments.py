@@ -151,3 +151,38 @@ def test_a_configured_remission_rule_replaces_the_table_default():
     assert rules == {"remission": "<=5", "remission_max": 5, "cutoff_id": "PHQ-9<=5"}
     assert warehouse.one("select is_remission from marts.fct_episode_outcomes "
                          "where instrument = 'PHQ-9' and is_default_preset")["is_remission"] is True
+
+
+# --------------------------------------------------------------------------- age and adherence bands
+
+
+@pytest.fixture(scope="module")
+def macros():  # type: ignore[no-untyped-def]
+    """A connection holding the shared macros (an empty warehouse, built once)."""
+    warehouse = Warehouse()
+    warehouse.build()
+    return warehouse.con
+
+
+@pytest.mark.parametrize("age, band", [
+    (None, "unknown"), (0, "0-17"), (17, "0-17"), (18, "18-25"), (25, "18-25"), (26, "26-44"),
+    (44, "26-44"), (45, "45-64"), (64, "45-64"), (65, "65+"), (101, "65+"),
+])
+def test_the_age_band_macro_puts_each_boundary_age_in_its_band(macros, age, band):
+    assert macros.sql("select age_band($age::integer)", params={"age": age}).fetchall() == [(band,)]
+
+
+def test_the_dashboard_offers_the_bands_the_macro_writes():
+    from dashboard.filters import FIELDS
+
+    assert FIELDS["age_band"][2] == ("0-17", "18-25", "26-44", "45-64", "65+", "unknown")
+
+
+@pytest.mark.parametrize("pdc, band", [
+    (None, None), (0.0, "<0.5"), (0.4999, "<0.5"), (0.5, "0.5-0.8"), (0.7999, "0.5-0.8"),
+    (0.8, ">=0.8"), (1.0, ">=0.8"),
+])
+def test_the_adherence_band_macro_bands_pdc_at_half_and_the_threshold(macros, pdc, band):
+    got = macros.sql("select adherence_band($pdc::double, $threshold::double)",
+                            params={"pdc": pdc, "threshold": 0.8}).fetchall()
+    assert got == [(band,)]

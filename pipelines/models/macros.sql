@@ -2,17 +2,8 @@
 -- stored in the warehouse, so models and metric files call them instead of restating the rule.
 -- One statement per macro, each ending with a semicolon at the end of a line; nothing is bound.
 
--- Age band of an age in whole years (age = year of the event - birth year): the bands every page
--- and measure groups by. A null age (birth year unknown) is 'unknown'.
-create or replace macro age_band(age) as
-    case
-        when age is null then 'unknown'
-        when age <= 17 then '0-17'
-        when age <= 25 then '18-25'
-        when age <= 44 then '26-44'
-        when age <= 64 then '45-64'
-        else '65+'
-    end;
+-- age_band(age) is written from pipelines/reference/age_bands.csv by pipelines.transform
+-- (pipelines.reference.age_band_macro), so the dashboard's list of bands and the SQL share it.
 
 -- Whether a follow-up score meets an instrument's response rule (ref.instrument_rules,
 -- pipelines/reference/instruments.csv): half_of_baseline is 2 * followup <= baseline (integers,
