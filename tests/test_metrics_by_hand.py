@@ -12,7 +12,7 @@ import datetime as dt
 import math
 
 import pytest
-from test_models_support import Warehouse
+from test_models_support import Warehouse, day
 
 import queries
 
@@ -259,3 +259,98 @@ def test_safety_flags_by_hand():
     assert (row["numerator"], row["denominator"]) == (2, 3)
     assert row["rate"] == pytest.approx(2 / 3)
     assert (row["followed_up_7d"], row["rate_followed_up_7d"]) == (1, pytest.approx(1 / 2))
+
+
+def _measure(warehouse: Warehouse, patient: str, on: int, measure: str, value: float) -> None:
+    warehouse.add("measurements", patient_id=patient, measured_date=day(on), measure=measure,
+                  value=value)
+
+
+def test_weight_change_12w_by_hand():
+    # aripiprazole episodes from day 0. Baseline = latest weight in [-90, +30], follow-up = latest
+    # in [+56, +140]:
+    # P1 70 kg (day -10) -> 77 kg (day 84): +7 kg, a 10% gain (>= 7%)
+    # P2 80 kg (day 0) and 81 kg (day 20, the latest baseline) -> 83 kg (day 100): +2 kg, 2.5%
+    # P3 60 kg (day 0), no follow-up weight: a unit with a baseline weight, no change
+    # P4 no weight at all: not a unit
+    # mean change of the completers (P1, P2) = 4.5 kg; sd = sqrt((2.5^2 + 2.5^2) / 1)
+    warehouse = Warehouse()
+    for patient in ("P1", "P2", "P3", "P4"):
+        warehouse.patient(patient)
+        warehouse.fill(patient, "aripiprazole", 0, 150)
+    _measure(warehouse, "P1", -10, "weight_kg", 70)
+    _measure(warehouse, "P1", 84, "weight_kg", 77)
+    _measure(warehouse, "P2", 0, "weight_kg", 80)
+    _measure(warehouse, "P2", 20, "weight_kg", 81)
+    _measure(warehouse, "P2", 100, "weight_kg", 83)
+    _measure(warehouse, "P3", 0, "weight_kg", 60)
+    warehouse.build()
+    row = _metric(warehouse, "weight_change_12w")
+    assert (row["with_baseline_weight"], row["n"], row["gained_7pct"]) == (3, 2, 1)
+    assert row["mean"] == pytest.approx(4.5)
+    assert row["sd"] == pytest.approx(math.sqrt(12.5))
+
+
+def test_metabolic_monitoring_by_hand():
+    # antipsychotic episodes; baseline tests in [-90, +30], early glucose in [+56, +140];
+    # data end 31 Dec 2025 (day 730), so an episode must start by day 590 to be observed 140 days
+    # P1 aripiprazole day 0: glucose day -10, LDL day 20 (baseline both), HbA1c day 60 (early)
+    # P2 quetiapine day 0: glucose day 0 only (baseline glucose, no lipids)
+    # P3 haloperidol day 0: no test
+    # P4 aripiprazole day 650: not observed to day 140 (650 + 140 > 730)
+    # P5 sertraline day 0 with both tests: not an antipsychotic episode, not counted
+    # observed 3 (P1-P3): both 1/3, glucose 2/3, lipids 1/3, early glucose 1/3
+    warehouse = Warehouse()
+    for patient, drug, start in (("P1", "aripiprazole", 0), ("P2", "quetiapine", 0),
+                                 ("P3", "haloperidol", 0), ("P4", "aripiprazole", 650),
+                                 ("P5", "sertraline", 0)):
+        warehouse.patient(patient)
+        warehouse.fill(patient, drug, start, 60)
+    _measure(warehouse, "P1", -10, "glucose_mg_dl", 95)
+    _measure(warehouse, "P1", 20, "ldl_mg_dl", 120)
+    _measure(warehouse, "P1", 60, "hba1c_pct", 5.6)
+    _measure(warehouse, "P2", 0, "glucose_mg_dl", 101)
+    _measure(warehouse, "P5", 0, "glucose_mg_dl", 90)
+    _measure(warehouse, "P5", 0, "ldl_mg_dl", 100)
+    warehouse.build()
+    row = _metric(warehouse, "metabolic_monitoring")
+    assert (row["episodes"], row["not_observed"], row["observed"]) == (4, 1, 3)
+    assert (row["numerator"], row["denominator"]) == (1, 3)
+    assert row["rate_baseline_glucose"] == pytest.approx(2 / 3)
+    assert row["rate_baseline_lipids"] == pytest.approx(1 / 3)
+    assert row["rate_early_glucose"] == pytest.approx(1 / 3)
+
+
+def test_outreach_list_by_hand(fills_clinic):
+    # class-level PDC below 0.80 in 2024: P1 only (90/366); P2 is at 1; P3 and P4 have no PDC
+    rows = queries.run(fills_clinic.con, "outreach_list").to_dicts()
+    assert [(r["patient_id"], r["drug_class"], r["measurement_year"], r["covered_days"],
+             r["denominator_days"], r["fills"]) for r in rows] == [
+        ("P1", "antidepressant", 2024, 90, 366, 3)]
+    assert rows[0]["pdc"] == pytest.approx(90 / 366)
+
+
+def test_active_patients_by_hand():
+    # period days 10..50. P1 sertraline days 0..29 (active), P2 sertraline days 100..129 (after),
+    # P3 sertraline and lorazepam days 0..29 (two active episodes, one patient)
+    warehouse = Warehouse()
+    for patient in ("P1", "P2", "P3"):
+        warehouse.patient(patient)
+    warehouse.fill("P1", "sertraline", 0, 30)
+    warehouse.fill("P2", "sertraline", 100, 30)
+    warehouse.fill("P3", "sertraline", 0, 30)
+    warehouse.fill("P3", "lorazepam", 0, 30)
+    warehouse.build()
+    row = _metric(warehouse, "active_patients", filters={"start_date": day(10), "end_date": day(50)})
+    assert (row["patients"], row["active_episodes"]) == (2, 3)
+
+
+def test_side_effect_heatmap_by_hand(side_effect_clinic):
+    frame = queries.metric(side_effect_clinic.con, "side_effect_heatmap", min_cell=0).frame
+    cells = {r["effect_code"]: (r["numerator"], r["denominator"]) for r in frame.iter_rows(named=True)
+             if r["drug"] == "sertraline"}
+    # sertraline episodes with a visit in [0, 90]: P1, P2, P4 (3). nausea_gi: P1; sexual
+    # dysfunction: P4. P3's sedation report has no reviewed episode behind it: 0 of 3 if shown
+    assert cells["nausea_gi"] == (1, 3)
+    assert cells["sexual_dysfunction"] == (1, 3)
+    assert cells.get("sedation", (0, 3)) == (0, 3)
