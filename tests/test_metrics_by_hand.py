@@ -354,3 +354,52 @@ def test_side_effect_heatmap_by_hand(side_effect_clinic):
     assert cells["nausea_gi"] == (1, 3)
     assert cells["sexual_dysfunction"] == (1, 3)
     assert cells.get("sedation", (0, 3)) == (0, 3)
+
+
+@pytest.fixture(scope="module")
+def switching_clinic() -> Warehouse:
+    """P1 sertraline days 0..89, then escitalopram from day 80 (days 80..169): a switch (10 days
+    of overlap, under the 30-day combination window); escitalopram is not a new user (an SSRI in
+    the 105 days before). P2 sertraline days 0..179 with aripiprazole added on day 60 (60..149),
+    sertraline going on 120 days more: an augmentation. P3 lithium from day 700 (60 days): its
+    supply plus 30 days' grace passes the data end (day 730), so not discontinued."""
+    warehouse = Warehouse()
+    for patient in ("P1", "P2", "P3"):
+        warehouse.patient(patient)
+    warehouse.fill("P1", "sertraline", 0, 90)
+    warehouse.fill("P1", "escitalopram", 80, 90)
+    warehouse.fill("P2", "sertraline", 0, 180)
+    warehouse.fill("P2", "aripiprazole", 60, 90)
+    warehouse.fill("P3", "lithium", 700, 60)
+    warehouse.build()
+    return warehouse
+
+
+def test_episodes_by_hand(switching_clinic):
+    row = _metric(switching_clinic, "episodes")
+    # 5 episodes of 3 patients; new users: all but escitalopram (4); one switch (P1's
+    # sertraline), one augmentation (P2's aripiprazole); discontinued: all but lithium (4)
+    assert (row["episodes"], row["patients"], row["new_user_episodes"]) == (5, 3, 4)
+    assert (row["switched"], row["augmentations"], row["discontinued"]) == (1, 1, 4)
+
+
+def test_regimens_by_hand(switching_clinic):
+    frame = queries.metric(switching_clinic.con, "regimens", min_cell=0).frame
+    rows = {r["regimen"]: (r["episodes"], r["patients"], r["ingredients"], r["drug_classes"])
+            for r in frame.iter_rows(named=True)}
+    # a regimen is the drug plus every other overlapping it for >= 30 days: aripiprazole ran
+    # with sertraline (90 days together); P1's two SSRIs overlapped 10 days only
+    assert rows == {
+        "sertraline": (2, 2, 1, 1),
+        "escitalopram": (1, 1, 1, 1),
+        "aripiprazole+sertraline": (1, 1, 2, 2),
+        "lithium": (1, 1, 1, 1),
+    }
+
+
+def test_score_trajectory_by_hand(phq9_clinic):
+    frame = queries.metric(phq9_clinic.con, "score_trajectory", min_cell=0).frame
+    weeks = {r["week_since_start"]: (r["n"], r["mean_score"]) for r in frame.iter_rows(named=True)}
+    # eligible episodes P1, P2, P3, P5 (P4 ineligible, P6 without baseline). Week 0 (day 0):
+    # 16, 20, 12, 14 -> mean 15.5; week 12 (day 84): 4, 12, 5 -> mean 7
+    assert weeks == {0: (4, pytest.approx(15.5)), 12: (3, pytest.approx(7))}
