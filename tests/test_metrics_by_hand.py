@@ -403,3 +403,38 @@ def test_score_trajectory_by_hand(phq9_clinic):
     # eligible episodes P1, P2, P3, P5 (P4 ineligible, P6 without baseline). Week 0 (day 0):
     # 16, 20, 12, 14 -> mean 15.5; week 12 (day 84): 4, 12, 5 -> mean 7
     assert weeks == {0: (4, pytest.approx(15.5)), 12: (3, pytest.approx(7))}
+
+
+def test_pathways_by_hand(switching_clinic):
+    frame = queries.metric(switching_clinic.con, "pathways", min_cell=0).frame
+    rows = {(r["drug_class"], r["line"]): (r["episodes"], r["patients"], r["switched"],
+                                           r["augmented"], r["median_days_on_line"])
+            for r in frame.iter_rows(named=True)}
+    # no diagnoses: every row is diagnosis group 'unknown'. Antidepressant line 1: P1's and
+    # P2's sertraline (90 and 180 days on treatment -> median 135), P1's ended in a switch.
+    # Line 2: P1's escitalopram (90 days). Antipsychotic line 1: P2's aripiprazole, itself the
+    # augmentation (an added drug of another class, as the episodes metric counts it), 90 days.
+    # Mood stabiliser line 1: P3's lithium, observed from day 700 to the data end (day 730): 31
+    assert rows == {
+        ("antidepressant", "1"): (2, 2, 1, 0, 135.0),
+        ("antidepressant", "2"): (1, 1, 0, 0, 90.0),
+        ("antipsychotic", "1"): (1, 1, 0, 1, 90.0),
+        ("mood_stabiliser", "1"): (1, 1, 0, 0, 31.0),
+    }
+
+
+def test_pathway_transitions_by_hand(switching_clinic):
+    frame = queries.metric(switching_clinic.con, "pathway_transitions", min_cell=0).frame
+    rows = {(r["from_line"], r["from_class"], r["to_class"]): (r["patients"], r["switched"], r["added"],
+                                                                r["median_days_to_next"])
+            for r in frame.iter_rows(named=True)}
+    # P1: sertraline (line 1) -> escitalopram switched in on day 80 (line 2) -> none
+    # P2: sertraline (line 1) -> aripiprazole added on day 60 (line 2) -> none
+    # P3: lithium (line 1) -> none
+    assert rows == {
+        (1, "antidepressant", "antidepressant"): (1, 1, 0, 80.0),
+        (1, "antidepressant", "antipsychotic"): (1, 0, 1, 60.0),
+        (1, "mood_stabiliser", "none"): (1, 0, 0, None),
+        (2, "antidepressant", "none"): (1, 0, 0, None),
+        (2, "antipsychotic", "none"): (1, 0, 0, None),
+    }
