@@ -438,3 +438,15 @@ def test_pathway_transitions_by_hand(switching_clinic):
         (2, "antidepressant", "none"): (1, 0, 0, None),
         (2, "antipsychotic", "none"): (1, 0, 0, None),
     }
+
+
+def test_scale_completeness_by_hand(phq9_clinic):
+    frame = queries.metric(phq9_clinic.con, "scale_completeness", min_cell=0).frame
+    phq9 = next(r for r in frame.iter_rows(named=True) if r["instrument"] == "PHQ-9")
+    # PHQ-9 scores: two each for P1-P4, one each for P5 and P6 = 10, of 6 patients, all on days
+    # 0 or 84 of a 120-day episode (10 in an episode); no item 9 sent. Episodes: 6, with a
+    # baseline P1-P5 (5), with both scores P1-P4 (4)
+    assert (phq9["scores"], phq9["patients"], phq9["scores_in_episode"], phq9["with_item_9"]) == (10, 6, 10, 0)
+    assert (phq9["episodes"], phq9["episodes_with_baseline"], phq9["episodes_with_both"]) == (6, 5, 4)
+    assert phq9["share_in_episode"] == pytest.approx(1.0)
+    assert phq9["share_with_baseline"] == pytest.approx(5 / 6)
