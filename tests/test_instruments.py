@@ -186,3 +186,28 @@ def test_the_adherence_band_macro_bands_pdc_at_half_and_the_threshold(macros, pd
     got = macros.sql("select adherence_band($pdc::double, $threshold::double)",
                             params={"pdc": pdc, "threshold": 0.8}).fetchall()
     assert got == [(band,)]
+
+
+# --------------------------------------------------------------------------- metric = mart
+
+
+@pytest.mark.parametrize("instrument", outcome_instruments())
+def test_response_and_remission_metrics_equal_the_mart_counts_for_every_instrument(warehouse, instrument):
+    mart = warehouse.sql(
+        "select count(*) filter (where is_eligible) as eligible, "
+        "count(*) filter (where is_response) as responders, "
+        "count(*) filter (where is_remission) as remitters, "
+        "count(is_remission) as remission_defined "
+        "from marts.fct_episode_outcomes where instrument = $i and is_default_preset",
+        params={"i": instrument}).fetchall()[0]
+    eligible, responders, remitters, remission_defined = mart
+    response = queries.metric(warehouse, "response", filters={"instrument": instrument},
+                              min_cell=0).frame.row(0, named=True)
+    remission = queries.metric(warehouse, "remission", filters={"instrument": instrument},
+                               min_cell=0).frame.row(0, named=True)
+    assert (response["numerator"], response["denominator"]) == (responders, eligible)
+    if instruments()[instrument].remission is None:
+        assert remission_defined == 0  # the mart leaves every PCL-5 remission null
+        assert remission["numerator"] is None and remission["not_defined_reason"]
+    else:
+        assert (remission["numerator"], remission["denominator"]) == (remitters, eligible)
