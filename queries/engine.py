@@ -10,6 +10,10 @@ header's ``metric`` block says how to aggregate it:
     published as ``dropped``); ``rates`` lists ``{name, numerator, denominator, label}``, the
     first being the headline ``rate`` with its Wilson 95% interval ``ci_low``/``ci_high``.
     ``numerator`` and ``denominator`` columns always hold the headline's counts.
+    ``not_defined: {reason: <column>, counts: [<count>, ...]}`` (optional): where the unit rows
+    carry a reason (an instrument without that rule, PCL-5 remission), those counts and every
+    rate built on them are null and ``not_defined_reason`` gives the reason: "not defined" is
+    not 0. ``queries.aggregate.not_defined_reasons`` lists them for the CLI and the dashboard.
 ``kind: mean``
     ``value`` is a numeric column: ``n``, ``mean``, ``sd`` and a t-based 95% interval.
 ``kind: survival``
