@@ -25,6 +25,7 @@ import polars as pl
 
 import queries
 from queries import stats, suppression
+from queries.aggregate import not_defined_reasons
 from queries.effects import standardised_mean_difference_from_summary
 from queries.engine import FILTERS, MetricError, MetricResult, resolve_min_cell
 
@@ -105,6 +106,10 @@ def compare(
     base = dict(filters or {})
     result_a = queries.metric(con, name, filters={**base, **group_a}, min_cell=min_cell, **overrides)
     result_b = queries.metric(con, name, filters={**base, **group_b}, min_cell=min_cell, **overrides)
+    reasons = not_defined_reasons(result_a.frame) + not_defined_reasons(result_b.frame)
+    if reasons:
+        # no rule (PCL-5 remission): nothing to compare, and "suppressed" would be the wrong word
+        raise MetricError(f"{query.title} is not defined here: {'; '.join(dict.fromkeys(reasons))}")
     comparison = Comparison(
         metric=name, title=query.title, label_a=label(group_a), label_b=label(group_b),
         group_a=result_a, group_b=result_b, result=None, min_cell=min_cell,

@@ -211,3 +211,13 @@ def test_response_and_remission_metrics_equal_the_mart_counts_for_every_instrume
         assert remission["numerator"] is None and remission["not_defined_reason"]
     else:
         assert (remission["numerator"], remission["denominator"]) == (remitters, eligible)
+
+
+def test_comparing_a_rate_that_is_not_defined_says_so():
+    from queries.compare import compare
+    from queries.engine import MetricError
+
+    warehouse = _pcl5_clinic()
+    with pytest.raises(MetricError, match="not defined here: no standard remission cut-off for PCL-5"):
+        compare(warehouse.con, "remission", {"drug": "sertraline"}, {"drug": "escitalopram"},
+                filters={"instrument": "PCL-5"}, min_cell=0)
