@@ -125,3 +125,14 @@ def write_rules(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     if rows:
         placeholders = ", ".join("?" for _ in RULE_COLUMNS)
         con.executemany(f"insert into ref.instrument_rules values ({placeholders})", rows)  # noqa: S608
+
+
+def family_macro() -> str:
+    """``create or replace macro instrument_family(instrument)``: the instrument a score is
+    scored as (PHQ-A -> PHQ-9), from the ``family`` column; any other name is its own family."""
+    pairs = [(name, i.family) for name, i in instruments().items() if i.family != name]
+    # names from the reviewed CSV; quotes doubled all the same
+    branches = " ".join(f"when '{a.replace(chr(39), chr(39) * 2)}' then '{b.replace(chr(39), chr(39) * 2)}'"
+                        for a, b in pairs)
+    body = f"case instrument {branches} else instrument end" if pairs else "instrument"
+    return f"create or replace macro instrument_family(instrument) as {body}"

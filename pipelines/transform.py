@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from pipelines.instruments import write_rules
+from pipelines.instruments import family_macro, write_rules
 from pipelines.reference import age_band_macro
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -63,6 +63,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     # the instrument rules in force and the shared macros come first: every layer may use them
     write_rules(con, dict(params))
     con.execute(age_band_macro())
+    con.execute(family_macro())
     for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
         if statement.strip():
             con.execute(statement)

@@ -221,3 +221,14 @@ def test_comparing_a_rate_that_is_not_defined_says_so():
     with pytest.raises(MetricError, match="not defined here: no standard remission cut-off for PCL-5"):
         compare(warehouse.con, "remission", {"drug": "sertraline"}, {"drug": "escitalopram"},
                 filters={"instrument": "PCL-5"}, min_cell=0)
+
+
+@pytest.mark.parametrize("sent, family", [("PHQ-A", "PHQ-9"), ("PHQ-9", "PHQ-9"), ("GAD-7", "GAD-7"),
+                                          ("CGI-I", "CGI-I")])
+def test_the_family_macro_scores_phq_a_as_phq9(macros, sent, family):
+    assert macros.sql("select instrument_family($i)", params={"i": sent}).fetchall() == [(family,)]
+
+
+def test_no_model_restates_the_phq_a_family_rule():
+    offenders = [p.relative_to(REPO).as_posix() for p in _sql_files() if "'PHQ-A'" in _body(p)]
+    assert offenders == []

@@ -3,7 +3,9 @@
 -- One statement per macro, each ending with a semicolon at the end of a line; nothing is bound.
 
 -- age_band(age) is written from pipelines/reference/age_bands.csv by pipelines.transform
--- (pipelines.reference.age_band_macro), so the dashboard's list of bands and the SQL share it.
+-- (pipelines.reference.age_band_macro), so the dashboard's list of bands and the SQL share it;
+-- instrument_family(instrument) from the family column of pipelines/reference/instruments.csv
+-- (pipelines.instruments.family_macro: PHQ-A is scored as PHQ-9).
 
 -- Whether a follow-up score meets an instrument's response rule (ref.instrument_rules,
 -- pipelines/reference/instruments.csv): half_of_baseline is 2 * followup <= baseline (integers,
