@@ -1,5 +1,11 @@
 """Run the SQL models in layer order: staging -> intermediate -> marts.
 
+Before the first model the build writes the shared rules every layer may use: the instrument
+rules in force (``ref.instrument_rules``, ``pipelines.instruments.write_rules``) and the macros
+``age_band`` (from ``reference/age_bands.csv``), ``instrument_family`` (from
+``reference/instruments.csv``) and those of ``models/macros.sql`` (``adherence_band``,
+``meets_response_rule``). They are stored in the warehouse, so metric files call them too.
+
 Each model is one file ``pipelines/models/<layer>/<name>.sql`` holding a single SELECT; the
 runner materialises it as ``<layer>.<name>`` with ``create or replace table``. Files run in name
 order within a layer, so a model may read any model of an earlier layer and, within a layer, any
