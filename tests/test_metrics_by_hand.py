@@ -450,3 +450,57 @@ def test_scale_completeness_by_hand(phq9_clinic):
     assert (phq9["episodes"], phq9["episodes_with_baseline"], phq9["episodes_with_both"]) == (6, 5, 4)
     assert phq9["share_in_episode"] == pytest.approx(1.0)
     assert phq9["share_with_baseline"] == pytest.approx(5 / 6)
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+@pytest.fixture(scope="module")
+def loaded_fixtures(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The hand-made extracts of tests/fixtures/ingest loaded with the real pipeline: ``good``
+    with grace_days = 7 in its config, and ``bad_rows`` (rejects) without models."""
+    import duckdb
+    from conftest import REPO
+
+    from pipelines.ingest import ingest
+
+    folder = tmp_path_factory.mktemp("dq")
+    config = folder / "outcomes.toml"
+    config.write_text("[definitions]\ngrace_days = 7\n", encoding="utf-8")
+    good = ingest(REPO / "tests" / "fixtures" / "ingest" / "good", folder / "good.duckdb",
+                  config_path=config)
+    bad = ingest(REPO / "tests" / "fixtures" / "ingest" / "bad_rows", folder / "bad.duckdb",
+                 run_models=False)
+    assert good.status == "ok" and bad.status == "ok", (good, bad)
+    cons = {name: duckdb.connect(str(folder / f"{name}.duckdb"), read_only=True) for name in ("good", "bad")}
+    yield cons
+    for con in cons.values():
+        con.close()
+
+
+def test_unmapped_drugs_by_hand(loaded_fixtures):
+    rows = queries.metric(loaded_fixtures["good"], "unmapped_drugs", min_cell=0).frame.to_dicts()
+    # the good extract prescribes "Glorbazine 10 mg" once (RX003): no psychiatric ingredient
+    assert [(r["drug_as_written"], r["tables"], r["affected_rows"]) for r in rows] == [
+        ("Glorbazine 10 mg", "prescriptions", 1)]
+
+
+def test_definitions_in_force_by_hand(loaded_fixtures):
+    rows = {r["key"]: (r["value"], r["is_default"]) for r in queries.metric(
+        loaded_fixtures["good"], "definitions_in_force", min_cell=0).frame.iter_rows(named=True)}
+    # grace_days was set to 7 in the file; the washout was left at its default of 105 days
+    assert rows["grace_days"] == ("7", False)
+    assert rows["washout_days"] == ("105", True)
+
+
+def test_data_freshness_by_hand(loaded_fixtures):
+    (row,) = queries.metric(loaded_fixtures["good"], "data_freshness", min_cell=0).frame.to_dicts()
+    # the good extract's events run from 10 January to 1 March 2024
+    assert (str(row["data_start_on"]), str(row["data_end_on"])) == ("2024-01-10", "2024-03-01")
+
+
+def test_rejects_by_reason_by_hand(loaded_fixtures):
+    rows = {(r["table_name"], r["column_name"], r["reason_code"]): (r["rejected_rows"], r["first_line"])
+            for r in queries.metric(loaded_fixtures["bad"], "rejects_by_reason", min_cell=0).frame.iter_rows(named=True)}
+    # assessments.csv: PHQ-9 28 (line 3, above 27) and CGI-S 0 (line 4, below 1) are out of range
+    assert rows[("assessments", "total_score", "score_out_of_range")] == (2, 3)
