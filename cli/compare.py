@@ -17,7 +17,7 @@ import json
 import math
 from typing import Any
 
-from cli.common import add_db_argument, error, note, resolve_db
+from cli.common import add_db_argument, error, resolve_db
 from cli.metric import (
     UsageError, add_selection_arguments, min_cell_of, open_readonly, parse_pairs, selection,
 )

@@ -69,7 +69,8 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-cell", type=int, default=None,
-        help="suppression threshold: counts 1..N-1 hidden (default 11; 0 turns it off)",
+        help="suppression threshold: counts 1..N-1 hidden (default: min_cell of outcomes.toml, "
+        "else 11; 0 turns it off)",
     )
 
 
@@ -122,13 +123,19 @@ def selection(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def min_cell_of(args: argparse.Namespace) -> int:
+    """``--min-cell``, else ``min_cell`` of outcomes.toml, else 11 (``resolve_min_cell``)."""
+    from queries.engine import MetricError, resolve_min_cell
     from stats.suppression import DEFAULT_MIN_CELL
 
-    value = DEFAULT_MIN_CELL if args.min_cell is None else args.min_cell
+    try:
+        value, source = resolve_min_cell(args.min_cell)
+    except MetricError as exc:
+        raise UsageError(str(exc)) from None
     if value < 0:
         raise UsageError(f"--min-cell must be 0 or more, got {value}")
     if value < DEFAULT_MIN_CELL:
-        note(f"warning: suppression threshold lowered to {value} on request "
+        where = "--min-cell" if source == "argument" else f"min_cell in {source}"
+        note(f"warning: suppression threshold lowered to {value} by {where} "
              f"(default {DEFAULT_MIN_CELL}); counts this small must not leave the clinic")
     return value
 

@@ -48,6 +48,8 @@ def table_frame(result) -> pl.DataFrame:  # type: ignore[no-untyped-def]
     drop: set[str] = set()
     if result.query.kind == "proportion":
         drop |= {"numerator", "denominator"}  # duplicates of the named counts, kept in json/csv
+    if "not_defined_reason" in columns and result.frame["not_defined_reason"].null_count() == result.frame.height:
+        drop.add("not_defined_reason")  # every rule defined: the reason column is empty noise
     merged = {}
     for point, (low, high) in intervals.items():
         if point not in columns:
@@ -105,6 +107,12 @@ def footer(result) -> list[str]:  # type: ignore[no-untyped-def]
     """Definition, rate labels, parameters and suppression: how to read and trace the numbers."""
     meta = result.meta
     lines = [f"Definition: {result.query.description}"]
+    from queries.aggregate import not_defined_reasons
+
+    reasons = not_defined_reasons(result.frame)
+    if reasons:
+        lines.append("NOT DEFINED: " + "; ".join(reasons)
+                     + ". The rate is left empty: no rule, so no answer (not 0).")
     rates = result.query.metric.get("rates", [])
     if rates:
         lines.append("Rates: " + "; ".join(

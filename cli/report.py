@@ -39,6 +39,7 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     from report import PdfError, render_html, write_pdf
     from report import interventions as annotation_store
     from queries import qi
+    from queries.engine import MetricError
     from report.pack import build_pack
 
     db = resolve_db(args.db)
@@ -60,11 +61,10 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     except duckdb.Error as exc:
         error(f"{db}: DuckDB cannot open it ({str(exc).splitlines()[0]})")
         return EXIT_BAD_INPUT
-    from queries.engine import MetricError
 
     try:
         pack = build_pack(con, period, site=args.site, annotations=saved)
-    except (MetricError, qi.QIError) as exc:  # e.g. a site the warehouse does not know
+    except (MetricError, qi.QIError) as exc:  # a site the warehouse does not know; a bad min_cell
         error(str(exc))
         return EXIT_BAD_INPUT
     except duckdb.CatalogException as exc:

@@ -22,7 +22,15 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
-from stats.suppression import SUPPRESSED_WORD, display, hidden_label, is_flag_column, mark, marks_note
+from queries import aggregate
+from stats.suppression import (
+    SUPPRESSED_WORD,
+    display,
+    hidden_label,
+    is_flag_column,
+    mark,
+    marks_note,
+)
 
 LOG = logging.getLogger(__name__)
 SUPPRESSED = mark(data.MIN_CELL)
@@ -320,6 +328,11 @@ def headline_tile(
     now = try_metric(name, filters)
     if now is None:
         st.metric(label, "n/a", help=f"metric {name} is not available in this warehouse", border=True)
+        return
+    reasons = aggregate.not_defined_reasons(now.frame)
+    if reasons:
+        # no rule for this instrument (PCL-5 remission): say so, never show 0
+        st.metric(label, "not defined", help="; ".join(reasons), border=True)
         return
     before = try_metric(name, filters.previous()) if filters.previous() else None
     # Quarterly, from the start of the data to the end of the period: monthly rates of a small

@@ -52,6 +52,7 @@ from dashboard.warehouse import (  # noqa: F401 - re-exported: views reach every
     status,
     version,
 )
+from queries.aggregate import not_defined_reasons  # noqa: F401 - re-exported for views
 
 
 def available(name: str) -> bool:

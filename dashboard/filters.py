@@ -22,6 +22,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
+from pipelines.instruments import outcome_instruments
+from pipelines.reference import DRUG_CLASSES, age_band_labels
 
 ALL = "all"
 DEFAULT_PERIOD = "last_12m"
@@ -39,13 +41,12 @@ FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "diagnosis_group": ("dx", "Diagnosis group", (
         "major_depression", "anxiety", "bipolar", "schizophrenia", "adhd", "ptsd", "ocd",
         "substance_use", "other")),
-    "age_band": ("age", "Age band", ("0-17", "18-25", "26-44", "45-64", "65+", "unknown")),
+    "age_band": ("age", "Age band", age_band_labels()),
     "sex": ("sex", "Sex", ("F", "M", "X", "U")),
-    "drug_class": ("class", "Drug class", (
-        "antidepressant", "antipsychotic", "mood_stabiliser", "anxiolytic_hypnotic",
-        "adhd_medication", "other")),
+    "drug_class": ("class", "Drug class", DRUG_CLASSES),
 }
-INSTRUMENTS: tuple[str, ...] = ("PHQ-9", "GAD-7", "QIDS-SR16", "MADRS", "HAM-D17", "YMRS", "PCL-5")
+#: the instruments with outcome rules, in the order of pipelines/reference/instruments.csv
+INSTRUMENTS: tuple[str, ...] = outcome_instruments()
 SEX_LABELS = {"F": "Female", "M": "Male", "X": "Another gender", "U": "Unknown"}
 
 

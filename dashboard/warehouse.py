@@ -15,12 +15,13 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from stats.suppression import DEFAULT_MIN_CELL
+from queries.engine import resolve_min_cell
 
 ENV_DB = "OUTCOMES_DB"
 DEFAULT_DB = "outcomes.duckdb"
-#: The threshold the dashboard publishes with; it offers no control to lower it (DOMAIN.md §10).
-MIN_CELL = DEFAULT_MIN_CELL
+#: The threshold the dashboard publishes with: ``min_cell`` of outcomes.toml when set, else 11,
+#: read when the app starts; the app offers no control to lower it (DOMAIN.md §10).
+MIN_CELL, MIN_CELL_SOURCE = resolve_min_cell(None)
 CREATE_COMMAND = "outcomes demo    # or: outcomes ingest EXTRACT_FOLDER --db FILE"
 
 

@@ -14,24 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipelines.instruments import score_ranges
+
 ColumnType = Literal["id", "text", "date", "int", "float", "enum"]
 
 CONTRACT_VERSION = "1"
 
 #: Instruments accepted in ``assessments.instrument`` and the inclusive total-score range of each
-#: (DOMAIN.md section 2).
-INSTRUMENT_RANGES: dict[str, tuple[int, int]] = {
-    "PHQ-9": (0, 27),
-    "PHQ-A": (0, 27),
-    "GAD-7": (0, 21),
-    "QIDS-SR16": (0, 27),
-    "MADRS": (0, 60),
-    "HAM-D17": (0, 52),
-    "YMRS": (0, 60),
-    "PCL-5": (0, 80),
-    "CGI-S": (1, 7),
-    "CGI-I": (1, 7),
-}
+#: (DOMAIN.md section 2), from ``pipelines/reference/instruments.csv``.
+INSTRUMENT_RANGES: dict[str, tuple[int, int]] = score_ranges()
 
 #: Plausible ranges for ``measurements.value`` by measure (inclusive). A measure not listed is
 #: accepted with any finite value; the list is deliberately wide (it catches unit mix-ups such as

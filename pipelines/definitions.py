@@ -20,17 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Instruments with outcome rules (response/remission), and their parameter-name stems. CGI-S and
-#: CGI-I are rated differently (CGI-I against baseline) and get no baseline/follow-up outcome.
-OUTCOME_INSTRUMENTS: dict[str, str] = {
-    "PHQ-9": "phq9",
-    "GAD-7": "gad7",
-    "QIDS-SR16": "qids_sr16",
-    "MADRS": "madrs",
-    "HAM-D17": "hamd17",
-    "YMRS": "ymrs",
-    "PCL-5": "pcl5",
-}
+from pipelines.instruments import OUTCOME_INSTRUMENTS, instruments, parameter_stem  # noqa: F401 - re-exported
 
 #: Follow-up windows (days after the episode start, inclusive) of the named presets (DOMAIN 3).
 #: All are anchored on the episode start here; the measure presets differ in their window only.
@@ -41,19 +31,25 @@ DEFAULT_FOLLOWUP_PRESETS: dict[str, tuple[int, int]] = {
     "twelve_months": (305, 425),  # 365 +/- 60 days (CMS159)
 }
 
-#: Baseline at or above which an episode is eligible (the measures' "> 9" for PHQ-9).
-#: PHQ-9 and GAD-7 >= 10 are DOMAIN 3; the others are product choices at the "moderate" band:
-#: QIDS-SR16 >= 11, MADRS >= 20 (Snaith), HAM-D17 >= 14 (scheme A), YMRS >= 20 ("about 20 is
-#: moderately ill"), PCL-5 >= 33 (provisional PTSD 31-33).
+#: Baseline at or above which an episode is eligible, and remission cut-offs with their
+#: comparator as published: the defaults of ``pipelines/reference/instruments.csv`` (sources there).
+#: PCL-5 has no remission.
 DEFAULT_ELIGIBILITY_MIN: dict[str, int] = {
-    "PHQ-9": 10, "GAD-7": 10, "QIDS-SR16": 11, "MADRS": 20, "HAM-D17": 14, "YMRS": 20, "PCL-5": 33,
+    name: i.eligibility_min for name, i in instruments().items()
+    if i.is_outcome and i.eligibility_min is not None
+}
+DEFAULT_REMISSION: dict[str, str] = {
+    name: i.remission for name, i in instruments().items() if i.is_outcome and i.remission
 }
 
-#: Remission cut-offs with their comparator, as published (DOMAIN 2). PCL-5 has none.
-DEFAULT_REMISSION: dict[str, str] = {
-    "PHQ-9": "<5", "GAD-7": "<5", "QIDS-SR16": "<=5", "MADRS": "<10", "HAM-D17": "<=7",
-    "YMRS": "<=12",
-}
+
+
+def _min_drop(instrument: str) -> int:
+    drop = instruments()[instrument].response_min_drop
+    if drop is None:
+        raise DefinitionError(f"instruments.csv: {instrument} has no response_min_drop")
+    return drop
+
 
 WHICH_SCORE = ("latest", "first", "best")
 MEASUREMENT_PERIODS = ("calendar_year",)
@@ -91,7 +87,7 @@ class Definitions:
     eligibility_min: tuple[tuple[str, int], ...] = tuple(DEFAULT_ELIGIBILITY_MIN.items())
     remission: tuple[tuple[str, str], ...] = tuple(DEFAULT_REMISSION.items())
     #: PCL-5 response: a drop of at least this many points (clinically meaningful change)
-    pcl5_response_min_drop: int = 10
+    pcl5_response_min_drop: int = field(default_factory=lambda: _min_drop("PCL-5"))
     #: PDC at or above which a patient is adherent
     pdc_threshold: float = 0.80
     #: PQA: period_end - index must be at least this many days
@@ -274,3 +270,13 @@ def _check_window(source: str, name: str, window: Any) -> None:
     if not ok:
         raise DefinitionError(f"{source}: {name} must be [start, end] whole days with start <= end, "
                               f"got {window!r}")
+
+
+def configured_min_cell(path: Path | str | None = None) -> tuple[int, str]:
+    """The suppression threshold ``min_cell`` and where it came from: ``[definitions] min_cell``
+    of the configuration file (``path``, ``$OUTCOMES_CONFIG`` or ``./outcomes.toml``), else the
+    product default 11. Read at query time, so the dashboard, the command line, the meeting pack
+    and exports honour the file as it is now (a rebuild is not needed to change suppression)."""
+    definitions = Definitions.from_config(path)
+    source = definitions._source if definitions._source != "defaults" else "product default"
+    return definitions.min_cell, source

@@ -138,14 +138,28 @@ def write_deployment(con: duckdb.DuckDBPyConnection, values: dict[str, str | Non
     con.executemany("insert into meta.deployment values (?, ?)", sorted(values.items()))
 
 
+#: The date each raw table's events happened on: the data's date range spans every one of them.
+#: ``staging.stg_data_coverage`` unions the same columns (a test checks that the two agree).
+#: Visit discharge and planned prescription end dates are not events (an end date may lie in the
+#: future), so they do not extend the range.
+EVENT_DATE_COLUMNS: dict[str, str] = {
+    "visits": "visit_date",
+    "diagnoses": "diagnosis_date",
+    "prescriptions": "start_date",
+    "dispenses": "dispense_date",
+    "assessments": "assessment_date",
+    "side_effects": "report_date",
+    "measurements": "measured_date",
+}
+
+
 def data_date_range(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None]:
-    """First and last event date in ``raw`` (visits, prescriptions, fills, assessments)."""
-    row = con.sql("""
-        select min(d), max(d) from (
-            select visit_date as d from raw.visits
-            union all select start_date from raw.prescriptions
-            union all select assessment_date from raw.assessments)
-    """).fetchall()[0]
+    """First and last event date in ``raw`` over every dated table (``EVENT_DATE_COLUMNS``):
+    fills after a patient's last visit still fall inside the range, so PDC keeps them."""
+    # table and column names come from the constant above, never from input
+    union = " union all ".join(f"select {column} as d from raw.{table}"  # noqa: S608
+                               for table, column in EVENT_DATE_COLUMNS.items())
+    row = con.sql(f"select min(d), max(d) from ({union})").fetchall()[0]  # noqa: S608
     return (str(row[0]) if row[0] else None, str(row[1]) if row[1] else None)
 
 

@@ -297,3 +297,27 @@ def diagnosis_group(icd10: pl.Series) -> pl.Series:
         return None
 
     return _map_unique(_as_strings(icd10), group_of, pl.String)
+
+
+@cache
+def age_bands() -> tuple[tuple[str, int | None], ...]:
+    """``(band, max_age)`` in order from ``age_bands.csv``: an age belongs to the first band whose
+    ``max_age`` it does not exceed; the last band has no maximum. Ages are whole years (year of
+    the event minus birth year); an unknown birth year gives the band ``unknown``."""
+    text = (resources.files("pipelines") / "reference" / "age_bands.csv").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines()[1:] if line.strip()]
+    return tuple((band, int(top) if top.strip() else None) for band, top in rows)
+
+
+def age_band_labels() -> tuple[str, ...]:
+    """Every age band a mart can hold, ``unknown`` last (for pickers and fallbacks)."""
+    return (*(band for band, _ in age_bands()), "unknown")
+
+
+def age_band_macro() -> str:
+    """``create or replace macro age_band(age)``: the CASE of ``age_bands()``, the one definition
+    the models and metric files call."""
+    branches = " ".join(f"when age <= {top} then '{band}'" for band, top in age_bands() if top is not None)
+    last = next(band for band, top in age_bands() if top is None)
+    return (f"create or replace macro age_band(age) as case when age is null then 'unknown' "
+            f"{branches} else '{last}' end")

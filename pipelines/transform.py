@@ -1,5 +1,11 @@
 """Build the SQL models (staging -> intermediate -> marts) in the order their SQL implies.
 
+Before the first model the build writes the shared rules every layer may use: the instrument
+rules in force (``ref.instrument_rules``, ``pipelines.instruments.write_rules``) and the macros
+``age_band`` (from ``reference/age_bands.csv``), ``instrument_family`` (from
+``reference/instruments.csv``) and those of ``models/macros.sql`` (``adherence_band``,
+``meets_response_rule``). They are stored in the warehouse, so metric files call them too.
+
 Each model is one file ``pipelines/models/<layer>/<name>.sql`` holding a single SELECT; the
 runner materialises it as ``<layer>.<name>`` with ``create or replace table``. The order comes
 from the tables each SELECT reads (``pipelines.dag``: DuckDB's parser, a topological sort with
@@ -28,8 +34,12 @@ import duckdb
 import yaml
 
 from pipelines import dag
+from pipelines.instruments import family_macro, write_rules
+from pipelines.reference import age_band_macro
 
 MODELS_DIR = Path(__file__).parent / "models"
+#: shared rules as macros (age band, response rule), created before the first model
+MACROS = MODELS_DIR / "macros.sql"
 LAYERS: tuple[str, ...] = dag.LAYERS
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 # The header shape of queries/ too (queries.parse); pipelines may not import queries.
@@ -53,6 +63,13 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     models = plan()  # every model checked before the first one is built
     rows: dict[str, int] = {}
     seconds = {} if seconds is None else seconds
+    # the instrument rules in force and the shared macros come first: every layer may use them
+    write_rules(con, dict(params))
+    con.execute(age_band_macro())
+    con.execute(family_macro())
+    for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
+        if statement.strip():
+            con.execute(statement)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants
     for model in models:

@@ -10,7 +10,7 @@ Public API (docs/architecture.md, "Queries")::
     catalog() -> dict[str, Query]
     describe(name) -> Query
     run(con, name, **params) -> pl.DataFrame      # the SQL as is, parameters bound ($name)
-    metric(con, name, by=(), filters=None, min_cell=11, **definition_overrides) -> MetricResult
+    metric(con, name, by=(), filters=None, min_cell=None, **definition_overrides) -> MetricResult
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ and which are computed from them. The kinds are described in ``queries.engine``.
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Any
 
 import duckdb
@@ -77,6 +76,10 @@ def proportion(con, query, by, params):  # type: ignore[no-untyped-def]
     spec = query.metric
     counts: dict[str, str] = spec["counts"]
     measures = [f"{count_expression(src)}::bigint as {out}" for out, src in counts.items()]
+    undefined = spec.get("not_defined")
+    if undefined:
+        # a rule the instrument does not define (PCL-5 remission): the reason, from a header
+        measures.append(f"max({undefined['reason']}) as {NOT_DEFINED}")
     frame = group_units(con, query, by, params, measures)
     attrition: list[dict[str, str]] = spec.get("attrition", [])
     relations: list[tuple[str, tuple[str, ...]]] = []
@@ -99,14 +102,46 @@ def proportion(con, query, by, params):  # type: ignore[no-untyped-def]
     ordered += [c for c in counts if c not in ordered] + ["numerator", "denominator"]
     frame, derived, nested, rate_columns = add_rates(frame, rates)
     ordered += rate_columns
+    if undefined:
+        frame = not_defined(frame, rates, tuple(undefined["counts"]))
+        ordered.append(NOT_DEFINED)
     derived["numerator"] = (headline["numerator"],)
     derived["denominator"] = (headline["denominator"],)
-    count_cols = tuple(c for c in ordered if c in frame.columns and c not in by and c not in derived)
+    count_cols = tuple(c for c in ordered if c in frame.columns and c not in by
+                       and c not in derived and c != NOT_DEFINED)
     frame = frame.select(ordered)
     return frame, suppression.SuppressionSpec(
         counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
         margins=by,
         aliases={"numerator": headline["numerator"], "denominator": headline["denominator"]},
+    )
+
+
+#: Output column giving why a metric's rule is not defined for the selection (null when it is).
+NOT_DEFINED = "not_defined_reason"
+
+
+def not_defined_reasons(frame: pl.DataFrame) -> list[str]:
+    """The distinct reasons a metric's rule is not defined in rows of ``frame`` (PCL-5 remission),
+    in order; empty when every rate is defined. The CLI and the dashboard show them instead of a rate."""
+    if NOT_DEFINED not in frame.columns:
+        return []
+    return list(dict.fromkeys(r for r in frame.get_column(NOT_DEFINED).to_list() if r))
+
+
+def not_defined(frame: pl.DataFrame, rates: list[dict[str, str]], counts: tuple[str, ...]) -> pl.DataFrame:
+    """Null the counts a rule does not define, and every rate (with its interval) built on them,
+    in the rows that carry a ``not_defined_reason``: "not defined" is no answer, not a 0."""
+    columns = [*counts]
+    for position, rate in enumerate(rates):
+        if rate["numerator"] in counts or rate["denominator"] in counts:
+            prefix = "" if position == 0 else f"{rate['name']}_"
+            columns += ["rate" if position == 0 else rate["name"], f"{prefix}ci_low", f"{prefix}ci_high"]
+            if position == 0:
+                columns += ["numerator"] if rate["numerator"] in counts else ["denominator"]
+    undefined = pl.col(NOT_DEFINED).is_not_null()
+    return frame.with_columns(
+        pl.when(undefined).then(None).otherwise(pl.col(c)).alias(c) for c in dict.fromkeys(columns)
     )
 
 

@@ -25,9 +25,10 @@ import duckdb
 import polars as pl
 
 from queries import engine, loader
+from queries.aggregate import not_defined_reasons
+from queries.engine import FILTERS, MetricError, MetricResult, resolve_min_cell
 from stats import inference, suppression
 from stats.effects import standardised_mean_difference_from_summary
-from queries.engine import FILTERS, MetricError, MetricResult
 
 #: Metrics whose outcome is a harm (a positive difference means more harm, so NNH not NNT).
 HARM_METRICS = frozenset({"side_effects", "safety_flags"})
@@ -93,12 +94,14 @@ def compare(
     group_b: dict[str, Any],
     filters: dict[str, Any] | None = None,
     adjust: str | None = None,
-    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     estimand: str = "ATE",
     trim_percentile: float | None = None,
     **overrides: Any,
 ) -> Comparison:
-    """Compare metric ``name`` (a proportion) between the groups; see the module docstring."""
+    """Compare metric ``name`` (a proportion) between the groups; see the module docstring.
+    ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``)."""
+    min_cell = resolve_min_cell(min_cell)[0]
     query = loader.describe(name) if name in loader.catalog() else None
     if query is None:
         raise MetricError(f"unknown metric {name!r}; `outcomes metrics --list` lists them")
@@ -114,6 +117,10 @@ def compare(
     base = dict(filters or {})
     result_a = engine.metric(con, name, filters={**base, **group_a}, min_cell=min_cell, **overrides)
     result_b = engine.metric(con, name, filters={**base, **group_b}, min_cell=min_cell, **overrides)
+    reasons = not_defined_reasons(result_a.frame) + not_defined_reasons(result_b.frame)
+    if reasons:
+        # no rule (PCL-5 remission): nothing to compare, and "suppressed" would be the wrong word
+        raise MetricError(f"{query.title} is not defined here: {'; '.join(dict.fromkeys(reasons))}")
     comparison = Comparison(
         metric=name, title=query.title, label_a=label(group_a), label_b=label(group_b),
         group_a=result_a, group_b=result_b, result=None, min_cell=min_cell, adjustment=adjust,

@@ -10,6 +10,10 @@ header's ``metric`` block says how to aggregate it:
     published as ``dropped``); ``rates`` lists ``{name, numerator, denominator, label}``, the
     first being the headline ``rate`` with its Wilson 95% interval ``ci_low``/``ci_high``.
     ``numerator`` and ``denominator`` columns always hold the headline's counts.
+    ``not_defined: {reason: <column>, counts: [<count>, ...]}`` (optional): where the unit rows
+    carry a reason (an instrument without that rule, PCL-5 remission), those counts and every
+    rate built on them are null and ``not_defined_reason`` gives the reason: "not defined" is
+    not 0. ``queries.aggregate.not_defined_reasons`` lists them for the CLI and the dashboard.
 ``kind: mean``
     ``value`` is a numeric column: ``n``, ``mean``, ``sd`` and a t-based 95% interval.
 ``kind: survival``
@@ -96,12 +100,15 @@ def metric(
     name: str,
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
-    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
     ``stats.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
-    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``."""
+    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``.
+    ``min_cell`` None means the configured threshold (``resolve_min_cell``); the result's meta
+    records the threshold and its source."""
+    min_cell, min_cell_source = resolve_min_cell(min_cell)
     try:
         query = loader.describe(name)
     except KeyError as exc:
@@ -139,6 +146,7 @@ def metric(
         "preset": params.get("preset"),
         "definitions": _definitions_in_force(con),
         "min_cell": min_cell,
+        "min_cell_source": min_cell_source,
         "suppression": method,
         "suppression_off": suppression.is_off(min_cell),
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -149,6 +157,19 @@ def metric(
         # Kaplan-Meier step points per group, pooled and cut so no step reveals a small count.
         meta["curve"] = survival_curve(curve_counts, by_dims, min_cell)
     return MetricResult(query, frame, meta)
+
+
+def resolve_min_cell(min_cell: int | None) -> tuple[int, str]:
+    """(threshold, source): the caller's ``min_cell`` (a --min-cell option, an argument), else
+    ``min_cell`` of ``outcomes.toml`` (``pipelines.definitions.configured_min_cell``), else 11."""
+    if min_cell is not None:
+        return min_cell, "argument"
+    from pipelines.definitions import DefinitionError, configured_min_cell
+
+    try:
+        return configured_min_cell()
+    except DefinitionError as exc:
+        raise MetricError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- checks

@@ -29,8 +29,7 @@ import duckdb
 import polars as pl
 
 from queries import engine, loader
-from queries.engine import MetricResult
-from stats.suppression import DEFAULT_MIN_CELL
+from queries.engine import MetricResult, resolve_min_cell
 
 #: The standard measures in meeting-pack order (DOMAIN.md section 4). ``mbc_coverage`` is the
 #: utilisation metric of that name (one definition, not a second copy under measures/).
@@ -170,11 +169,13 @@ def measure_series(
     name: str,
     by: str = "month",
     filters: dict[str, Any] | None = None,
-    min_cell: int = DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
 ) -> Series:
     """Numerator and denominator of the headline rate per ``month`` or ``quarter`` of the
     measure's anchor date. Periods with no unit at all do not appear (there is nothing to plot);
-    periods with a zero denominator (every unit not yet observable) are dropped too."""
+    periods with a zero denominator (every unit not yet observable) are dropped too.
+    ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``)."""
+    min_cell = resolve_min_cell(min_cell)[0]
     if by not in SERIES_GRAINS:
         raise QIError(f"--by must be one of {', '.join(SERIES_GRAINS)}, got {by!r}")
     measure_info(name)  # refuses non-proportion metrics with a clear message
@@ -229,13 +230,14 @@ def measures_table(
     con: duckdb.DuckDBPyConnection,
     period: Period,
     filters: dict[str, Any] | None = None,
-    min_cell: int = DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     names: tuple[str, ...] = MEASURES,
     targets: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """One row per measure: this period and the previous one (numerator, denominator, rate;
     hidden counts null with ``*_suppressed`` true), ``change_pp`` (percentage points, null when
     either rate is hidden or missing), the target, the direction and ``meets_target``."""
+    min_cell = resolve_min_cell(min_cell)[0]
     previous = period.previous()
     rows = []
     for name in names:

@@ -26,7 +26,8 @@ import polars as pl
 from queries import loader
 from stats import funnel
 from queries.qi import QIError, measure_info, measure_metric
-from stats.suppression import DEFAULT_MIN_CELL, SuppressionSpec, suppress
+from queries.engine import resolve_min_cell
+from stats.suppression import SuppressionSpec, suppress
 
 #: Units a funnel compares; formatted into SQL only from this allow-list.
 FUNNEL_UNITS = ("clinician_id", "site_id")
@@ -53,12 +54,14 @@ def measure_funnel(
     by: str = "clinician_id",
     filters: dict[str, Any] | None = None,
     adjust: bool = False,
-    min_cell: int = DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     method: str = "exact",
     overdispersion: bool = False,
     min_n: int = funnel.DEFAULT_MIN_N,
 ) -> MeasureFunnel:
-    """The funnel of measure ``name`` by ``clinician_id`` or ``site_id`` (see module docstring)."""
+    """The funnel of measure ``name`` by ``clinician_id`` or ``site_id`` (see module docstring).
+    ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``)."""
+    min_cell = resolve_min_cell(min_cell)[0]
     if by not in FUNNEL_UNITS:
         raise QIError(f"--by must be one of {', '.join(FUNNEL_UNITS)}, got {by!r}")
     info = measure_info(name)

@@ -28,6 +28,7 @@ import duckdb
 import polars as pl
 
 from queries import qi
+from queries.engine import resolve_min_cell
 from stats import spc, suppression
 from queries.qi_funnel import MeasureFunnel, measure_funnel
 
@@ -98,7 +99,7 @@ def control_chart(
     name: str,
     filters: dict[str, Any] | None,
     annotations: list[Annotation],
-    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     chart: str | None = None,
     by: str = "month",
 ) -> ChartSection:
@@ -128,7 +129,7 @@ def control_chart(
 
 def funnel_section(
     con: duckdb.DuckDBPyConnection, name: str, by: str, filters: dict[str, Any] | None,
-    min_cell: int = suppression.DEFAULT_MIN_CELL, adjust: bool = False,
+    min_cell: int | None = None, adjust: bool = False,
 ) -> FunnelSection:
     title = qi.measure_info(name).title
     try:
@@ -172,10 +173,13 @@ def build_pack(
     period: qi.Period,
     site: str | None = None,
     annotations: list[Annotation] | None = None,
-    min_cell: int = suppression.DEFAULT_MIN_CELL,
+    min_cell: int | None = None,
     names: tuple[str, ...] = qi.MEASURES,
 ) -> Pack:
-    """Everything the meeting pack shows for ``period`` (and ``site``), already suppressed."""
+    """Everything the meeting pack shows for ``period`` (and ``site``), already suppressed.
+    ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``), recorded
+    in the pack."""
+    min_cell = resolve_min_cell(min_cell)[0]
     names = tuple(n for n in names if n in qi.proportion_metrics())
     site_filter = {"site_id": site} if site else {}
     table = qi.measures_table(con, period, filters=site_filter, min_cell=min_cell, names=names)

@@ -101,3 +101,16 @@ def test_compare_prints_a_plain_words_sentence_first(warehouse_path, capsys) -> 
     first = out.splitlines()[0]
     assert first.startswith("Response rate: antidepressant")
     assert "Observational data" in out
+
+
+def test_pcl5_remission_says_not_defined_with_the_reason_and_no_rate(warehouse_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # PCL-5 has no standard remission cut-off (DOMAIN 2): no rate, a reason, never 0%
+    code, out, _ = run_cli(capsys, "metric", "remission", "--db", str(warehouse_path),
+                           "--instrument", "PCL-5")
+    assert code == 0
+    assert "NOT DEFINED: no standard remission cut-off for PCL-5" in out
+    assert "0.0%" not in out
+    code, out_json, _ = run_cli(capsys, "metric", "remission", "--db", str(warehouse_path),
+                                "--instrument", "PCL-5", "--format", "json")
+    (row,) = json.loads(out_json)
+    assert row["rate"] is None and row["not_defined_reason"].startswith("no standard remission")

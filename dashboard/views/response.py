@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-import charts, components, filters
+import charts
+from dashboard import components, data, filters
 
 LEVELS = {"drug_class": "Drug class", "drug_subclass": "Subclass", "drug": "Drug", "regimen": "Regimen"}
 ATTRITION = {
@@ -23,6 +24,11 @@ for name, outcome, numerator in (("response", "Response", "responders"), ("remis
     if result is None:
         continue
     st.subheader(f"{outcome} by {LEVELS[level].lower()} ({f.instrument})")
+    reasons = data.not_defined_reasons(result.frame)
+    if reasons:
+        st.info(f"{outcome} is not defined for {f.instrument}: {'; '.join(reasons)}. "
+                "No rate is shown (it would not be 0, it has no rule).")
+        continue
     frame = result.frame.head(25) if level in ("drug", "regimen") else result.frame
     components.chart(
         charts.rate_bars(frame, level, f"{result.title}: share of eligible episodes, 95% Wilson CI",

@@ -191,14 +191,7 @@ units as (
         coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
         coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
         patients.diagnosis_group,
-        case
-            when patients.birth_year is null then 'unknown'
-            when first_days.measurement_year - patients.birth_year <= 17 then '0-17'
-            when first_days.measurement_year - patients.birth_year <= 25 then '18-25'
-            when first_days.measurement_year - patients.birth_year <= 44 then '26-44'
-            when first_days.measurement_year - patients.birth_year <= 64 then '45-64'
-            else '65+'
-        end as age_band,
+        age_band(first_days.measurement_year - patients.birth_year) as age_band,
         patients.sex,
         'not applicable' as severity_band,
         coalesce(patient_years.longest_any_days, 0) as longest_any_days,

@@ -104,14 +104,7 @@ units as (
         coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
         coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
         patients.diagnosis_group,
-        case
-            when patients.birth_year is null then 'unknown'
-            when patient_years.measurement_year - patients.birth_year <= 17 then '0-17'
-            when patient_years.measurement_year - patients.birth_year <= 25 then '18-25'
-            when patient_years.measurement_year - patients.birth_year <= 44 then '26-44'
-            when patient_years.measurement_year - patients.birth_year <= 64 then '45-64'
-            else '65+'
-        end as age_band,
+        age_band(patient_years.measurement_year - patients.birth_year) as age_band,
         case
             when patients.birth_year is null then 'unknown'
             when patient_years.measurement_year - patients.birth_year <= 11 then '1-11'

@@ -105,7 +105,7 @@ final as (
         outcomes.start_on + outcomes.followup_end_days <= coverage.data_end_on as is_observed,
         is_observed and outcomes.has_followup as has_followup,
         is_observed and outcomes.has_followup
-        and 2 * outcomes.followup_score <= outcomes.baseline_score as is_numerator
+        and outcomes.meets_response_rule as is_numerator
     from outcomes
     cross join coverage
 )

@@ -4,13 +4,15 @@ title: Remission rate
 description: >
   Numerator: eligible episodes whose latest follow-up score in the preset window is at or below the
   instrument's remission cut-off (PHQ-9 < 5, i.e. <= 4: a score of 5 is not a remission; GAD-7 < 5;
-  MADRS < 10; HAM-D17 <= 7; QIDS-SR16 <= 5; YMRS <= 12). Denominator: episodes starting in the
+  MADRS < 10; HAM-D17 <= 7; QIDS-SR16 <= 5; YMRS <= 12; pipelines/reference/instruments.csv).
+  PCL-5 has no standard remission: its rate is not defined (null, with not_defined_reason), never
+  0, unless remission_max is given. Denominator: episodes starting in the
   period with a baseline at or above the eligibility threshold (PHQ-9 >= 10); a missing follow-up
   counts as not achieved. The completers' rate (among assessed) is shown beside it. DOMAIN.md
   sections 2-3; CMS159 / DRR-E remission < 5.
 grain: one row per treatment episode x instrument in the chosen preset (unit level; queries.metric aggregates it)
 params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS, PCL-5)'}
   preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
   remission_max: {type: integer, description: 'highest follow-up score that counts as remission (null = the configured cut-off, PHQ-9 4)'}
@@ -36,7 +38,8 @@ columns:
   has_baseline: {type: boolean}
   is_eligible: {type: boolean}
   is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
-  is_remitter: {type: boolean}
+  is_remitter: {type: boolean, description: null when the instrument has no remission rule}
+  not_defined_reason: {type: varchar, description: 'why remission is not defined for the instrument (PCL-5); null when it is'}
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
@@ -49,6 +52,7 @@ metric:
     eligible: is_eligible
     assessed: is_assessed
     remitters: is_remitter
+  not_defined: {reason: not_defined_reason, counts: [remitters]}
   attrition:
     - {count: episodes}
     - {count: with_baseline, dropped: without_baseline}
@@ -84,7 +88,8 @@ evaluated as (
         *,
         -- the threshold is re-applied here so it can be changed at query time (DOMAIN 3)
         coalesce(has_baseline and baseline_score >= coalesce($eligibility_min, eligibility_min), false)
-            as is_eligible_now
+            as is_eligible_now,
+        coalesce($remission_max, remission_max) as remission_max_now
     from in_scope
 ),
 
@@ -111,7 +116,11 @@ final as (
         has_baseline,
         is_eligible_now as is_eligible,
         is_eligible_now and has_followup as is_assessed,
-        coalesce(is_eligible_now and has_followup and followup_score <= coalesce($remission_max, remission_max), false) as is_remitter
+        case when remission_max_now is not null then coalesce(
+            is_eligible_now and has_followup and followup_score <= remission_max_now, false) end
+            as is_remitter,
+        -- no cut-off (PCL-5): the rate is "not defined", with the reason, rather than 0
+        case when remission_max_now is null then remission_not_defined_reason end as not_defined_reason
     from evaluated
 )
 

@@ -2,8 +2,10 @@
 name: response
 title: Response rate
 description: >
-  Numerator: eligible episodes whose latest follow-up score in the preset window is at most half the
-  baseline (2 * follow-up <= baseline, integers; exactly half is a response). Denominator: episodes
+  Numerator: eligible episodes whose latest follow-up score in the preset window meets the
+  instrument's response rule (pipelines/reference/instruments.csv, applied in the mart: at most half
+  the baseline, 2 * follow-up <= baseline in integers so exactly half is a response; PCL-5: a drop
+  of at least 10 points, the clinically meaningful change). Denominator: episodes
   starting in the period with a baseline (latest score in [-30, +7] days of the start) at or above
   the eligibility threshold (PHQ-9 >= 10); a missing follow-up counts as not achieved. The rate
   among assessed (completers) is shown beside it. Attrition: episodes, without baseline, ineligible
@@ -11,7 +13,7 @@ description: >
   DOMAIN.md section 3, HEDIS DRR-E response rule.
 grain: one row per treatment episode x instrument in the chosen preset (unit level; queries.metric aggregates it)
 params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
+  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS, PCL-5)'}
   preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
 columns:
@@ -111,7 +113,8 @@ final as (
         has_baseline,
         is_eligible_now as is_eligible,
         is_eligible_now and has_followup as is_assessed,
-        coalesce(is_eligible_now and has_followup and 2 * followup_score <= baseline_score, false) as is_responder
+        -- the rule is the mart's verdict (one home: ref.instrument_rules), never restated here
+        coalesce(is_eligible_now and has_followup and meets_response_rule, false) as is_responder
     from evaluated
 )
 

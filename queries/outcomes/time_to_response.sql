@@ -3,7 +3,7 @@ name: time_to_response
 title: Time to response
 description: >
   Kaplan-Meier time from episode start to the first score meeting the response rule
-  (2 * score <= baseline) among eligible episodes (baseline in [-30, +7] days at or above the
+  (the instrument's rule from pipelines/reference/instruments.csv: 2 * score <= baseline; PCL-5 a drop of >= 10 points) among eligible episodes (baseline in [-30, +7] days at or above the
   threshold, PHQ-9 >= 10). Episodes without a response are censored at their last score after the
   start; eligible episodes with no score after the start are excluded (no time at risk observed).
   Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.

@@ -42,15 +42,28 @@ with episodes as (
         and ($drug_class is null or drug_class = $drug_class)
 ),
 
-final as (
+regimen_classes as (
+    -- the classes of the regimen's ingredients (not of the episodes that carry it: the
+    -- aripiprazole episode of "aripiprazole+sertraline" alone would count one class)
     select
         regimen,
-        len(string_split(regimen, '+'))::integer as ingredients,
-        count(distinct drug_class) as drug_classes,
-        count(*) as episodes,
-        count(distinct patient_id) as patients
-    from episodes
+        count(distinct drugs.drug_class) as drug_classes
+    from (select distinct regimen from episodes) as regimens
+    cross join unnest(string_split(regimens.regimen, '+')) as parts (ingredient)
+    inner join marts.dim_drugs as drugs on parts.ingredient = drugs.drug
     group by regimen
+),
+
+final as (
+    select
+        episodes.regimen,
+        len(string_split(episodes.regimen, '+'))::integer as ingredients,
+        any_value(regimen_classes.drug_classes) as drug_classes,
+        count(*) as episodes,
+        count(distinct episodes.patient_id) as patients
+    from episodes
+    left join regimen_classes on episodes.regimen = regimen_classes.regimen
+    group by episodes.regimen
 )
 
 select * from final

@@ -56,8 +56,6 @@ select
     case
         when exposure_source <> 'dispenses' then 'no fills'
         when not is_84_observed then 'not observed'
-        when pdc_84 >= $pdc_threshold then '>=' || cast($pdc_threshold as varchar)
-        when pdc_84 >= 0.5 then '0.5-' || cast($pdc_threshold as varchar)
-        else '<0.5'
+        else adherence_band(pdc_84, $pdc_threshold)
     end as adherence_band
 from ratios

@@ -81,14 +81,7 @@ select
     patients.is_birth_year_top_coded,
     patients.sex,
     coalesce(patients.site_id, main_site.site_id, 'unknown') as site_id,
-    case
-        when patients.birth_year is null then 'unknown'
-        when year(coverage.data_end_on) - patients.birth_year < 18 then '0-17'
-        when year(coverage.data_end_on) - patients.birth_year <= 25 then '18-25'
-        when year(coverage.data_end_on) - patients.birth_year <= 44 then '26-44'
-        when year(coverage.data_end_on) - patients.birth_year <= 64 then '45-64'
-        else '65+'
-    end as age_band,
+    age_band(year(coverage.data_end_on) - patients.birth_year) as age_band,
     coalesce(primary_group.diagnosis_group, 'unknown') as diagnosis_group,
     primary_group.diagnosis_groups,
     visit_span.first_visit_on,

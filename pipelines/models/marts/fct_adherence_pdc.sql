@@ -365,24 +365,12 @@ select
     $pdc_inpatient_adjustment as is_inpatient_adjusted,
     measured.not_evaluable_reason,
     coalesce(patients.site_id, 'unknown') as site_id,
-    case
-        when patients.birth_year is null then 'unknown'
-        when measured.measurement_year - patients.birth_year < 18 then '0-17'
-        when measured.measurement_year - patients.birth_year <= 25 then '18-25'
-        when measured.measurement_year - patients.birth_year <= 44 then '26-44'
-        when measured.measurement_year - patients.birth_year <= 64 then '45-64'
-        else '65+'
-    end as age_band,
+    age_band(measured.measurement_year - patients.birth_year) as age_band,
     coalesce(patients.sex, 'U') as sex,
     coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
-    case
-        when measured.not_evaluable_reason is not null then null
-        when measured.evaluable_covered_days / (measured.period_end_day - measured.index_day + 1) >= $pdc_threshold
-            then '>=' || cast($pdc_threshold as varchar)
-        when measured.evaluable_covered_days / (measured.period_end_day - measured.index_day + 1) >= 0.5
-            then '0.5-' || cast($pdc_threshold as varchar)
-        else '<0.5'
-    end as adherence_band
+    case when measured.not_evaluable_reason is null then adherence_band(
+        measured.evaluable_covered_days / (measured.period_end_day - measured.index_day + 1),
+        $pdc_threshold) end as adherence_band
 from covered as measured
 left join inpatient
     on measured.patient_id = inpatient.patient_id

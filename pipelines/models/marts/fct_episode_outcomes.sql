@@ -8,9 +8,11 @@ description: >
   Follow-up: the score picked by $which_score (latest by default; first; best = lowest, latest on
   ties) in the preset's window. Every preset of $followup_presets ("name:start:end,...") has its
   rows, so the dashboard switches preset with `where preset = $preset`; is_default_preset marks
-  $followup_preset. Eligible: baseline >= the instrument's eligibility minimum. Response:
-  2 * followup <= baseline (PCL-5: a drop of >= $pcl5_response_min_drop points). Remission:
-  followup <= remission_max (the configured comparator in integers: PHQ-9 < 5 is <= 4). Among
+  $followup_preset. The instrument rules come from ref.instrument_rules (pipelines/reference/
+  instruments.csv with the configured overrides); none is restated here. Eligible: baseline >=
+  the instrument's eligibility_min. Response: the macro meets_response_rule (2 * followup <=
+  baseline; PCL-5: a drop of >= response_min_drop points). Remission: followup <= remission_max
+  (the comparator in integers: PHQ-9 < 5 is <= 4); null with a reason where none is defined. Among
   eligible episodes a missing follow-up is "not achieved" (false), as the HEDIS/CMS rates count it;
   for ineligible episodes both are null. Time to response (eligible only): days to the first score
   in [1, preset end] meeting the response rule, else censored at the last score in that range.
@@ -49,7 +51,9 @@ columns:
   is_eligible: {type: boolean}
   is_response: {type: boolean}
   is_remission: {type: boolean}
+  meets_response_rule: {type: boolean, description: "the follow-up meets the instrument's response rule, whatever the eligibility (null without both scores)"}
   remission_max: {type: integer}
+  remission_not_defined_reason: {type: varchar, description: "why the instrument has no remission rule (PCL-5); null when it has one"}
   cutoff_id: {type: varchar}
   not_evaluable_reason: {type: varchar}
   days_to_response: {type: integer}
@@ -64,15 +68,11 @@ with presets as (
 ),
 
 rules as (
-    select * from (values
-        ('PHQ-9', cast($phq9_eligible_min as integer), cast($phq9_remission_max as integer), cast($phq9_cutoff_id as varchar)),
-        ('GAD-7', cast($gad7_eligible_min as integer), cast($gad7_remission_max as integer), cast($gad7_cutoff_id as varchar)),
-        ('QIDS-SR16', cast($qids_sr16_eligible_min as integer), cast($qids_sr16_remission_max as integer), cast($qids_sr16_cutoff_id as varchar)),
-        ('MADRS', cast($madrs_eligible_min as integer), cast($madrs_remission_max as integer), cast($madrs_cutoff_id as varchar)),
-        ('HAM-D17', cast($hamd17_eligible_min as integer), cast($hamd17_remission_max as integer), cast($hamd17_cutoff_id as varchar)),
-        ('YMRS', cast($ymrs_eligible_min as integer), cast($ymrs_remission_max as integer), cast($ymrs_cutoff_id as varchar)),
-        ('PCL-5', cast($pcl5_eligible_min as integer), cast($pcl5_remission_max as integer), cast($pcl5_cutoff_id as varchar))
-    ) as r (instrument, eligibility_min, remission_max, cutoff_id)
+    -- the rules in force (pipelines/reference/instruments.csv with the configured overrides)
+    select
+        instrument, eligibility_min, remission_max, cutoff_id, response_rule, response_min_drop,
+        remission_not_defined_reason
+    from ref.instrument_rules
 ),
 
 -- The episode's attributes ride along from here instead of being joined back at the end: a
@@ -170,15 +170,15 @@ score_times as (
         episode_scores.episode_id,
         episode_scores.instrument,
         min(episode_scores.score_day) filter (
-            where case when episode_scores.instrument = 'PCL-5'
-                then baselines.baseline_score - episode_scores.total_score >= $pcl5_response_min_drop
-                else 2 * episode_scores.total_score <= baselines.baseline_score end
+            where meets_response_rule(rules.response_rule, rules.response_min_drop,
+                                      baselines.baseline_score, episode_scores.total_score)
         ) as first_response_day,
         list(episode_scores.score_day) as score_days
     from episode_scores
     inner join baselines
         on episode_scores.episode_id = baselines.episode_id
         and episode_scores.instrument = baselines.instrument
+    inner join rules on episode_scores.instrument = rules.instrument
     where episode_scores.score_day >= 1
     group by episode_scores.episode_id, episode_scores.instrument
 ),
@@ -191,6 +191,9 @@ episode_instrument_scores as (
         rules.eligibility_min,
         rules.remission_max,
         rules.cutoff_id,
+        rules.response_rule,
+        rules.response_min_drop,
+        rules.remission_not_defined_reason,
         baselines.baseline_score,
         baselines.baseline_on,
         score_times.first_response_day,
@@ -221,10 +224,10 @@ assembled as (
         followups.followup_score is not null as has_followup,
         coalesce(episode_instrument_scores.baseline_score >= episode_instrument_scores.eligibility_min, false)
             as is_eligible,
-        case when episode_instrument_scores.instrument = 'PCL-5'
-            then episode_instrument_scores.baseline_score - followups.followup_score >= $pcl5_response_min_drop
-            else 2 * followups.followup_score <= episode_instrument_scores.baseline_score
-        end as meets_response_rule
+        meets_response_rule(episode_instrument_scores.response_rule,
+                            episode_instrument_scores.response_min_drop,
+                            episode_instrument_scores.baseline_score, followups.followup_score)
+            as meets_response_rule
     from episode_instrument_scores
     cross join presets
     left join followups
@@ -288,7 +291,9 @@ select
     case when assembled.is_eligible then coalesce(assembled.meets_response_rule, false) end as is_response,
     case when assembled.is_eligible and assembled.remission_max is not null
         then coalesce(assembled.followup_score <= assembled.remission_max, false) end as is_remission,
+    assembled.meets_response_rule,
     assembled.remission_max,
+    assembled.remission_not_defined_reason,
     assembled.cutoff_id,
     case
         when not assembled.has_baseline then 'no_baseline'

@@ -68,14 +68,7 @@ select
     active_regimen.latest.regimen,
     active_regimen.latest.drug_class,
     coalesce(patients.site_id, 'unknown') as site_id,
-    case
-        when patients.birth_year is null then 'unknown'
-        when year(flagged.assessed_on) - patients.birth_year < 18 then '0-17'
-        when year(flagged.assessed_on) - patients.birth_year <= 25 then '18-25'
-        when year(flagged.assessed_on) - patients.birth_year <= 44 then '26-44'
-        when year(flagged.assessed_on) - patients.birth_year <= 64 then '45-64'
-        else '65+'
-    end as age_band,
+    age_band(year(flagged.assessed_on) - patients.birth_year) as age_band,
     coalesce(patients.sex, 'U') as sex,
     coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
     cast(date_trunc('month', flagged.assessed_on) as date) as assessed_month

@@ -78,14 +78,7 @@ select
     coalesce(context.prescriber_id, context.nearest_visit_clinician_id, 'unknown') as clinician_id,
     coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
     coalesce(patients.sex, 'U') as sex,
-    case
-        when patients.birth_year is null then 'unknown'
-        when year(episodes.start_on) - patients.birth_year < 18 then '0-17'
-        when year(episodes.start_on) - patients.birth_year <= 25 then '18-25'
-        when year(episodes.start_on) - patients.birth_year <= 44 then '26-44'
-        when year(episodes.start_on) - patients.birth_year <= 64 then '45-64'
-        else '65+'
-    end as age_band,
+    age_band(year(episodes.start_on) - patients.birth_year) as age_band,
     cast(year(episodes.start_on) - patients.birth_year as integer) as age_at_start,
     adherence.pdc_84,
     adherence.pdc_180,

@@ -59,14 +59,7 @@ select
     visits.dms_period,
     coalesce(list_contains(phq9_periods.phq9_dates, visits.visit_on), false) as has_phq9_same_day,
     phq9_periods.patient_id is not null as has_phq9_same_period,
-    case
-        when patients.birth_year is null then 'unknown'
-        when year(visits.visit_on) - patients.birth_year < 18 then '0-17'
-        when year(visits.visit_on) - patients.birth_year <= 25 then '18-25'
-        when year(visits.visit_on) - patients.birth_year <= 44 then '26-44'
-        when year(visits.visit_on) - patients.birth_year <= 64 then '45-64'
-        else '65+'
-    end as age_band,
+    age_band(year(visits.visit_on) - patients.birth_year) as age_band,
     coalesce(patients.sex, 'U') as sex,
     coalesce(patients.diagnosis_group, 'unknown') as diagnosis_group,
     cast(date_trunc('month', visits.visit_on) as date) as visit_month

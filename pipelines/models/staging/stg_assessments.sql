@@ -19,7 +19,7 @@ columns:
 with sent as not materialized (
     select
         *,
-        case when instrument = 'PHQ-A' then 'PHQ-9' else instrument end as instrument_family
+        instrument_family(instrument) as instrument_family  -- PHQ-A is PHQ-9 (instruments.csv)
     from raw.assessments
 ),
 

@@ -17,5 +17,5 @@ from raw.assessments as raw_scores
 inner join staging.stg_assessments as kept
     on raw_scores.patient_id = kept.patient_id
     and raw_scores.assessment_date = kept.assessed_on
-    and (case when raw_scores.instrument = 'PHQ-A' then 'PHQ-9' else raw_scores.instrument end) = kept.instrument
+    and instrument_family(raw_scores.instrument) = kept.instrument
 where raw_scores.assessment_id <> kept.assessment_id
