@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import aggregate, suppression
+from queries import aggregate, cell_keys, suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
 #: formatted into SQL text, so a user-supplied ``by`` cannot inject SQL.
@@ -109,21 +109,25 @@ def metric(
         raise MetricError(str(exc.args[0])) from None
     by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
     params = _bind(query, filters or {}, definition_overrides)
-    method = suppression.method(min_cell)  # validates min_cell
+    suppression.method(min_cell)  # validates min_cell
+    # Cell-key perturbation whenever suppression is on and the warehouse has its secret salt;
+    # min_cell 0 (local analysis, logged by the CLI) gives exact counts.
+    salt = None if suppression.is_off(min_cell) else cell_keys.read_salt(con)
     kind = query.kind
     curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
     if kind == "proportion":
-        frame, spec = aggregate.proportion(con, query, by_dims, params)
+        frame, spec = aggregate.proportion(con, query, by_dims, params, salt)
     elif kind == "mean":
-        frame, spec = aggregate.mean(con, query, by_dims, params)
+        frame, spec = aggregate.mean(con, query, by_dims, params, salt)
     elif kind == "survival":
-        frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params)
+        frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params, salt)
     elif kind == "count":
-        frame, spec = aggregate.count(con, query, by_dims, params)
+        frame, spec = aggregate.count(con, query, by_dims, params, salt)
     else:
         frame = con.sql(query.sql, params=params).pl()
-        frame, spec = aggregate.table(frame, query)
+        frame, spec = aggregate.table(frame, query, salt)
     frame = suppression.suppress(frame, spec, min_cell)
+    method = suppression.method(min_cell, perturbed=spec.perturbed)
     meta = {
         "metric": query.name,
         "title": query.title,
@@ -137,6 +141,7 @@ def metric(
         "min_cell": min_cell,
         "suppression": method,
         "suppression_off": suppression.is_off(min_cell),
+        "perturbation": cell_keys.meta(salt, min_cell) if spec.perturbed else None,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if curve_counts is not None:

@@ -1,0 +1,1 @@
+"""Pure statistics: no SQL, no I/O, no streamlit/plotly."""
