@@ -98,11 +98,17 @@ def metric(
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
     min_cell: int = suppression.DEFAULT_MIN_CELL,
+    perturb: bool = True,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
     ``queries.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
-    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``."""
+    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``.
+
+    ``perturb=False`` gives the per-view method that preceded cell-key perturbation
+    (suppression with complementary cells, exact visible counts). It does not protect across
+    views; it exists to measure the difference (benchmarks/bench_suppression.py, the
+    differencing test), and no page or command uses it."""
     try:
         query = queries.describe(name)
     except KeyError as exc:
@@ -112,7 +118,7 @@ def metric(
     suppression.method(min_cell)  # validates min_cell
     # Cell-key perturbation whenever suppression is on and the warehouse has its secret salt;
     # min_cell 0 (local analysis, logged by the CLI) gives exact counts.
-    salt = None if suppression.is_off(min_cell) else cell_keys.read_salt(con)
+    salt = None if suppression.is_off(min_cell) or not perturb else cell_keys.read_salt(con)
     kind = query.kind
     curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
     if kind == "proportion":
