@@ -124,10 +124,10 @@ def footer(result) -> list[str]:  # type: ignore[no-untyped-def]
     elif meta.get("perturbation"):
         min_cell = meta["min_cell"]
         lines.append(
-            f"Privacy: counts are perturbed by at most {meta['perturbation']['max_noise']} "
-            "(cell-key perturbation: the same count always shows the same value; a total may differ "
-            f"slightly from the sum of its parts); <{min_cell} = a count of 1-{min_cell - 1}, hidden; "
-            "'suppressed' = a figure derived from a hidden count. See docs/privacy.md."
+            f"Suppression: <{min_cell} = a count of 1-{min_cell - 1}, hidden; 'suppressed' = a figure "
+            f"derived from a hidden count. Counts are perturbed by at most "
+            f"{meta['perturbation']['max_noise']} (cell-key perturbation: the same count always shows "
+            "the same value; a total may differ slightly from the sum of its parts; docs/privacy.md)."
         )
     else:
         min_cell = meta["min_cell"]
