@@ -121,3 +121,17 @@ def test_the_salt_is_kept_across_loads(tmp_path) -> None:  # type: ignore[no-unt
     assert con.sql("select value from meta.cell_key").fetchall() == first
     assert len(first) == 1 and len(first[0][0]) == 64
     con.close()
+
+
+def test_the_suppression_note_links_to_the_privacy_page(monkeypatch, warehouse_path) -> None:  # type: ignore[no-untyped-def]
+    from test_dashboard_pages import _page
+
+    from dashboard.views import PRIVACY_URL_PATH, VIEWS
+
+    overview = next(v for v in VIEWS if v.file == "response.py")
+    at = _page(monkeypatch, warehouse_path, overview)
+    notes = [c.value for c in at.caption if "perturbed" in c.value]
+    assert notes and f"]({PRIVACY_URL_PATH})" in notes[0]
+    privacy = _page(monkeypatch, warehouse_path, next(v for v in VIEWS if v.url_path == PRIVACY_URL_PATH))
+    text = " ".join(m.value for m in privacy.markdown)
+    assert "Threat model" in text and "cell-key" in text.lower()

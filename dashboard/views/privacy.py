@@ -6,9 +6,12 @@ import streamlit as st
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 
+st.title("Privacy")
 if DOC.is_file():
-    st.markdown(DOC.read_text(encoding="utf-8"))
+    text = DOC.read_text(encoding="utf-8")
+    # the file's own top heading repeats the page title
+    body = text.split("\n", 1)[1] if text.startswith("# ") else text
+    st.markdown(body)
 else:  # an install without the docs folder
-    st.title("Privacy")
     st.write("Counts from 1 to 10 are hidden; every count is perturbed by at most 2 (cell-key "
              "perturbation) so that hidden counts cannot be worked out from several views.")
