@@ -71,7 +71,7 @@ def content_key(salt: str, *parts: object) -> int:
     with the same count always gets the same key; see docs/privacy.md for why this is weaker
     than record keys."""
     text = "\x1f".join([salt, *(str(p) for p in parts)])
-    return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "little") % KEY_BASE  # noqa: S324 - not a password
+    return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "little") % KEY_BASE
 
 
 def noise_distribution() -> dict[int, float]:

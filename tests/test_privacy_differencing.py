@@ -58,12 +58,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import REPO, fix_cell_key_salt
 
 import queries
 from queries.engine import dimensions_of, metric
 from stats.cell_key import chance_exact
-
-from conftest import REPO, fix_cell_key_salt
 
 ATTACK_DIMS = ("site_id", "clinician_id", "diagnosis_group", "age_band", "sex", "drug_class", "drug")
 #: Dimensions with a handful of values: the third dimension E of a route, and (on the sample
@@ -118,47 +117,51 @@ def routes(computed, published, true):  # type: ignore[no-untyped-def]
     """Every usable route to every hidden cell of true value 1..MIN_CELL-1, per count column:
     yields (column, cell, derived value, true value, terms, route id)."""
     for col, cells in true.items():
-        shown = published[col]
-        # children[(f, d)]: the cells of the view (filters f, by d), i.e. f plus one value of d
-        children: dict[tuple[Cell, str], list[Cell]] = defaultdict(list)
-        for cell in cells:
-            for d, v in cell:
-                children[(cell - {(d, v)}, d)].append(cell)
+        yield from _column_routes(col, cells, published[col], computed)
 
-        def value(cell: Cell):  # type: ignore[no-untyped-def]
-            """(published value, is a non-empty term) or None when hidden."""
-            if cell not in cells:
-                return 0, False  # no units: published as 0, exactly
-            v = shown.get(cell)
-            return None if v is None else (v, cells[cell] != 0)
 
-        def total(parts):  # type: ignore[no-untyped-def]
-            values = [value(p) for p in parts]
-            if any(v is None for v in values):
-                return None
-            return sum(v for v, _ in values), sum(1 for _, t in values if t)
+def _column_routes(col, cells, shown, computed):  # type: ignore[no-untyped-def]
+    """``routes`` for one count column (true ``cells``, published ``shown``)."""
+    # children[(f, d)]: the cells of the view (filters f, by d), i.e. f plus one value of d
+    children: dict[tuple[Cell, str], list[Cell]] = defaultdict(list)
+    for cell in cells:
+        for d, v in cell:
+            children[(cell - {(d, v)}, d)].append(cell)
 
-        def siblings(f: Cell, d: str, v: object) -> list[Cell]:
-            return [c for c in children[(f, d)] if (d, v) not in c]
+    def value(cell: Cell):  # type: ignore[no-untyped-def]
+        """(published value, is a non-empty term) or None when hidden."""
+        if cell not in cells:
+            return 0, False  # no units: published as 0, exactly
+        v = shown.get(cell)
+        return None if v is None else (v, cells[cell] != 0)
 
-        for cell, x in cells.items():
-            if not 1 <= x < MIN_CELL or shown.get(cell) is not None:
-                continue
-            for d, v in cell:
-                f = cell - {(d, v)}
-                margin = value(f)
-                others = total(siblings(f, d, v))
-                if margin is not None and others is not None:
-                    yield col, cell, margin[0] - others[0], x, margin[1] + others[1], ("direct", d)
-                for e in FEW_VALUES:
-                    if e in dict(cell) or frozenset(dict(cell)) | {e} not in computed:
-                        continue  # that grouping was not published to the sweep
-                    split = [c for s in siblings(f, d, v) for c in children[(s, e)]]
-                    others_e = total(split)
-                    margin_e = total(children[(f, e)])
-                    for name, m, o in (("via", margin, others_e), ("margin", margin_e, others)):
-                        if m is not None and o is not None:
-                            yield col, cell, m[0] - o[0], x, m[1] + o[1], (name, d, e)
+    def total(parts):  # type: ignore[no-untyped-def]
+        values = [value(p) for p in parts]
+        if any(v is None for v in values):
+            return None
+        return sum(v for v, _ in values), sum(1 for _, t in values if t)
+
+    def siblings(f: Cell, d: str, v: object) -> list[Cell]:
+        return [c for c in children[(f, d)] if (d, v) not in c]
+
+    for cell, x in cells.items():
+        if not 1 <= x < MIN_CELL or shown.get(cell) is not None:
+            continue
+        for d, v in cell:
+            f = cell - {(d, v)}
+            margin = value(f)
+            others = total(siblings(f, d, v))
+            if margin is not None and others is not None:
+                yield col, cell, margin[0] - others[0], x, margin[1] + others[1], ("direct", d)
+            for e in FEW_VALUES:
+                if e in dict(cell) or frozenset(dict(cell)) | {e} not in computed:
+                    continue  # that grouping was not published to the sweep
+                split = [c for s in siblings(f, d, v) for c in children[(s, e)]]
+                others_e = total(split)
+                margin_e = total(children[(f, e)])
+                for name, m, o in (("via", margin, others_e), ("margin", margin_e, others)):
+                    if m is not None and o is not None:
+                        yield col, cell, m[0] - o[0], x, m[1] + o[1], (name, d, e)
 
 
 def attack(con, names, perturb: bool = True, pairs_over=ATTACK_DIMS) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -351,7 +354,8 @@ def test_fixed_grain_tables_resist_single_filter_differencing(name, warehouse) -
     expected = 0.0
     for dim in (d for d in ("site_id", "age_band", "sex", "drug_class", "diagnosis_group") if d in query.params):
         values = [v for (v,) in warehouse.sql(
-            f"select distinct {dim} from marts.fct_treatment_episodes where {dim} is not null").fetchall()]
+            f"select distinct {dim} from marts.fct_treatment_episodes where {dim} is not null"  # noqa: S608 - dim from a fixed tuple
+        ).fetchall()]
         whole = metric(warehouse, name).frame
         labels = labels or [c for c in whole.columns if c not in counts and whole.schema[c] in (pl.String, pl.Int64, pl.Int32)
                             and not c.endswith(("_suppressed", "_complementary"))]
