@@ -201,6 +201,9 @@ def render(c, baseline: bool = True) -> str:  # type: ignore[no-untyped-def]
     else:
         lines.append(f"Suppression: counts of 1-{c.min_cell - 1} are shown as <{c.min_cell}; "
                      "figures that would reveal them are not computed.")
+        if c.group_a.meta.get("perturbation"):
+            lines.append("Counts are perturbed by at most 2 (cell-key perturbation, docs/privacy.md); "
+                         "rates and effect measures are computed from the counts shown.")
     return "\n".join(lines)
 
 

@@ -129,6 +129,14 @@ def footer(result) -> list[str]:  # type: ignore[no-untyped-def]
                      + ", ".join(f"{k}={v}" for k, v in non_default.items()))
     if meta.get("suppression_off"):
         lines.append("SUPPRESSION OFF (--min-cell 0): small counts are shown; do not share this output.")
+    elif meta.get("perturbation"):
+        min_cell = meta["min_cell"]
+        lines.append(
+            f"Suppression: <{min_cell} = a count of 1-{min_cell - 1}, hidden; 'suppressed' = a figure "
+            f"derived from a hidden count. Counts are perturbed by at most "
+            f"{meta['perturbation']['max_noise']} (cell-key perturbation: the same count always shows "
+            "the same value; a total may differ slightly from the sum of its parts; docs/privacy.md)."
+        )
     else:
         min_cell = meta["min_cell"]
         lines.append(

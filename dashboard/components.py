@@ -112,7 +112,21 @@ def empty_note(what: str = "episodes") -> None:
 
 
 def suppression_note() -> None:
-    st.caption(f"{marks_note(data.MIN_CELL)} (CMS cell-size policy)")
+    """The marks, the perturbation, and a link to the Privacy page (docs/privacy.md)."""
+    from dashboard.views import PRIVACY_URL_PATH
+
+    st.caption(
+        f"{marks_note(data.MIN_CELL)} (CMS cell-size policy). {PERTURBATION_NOTE} "
+        f"[How small counts are protected]({PRIVACY_URL_PATH})"
+    )
+
+
+#: Said wherever perturbed counts are shown (docs/privacy.md).
+PERTURBATION_NOTE = (
+    "Counts are perturbed by at most 2 (the same count always shows the same value), so that a "
+    "hidden count cannot be worked out by comparing views; a total may differ slightly from the "
+    "sum of its parts."
+)
 
 
 # --- KPI tiles ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ matched; ``meta.deployment`` what kind of data the warehouse holds (DOMAIN.md se
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -40,6 +41,8 @@ META_DDL: tuple[str, ...] = (
     "create table if not exists meta.deployment (key VARCHAR, value VARCHAR)",
     "create table if not exists meta.load_notes (load_id VARCHAR, note VARCHAR)",
     "create table if not exists meta.definitions (key VARCHAR, value VARCHAR, is_default BOOLEAN)",
+    # the secret salt of the record keys for cell-key perturbation (docs/privacy.md)
+    "create table if not exists meta.cell_key (key VARCHAR, value VARCHAR)",
 )
 
 #: Deployment modes (DOMAIN.md section 10). Day-level dates need one of the first two.
@@ -49,6 +52,11 @@ DEID_MODES: tuple[str, ...] = ("limited_data_set", "expert_determination", "synt
 def create_meta(con: duckdb.DuckDBPyConnection) -> None:
     for statement in META_DDL:
         con.execute(statement)
+    # Drawn once per warehouse and kept across loads (each load starts from a copy of the live
+    # file): a new salt would give every cell new noise, and averaging loads would remove it.
+    if not con.sql("select count(*) from meta.cell_key where key = 'salt'").fetchall()[0][0]:
+        con.execute("insert into meta.cell_key values ('salt', $salt)",
+                    {"salt": secrets.token_hex(32)})
 
 
 @dataclass

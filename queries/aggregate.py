@@ -3,6 +3,12 @@
 A metric file returns unit rows; these functions wrap its SQL as a CTE, group by the requested
 dimensions and return the frame with the ``SuppressionSpec`` that says which columns are counts
 and which are computed from them. The kinds are described in ``queries.engine``.
+
+With a cell-key ``salt`` (suppression on; ``queries.cell_keys``, ``stats.cell_key``) every count
+is replaced by its perturbed, published value before any rate, interval or difference is
+computed from it, so derived figures come from what is shown; the spec carries the true counts
+for the suppression rule. Without one (``min_cell`` 0, or a warehouse without a salt) the counts
+are exact.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import polars as pl
 from scipy import stats as sps
 
 from pipelines.query_filters import TRAILING_ORDER_BY
-from queries import loader
+from queries import cell_keys, loader
 from stats import inference, suppression
+from stats.cell_key import KEY_BASE
 
 
 def dimension_sql(query: loader.Query, by: tuple[str, ...]) -> list[str]:
@@ -64,15 +71,31 @@ def group_units(
     by: tuple[str, ...],
     params: dict[str, Any],
     measures: list[str],
+    key_measures: list[str] | None = None,
+    salt: str | None = None,
 ) -> pl.DataFrame:
     select = [*dimension_sql(query, by), *measures]
     grouping = f"group by {', '.join(by)} order by {', '.join(by)}" if by else ""
+    source = "units"
+    with_keys = ""
+    if salt is not None:
+        select += key_measures or []
+        with_keys = f",\nkeyed as ({cell_keys.keyed_units_sql(query)})"
+        source = "keyed"
+        params = {**params, cell_keys.SALT_PARAM: salt}
     # identifiers from DIMENSIONS and this package's headers only; parameters stay bound
-    sql = f"with units as (\n{unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n{grouping}"
+    sql = (
+        f"with units as (\n{unit_rows(query.sql)}\n){with_keys}\n"
+        f"select {', '.join(select)}\nfrom {source}\n{grouping}"
+    )
     return con.sql(sql, params=params).pl()
 
 
-def proportion(con, query, by, params):  # type: ignore[no-untyped-def]
+def _key_measures(counts: dict[str, str]) -> list[str]:
+    return [cell_keys.key_measure(out, src) for out, src in counts.items()]
+
+
+def proportion(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     spec = query.metric
     counts: dict[str, str] = spec["counts"]
     measures = [f"{count_expression(src)}::bigint as {out}" for out, src in counts.items()]
@@ -80,20 +103,32 @@ def proportion(con, query, by, params):  # type: ignore[no-untyped-def]
     if undefined:
         # a rule the instrument does not define (PCL-5 remission): the reason, from a header
         measures.append(f"max({undefined['reason']}) as {NOT_DEFINED}")
-    frame = group_units(con, query, by, params, measures)
+    frame = group_units(con, query, by, params, measures, _key_measures(counts), salt)
     attrition: list[dict[str, str]] = spec.get("attrition", [])
     relations: list[tuple[str, tuple[str, ...]]] = []
     ordered = [*by]
+    perturbed_counts = list(counts)
     for previous, step in itertools.pairwise(attrition):
         dropped = step.get("dropped")
         ordered.append(previous["count"])
         if dropped:
             frame = frame.with_columns((pl.col(previous["count"]) - pl.col(step["count"])).alias(dropped))
+            if salt is not None:  # the dropped units' key: previous minus step (nested sets)
+                key_prev, key_step = (cell_keys.key_column(c) for c in (previous["count"], step["count"]))
+                frame = frame.with_columns(
+                    ((pl.col(key_prev) - pl.col(key_step) + KEY_BASE) % KEY_BASE).alias(cell_keys.key_column(dropped))
+                )
+            perturbed_counts.append(dropped)
             ordered.append(dropped)
             relations.append((previous["count"], (step["count"], dropped)))
     if attrition:
         ordered.append(attrition[-1]["count"])
     rates: list[dict[str, str]] = spec["rates"]
+    true: dict[str, list[int | None]] = {}
+    if salt is not None:
+        frame, true = cell_keys.perturb_counts(frame, perturbed_counts)
+        chain = [(step["count"], previous["count"]) for previous, step in itertools.pairwise(attrition)]
+        frame = cell_keys.cap_nested(frame, [*chain, *((r["numerator"], r["denominator"]) for r in rates)])
     headline = rates[0]
     frame = frame.with_columns(
         pl.col(headline["numerator"]).alias("numerator"),
@@ -114,6 +149,7 @@ def proportion(con, query, by, params):  # type: ignore[no-untyped-def]
         counts=count_cols, derived=derived, nested=tuple(nested), relations=tuple(relations),
         margins=by,
         aliases={"numerator": headline["numerator"], "denominator": headline["denominator"]},
+        true_counts=cell_keys.true_counts_of(true), perturbed=salt is not None,
     )
 
 
@@ -174,7 +210,7 @@ def add_rates(
     return frame, derived, nested, added
 
 
-def mean(con, query, by, params):  # type: ignore[no-untyped-def]
+def mean(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     spec = query.metric
     value = spec["value"]
     counts: dict[str, str] = spec.get("counts", {})
@@ -184,7 +220,12 @@ def mean(con, query, by, params):  # type: ignore[no-untyped-def]
         f"avg({value})::double as mean",
         f"stddev_samp({value})::double as sd",
     ]
-    frame = group_units(con, query, by, params, measures)
+    keys = _key_measures({**counts, "n": f"{value} is not null"})
+    frame = group_units(con, query, by, params, measures, keys, salt)
+    true: dict[str, list[int | None]] = {}
+    if salt is not None:
+        # the mean and sd are of the units' values; the interval uses the published n
+        frame, true = cell_keys.perturb_counts(frame, [*counts, "n"])
     n = frame.get_column("n").to_numpy().astype(float)
     sd = frame.get_column("sd").fill_null(np.nan).to_numpy().astype(float)
     mean = frame.get_column("mean").fill_null(np.nan).to_numpy().astype(float)
@@ -197,10 +238,13 @@ def mean(con, query, by, params):  # type: ignore[no-untyped-def]
     )
     derived = dict.fromkeys(("mean", "sd", "ci_low", "ci_high"), ("n",))
     count_cols = (*counts, "n")
-    return frame, suppression.SuppressionSpec(counts=count_cols, derived=derived, margins=by)
+    return frame, suppression.SuppressionSpec(
+        counts=count_cols, derived=derived, margins=by,
+        true_counts=cell_keys.true_counts_of(true), perturbed=salt is not None,
+    )
 
 
-def survival(con, query, by, params):  # type: ignore[no-untyped-def]
+def survival(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     spec = query.metric
     measures = [
         f"{spec['time']}::bigint as time_days",
@@ -208,44 +252,99 @@ def survival(con, query, by, params):  # type: ignore[no-untyped-def]
         "count(*)::bigint as units",
     ]
     select = [*dimension_sql(query, by), *measures]
+    source, with_keys = "units", ""
+    if salt is not None:
+        select.append(f"sum({cell_keys.RECORD_KEY})::hugeint as _key_sum")
+        with_keys = f",\nkeyed as ({cell_keys.keyed_units_sql(query)})"
+        source = "keyed"
+        params = {**params, cell_keys.SALT_PARAM: salt}
     group = ", ".join([*by, "time_days", "is_event"])
     sql = (  # identifiers from DIMENSIONS and this package's headers only
-        f"with units as (\n{unit_rows(query.sql)}\n)\nselect {', '.join(select)}\nfrom units\n"
-        f"group by {group} order by {group}"
+        f"with units as (\n{unit_rows(query.sql)}\n){with_keys}\nselect {', '.join(select)}\n"
+        f"from {source}\ngroup by {group} order by {group}"
     )
     counts = con.sql(sql, params=params).pl()
     from stats.survival import survival_summary  # scipy-heavy; only survival metrics need it
 
     horizons = tuple(int(h) for h in spec.get("horizons", (180, 365)))
-    frame = survival_summary(counts, by, horizons)
+    frame = survival_summary(counts.drop("_key_sum", strict=False), by, horizons)
+    true: dict[str, list[int | None]] = {}
+    if salt is not None:
+        # Kaplan-Meier estimates stay those of the units (docs/privacy.md); n, events and
+        # censored are published perturbed.
+        frame = _with_survival_keys(frame, counts, by)
+        frame, true = cell_keys.perturb_counts(frame, ["n", "events", "censored"])
     derived = {c: ("n", "events") for c in frame.columns if c not in (*by, "n", "events", "censored")}
     return frame, suppression.SuppressionSpec(
         counts=("n", "events", "censored"), derived=derived,
         relations=(("n", ("events", "censored")),), margins=by,
-    ), counts
+        true_counts=cell_keys.true_counts_of(true), perturbed=salt is not None,
+    ), counts.drop("_key_sum", strict=False)
 
 
-def count(con, query, by, params):  # type: ignore[no-untyped-def]
+def _with_survival_keys(frame: pl.DataFrame, counts: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
+    """Cell keys of n, events and censored per group, from the (time, event) rows' key sums."""
+    event = pl.col("is_event")
+    sums = {
+        "n": pl.col("_key_sum").sum(),
+        "events": pl.col("_key_sum").filter(event).sum(),
+        "censored": pl.col("_key_sum").filter(~event).sum(),
+    }
+    aggs = [(e % KEY_BASE).cast(pl.Int64).alias(cell_keys.key_column(c)) for c, e in sums.items()]
+    if not by:
+        keys = counts.select(aggs)
+        return pl.concat([frame, keys], how="horizontal") if frame.height else frame.with_columns(
+            pl.lit(0, pl.Int64).alias(cell_keys.key_column(c)) for c in sums)
+    keys = counts.group_by(list(by)).agg(aggs)
+    return frame.join(keys, on=list(by), how="left", nulls_equal=True, maintain_order="left")
+
+
+def count(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     counts: dict[str, str] = query.metric["counts"]
     measures = [f"{count_expression(src)}::bigint as {out}" for out, src in counts.items()]
-    frame = group_units(con, query, by, params, measures)
-    return frame, suppression.SuppressionSpec(counts=tuple(counts), margins=by)
+    frame = group_units(con, query, by, params, measures, _key_measures(counts), salt)
+    true: dict[str, list[int | None]] = {}
+    if salt is not None:
+        frame, true = cell_keys.perturb_counts(frame, list(counts))
+    return frame, suppression.SuppressionSpec(
+        counts=tuple(counts), margins=by,
+        true_counts=cell_keys.true_counts_of(true), perturbed=salt is not None,
+    )
 
 
-def table(frame: pl.DataFrame, query: loader.Query):  # type: ignore[no-untyped-def]
+def table(frame: pl.DataFrame, query: loader.Query, salt: str | None = None):  # type: ignore[no-untyped-def]
     """A fixed-grain table: Wilson intervals for declared ``rates`` (computed here, replacing a
-    rate the SQL may give), then suppression of every ``fmt: count`` column."""
+    rate the SQL may give), then suppression of every ``fmt: count`` column.
+
+    With a salt the counts are perturbed with content keys (no unit rows to key here;
+    ``stats.cell_key.content_key``), nested parts capped at their wholes, and every declared
+    two-count share (``fmt: pct1`` derived from ``[part, whole]``) recomputed from the
+    published counts."""
     rules = query.metric.get("suppression", {})
     derived = {c: tuple(src) for c, src in (rules.get("derived") or {}).items()}
     nested = [tuple(pair) for pair in rules.get("nested") or ()]
+    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
+    true: dict[str, list[int | None]] = {}
+    if salt is not None and counts:
+        labels = [c for c in frame.columns if c not in counts and c not in derived
+                  and not frame.schema[c].is_float()]
+        frame = cell_keys.content_keys(frame, salt, query.name, counts, labels)
+        frame, true = cell_keys.perturb_counts(frame, counts)
+        frame = cell_keys.cap_nested(frame, nested)  # type: ignore[arg-type]
+        shares = {c: src for c, src in derived.items()
+                  if len(src) == 2 and query.columns.get(c, {}).get("fmt") == "pct1"}
+        frame = frame.with_columns(
+            pl.when(pl.col(whole) > 0).then(pl.col(part) / pl.col(whole)).otherwise(None).alias(c)
+            for c, (part, whole) in shares.items()
+        )
     rates = query.metric.get("rates") or []
     if rates:
         frame = frame.drop([c for c in ("rate", "ci_low", "ci_high") if c in frame.columns])
         frame, rate_derived, rate_nested, _ = add_rates(frame, rates)
         derived.update(rate_derived)
         nested += rate_nested
-    counts = tuple(c for c, col in query.columns.items() if col.get("fmt") == "count")
     return frame, suppression.SuppressionSpec(
         counts=counts, derived=derived, nested=tuple(nested),  # type: ignore[arg-type]
         margins=tuple(rules.get("margins") or ()),
+        true_counts=cell_keys.true_counts_of(true), perturbed=bool(true),
     )

@@ -39,9 +39,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries import loader
-from queries import aggregate, vocabulary
 from pipelines.query_filters import FILTERS
+from queries import aggregate, cell_keys, loader, vocabulary
 from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
@@ -101,13 +100,19 @@ def metric(
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
     min_cell: int | None = None,
+    perturb: bool = True,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
     ``stats.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
     parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``.
     ``min_cell`` None means the configured threshold (``resolve_min_cell``); the result's meta
-    records the threshold and its source."""
+    records the threshold and its source.
+
+    ``perturb=False`` gives the per-view method that preceded cell-key perturbation
+    (suppression with complementary cells, exact visible counts). It does not protect across
+    views; it exists to measure the difference (benchmarks/bench_suppression.py, the
+    differencing test), and no page or command uses it."""
     min_cell, min_cell_source = resolve_min_cell(min_cell)
     try:
         query = loader.describe(name)
@@ -120,21 +125,25 @@ def metric(
         vocabulary.check(con, {**(filters or {}), "preset": definition_overrides.get("preset")})
     except vocabulary.UnknownValue as exc:
         raise MetricError(str(exc)) from None
-    method = suppression.method(min_cell)  # validates min_cell
+    suppression.method(min_cell)  # validates min_cell
+    # Cell-key perturbation whenever suppression is on and the warehouse has its secret salt;
+    # min_cell 0 (local analysis, logged by the CLI) gives exact counts.
+    salt = None if suppression.is_off(min_cell) or not perturb else cell_keys.read_salt(con)
     kind = query.kind
     curve_counts = None  # survival metrics: (group, time, event, units) for the drawable curve
     if kind == "proportion":
-        frame, spec = aggregate.proportion(con, query, by_dims, params)
+        frame, spec = aggregate.proportion(con, query, by_dims, params, salt)
     elif kind == "mean":
-        frame, spec = aggregate.mean(con, query, by_dims, params)
+        frame, spec = aggregate.mean(con, query, by_dims, params, salt)
     elif kind == "survival":
-        frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params)
+        frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params, salt)
     elif kind == "count":
-        frame, spec = aggregate.count(con, query, by_dims, params)
+        frame, spec = aggregate.count(con, query, by_dims, params, salt)
     else:
         frame = con.sql(query.sql, params=params).pl()
-        frame, spec = aggregate.table(frame, query)
+        frame, spec = aggregate.table(frame, query, salt)
     frame = suppression.suppress(frame, spec, min_cell)
+    method = suppression.method(min_cell, perturbed=spec.perturbed)
     meta = {
         "metric": query.name,
         "title": query.title,
@@ -149,6 +158,7 @@ def metric(
         "min_cell_source": min_cell_source,
         "suppression": method,
         "suppression_off": suppression.is_off(min_cell),
+        "perturbation": cell_keys.meta(salt, min_cell) if spec.perturbed else None,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if curve_counts is not None:

@@ -136,13 +136,37 @@ def _adjusted(
     if counts.is_empty():
         raise QIError(f"{name} by {by}: no units in the denominator")
     standardised = funnel.indirect_standardise(counts)
+    standardised = standardised.with_columns(pl.col("observed").cast(pl.Int64), pl.col("n").cast(pl.Int64))
+    true_counts: dict[str, tuple[int | None, ...]] = {}
+    published = measure_metric(con, name, (by,), filters, min_cell)
+    if published.meta.get("perturbation"):
+        # Publish each unit's observed and n as every other view does (the same units, so the
+        # same perturbed counts as the crude funnel and `metric --by`); the expected count is
+        # the case-mix model's and stays exact. Rates and O/E come from what is published.
+        true_counts = {c: tuple(standardised[c].to_list()) for c in ("observed", "n")}
+        shown_counts = published.frame.select(
+            pl.col(by).cast(pl.String).alias("unit"),
+            pl.col("numerator").alias("_observed"), pl.col("denominator").alias("_n"),
+            pl.col("numerator_suppressed").alias("_hidden"),
+        )
+        overall = standardised["adjusted_rate"] / standardised["ratio"]  # R_overall per row
+        standardised = standardised.with_columns(pl.col("unit").cast(pl.String), overall.alias("_r"))
+        standardised = standardised.join(shown_counts, on="unit", how="left").with_columns(
+            pl.when(pl.col("_hidden")).then(pl.col("observed")).otherwise(pl.col("_observed")).alias("observed"),
+            pl.when(pl.col("_hidden")).then(pl.col("n")).otherwise(pl.col("_n")).alias("n"),
+        ).with_columns(
+            (pl.col("observed") / pl.col("n")).alias("crude_rate"),
+            (pl.col("observed") / pl.col("expected")).alias("ratio"),
+        ).with_columns((pl.col("ratio") * pl.col("_r")).alias("adjusted_rate")
+        ).drop("_observed", "_n", "_hidden", "_r")
     checked = suppress(
-        standardised.with_columns(pl.col("observed").cast(pl.Int64), pl.col("n").cast(pl.Int64)),
+        standardised,
         SuppressionSpec(
             counts=("observed", "n"),
             derived=dict.fromkeys(("expected", "ratio", "ratio_low", "ratio_high", "crude_rate", "adjusted_rate"), ("observed", "n")),
             nested=(("observed", "n"),),
             margins=("unit",),
+            true_counts=true_counts, perturbed=bool(true_counts),
         ),
         min_cell,
     )

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries import qi
+from queries import cell_keys, qi
 from queries.engine import resolve_min_cell
 from stats import spc, suppression
 from queries.qi_funnel import MeasureFunnel, measure_funnel
@@ -195,7 +195,9 @@ def build_pack(
         site=site,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         min_cell=min_cell,
-        suppression_method=suppression.method(min_cell),
+        # the measures come from queries.metric: perturbed whenever the warehouse has its salt
+        suppression_method=suppression.method(
+            min_cell, perturbed=cell_keys.read_salt(con) is not None),
         measures=table,
         top_changes=qi.top_changes(table),
         charts=charts,

@@ -15,7 +15,14 @@ Rules (DOMAIN.md section 10, CMS cell size suppression policy; threshold ``min_c
    hidden as well.
 5. **Derived figures.** Every rate, interval, NNT or label computed from a hidden count is hidden.
 
-Rules 2-4 repeat until nothing changes. Hidden cells become null and ``<col>_suppressed`` is
+Rules 2-4 repeat until nothing changes.
+
+**With cell-key perturbation** (the default when the warehouse has a cell-key salt;
+``stats.cell_key``, docs/privacy.md) the counts in the frame are already the published, perturbed
+values and ``SuppressionSpec.true_counts`` holds the true ones. Rule 1 then hides a cell whose
+true *or* published count is from 1 to ``min_cell - 1``; rules 2-4 are not applied, because a
+difference of perturbed counts carries the noise of every cell in it, so subtracting visible
+cells no longer gives a hidden one back. Rule 5 applies as before. Hidden cells become null and ``<col>_suppressed`` is
 true. With suppression on, every count column also gets ``<col>_complementary``: true for a cell
 hidden only by rules 2-4 (its own value is 0 or at least ``min_cell``, e.g. 50), false otherwise.
 ``min_cell=0`` (or 1) turns suppression off; the method string says so, and no
@@ -49,18 +56,29 @@ class SuppressionSpec:
     #: derived columns that are copies of one count (``numerator`` of ``responders``): hidden
     #: with it, and labelled like it, so they carry its ``_complementary`` flag too
     aliases: Mapping[str, str] = field(default_factory=dict)
+    #: with cell-key perturbation: the true value of each perturbed count column (the frame
+    #: holds the published ones); rule 1 checks both, rules 2-4 are skipped
+    true_counts: Mapping[str, Sequence[int | None]] = field(default_factory=dict)
+    perturbed: bool = False
 
 
 def is_off(min_cell: int) -> bool:
     return min_cell <= 1
 
 
-def method(min_cell: int) -> str:
+def method(min_cell: int, perturbed: bool = False) -> str:
     """A one-line description of the suppression applied, recorded with every result."""
     if min_cell < 0:
         raise ValueError(f"min_cell must be 0 or more, got {min_cell}")
     if is_off(min_cell):
         return "suppression OFF (min_cell=0): small counts are shown; for local analysis only, do not share"
+    if perturbed:
+        return (
+            "cell-key perturbation (ABS TableBuilder; noise -2..+2, zero-mean, the same cell always "
+            f"shows the same value), then counts whose true or published value is 1-{min_cell - 1} "
+            "hidden (0 shown); rates and intervals computed from the published counts, and "
+            "hidden with a hidden count (docs/privacy.md)"
+        )
     return (
         f"counts 1-{min_cell - 1} hidden (0 shown), with complementary suppression along margins "
         "and attrition steps; figures derived from a hidden count hidden (CMS cell size policy)"
@@ -109,8 +127,14 @@ def _masks(
     if not is_off(min_cell):
         for col in spec.counts:
             primary[col] = [v is not None and 1 <= v < min_cell for v in values[col]]
+            true = spec.true_counts.get(col)
+            if true is not None:  # perturbed: a true count of 1..min_cell-1 is hidden too
+                primary[col] = [
+                    p or (t is not None and 1 <= t < min_cell)
+                    for p, t in zip(primary[col], true, strict=True)
+                ]
             hidden[col] = list(primary[col])
-        changed = True
+        changed = not spec.perturbed
         while changed:
             changed = _apply_nested(values, hidden, spec.nested, min_cell)
             changed = _apply_relations(values, hidden, spec.relations) or changed

@@ -49,7 +49,21 @@ def warehouse_path(tmp_path_factory: pytest.TempPathFactory, warehouse_source: P
     db_path = tmp_path_factory.mktemp("warehouse") / "outcomes.duckdb"
     summary = ingest(warehouse_source, db_path)
     assert summary.status == "ok", summary
+    fix_cell_key_salt(db_path)
     return db_path
+
+
+#: The cell-key salt of test warehouses: each warehouse draws a random one; tests fix it so that
+#: perturbed (published) counts are the same in every session.
+TEST_CELL_KEY_SALT = "tests-fixed-cell-key-salt"
+
+
+def fix_cell_key_salt(db_path: Path, salt: str = TEST_CELL_KEY_SALT) -> None:
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("update meta.cell_key set value = $salt where key = 'salt'", {"salt": salt})
+    finally:
+        con.close()
 
 
 @pytest.fixture()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VIEWS_DIR = Path(__file__).parent
+#: The page that shows docs/privacy.md; every suppression note links to it.
+PRIVACY_URL_PATH = "privacy"
 
 
 @dataclass(frozen=True)
@@ -38,4 +40,5 @@ VIEWS: list[View] = [
     View("pathways.py", "Treatment pathways", ":material/account_tree:", "pathways"),
     View("quality.py", "Quality improvement", ":material/insights:", "quality"),
     View("data_quality.py", "Data & loads", ":material/database:", "data"),
+    View("privacy.py", "Privacy", ":material/shield:", PRIVACY_URL_PATH),
 ]
