@@ -212,8 +212,16 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
               "load_id": summary.load_id}
     con.execute("create or replace temp table _load_files (table_name VARCHAR, "
                 "source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_rejected BIGINT)")
-    for name, files in sources.items():
-        _load_table(con, TABLES[name], files, summary, params, progress)
+    absent = [name for name in TABLE_ORDER if name not in sources]
+    for name in TABLE_ORDER:
+        # An absent optional table loads as an empty batch: raw.<table> then exists with its
+        # usual columns (new warehouse) or keeps its rows (incremental load), so every model
+        # and metric reading it answers "no data" instead of failing.
+        _load_table(con, TABLES[name], sources.get(name, ()), summary, params, progress)
+    if absent:
+        summary.notes.append(
+            f"optional table(s) not in the extract, loaded as empty: {', '.join(absent)} "
+            "(metrics that need them show no data)")
     _refuse_identifier_rejects(con, summary.load_id)
     for table, column, reason, message, rows, examples in con.sql("""
             select table_name, column_name, reason_code, any_value(message), count(*),
@@ -321,7 +329,8 @@ def _record_table(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str, re
                on rj._file_idx = f._file_idx
     """, {"table": name})  # noqa: S608
     files, read, rejected = con.sql(
-        "select list(source_file order by source_file), sum(rows_read), sum(rows_rejected) "
+        "select coalesce(list(source_file order by source_file), []), "
+        "coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
         "from _load_files where table_name = $t", params={"t": name}).fetchall()[0]
     summary.tables.append(meta.TableSummary(
         table=name, files=files, rows_read=int(read), rows_loaded=int(read - rejected),
