@@ -48,9 +48,25 @@ class IngestError(Exception):
         self.column = column
         self.reason = reason
 
-    def to_dict(self) -> dict[str, str | None]:
+    @property
+    def exit_status(self) -> int:
+        """2 for a usage or configuration problem, 3 for a data-quality threshold, else 1."""
+        if self.reason in USAGE_REASONS:
+            return 2
+        return 3 if self.reason in THRESHOLD_REASONS else 1
+
+    def to_dict(self) -> dict[str, str | int | None]:
         return {"reason": self.reason, "file": self.file, "column": self.column,
-                "message": str(self)}
+                "message": str(self), "exit_status": self.exit_status}
+
+
+#: ``IngestError.reason`` codes that are the caller's mistake, not the data's (exit status 2).
+USAGE_REASONS = frozenset({"not_a_folder", "bad_database", "bad_config", "bad_option",
+                           "live_database_not_clean"})
+#: Codes of a load refused by a data-quality threshold (exit status 3).
+THRESHOLD_REASONS = frozenset({"reject_share_over_limit", "no_accepted_rows"})
+#: The longest header line read (a file without line breaks is refused, not read whole).
+MAX_HEADER_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,16 +104,16 @@ def discover(folder: Path) -> dict[str, list[tuple[Path, str, FileFormat]]]:
         raise IngestError(f"{folder}: not a folder (an extract is a folder of table files)",
                           file=str(folder), reason="not_a_folder")
     found: dict[str, list[tuple[Path, str, FileFormat]]] = {}
-    for entry in sorted(folder.iterdir()):
+    for entry in _entries(folder, folder.name + "/"):
         if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            if entry.name in TABLES:
-                _add(found, entry.name, _parts(entry, folder), entry)
             continue
         fmt = _FORMATS.get(entry.suffix.lower())
         if fmt is None:
+            if entry.name in TABLES and entry.is_dir():
+                _add(found, entry.name, _parts(entry, folder), entry)
             continue
+        # Whatever the entry is (a directory named patients.csv, a FIFO, a broken symlink), it
+        # is a table: ``inspect_file`` checks its kind and refuses it with a message.
         if entry.stem not in TABLES:
             raise IngestError(
                 f"{entry.name}: '{entry.stem}' is not a table of the extract contract "
@@ -119,10 +135,10 @@ def _add(found: dict[str, list[tuple[Path, str, FileFormat]]], table: str,
 
 
 def _parts(directory: Path, folder: Path) -> list[tuple[Path, str, FileFormat]]:
-    parts = [(p, p.relative_to(folder).as_posix(), _FORMATS[p.suffix.lower()])
-             for p in sorted(directory.iterdir())
-             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _FORMATS]
     name = directory.relative_to(folder).as_posix() + "/"
+    parts = [(p, p.relative_to(folder).as_posix(), _FORMATS[p.suffix.lower()])
+             for p in _entries(directory, name)
+             if not p.name.startswith(".") and p.suffix.lower() in _FORMATS]
     if not parts:
         raise IngestError(f"{name}: the folder holds no .csv or .parquet parts",
                           file=name, reason="empty_table_folder")
@@ -132,13 +148,28 @@ def _parts(directory: Path, folder: Path) -> list[tuple[Path, str, FileFormat]]:
     return parts
 
 
+def _entries(directory: Path, name: str) -> list[Path]:
+    try:
+        return sorted(directory.iterdir())
+    except OSError as exc:
+        raise IngestError(f"{name}: the folder cannot be listed ({exc.strerror})",
+                          file=name, reason="unreadable_file") from exc
+
+
 def inspect_file(path: Path, relative_name: str, fmt: FileFormat,
                  con: duckdb.DuckDBPyConnection) -> SourceFile:
-    """Hash the file, check its encoding (CSV: strict UTF-8) and read its header."""
+    """Check the file's kind, hash it, check its encoding (CSV: strict UTF-8), read its header.
+
+    The returned ``path`` is the real path that was checked (symlinks resolved); later reads
+    use it.
+    """
+    from pipelines.file_checks import check_regular_file
+
+    path = check_regular_file(path, relative_name)
     if fmt == "csv":
         sha256, columns = _inspect_csv(path, relative_name)
     else:
-        sha256 = _sha256(path)
+        sha256 = _sha256(path, relative_name)
         columns = _parquet_columns(path, relative_name, con)
     seen: set[str] = set()
     for column in columns:
@@ -149,27 +180,32 @@ def inspect_file(path: Path, relative_name: str, fmt: FileFormat,
     return SourceFile(path, relative_name, fmt, sha256, columns)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, relative_name: str) -> str:
+    from pipelines.file_checks import open_regular, read_bounded
+
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK_BYTES):
+    handle, size = open_regular(path, relative_name)
+    with handle:
+        for chunk in read_bounded(handle, size, _CHUNK_BYTES, relative_name):
             digest.update(chunk)
     return digest.hexdigest()
 
 
 def _inspect_csv(path: Path, relative_name: str) -> tuple[str, tuple[str, ...]]:
-    """One pass over the bytes: SHA-256, strict UTF-8 decoding, and the header line."""
+    """One pass over the bytes: SHA-256, strict UTF-8 decoding, and the header line.
+
+    At most the size the file had when opened is read, and at most ``MAX_HEADER_CHARS`` of it
+    are kept for the header. Lines may end in LF, CRLF or CR alone (old Mac exports).
+    """
+    from pipelines.file_checks import open_regular, read_bounded
+
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     header_text = ""
     newlines_before = 0
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise IngestError(f"{relative_name}: cannot be opened ({exc.strerror})",
-                          file=relative_name, reason="unreadable_file") from exc
+    handle, size = open_regular(path, relative_name)
     with handle:
-        while chunk := handle.read(_CHUNK_BYTES):
+        for chunk in read_bounded(handle, size, _CHUNK_BYTES, relative_name):
             digest.update(chunk)
             try:
                 text = decoder.decode(chunk)
@@ -179,20 +215,33 @@ def _inspect_csv(path: Path, relative_name: str) -> tuple[str, tuple[str, ...]]:
                     f"{relative_name}: line {line} is not valid UTF-8 (byte "
                     f"0x{chunk[exc.start]:02x}); re-export the file as UTF-8",
                     file=relative_name, reason="not_utf8") from exc
-            if "\n" not in header_text:
-                header_text += text[: 1 << 20]
+            if len(header_text) <= MAX_HEADER_CHARS and not _has_line_end(header_text):
+                header_text += text[: MAX_HEADER_CHARS + 1]
             newlines_before += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise IngestError(f"{relative_name}: the file ends inside a UTF-8 character",
                               file=relative_name, reason="not_utf8") from exc
-    header_line = header_text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    header_text = header_text.lstrip("\ufeff")
+    header_line = header_text.replace("\r\n", "\n").replace("\r", "\n").split("\n", 1)[0]
+    if len(header_line) > MAX_HEADER_CHARS:
+        raise IngestError(
+            f"{relative_name}: the first line is longer than {MAX_HEADER_CHARS:,} characters "
+            "(is it a CSV file with line breaks?)", file=relative_name, reason="missing_header")
     if not header_line.strip():
         raise IngestError(f"{relative_name}: the file is empty or has no header row",
                           file=relative_name, reason="missing_header")
-    columns = next(csv.reader(io.StringIO(header_line)))
+    try:
+        columns = next(csv.reader(io.StringIO(header_line)), [])
+    except csv.Error as exc:
+        raise IngestError(f"{relative_name}: the header row is not valid CSV ({exc})",
+                          file=relative_name, reason="missing_header") from exc
     return digest.hexdigest(), tuple(c.strip() for c in columns)
+
+
+def _has_line_end(text: str) -> bool:
+    return "\n" in text or "\r" in text
 
 
 def _parquet_columns(path: Path, relative_name: str,

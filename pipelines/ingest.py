@@ -54,7 +54,8 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
            source_kind: str = "contract", deid_mode: str | None = None,
            progress: Progress | None = None, extra_notes: Iterable[str] = (),
            config_path: str | Path | None = None, run_models: bool = True,
-           memory_limit: str | None = None) -> LoadSummary:
+           memory_limit: str | None = None,
+           overrides: dict[str, Any] | None = None) -> LoadSummary:
     """Validate and load the extract at ``path`` into ``db_path``; return what happened.
 
     ``source_kind`` other than ``contract`` converts the source first with
@@ -64,15 +65,27 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     ``limited_data_set``). ``run_models=False`` loads ``raw``/``ref``/``meta`` only.
     ``memory_limit`` caps DuckDB's memory for the build (default ``$OUTCOMES_MEMORY_LIMIT`` or
     3 GB, so a 10-million-row load stays under 4 GB of RAM; DuckDB spills to disk beyond it).
+    ``overrides`` are ``--set`` values (``pipelines.load_config``): the load's thresholds and
+    definition parameters. The configuration, the overrides and ``db_path`` are checked before
+    any file is read.
     """
+    from pipelines import load_config
+    from pipelines.file_checks import check_database_path
+
     path = Path(path)
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"source_kind must be one of {SOURCE_KINDS}, got {source_kind!r}")
     if deid_mode is not None and deid_mode not in meta.DEID_MODES:
         raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
+    overrides = dict(overrides or {})
+    settings = load_config.load_settings(config_path, overrides)
+    definitions = load_config.definitions(config_path, overrides)
+    if db_path is not None:
+        check_database_path(Path(db_path))
     options: dict[str, Any] = {
         "check_only": check_only, "progress": progress, "config_path": config_path,
-        "run_models": run_models, "deid_mode": deid_mode,
+        "run_models": run_models, "deid_mode": deid_mode, "settings": settings,
+        "definitions": definitions,
         "memory_limit": memory_limit or os.environ.get("OUTCOMES_MEMORY_LIMIT") or "3GB"}
     if source_kind == "contract":
         return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
@@ -113,7 +126,8 @@ def _new_load_id() -> str:
 def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str,
                    source_kind: str, deid_mode: str | None, notes: list[str], check_only: bool,
                    progress: Progress | None, config_path: str | Path | None, run_models: bool,
-                   memory_limit: str | None, implied_mode: str | None = None,
+                   memory_limit: str | None, settings: Any, definitions: Any,
+                   implied_mode: str | None = None,
                    source_rejects: list | None = None) -> LoadSummary:
     """Load a contract folder. The mode is the caller's, else the deployment's configuration,
     else what the source implies (an adapter's report, a ``truth.json``), else a limited data set.
@@ -154,7 +168,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
-                _build_models(con, summary, config_path, progress)
+                _build_models(con, summary, definitions, progress)
             summary.finished_at = _now()
             meta.write_load_log(con, summary, _file_rows(con, summary))
     summary.finished_at = summary.finished_at or _now()
@@ -189,7 +203,12 @@ def _inspect_sources(folder: Path) -> dict[str, tuple]:
 
 def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
     """For ``--check``: the patients already loaded count as known (read-only attach)."""
-    con.execute("attach $path as live (read_only)", {"path": str(live)})
+    try:
+        con.execute("attach $path as live (read_only)", {"path": str(live)})
+    except duckdb.Error as exc:
+        raise IngestError(f"--db {live}: cannot be opened as a DuckDB warehouse "
+                          f"({str(exc).splitlines()[0]})", file=str(live),
+                          reason="bad_database") from exc
     try:
         exists = con.sql("select count(*) from information_schema.tables where "
                          "table_catalog = 'live' and table_schema = 'raw' and "
@@ -251,6 +270,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
         if progress:
             progress(name, stage, fraction)
 
+    started = time.perf_counter()
     step("reading", 0.0)
     read_as_text(con, name, files, table.column_names, text_t)
     step("scanning for identifiers", 0.35)
@@ -291,7 +311,9 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
     for temp in (text_t, files_t, typed_t, rejects_t, "_drug_map", "_effect_map"):
         con.execute(f"drop table if exists {temp}")
     con.execute("drop view if exists _batch")
-    step("done", 1.0)
+    done = summary.tables[-1]
+    step(f"done ({done.rows_read:,} rows read, {done.rows_rejected:,} rejected, "
+         f"{time.perf_counter() - started:.1f} s)", 1.0)
 
 
 def _map_distinct(con: duckdb.DuckDBPyConnection, typed_t: str, column: str, target: str,
@@ -374,18 +396,20 @@ def _refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> 
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
-                  config_path: str | Path | None, progress: Progress | None) -> None:
-    from pipelines.definitions import Definitions
+                  definitions: Any, progress: Progress | None) -> None:
     from pipelines.transform import build_models
 
-    if progress:
-        progress("models", "building", 0.0)
-    definitions = Definitions.from_config(config_path)
-    summary.models = build_models(con, definitions.as_params())
+    def report(model: str, position: int, count: int, rows: int | None, seconds: float) -> None:
+        if progress is None:
+            return
+        if rows is None:
+            progress(model, f"building model {position + 1}/{count}", position / count)
+        else:
+            progress(model, f"done ({rows:,} rows, {seconds:.1f} s)", (position + 1) / count)
+
+    summary.models = build_models(con, definitions.as_params(), on_model=report)
     con.execute("delete from meta.definitions")
     con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
-    if progress:
-        progress("models", "done", 1.0)
 
 
 def _file_rows(con: duckdb.DuckDBPyConnection,

@@ -66,7 +66,13 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
                         file=str(live), reason="live_database_not_clean")
                 shutil.copyfile(live, tmp)
             config = {"memory_limit": memory_limit} if memory_limit else {}
-            con = duckdb.connect(str(tmp), config=config)
+            try:
+                con = duckdb.connect(str(tmp), config=config)
+            except duckdb.Error as exc:
+                raise IngestError(
+                    f"{live}: cannot be opened as a DuckDB warehouse "
+                    f"({str(exc).strip().splitlines()[0]})", file=str(live),
+                    reason="bad_database") from exc
             try:
                 yield con
                 con.execute("CHECKPOINT")

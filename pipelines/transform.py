@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,32 +46,41 @@ def table_name(path: Path) -> str:
 
 
 def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
-                 seconds: dict[str, float] | None = None) -> dict[str, int]:
+                 seconds: dict[str, float] | None = None,
+                 on_model: Callable[[str, int, int, int | None, float], None] | None = None,
+                 ) -> dict[str, int]:
     """Materialise every model; return rows per ``layer.table``.
 
     ``params`` holds every definition parameter (``pipelines.definitions``); each model is bound
     only the parameters its SQL names, so adding a parameter never breaks an unrelated model.
     ``seconds``, when given, receives each model's build time (the benchmarks read it).
+    ``on_model(target, position, count, rows, seconds)`` is called before each model (rows None)
+    and after it (its rows and build time): the load's progress lines.
     """
     rows: dict[str, int] = {}
     seconds = {} if seconds is None else seconds
+    paths = [(layer, path) for layer in LAYERS for path in model_files(layer)]
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants above
-        for path in model_files(layer):
-            sql = path.read_text(encoding="utf-8")
-            used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
-            model = table_name(path)
-            target = f"{layer}.{model}"
-            kind = materialization(path, sql)
-            if kind == "view" and used:
-                raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
-            _drop_other_kind(con, layer, model, kind)
-            # The target is built from a constant layer name and a file name in our package,
-            # never from user input; the body's parameters are bound.
-            started = time.perf_counter()
-            con.execute(f"create or replace {kind} {target} as {sql}", used)  # noqa: S608
-            seconds[target] = time.perf_counter() - started
-            rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+    for position, (layer, path) in enumerate(paths):
+        sql = path.read_text(encoding="utf-8")
+        used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
+        model = table_name(path)
+        target = f"{layer}.{model}"
+        kind = materialization(path, sql)
+        if kind == "view" and used:
+            raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
+        _drop_other_kind(con, layer, model, kind)
+        # The target is built from a constant layer name and a file name in our package,
+        # never from user input; the body's parameters are bound.
+        if on_model is not None:
+            on_model(target, position, len(paths), None, 0.0)
+        started = time.perf_counter()
+        con.execute(f"create or replace {kind} {target} as {sql}", used)
+        seconds[target] = time.perf_counter() - started
+        rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+        if on_model is not None:
+            on_model(target, position, len(paths), rows[target], seconds[target])
     return rows
 
 
