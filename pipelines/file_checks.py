@@ -119,6 +119,18 @@ def read_bounded(handle: BinaryIO, size: int, chunk_bytes: int, relative_name: s
             file=relative_name, reason="file_changed")
 
 
+def check_extract_path(path: Path) -> None:
+    """The extract (or an adapter's source) must be a folder or a regular file (exit status 2)."""
+    try:
+        info = _what_it_points_to(path, str(path))
+    except IngestError as exc:
+        raise IngestError(f"{exc} (the extract to load)", file=str(path),
+                          reason="not_a_folder") from exc
+    if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        raise IngestError(f"{path}: is {_kind(info.st_mode)}{_via(path)}; an extract is a folder "
+                          "of table files", file=str(path), reason="not_a_folder")
+
+
 def check_database_path(db: Path) -> None:
     """Refuse a ``--db`` that is not absent and not a DuckDB database file (exit status 2)."""
     name = str(db)

@@ -34,6 +34,7 @@ import duckdb
 from pipelines import meta
 from pipelines.contract import CONTRACT_VERSION, TABLE_ORDER, TABLES, Table
 from pipelines.extract import IngestError, SourceFile, discover, inspect_file, read_as_text
+from pipelines.thresholds import check_thresholds
 
 __all__ = ["IngestError", "LoadSummary", "ingest"]
 
@@ -70,7 +71,7 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     any file is read.
     """
     from pipelines import load_config
-    from pipelines.file_checks import check_database_path
+    from pipelines.file_checks import check_database_path, check_extract_path
 
     path = Path(path)
     if source_kind not in SOURCE_KINDS:
@@ -78,6 +79,7 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     if deid_mode is not None and deid_mode not in meta.DEID_MODES:
         raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
     overrides = dict(overrides or {})
+    check_extract_path(path)
     settings = load_config.load_settings(config_path, overrides)
     definitions = load_config.definitions(config_path, overrides)
     if db_path is not None:
@@ -153,6 +155,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             if db_path is not None and Path(db_path).is_file():
                 _copy_live_patients(con, Path(db_path))
             _load_tables(con, sources, summary, progress, source_rejects or [])
+            check_thresholds(summary, settings.max_reject_share)
         finally:
             con.close()
         summary.status = "checked"
@@ -165,6 +168,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.create_meta(con)
             meta.settle_deid_mode(con, summary, explicit=deid_mode is not None)
             _load_tables(con, sources, summary, progress, source_rejects or [])
+            check_thresholds(summary, settings.max_reject_share)
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
