@@ -78,6 +78,8 @@ class SourceFile:
     fmt: FileFormat
     sha256: str
     columns: tuple[str, ...]
+    #: Parquet only: each column's DuckDB type (``DOUBLE``, ``TIMESTAMP``, ``VARCHAR`` ...)
+    types: tuple[str, ...] = ()
 
     @property
     def first_line(self) -> int:
@@ -166,18 +168,19 @@ def inspect_file(path: Path, relative_name: str, fmt: FileFormat,
     from pipelines.file_checks import check_regular_file
 
     path = check_regular_file(path, relative_name)
+    types: tuple[str, ...] = ()
     if fmt == "csv":
         sha256, columns = _inspect_csv(path, relative_name)
     else:
         sha256 = _sha256(path, relative_name)
-        columns = _parquet_columns(path, relative_name, con)
+        columns, types = _parquet_columns(path, relative_name, con)
     seen: set[str] = set()
     for column in columns:
         if column in seen:
             raise IngestError(f"{relative_name}: column '{column}' appears twice in the header",
                               file=relative_name, column=column, reason="duplicate_column")
         seen.add(column)
-    return SourceFile(path, relative_name, fmt, sha256, columns)
+    return SourceFile(path, relative_name, fmt, sha256, columns, types)
 
 
 def _sha256(path: Path, relative_name: str) -> str:
@@ -244,16 +247,18 @@ def _has_line_end(text: str) -> bool:
     return "\n" in text or "\r" in text
 
 
-def _parquet_columns(path: Path, relative_name: str,
-                     con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def _parquet_columns(path: Path, relative_name: str, con: duckdb.DuckDBPyConnection
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The column names and their DuckDB types."""
     try:
-        rows = con.sql("select column_name from (describe select * from read_parquet($path))",
+        rows = con.sql("select column_name, column_type from "
+                       "(describe select * from read_parquet($path))",
                        params={"path": str(path)}).fetchall()
         con.sql("select count(*) from read_parquet($path)", params={"path": str(path)}).fetchall()
     except duckdb.Error as exc:
         raise IngestError(f"{relative_name}: not a readable Parquet file ({_first_line(exc)})",
                           file=relative_name, reason="unreadable_file") from exc
-    return tuple(r[0] for r in rows)
+    return tuple(r[0] for r in rows), tuple(r[1] for r in rows)
 
 
 def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[SourceFile, ...],
@@ -279,7 +284,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[Source
         select_list = ", ".join(
             f"nullif(trim(\"{c}\"), '') as \"{c}\"" if c in present else f'NULL as "{c}"'
             for c in columns)
-        reader = _reader_sql(source)
+        reader = _reader_sql(source, table)
         try:
             con.execute(f"insert into {target} select {select_list}, $idx from {reader}",  # noqa: S608
                         {"path": str(source.path), "idx": index})
@@ -294,9 +299,14 @@ def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[Source
     return rows_so_far
 
 
-def _reader_sql(source: SourceFile) -> str:
+def _reader_sql(source: SourceFile, table: str) -> str:
     if source.fmt == "parquet":
-        casts = ", ".join(f'cast("{c}" as VARCHAR) as "{c}"' for c in source.columns)
+        from pipelines.parquet_types import text_expression
+
+        contract = TABLES[table]
+        casts = ", ".join(
+            f'{text_expression(contract.column(c), t)} as "{c}"'
+            for c, t in zip(source.columns, source.types, strict=True))
         return f"(select {casts} from read_parquet($path))"  # noqa: S608
     # The header was read and checked by us; fixing the dialect (no sniffing) makes a file
     # with an odd first row fail loudly instead of being parsed with a guessed delimiter.

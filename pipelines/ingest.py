@@ -145,7 +145,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         source_kind=source_kind, deid_mode=requested_mode or "limited_data_set",
         software_version=software_version(), contract_version=CONTRACT_VERSION,
         started_at=_now(), notes=list(notes))
-    sources = _inspect_sources(folder)
+    sources = _inspect_sources(folder, summary.notes)
     if check_only:
         # In memory (no file is written next to the database); spills, if any, go to $TMPDIR.
         con = duckdb.connect(":memory:", config={"temp_directory": tempfile.gettempdir(),
@@ -180,8 +180,10 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
     return summary
 
 
-def _inspect_sources(folder: Path) -> dict[str, tuple]:
-    """Every table's files, hashed, encoding-checked and header-checked, before any load."""
+def _inspect_sources(folder: Path, notes: list[str]) -> dict[str, tuple]:
+    """Every table's files, hashed, encoding-checked and header-checked (Parquet: column types
+    too), before any load; the Parquet coercions to come are added to ``notes``."""
+    from pipelines.parquet_types import check_schema, coercion_notes
     from pipelines.validate import check_header
 
     found = discover(folder)
@@ -199,6 +201,9 @@ def _inspect_sources(folder: Path) -> dict[str, tuple]:
                 files = tuple(inspect_file(p, rel, fmt, con) for p, rel, fmt in found[name])
                 for source in files:
                     check_header(TABLES[name], source)
+                    check_schema(TABLES[name], source)
+                for source in files:
+                    notes.extend(coercion_notes(con, TABLES[name], source))
                 sources[name] = files
     finally:
         con.close()

@@ -42,8 +42,9 @@ class TableBreach:
         if self.reason == "no_accepted_rows" and self.rows_read == 0:
             return f"{self.table}: a required table with no rows"
         if self.reason == "no_accepted_rows":
-            return (f"{self.table}: no row accepted ({self.rows_rejected:,} of "
-                    f"{self.rows_read:,} rejected); top reasons: {reasons}")
+            return (f"{self.table}: a required table with no row accepted, "
+                    f"{_percent(self.share)} of rows rejected ({self.rows_rejected:,} of "
+                    f"{self.rows_read:,}); top reasons: {reasons}")
         return (f"{self.table}: {_percent(self.share)} of rows rejected ({self.rows_rejected:,} "
                 f"of {self.rows_read:,}), over the limit of {_percent(limit)}; top reasons: "
                 f"{reasons}")

@@ -82,7 +82,8 @@ def test_a_required_table_with_no_accepted_row_fails_whatever_the_limit(extract,
     with pytest.raises(ThresholdError) as caught:
         ingest(extract, live_db, run_models=False, overrides={"max_reject_share": 1})
     assert caught.value.reason == "no_accepted_rows"
-    assert "visits: no row accepted (3 of 3 rejected)" in str(caught.value)
+    assert ("visits: a required table with no row accepted, 100% of rows rejected (3 of 3)"
+            in str(caught.value))
 
 
 def test_a_required_table_with_only_a_header_fails(extract, live_db):
