@@ -249,7 +249,7 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
     if absent:
         summary.notes.append(
             f"optional table(s) not in the extract, loaded as empty: {', '.join(absent)} "
-            "(metrics that need them show no data)")
+            "(rows an earlier load stored are kept; metrics that need them show no data)")
     _refuse_identifier_rejects(con, summary.load_id)
     for table, column, reason, message, rows, examples in con.sql("""
             select table_name, column_name, reason_code, any_value(message), count(*),

@@ -349,6 +349,7 @@ def run_bounded(argv: list[str], env: dict[str, str], err_path: Path) -> tuple[i
 
 
 ENDLESS = [("visits.csv", "/dev/zero"), ("visits.csv", "/dev/urandom"),
+           ("patients.csv", "/dev/zero"), ("patients.csv", "fifo"),
            ("visits.parquet", "/dev/zero"), ("visits.parquet", "/dev/urandom"),
            ("visits.csv", "fifo"), ("visits/part.csv", "fifo"), ("--db", "/dev/zero"),
            ("--db", "fifo"), ("extract", "fifo"), ("visits.csv", "one-line")]
@@ -358,7 +359,9 @@ ENDLESS = [("visits.csv", "/dev/zero"), ("visits.csv", "/dev/urandom"),
 def test_endless_inputs_are_refused_without_hanging_or_growing(tmp_path, where, what):
     extract = tmp_path / "extract"
     shutil.copytree(GOOD, extract)
-    (extract / "visits.csv").unlink()
+    table_file = extract / (where.split("/")[0].split(".")[0] + ".csv")
+    if table_file.exists() and where not in ("--db", "extract"):
+        table_file.unlink()
     live = tmp_path / "live.duckdb"
     ingest(GOOD, live, run_models=False)
     before = sha256(live)
@@ -367,7 +370,6 @@ def test_endless_inputs_are_refused_without_hanging_or_growing(tmp_path, where, 
     os.mkfifo(fifo)
     target = fifo if what == "fifo" else Path(what)
     if where == "--db":
-        shutil.copy(GOOD / "visits.csv", extract / "visits.csv")
         db = target
     elif where == "extract":
         source = fifo
