@@ -80,3 +80,39 @@ def test_a_later_load_without_an_optional_table_keeps_its_rows(four_tables, tmp_
     ingest(four_tables, db, run_models=False)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("select count(*) from raw.diagnoses").fetchall()[0][0] == before
+
+
+@pytest.fixture(scope="module")
+def four_table_clinic(tmp_path_factory) -> Path:
+    """The sample clinic's four required tables only, loaded with every model."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    if not (sample / "patients.csv").is_file():
+        pytest.skip("sample_data/ has not been generated")
+    folder = tmp_path_factory.mktemp("four-clinic")
+    for name in ("patients", "visits", "prescriptions", "assessments"):
+        shutil.copy(sample / f"{name}.csv", folder / f"{name}.csv")
+    db = folder / "outcomes.duckdb"
+    ingest(folder, db, deid_mode="synthetic")
+    return db
+
+
+@pytest.mark.slow
+def test_every_dashboard_view_answers_on_a_four_table_clinic(monkeypatch, four_table_clinic):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.views import VIEWS
+
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    monkeypatch.setenv("OUTCOMES_DB", str(four_table_clinic))
+    failures = {}
+    for view in VIEWS:
+        at = AppTest.from_file(app, default_timeout=120)
+        at.run()
+        if not view.default:
+            at.switch_page(view.path).run()
+        if at.exception or at.error:
+            failures[view.title] = [e.message for e in at.exception] + [
+                e.value for e in at.error]
+        elif at.title[0].value != view.title:
+            failures[view.title] = [f"title {at.title[0].value!r}"]
+    assert failures == {}
