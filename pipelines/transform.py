@@ -59,28 +59,28 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     """
     rows: dict[str, int] = {}
     seconds = {} if seconds is None else seconds
-    paths = [(layer, path) for layer in LAYERS for path in model_files(layer)]
+    count = sum(len(model_files(layer)) for layer in LAYERS)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants above
-    for position, (layer, path) in enumerate(paths):
-        sql = path.read_text(encoding="utf-8")
-        used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
-        model = table_name(path)
-        target = f"{layer}.{model}"
-        kind = materialization(path, sql)
-        if kind == "view" and used:
-            raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
-        _drop_other_kind(con, layer, model, kind)
-        # The target is built from a constant layer name and a file name in our package,
-        # never from user input; the body's parameters are bound.
-        if on_model is not None:
-            on_model(target, position, len(paths), None, 0.0)
-        started = time.perf_counter()
-        con.execute(f"create or replace {kind} {target} as {sql}", used)
-        seconds[target] = time.perf_counter() - started
-        rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
-        if on_model is not None:
-            on_model(target, position, len(paths), rows[target], seconds[target])
+        for path in model_files(layer):
+            sql = path.read_text(encoding="utf-8")
+            used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
+            model = table_name(path)
+            target = f"{layer}.{model}"
+            kind = materialization(path, sql)
+            if kind == "view" and used:
+                raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
+            _drop_other_kind(con, layer, model, kind)
+            if on_model is not None:
+                on_model(target, len(rows), count, None, 0.0)
+            # The target is built from a constant layer name and a file name in our package,
+            # never from user input; the body's parameters are bound.
+            started = time.perf_counter()
+            con.execute(f"create or replace {kind} {target} as {sql}", used)  # noqa: S608
+            seconds[target] = time.perf_counter() - started
+            rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+            if on_model is not None:
+                on_model(target, len(rows) - 1, count, rows[target], seconds[target])
     return rows
 
 
