@@ -163,3 +163,18 @@ def test_the_example_configuration_states_the_default_limit():
 
     example = Path(__file__).resolve().parent.parent / "outcomes.toml.example"
     assert load_settings(example, {}).max_reject_share == DEFAULT_MAX_REJECT_SHARE == 0.05
+
+
+def test_an_option_argparse_refuses_is_a_json_document_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "ingest", str(GOOD), "--json", "--from", "csv2",
+         "--db", str(tmp_path / "o.duckdb")], capture_output=True, text=True, cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)}, timeout=120)
+    assert done.returncode == 2
+    document = json.loads(done.stdout)
+    assert document["exit_status"] == 2 and "invalid choice: 'csv2'" in document["error"]["message"]

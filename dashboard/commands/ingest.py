@@ -44,7 +44,7 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
                     "the DuckDB warehouse atomically. Bad rows go to meta.rejects; unsafe or "
                     "unreadable files, and tables with too many rejected rows, stop the load "
                     "and leave the database as it was.",
-        epilog="exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUSES.items()),
+        epilog="exit status:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_STATUSES.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path, help="extract folder (or a source for --from)")
     add_db_argument(parser)
@@ -52,7 +52,8 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
                         help="validate and report without writing any file")
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
     parser.add_argument("--json", action="store_true",
-                        help="print the summary as JSON (alone on stdout)")
+                        help="print the summary, or the error, as one JSON document alone "
+                             "on stdout (with its exit_status)")
     parser.add_argument("--from", dest="source_kind", default="auto",
                         choices=("contract", "omop", "fhir", "synthea", "auto"),
                         help="source format (default: auto, detected from the folder)")
@@ -68,6 +69,20 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
              "the load, exit 3; default 5%%, [ingest] of outcomes.toml) or a definition "
              "parameter for the model build, e.g. grace_days=45, eligibility_min.PHQ-9=12")
     parser.set_defaults(func=_run)
+    parser.error = _usage_error_as_json(parser.error)  # type: ignore[method-assign]
+
+
+def _usage_error_as_json(usage_error):  # type: ignore[no-untyped-def]
+    """With ``--json`` on the command line, an option argparse refuses is a JSON document too."""
+
+    def error(message: str):  # type: ignore[no-untyped-def]
+        if "--json" in sys.argv[1:]:
+            print(json.dumps({"status": "refused", "exit_status": 2, "error": {
+                "reason": "bad_option", "file": None, "column": None, "message": message,
+                "exit_status": 2}}, indent=2))
+        usage_error(message)
+
+    return error
 
 
 def _run(args) -> int:  # type: ignore[no-untyped-def]
