@@ -50,6 +50,10 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
     live.parent.mkdir(parents=True, exist_ok=True)
     tmp = live.with_name(live.name + ".tmp")
     lock_path = live.with_name(live.name + ".lock")
+    for sibling in (tmp, lock_path, Path(str(live) + ".wal")):
+        if sibling.is_dir() or (sibling.exists() and not sibling.is_file()):
+            raise IngestError(f"{sibling}: is in the way of the load (not a regular file); "
+                              "move it and load again", file=str(sibling), reason="bad_database")
     with lock_path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

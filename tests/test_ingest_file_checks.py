@@ -169,3 +169,10 @@ def test_metric_db_that_is_not_a_warehouse_is_a_usage_error(tmp_path, capsys):
     assert main(["metric", "response", "--db", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a DuckDB database" in err and "is a directory" in err
+
+
+def test_a_directory_in_the_way_of_the_temporary_build_is_a_usage_error(extract, live_db):
+    live_db.with_name(live_db.name + ".tmp").mkdir()
+    error = refused(extract, live_db)
+    assert (error.reason, error.exit_status) == ("bad_database", 2)
+    assert "outcomes.duckdb.tmp: is in the way" in str(error)
