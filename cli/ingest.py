@@ -1,18 +1,37 @@
 """``outcomes ingest PATH``: validate an extract and load it into the warehouse.
 
-Exit codes: 0 loaded (or checked), possibly with rejected rows (listed in the summary and in
-``meta.rejects``); 1 refused (a file-level problem: the live database is untouched); 2 usage.
+Exit statuses (``EXIT_STATUSES``; the live database is untouched unless the status is 0):
+
+- 0 loaded (or checked), possibly with rejected rows within the limits (listed in the summary
+  and in ``meta.rejects``);
+- 1 refused because of the data (a file-level problem: unreadable, unsafe, wrong header ...);
+- 2 usage or configuration error (an option, ``outcomes.toml``, ``--db``, the extract path);
+- 3 refused by a data-quality threshold (a table's rejected share over ``max_reject_share``,
+  or a required table with no accepted row);
+- 4 internal error (a bug: the message says what failed; ``OUTCOMES_DEBUG=1`` shows the trace).
+
+With ``--json`` the summary (status 0) or the error document (any other status) is the only
+thing printed on stdout; messages go to stderr.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from cli.common import add_db_argument, error, resolve_db
 
+EXIT_STATUSES = {
+    0: "loaded (or checked), rejected rows within the limits",
+    1: "refused because of the data (the database was not changed)",
+    2: "usage or configuration error (the database was not changed)",
+    3: "refused by a data-quality threshold (the database was not changed)",
+    4: "internal error (a bug; the database was not changed)",
+}
 _BAR_WIDTH = 28
 _MAX_LISTED = 15
 _MAX_REJECT_GROUPS = 40
@@ -23,14 +42,18 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         "ingest", help="validate an extract folder and load it into the warehouse",
         description="Validate an extract (contract v1: docs/data-contract.md) and load it into "
                     "the DuckDB warehouse atomically. Bad rows go to meta.rejects; unsafe or "
-                    "unreadable files stop the load and leave the database as it was.")
+                    "unreadable files, and tables with too many rejected rows, stop the load "
+                    "and leave the database as it was.",
+        epilog="exit status:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_STATUSES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path, help="extract folder (or a source for --from)")
     add_db_argument(parser)
     parser.add_argument("--check", action="store_true",
                         help="validate and report without writing any file")
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
     parser.add_argument("--json", action="store_true",
-                        help="print the summary as JSON (alone on stdout)")
+                        help="print the summary, or the error, as one JSON document alone "
+                             "on stdout (with its exit_status)")
     parser.add_argument("--from", dest="source_kind", default="auto",
                         choices=("contract", "omop", "fhir", "synthea", "auto"),
                         help="source format (default: auto, detected from the folder)")
@@ -40,33 +63,86 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
                              "synthetic when the folder has truth.json, else limited_data_set)")
     parser.add_argument("--no-models", action="store_true",
                         help="load raw/ref/meta only; do not build the SQL models")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+        help="max_reject_share=0.05 (a table rejecting more than this share of its rows fails "
+             "the load, exit 3; default 5%%, [ingest] of outcomes.toml) or a definition "
+             "parameter for the model build, e.g. grace_days=45, eligibility_min.PHQ-9=12")
     parser.set_defaults(func=_run)
+    parser.error = _usage_error_as_json(parser.error)  # type: ignore[method-assign]
+
+
+def _usage_error_as_json(usage_error):  # type: ignore[no-untyped-def]
+    """With ``--json`` on the command line, an option argparse refuses is a JSON document too."""
+
+    def error(message: str):  # type: ignore[no-untyped-def]
+        if "--json" in sys.argv[1:]:
+            print(json.dumps({"status": "refused", "exit_status": 2, "error": {
+                "reason": "bad_option", "file": None, "column": None, "message": message,
+                "exit_status": 2}}, indent=2))
+        usage_error(message)
+
+    return error
 
 
 def _run(args) -> int:  # type: ignore[no-untyped-def]
     from pipelines.ingest import IngestError, ingest
+    from pipelines.load_config import parse_pairs
 
-    show_progress = not args.quiet and not args.json and sys.stderr.isatty()
+    show_progress = not args.quiet and not args.json
     try:
         summary = ingest(
             args.path, resolve_db(args.db),
             check_only=args.check, source_kind=args.source_kind, deid_mode=args.deid_mode,
-            progress=ProgressBar(sys.stderr) if show_progress else None,
-            run_models=not args.no_models)
+            progress=Progress(sys.stderr) if show_progress else None,
+            run_models=not args.no_models, overrides=parse_pairs(args.overrides))
     except IngestError as exc:
-        if show_progress:
-            sys.stderr.write("\n")
-        if args.json:
-            print(json.dumps({"status": "refused", "error": exc.to_dict()}, indent=2))
-        error(f"load refused: {exc}")
-        if not args.check:
-            error("the existing database was not changed")
-        return 1
+        verb = "cannot load" if exc.exit_status == 2 else "load refused"
+        return _refused(args, exc.exit_status, exc.to_dict(), f"{verb}: {exc}")
+    except Exception as exc:
+        if os.environ.get("OUTCOMES_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return _refused(args, 4, {"reason": "internal_error", "file": None, "column": None,
+                                  "message": f"{type(exc).__name__}: {first}", "exit_status": 4},
+                        f"the load failed unexpectedly ({type(exc).__name__}: {first}); this is "
+                        "a bug: please report it (OUTCOMES_DEBUG=1 shows the trace)")
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=2, default=str))
+        print(json.dumps({**summary.to_dict(), "exit_status": 0}, indent=2, default=str))
     elif not args.quiet:
         render_summary(summary.to_dict(), sys.stderr)
     return 0
+
+
+def _refused(args, status: int, document: dict[str, Any], message: str) -> int:  # type: ignore[no-untyped-def]
+    if args.json:
+        print(json.dumps({"status": "refused", "exit_status": status, "error": document},
+                         indent=2, default=str))
+    error(message)
+    if not args.check:
+        error("the existing database was not changed")
+    return status
+
+
+class Progress:
+    """Load and model-build progress on stderr: one line per finished table and per model
+    (``patients  done (2,000 rows read, 0 rejected, 0.3 s)``), and on a terminal a bar for the
+    step under way, redrawn in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        try:
+            self.bar = ProgressBar(stream) if stream.isatty() else None
+        except (AttributeError, ValueError):
+            self.bar = None
+
+    def __call__(self, table: str, stage: str, fraction: float) -> None:
+        if stage.startswith("done"):
+            clear = "\r" + " " * (_BAR_WIDTH + 50) + "\r" if self.bar else ""
+            self.stream.write(f"{clear}{table:<36} {stage}\n")
+            self.stream.flush()
+        elif self.bar is not None:
+            self.bar(table, stage, min(fraction, 0.999))
 
 
 class ProgressBar:

@@ -107,6 +107,35 @@ def _typed(value: str) -> Any:
     return value
 
 
+_PARAM_TYPES = {"integer": "a whole number", "bigint": "a whole number", "double": "a number",
+                "boolean": "true or false", "date": "a date (YYYY-MM-DD)"}
+
+
+def check_override_types(query: Any, overrides: dict[str, Any]) -> None:
+    """Each ``--set`` value has the type its parameter declares (text parameters stay text)."""
+    for name, value in list(overrides.items()):
+        declared = str(query.params.get(name, {}).get("type", "varchar"))
+        if declared in ("integer", "bigint"):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif declared == "double":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif declared == "boolean":
+            ok = isinstance(value, bool)
+        elif declared == "date":
+            try:
+                overrides[name] = dt.date.fromisoformat(str(value))
+                ok = True
+            except ValueError:
+                ok = False
+        else:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            overrides[name] = text
+            ok = True
+        if not ok:
+            raise UsageError(f"--set {name}={value}: {query.name}'s parameter {name} takes "
+                             f"{_PARAM_TYPES.get(declared, declared)}")
+
+
 def selection(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(filters, definition overrides) from the shared arguments."""
     filters: dict[str, Any] = dict(parse_pairs(args.where, "--where", WHERE_KEYS))
@@ -143,9 +172,16 @@ def min_cell_of(args: argparse.Namespace) -> int:
 def open_readonly(path):  # type: ignore[no-untyped-def]
     import duckdb
 
+    from pipelines.extract import IngestError
+    from pipelines.file_checks import check_database_path
+
     if not path.exists():
         raise UsageError(f"--db {path}: no such warehouse (run `outcomes ingest` first)")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        check_database_path(path)
+        return duckdb.connect(str(path), read_only=True)
+    except (IngestError, duckdb.Error) as exc:
+        raise UsageError(str(exc).strip().splitlines()[0]) from None
 
 
 def _run_metric(args: argparse.Namespace) -> int:
@@ -161,6 +197,7 @@ def _run_metric(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"unknown metric {args.name!r}; `outcomes metrics --list` lists them"
             )
+        check_override_types(query, overrides)
         con = open_readonly(resolve_db(args.db))
         try:
             result = queries.metric(con, args.name, by=by, filters=filters, min_cell=min_cell,

@@ -114,7 +114,7 @@ def _reveal(records: list[dict], folder: Path, hashes: dict[str, str]) -> str | 
             source = sources[r["file"]]
             # the column is a contract column the load recorded; the path is a bound parameter
             value = con.sql(f'select nullif(trim("{r["column"]}"), \'\') '  # noqa: S608
-                            f"from {_reader_sql(source)} limit 1 offset $row",
+                            f"from {_reader_sql(source, r['table'])} limit 1 offset $row",
                             params={"path": str(source.path),
                                     "row": r["line"] - source.first_line}).fetchall()
             r["value"] = value[0][0] if value else None

@@ -111,7 +111,9 @@ class Definitions:
                 raise DefinitionError(f"{src}: {name} must be a whole number >= 0, got {value!r}")
         if not isinstance(self.min_cell, int) or self.min_cell < 0:
             raise DefinitionError(f"{src}: min_cell must be a whole number >= 0")
-        if not 0 < float(self.pdc_threshold) <= 1:
+        if (isinstance(self.pdc_threshold, bool)
+                or not isinstance(self.pdc_threshold, (int, float))
+                or not 0 < float(self.pdc_threshold) <= 1):
             raise DefinitionError(f"{src}: pdc_threshold must be in (0, 1], got {self.pdc_threshold!r}")
         _check_window(src, "baseline_window", self.baseline_window)
         for name, window in self.followup_presets:
@@ -132,6 +134,10 @@ class Definitions:
             if instrument not in OUTCOME_INSTRUMENTS:
                 raise DefinitionError(
                     f"{src}: unknown instrument {instrument!r}; known: {list(OUTCOME_INSTRUMENTS)}")
+        for instrument, minimum in self.eligibility_min:
+            if not isinstance(minimum, int) or isinstance(minimum, bool):
+                raise DefinitionError(
+                    f"{src}: eligibility_min.{instrument} must be a whole number, got {minimum!r}")
         for instrument, rule in self.remission:
             if not _RULE.match(str(rule)):
                 raise DefinitionError(

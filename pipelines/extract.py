@@ -21,60 +21,24 @@ import codecs
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 
 from pipelines.contract import TABLES
+from pipelines.sources import (  # noqa: F401 - re-exported: the loader's error and file types
+    THRESHOLD_REASONS,
+    USAGE_REASONS,
+    FileFormat,
+    IngestError,
+    SourceFile,
+    SourceTable,
+)
 
-FileFormat = Literal["csv", "parquet"]
 _FORMATS: dict[str, FileFormat] = {".csv": "csv", ".parquet": "parquet"}
 _CHUNK_BYTES = 8 * 1024 * 1024
-
-
-class IngestError(Exception):
-    """A file-level problem: the load is refused and the live database is left as it was.
-
-    ``file`` and ``column`` name what is wrong (``column`` may be None); ``reason`` is a short
-    code such as ``missing_column`` or ``direct_identifier_column``.
-    """
-
-    def __init__(self, message: str, *, file: str | None, column: str | None = None,
-                 reason: str) -> None:
-        super().__init__(message)
-        self.file = file
-        self.column = column
-        self.reason = reason
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {"reason": self.reason, "file": self.file, "column": self.column,
-                "message": str(self)}
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One input file: where it is, how the folder names it, its SHA-256 and its header."""
-
-    path: Path
-    relative_name: str
-    fmt: FileFormat
-    sha256: str
-    columns: tuple[str, ...]
-
-    @property
-    def first_line(self) -> int:
-        """The line number of the first data row (CSV has a header line)."""
-        return 2 if self.fmt == "csv" else 1
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    """The files that make up one contract table in the extract."""
-
-    table: str
-    files: tuple[SourceFile, ...]
+#: The longest header line read (a file without line breaks is refused, not read whole).
+MAX_HEADER_CHARS = 64 * 1024
 
 
 def discover(folder: Path) -> dict[str, list[tuple[Path, str, FileFormat]]]:
@@ -88,16 +52,16 @@ def discover(folder: Path) -> dict[str, list[tuple[Path, str, FileFormat]]]:
         raise IngestError(f"{folder}: not a folder (an extract is a folder of table files)",
                           file=str(folder), reason="not_a_folder")
     found: dict[str, list[tuple[Path, str, FileFormat]]] = {}
-    for entry in sorted(folder.iterdir()):
+    for entry in _entries(folder, folder.name + "/"):
         if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            if entry.name in TABLES:
-                _add(found, entry.name, _parts(entry, folder), entry)
             continue
         fmt = _FORMATS.get(entry.suffix.lower())
         if fmt is None:
+            if entry.name in TABLES and entry.is_dir():
+                _add(found, entry.name, _parts(entry, folder), entry)
             continue
+        # Whatever the entry is (a directory named patients.csv, a FIFO, a broken symlink), it
+        # is a table: ``inspect_file`` checks its kind and refuses it with a message.
         if entry.stem not in TABLES:
             raise IngestError(
                 f"{entry.name}: '{entry.stem}' is not a table of the extract contract "
@@ -119,10 +83,10 @@ def _add(found: dict[str, list[tuple[Path, str, FileFormat]]], table: str,
 
 
 def _parts(directory: Path, folder: Path) -> list[tuple[Path, str, FileFormat]]:
-    parts = [(p, p.relative_to(folder).as_posix(), _FORMATS[p.suffix.lower()])
-             for p in sorted(directory.iterdir())
-             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _FORMATS]
     name = directory.relative_to(folder).as_posix() + "/"
+    parts = [(p, p.relative_to(folder).as_posix(), _FORMATS[p.suffix.lower()])
+             for p in _entries(directory, name)
+             if not p.name.startswith(".") and p.suffix.lower() in _FORMATS]
     if not parts:
         raise IngestError(f"{name}: the folder holds no .csv or .parquet parts",
                           file=name, reason="empty_table_folder")
@@ -132,44 +96,65 @@ def _parts(directory: Path, folder: Path) -> list[tuple[Path, str, FileFormat]]:
     return parts
 
 
+def _entries(directory: Path, name: str) -> list[Path]:
+    try:
+        return sorted(directory.iterdir())
+    except OSError as exc:
+        raise IngestError(f"{name}: the folder cannot be listed ({exc.strerror})",
+                          file=name, reason="unreadable_file") from exc
+
+
 def inspect_file(path: Path, relative_name: str, fmt: FileFormat,
                  con: duckdb.DuckDBPyConnection) -> SourceFile:
-    """Hash the file, check its encoding (CSV: strict UTF-8) and read its header."""
+    """Check the file's kind, hash it, check its encoding (CSV: strict UTF-8), read its header.
+
+    The returned ``path`` is the real path that was checked (symlinks resolved); later reads
+    use it.
+    """
+    from pipelines.file_checks import check_regular_file
+
+    path = check_regular_file(path, relative_name)
+    types: tuple[str, ...] = ()
     if fmt == "csv":
         sha256, columns = _inspect_csv(path, relative_name)
     else:
-        sha256 = _sha256(path)
-        columns = _parquet_columns(path, relative_name, con)
+        sha256 = _sha256(path, relative_name)
+        columns, types = _parquet_columns(path, relative_name, con)
     seen: set[str] = set()
     for column in columns:
         if column in seen:
             raise IngestError(f"{relative_name}: column '{column}' appears twice in the header",
                               file=relative_name, column=column, reason="duplicate_column")
         seen.add(column)
-    return SourceFile(path, relative_name, fmt, sha256, columns)
+    return SourceFile(path, relative_name, fmt, sha256, columns, types)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, relative_name: str) -> str:
+    from pipelines.file_checks import open_regular, read_bounded
+
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK_BYTES):
+    handle, size = open_regular(path, relative_name)
+    with handle:
+        for chunk in read_bounded(handle, size, _CHUNK_BYTES, relative_name):
             digest.update(chunk)
     return digest.hexdigest()
 
 
 def _inspect_csv(path: Path, relative_name: str) -> tuple[str, tuple[str, ...]]:
-    """One pass over the bytes: SHA-256, strict UTF-8 decoding, and the header line."""
+    """One pass over the bytes: SHA-256, strict UTF-8 decoding, and the header line.
+
+    At most the size the file had when opened is read, and at most ``MAX_HEADER_CHARS`` of it
+    are kept for the header. Lines may end in LF, CRLF or CR alone (old Mac exports).
+    """
+    from pipelines.file_checks import open_regular, read_bounded
+
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     header_text = ""
     newlines_before = 0
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise IngestError(f"{relative_name}: cannot be opened ({exc.strerror})",
-                          file=relative_name, reason="unreadable_file") from exc
+    handle, size = open_regular(path, relative_name)
     with handle:
-        while chunk := handle.read(_CHUNK_BYTES):
+        for chunk in read_bounded(handle, size, _CHUNK_BYTES, relative_name):
             digest.update(chunk)
             try:
                 text = decoder.decode(chunk)
@@ -179,32 +164,47 @@ def _inspect_csv(path: Path, relative_name: str) -> tuple[str, tuple[str, ...]]:
                     f"{relative_name}: line {line} is not valid UTF-8 (byte "
                     f"0x{chunk[exc.start]:02x}); re-export the file as UTF-8",
                     file=relative_name, reason="not_utf8") from exc
-            if "\n" not in header_text:
-                header_text += text[: 1 << 20]
+            if len(header_text) <= MAX_HEADER_CHARS and not _has_line_end(header_text):
+                header_text += text[: MAX_HEADER_CHARS + 1]
             newlines_before += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise IngestError(f"{relative_name}: the file ends inside a UTF-8 character",
                               file=relative_name, reason="not_utf8") from exc
-    header_line = header_text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    header_text = header_text.lstrip("\ufeff")
+    header_line = header_text.replace("\r\n", "\n").replace("\r", "\n").split("\n", 1)[0]
+    if len(header_line) > MAX_HEADER_CHARS:
+        raise IngestError(
+            f"{relative_name}: the first line is longer than {MAX_HEADER_CHARS:,} characters "
+            "(is it a CSV file with line breaks?)", file=relative_name, reason="missing_header")
     if not header_line.strip():
         raise IngestError(f"{relative_name}: the file is empty or has no header row",
                           file=relative_name, reason="missing_header")
-    columns = next(csv.reader(io.StringIO(header_line)))
+    try:
+        columns = next(csv.reader(io.StringIO(header_line)), [])
+    except csv.Error as exc:
+        raise IngestError(f"{relative_name}: the header row is not valid CSV ({exc})",
+                          file=relative_name, reason="missing_header") from exc
     return digest.hexdigest(), tuple(c.strip() for c in columns)
 
 
-def _parquet_columns(path: Path, relative_name: str,
-                     con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def _has_line_end(text: str) -> bool:
+    return "\n" in text or "\r" in text
+
+
+def _parquet_columns(path: Path, relative_name: str, con: duckdb.DuckDBPyConnection
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The column names and their DuckDB types."""
     try:
-        rows = con.sql("select column_name from (describe select * from read_parquet($path))",
+        rows = con.sql("select column_name, column_type from "
+                       "(describe select * from read_parquet($path))",
                        params={"path": str(path)}).fetchall()
         con.sql("select count(*) from read_parquet($path)", params={"path": str(path)}).fetchall()
     except duckdb.Error as exc:
         raise IngestError(f"{relative_name}: not a readable Parquet file ({_first_line(exc)})",
                           file=relative_name, reason="unreadable_file") from exc
-    return tuple(r[0] for r in rows)
+    return tuple(r[0] for r in rows), tuple(r[1] for r in rows)
 
 
 def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[SourceFile, ...],
@@ -230,7 +230,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[Source
         select_list = ", ".join(
             f"nullif(trim(\"{c}\"), '') as \"{c}\"" if c in present else f'NULL as "{c}"'
             for c in columns)
-        reader = _reader_sql(source)
+        reader = _reader_sql(source, table)
         try:
             con.execute(f"insert into {target} select {select_list}, $idx from {reader}",  # noqa: S608
                         {"path": str(source.path), "idx": index})
@@ -245,9 +245,14 @@ def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[Source
     return rows_so_far
 
 
-def _reader_sql(source: SourceFile) -> str:
+def _reader_sql(source: SourceFile, table: str) -> str:
     if source.fmt == "parquet":
-        casts = ", ".join(f'cast("{c}" as VARCHAR) as "{c}"' for c in source.columns)
+        from pipelines.parquet_types import text_expression
+
+        contract = TABLES[table]
+        casts = ", ".join(
+            f'{text_expression(contract.column(c), t)} as "{c}"'
+            for c, t in zip(source.columns, source.types, strict=True))
         return f"(select {casts} from read_parquet($path))"  # noqa: S608
     # The header was read and checked by us; fixing the dialect (no sniffing) makes a file
     # with an odd first row fail loudly instead of being parsed with a guessed delimiter.

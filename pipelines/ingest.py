@@ -37,6 +37,7 @@ import duckdb
 from pipelines import meta
 from pipelines.contract import CONTRACT_VERSION, TABLE_ORDER, TABLES, Table
 from pipelines.extract import IngestError, SourceFile, discover, inspect_file, read_as_text
+from pipelines.thresholds import check_thresholds
 
 __all__ = ["IngestError", "LoadSummary", "ingest"]
 
@@ -57,7 +58,8 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
            source_kind: str = "contract", deid_mode: str | None = None,
            progress: Progress | None = None, extra_notes: Iterable[str] = (),
            config_path: str | Path | None = None, run_models: bool = True,
-           memory_limit: str | None = None) -> LoadSummary:
+           memory_limit: str | None = None,
+           overrides: dict[str, Any] | None = None) -> LoadSummary:
     """Validate and load the extract at ``path`` into ``db_path``; return what happened.
 
     ``source_kind`` other than ``contract`` converts the source first with
@@ -67,15 +69,28 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     ``limited_data_set``). ``run_models=False`` loads ``raw``/``ref``/``meta`` only.
     ``memory_limit`` caps DuckDB's memory for the build (default ``$OUTCOMES_MEMORY_LIMIT`` or
     3 GB, so a 10-million-row load stays under 4 GB of RAM; DuckDB spills to disk beyond it).
+    ``overrides`` are ``--set`` values (``pipelines.load_config``): the load's thresholds and
+    definition parameters. The configuration, the overrides and ``db_path`` are checked before
+    any file is read.
     """
+    from pipelines import load_config
+    from pipelines.file_checks import check_database_path, check_extract_path
+
     path = Path(path)
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"source_kind must be one of {SOURCE_KINDS}, got {source_kind!r}")
     if deid_mode is not None and deid_mode not in meta.DEID_MODES:
         raise ValueError(f"deid_mode must be one of {meta.DEID_MODES}, got {deid_mode!r}")
+    overrides = dict(overrides or {})
+    check_extract_path(path)
+    settings = load_config.load_settings(config_path, overrides)
+    definitions = load_config.definitions(config_path, overrides)
+    if db_path is not None:
+        check_database_path(Path(db_path))
     options: dict[str, Any] = {
         "check_only": check_only, "progress": progress, "config_path": config_path,
-        "run_models": run_models, "deid_mode": deid_mode,
+        "run_models": run_models, "deid_mode": deid_mode, "settings": settings,
+        "definitions": definitions,
         "memory_limit": memory_limit or os.environ.get("OUTCOMES_MEMORY_LIMIT") or "3GB"}
     if source_kind == "contract":
         return _ingest_folder(path, db_path, input_label=str(path), source_kind="contract",
@@ -116,7 +131,8 @@ def _new_load_id() -> str:
 def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str,
                    source_kind: str, deid_mode: str | None, notes: list[str], check_only: bool,
                    progress: Progress | None, config_path: str | Path | None, run_models: bool,
-                   memory_limit: str | None, implied_mode: str | None = None,
+                   memory_limit: str | None, settings: Any, definitions: Any,
+                   implied_mode: str | None = None,
                    source_rejects: list | None = None) -> LoadSummary:
     """Load a contract folder. The mode is the caller's, else the deployment's configuration,
     else what the source implies (an adapter's report, a ``truth.json``), else a limited data set.
@@ -132,7 +148,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         source_kind=source_kind, deid_mode=requested_mode or "limited_data_set",
         software_version=software_version(), contract_version=CONTRACT_VERSION,
         started_at=_now(), notes=list(notes))
-    sources = _inspect_sources(folder)
+    sources = _inspect_sources(folder, summary.notes)
     from pipelines.domains import id_pattern_from_config
 
     id_pattern = id_pattern_from_config(config_path)
@@ -145,6 +161,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             if db_path is not None and Path(db_path).is_file():
                 _copy_live_patients(con, Path(db_path))
             _load_tables(con, sources, summary, progress, source_rejects or [], id_pattern)
+            check_thresholds(summary, settings.max_reject_share)
         finally:
             con.close()
         summary.status = "checked"
@@ -157,10 +174,11 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.create_meta(con)
             meta.settle_deid_mode(con, summary, explicit=deid_mode is not None)
             _load_tables(con, sources, summary, progress, source_rejects or [], id_pattern)
+            check_thresholds(summary, settings.max_reject_share)
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
-                _build_models(con, summary, config_path, progress)
+                _build_models(con, summary, definitions, progress)
             summary.finished_at = _now()
             meta.write_load_log(con, summary, _file_rows(con, summary))
     summary.finished_at = summary.finished_at or _now()
@@ -168,8 +186,10 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
     return summary
 
 
-def _inspect_sources(folder: Path) -> dict[str, tuple]:
-    """Every table's files, hashed, encoding-checked and header-checked, before any load."""
+def _inspect_sources(folder: Path, notes: list[str]) -> dict[str, tuple]:
+    """Every table's files, hashed, encoding-checked and header-checked (Parquet: column types
+    too), before any load; the Parquet coercions to come are added to ``notes``."""
+    from pipelines.parquet_types import check_schema, coercion_notes
     from pipelines.validate import check_header
 
     found = discover(folder)
@@ -187,6 +207,9 @@ def _inspect_sources(folder: Path) -> dict[str, tuple]:
                 files = tuple(inspect_file(p, rel, fmt, con) for p, rel, fmt in found[name])
                 for source in files:
                     check_header(TABLES[name], source)
+                    check_schema(TABLES[name], source)
+                for source in files:
+                    notes.extend(coercion_notes(con, TABLES[name], source))
                 sources[name] = files
     finally:
         con.close()
@@ -195,7 +218,12 @@ def _inspect_sources(folder: Path) -> dict[str, tuple]:
 
 def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
     """For ``--check``: the patients already loaded count as known (read-only attach)."""
-    con.execute("attach $path as live (read_only)", {"path": str(live)})
+    try:
+        con.execute("attach $path as live (read_only)", {"path": str(live)})
+    except duckdb.Error as exc:
+        raise IngestError(f"--db {live}: cannot be opened as a DuckDB warehouse "
+                          f"({str(exc).splitlines()[0]})", file=str(live),
+                          reason="bad_database") from exc
     try:
         exists = con.sql("select count(*) from information_schema.tables where "
                          "table_catalog = 'live' and table_schema = 'raw' and "
@@ -223,8 +251,16 @@ def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
               "load_id": summary.load_id, "id_pattern": id_pattern, "salt": new_salt()}
     con.execute("create or replace temp table _load_files (table_name VARCHAR, "
                 "source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_rejected BIGINT)")
-    for name, files in sources.items():
-        _load_table(con, TABLES[name], files, summary, params, progress)
+    absent = [name for name in TABLE_ORDER if name not in sources]
+    for name in TABLE_ORDER:
+        # An absent optional table loads as an empty batch: raw.<table> then exists with its
+        # usual columns (new warehouse) or keeps its rows (incremental load), so every model
+        # and metric reading it answers "no data" instead of failing.
+        _load_table(con, TABLES[name], sources.get(name, ()), summary, params, progress)
+    if absent:
+        summary.notes.append(
+            f"optional table(s) not in the extract, loaded as empty: {', '.join(absent)} "
+            "(rows an earlier load stored are kept; metrics that need them show no data)")
     _refuse_identifier_rejects(con, summary.load_id)
     summary.quarantined_values = con.sql("select count(*) from meta.quarantine where load_id = $id",
                                          params={"id": summary.load_id}).fetchall()[0][0]
@@ -261,6 +297,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
         if progress:
             progress(name, stage, fraction)
 
+    started = time.perf_counter()
     step("reading", 0.0)
     read_as_text(con, name, files, table.column_names, text_t)
     step("scanning for identifiers", 0.35)
@@ -294,7 +331,9 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
     for temp in (text_t, files_t, typed_t, rejects_t, "_drug_map", "_effect_map"):
         con.execute(f"drop table if exists {temp}")
     con.execute("drop view if exists _batch")
-    step("done", 1.0)
+    done = summary.tables[-1]
+    step(f"done ({done.rows_read:,} rows read, {done.rows_rejected:,} rejected, "
+         f"{time.perf_counter() - started:.1f} s)", 1.0)
 
 
 def _map_distinct(con: duckdb.DuckDBPyConnection, typed_t: str, column: str, target: str,
@@ -332,7 +371,8 @@ def _record_table(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str, re
                on rj._file_idx = f._file_idx
     """, {"table": name})  # noqa: S608
     files, read, rejected = con.sql(
-        "select list(source_file order by source_file), sum(rows_read), sum(rows_rejected) "
+        "select coalesce(list(source_file order by source_file), []), "
+        "coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
         "from _load_files where table_name = $t", params={"t": name}).fetchall()[0]
     summary.tables.append(meta.TableSummary(
         table=name, files=files, rows_read=int(read), rows_loaded=int(read - rejected),
@@ -376,14 +416,18 @@ def _refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> 
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
-                  config_path: str | Path | None, progress: Progress | None) -> None:
-    from pipelines.definitions import Definitions
+                  definitions: Any, progress: Progress | None) -> None:
     from pipelines.transform import build_models
 
-    if progress:
-        progress("models", "building", 0.0)
-    definitions = Definitions.from_config(config_path)
-    summary.models = build_models(con, definitions.as_params())
+    def report(model: str, position: int, count: int, rows: int | None, seconds: float) -> None:
+        if progress is None:
+            return
+        if rows is None:
+            progress(model, f"building model {position + 1}/{count}", position / count)
+        else:
+            progress(model, f"done ({rows:,} rows, {seconds:.1f} s)", (position + 1) / count)
+
+    summary.models = build_models(con, definitions.as_params(), on_model=report)
     con.execute("delete from meta.definitions")
     con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
     # Before the swap: an error-level audit raises AuditError and the live file stays as it was.

@@ -64,6 +64,10 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
     live.parent.mkdir(parents=True, exist_ok=True)
     tmp = live.with_name(live.name + ".tmp")
     lock_path = load_lock_path(live)
+    for sibling in (tmp, lock_path, Path(str(live) + ".wal")):
+        if sibling.is_dir() or (sibling.exists() and not sibling.is_file()):
+            raise IngestError(f"{sibling}: is in the way of the load (not a regular file); "
+                              "move it and load again", file=str(sibling), reason="bad_database")
     with lock_path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,7 +85,13 @@ def build_then_swap(live: Path, *, memory_limit: str | None = None
                 shutil.copyfile(live, tmp)
             config: dict[str, str | bool | int | float | list[str]] = (
                 {"memory_limit": memory_limit} if memory_limit else {})
-            con = duckdb.connect(str(tmp), config=config)
+            try:
+                con = duckdb.connect(str(tmp), config=config)
+            except duckdb.Error as exc:
+                raise IngestError(
+                    f"{live}: cannot be opened as a DuckDB warehouse "
+                    f"({str(exc).strip().splitlines()[0]})", file=str(live),
+                    reason="bad_database") from exc
             try:
                 yield con
                 con.execute("CHECKPOINT")

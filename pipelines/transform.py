@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,16 @@ def plan() -> list[dag.Model]:
 
 
 def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
-                 seconds: dict[str, float] | None = None) -> dict[str, int]:
+                 seconds: dict[str, float] | None = None,
+                 on_model: Callable[[str, int, int, int | None, float], None] | None = None,
+                 ) -> dict[str, int]:
     """Materialise every model; return rows per ``layer.table``.
 
     ``params`` holds every definition parameter (``pipelines.definitions``); each model is bound
     only the parameters its SQL names, so adding a parameter never breaks an unrelated model.
     ``seconds``, when given, receives each model's build time (the benchmarks read it).
+    ``on_model(target, position, count, rows, seconds)`` is called before each model (rows None)
+    and after it (its rows and build time): the load's progress lines.
     """
     models = plan()  # every model checked before the first one is built
     rows: dict[str, int] = {}
@@ -72,6 +76,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
             con.execute(statement)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants
+    count = len(models)
     for model in models:
         path, sql, target = model.path, model.sql, model.target
         used = {name: params[name] for name in sorted(set(_PARAM.findall(_strip_comments(sql))))}
@@ -79,12 +84,16 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
         if kind == "view" and used:
             raise ValueError(f"{path}: a view model cannot take parameters ({', '.join(used)})")
         _drop_other_kind(con, model.layer, model.name, kind)
+        if on_model is not None:
+            on_model(target, len(rows), count, None, 0.0)
         # The target is built from a constant layer name and a file name in our package,
         # never from user input; the body's parameters are bound.
         started = time.perf_counter()
         con.execute(f"create or replace {kind} {target} as {sql}", used)
         seconds[target] = time.perf_counter() - started
         rows[target] = con.sql(f"select count(*) from {target}").fetchall()[0][0]  # noqa: S608
+        if on_model is not None:
+            on_model(target, len(rows) - 1, count, rows[target], seconds[target])
     return rows
 
 

@@ -23,7 +23,8 @@ def test_progress_bar_fills_and_ends_the_line():
 
 
 def test_summary_lists_rejects_with_lines_and_meaning(tmp_path):
-    summary = ingest(BAD_ROWS, tmp_path / "o.duckdb", run_models=False)
+    summary = ingest(BAD_ROWS, tmp_path / "o.duckdb", run_models=False,
+                     overrides={"max_reject_share": 1})
     stream = io.StringIO()
     render_summary(summary.to_dict(), stream)
     text = stream.getvalue()
@@ -45,6 +46,7 @@ def test_check_reports_without_writing(tmp_path, capsys):
     extract = tmp_path / "extract"
     shutil.copytree(BAD_ROWS, extract)
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    assert main(["ingest", "--check", str(extract), "--db", str(tmp_path / "o.duckdb")]) == 0
+    assert main(["ingest", "--check", str(extract), "--db", str(tmp_path / "o.duckdb"),
+                 "--set", "max_reject_share=1"]) == 0
     assert "Checked" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -118,7 +118,7 @@ def test_parts_folder_and_parquet_give_per_file_lines(tmp_path):
     con.close()
     (extract / "measurements.csv").unlink()
     db = tmp_path / "o.duckdb"
-    ingest(extract, db, run_models=False)
+    ingest(extract, db, run_models=False, overrides={"max_reject_share": 1})  # 1 of 4 planted
     con = duckdb.connect(str(db), read_only=True)
     lineage = con.sql("select visit_id, _source_file, _source_line from raw.visits order by 1"
                       ).fetchall()

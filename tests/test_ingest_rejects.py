@@ -48,7 +48,8 @@ EXPECTED_REJECTS = {
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     db = tmp_path_factory.mktemp("rejects") / "outcomes.duckdb"
-    summary = ingest(FIXTURES / "bad_rows", db, run_models=False)
+    summary = ingest(FIXTURES / "bad_rows", db, run_models=False,
+                     overrides={"max_reject_share": 1})  # every table has a planted bad row
     con = duckdb.connect(str(db), read_only=True)
     yield summary, con
     con.close()

@@ -66,7 +66,7 @@ def _folder_kind(folder: Path, fhir, omop, synthea) -> str | None:  # type: igno
         return "omop"
     patients = names.get("patients.csv")
     if patients is not None:
-        header = patients.open(encoding="utf-8", errors="replace").readline().strip().lower()
+        header = _first_line(patients).strip().lower()
         columns = set(header.replace('"', "").split(","))
         if {"id", "birthdate"} <= columns:
             return "synthea"
@@ -78,6 +78,21 @@ def _folder_kind(folder: Path, fhir, omop, synthea) -> str | None:  # type: igno
     if any(fhir.is_fhir_file(p) for p in sorted(folder.iterdir()) if p.is_file()):
         return "fhir"
     return None
+
+
+def _first_line(path: Path, limit: int = 65536) -> str:
+    """The first line of a regular file, read without blocking and at most ``limit`` bytes; ""
+    for anything else (a FIFO, a device, a broken link: the loader refuses it with a message)."""
+    from pipelines.extract import IngestError
+    from pipelines.file_checks import open_regular
+
+    try:
+        handle, size = open_regular(path, path.name)
+    except IngestError:
+        return ""
+    with handle:
+        head = handle.read(min(size, limit))
+    return head.decode("utf-8", errors="replace").replace("\r", "\n").split("\n", 1)[0]
 
 
 def to_contract(path: str | Path, kind: str, out_dir: str | Path) -> AdapterReport:
