@@ -16,7 +16,9 @@ from typing import Literal
 
 ColumnType = Literal["id", "text", "date", "int", "float", "enum"]
 
-CONTRACT_VERSION = "1"
+#: Major.minor: a minor version only adds (instruments, measures); every v1 extract stays valid.
+#: 1.1 adds the C-SSRS screen and the monitoring labs of DOMAIN 13.2.
+CONTRACT_VERSION = "1.1"
 
 #: Instruments accepted in ``assessments.instrument`` and the inclusive total-score range of each
 #: (DOMAIN.md section 2).
@@ -31,6 +33,10 @@ INSTRUMENT_RANGES: dict[str, tuple[int, int]] = {
     "PCL-5": (0, 80),
     "CGI-S": (1, 7),
     "CGI-I": (1, 7),
+    # C-SSRS screen (Columbia suicide severity rating, screener version): the number of its six
+    # questions answered yes. A recorded C-SSRS is the suicide risk assessment that follows a
+    # positive PHQ-9 item 9 (DOMAIN 13.3).
+    "C-SSRS": (0, 6),
 }
 
 #: Plausible ranges for ``measurements.value`` by measure (inclusive). A measure not listed is
@@ -54,6 +60,14 @@ MEASURE_RANGES: dict[str, tuple[float, float]] = {
     "sodium_mmol_l": (90.0, 200.0),
     "tsh_miu_l": (0.0, 200.0),
     "creatinine_mg_dl": (0.0, 30.0),
+    # contract 1.1: the monitoring labs of DOMAIN 13.2 (lithium, valproate, carbamazepine)
+    "calcium_mg_dl": (1.0, 25.0),
+    "egfr_ml_min": (0.0, 250.0),
+    "alt_u_l": (0.0, 10000.0),
+    "ast_u_l": (0.0, 10000.0),
+    "platelets_10e9_l": (0.0, 3000.0),
+    "wbc_10e9_l": (0.0, 500.0),
+    "hemoglobin_g_dl": (1.0, 30.0),
 }
 
 
