@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.ingest",
     "dashboard.commands.serve",
     "dashboard.commands.metric",
+    "dashboard.commands.worklist",
     "dashboard.commands.compare",
     "dashboard.commands.spc",
     "dashboard.commands.funnel",
