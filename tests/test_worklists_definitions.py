@@ -52,3 +52,43 @@ def test_config_overrides_and_refusals(tmp_path):
     config.write_text('[definitions.worklists]\nitem9_days = 2\n')
     with pytest.raises(DefinitionError, match="item9_days"):
         Definitions.from_config(config)
+
+
+def test_reference_tables_name_known_groups_and_drugs():
+    import polars as pl
+
+    reference = Path(__file__).resolve().parent.parent / "pipelines" / "reference"
+    read = lambda name: pl.read_csv(reference / f"{name}.csv", infer_schema=False)  # noqa: E731
+    groups = set(read("monitoring_tests")["test_group"])
+    schedules = read("monitoring_schedules")
+    drugs = set(read("drugs")["ingredient"])
+    assert set(schedules["test_group"]) <= groups
+    assert set(schedules["drug"].drop_nulls()) <= drugs
+    assert set(read("dose_maximums")["drug"]) <= drugs
+    # every schedule's phases start at its first phase and follow on without a gap
+    for _, phases in schedules.group_by(["schedule", "preset", "test_group"]):
+        starts = sorted(int(v) for v in phases["phase_from_day"])
+        ends = [int(v) for v in phases.sort(pl.col("phase_from_day").cast(pl.Int64))["phase_to_day"]
+                .fill_null("-1")]
+        assert [e + 1 for e in ends[:-1]] == starts[1:] and ends[-1] == -1
+
+
+def test_the_monitoring_labs_are_contract_measures_mapped_from_loinc():
+    import polars as pl
+
+    from pipelines.adapters.codes import measure_rows
+    from pipelines.adapters.common import AdapterReport
+    from pipelines.contract import MEASURE_RANGES
+
+    labs = ["calcium_mg_dl", "egfr_ml_min", "alt_u_l", "ast_u_l", "platelets_10e9_l",
+            "wbc_10e9_l", "hemoglobin_g_dl"]
+    assert set(labs) <= set(MEASURE_RANGES)
+    source = pl.DataFrame({"loinc": ["718-7", "777-3", "1742-6", "718-7"],
+                           "value": [13.5, 250.0, 30.0, 135.0],
+                           "unit": ["g/dL", "10*3/uL", "U/L", "g/L"]})
+    report = AdapterReport(kind="test")
+    mapped = measure_rows(source, report, "test")
+    # haemoglobin in g/L is another unit: skipped and counted, never written as g/dL
+    assert mapped.select("measure", "value").rows() == [
+        ("hemoglobin_g_dl", 13.5), ("platelets_10e9_l", 250.0), ("alt_u_l", 30.0)]
+    assert report.counts["skipped.measure_unit.hemoglobin_g_dl"] == 1
