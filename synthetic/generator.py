@@ -34,6 +34,7 @@ from synthetic.records import IdCounters, contract_tables
 from synthetic.treatment import simulate_steps
 from synthetic.truth import chunk_truth, summarise
 from synthetic.visits import build_visits
+from synthetic.worklist_cases import plant_worklist_cases
 from synthetic.writer import OutputFormat, TableWriter
 
 CHUNK_PATIENTS = 50_000
@@ -111,8 +112,12 @@ def parameters_as_dict() -> dict:
 def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv",
              start: dt.date = dt.date(2023, 1, 1), end: dt.date = dt.date(2025, 12, 31),
              sites: int = 4, clinicians: int = 40, command: str = "",
-             edge_cases: bool = True) -> GenerationResult:
-    """Write a synthetic extract of ``n_patients`` to ``out`` (see the module docstring)."""
+             edge_cases: bool = True, worklist_cases: bool = False) -> GenerationResult:
+    """Write a synthetic extract of ``n_patients`` to ``out`` (see the module docstring).
+
+    ``worklist_cases`` appends the planted worklist patients (``synthetic.worklist_cases``) to
+    the last chunk and writes their manifest; off by default, so the sample clinic is unchanged.
+    """
     if n_patients < 1:
         raise ValueError("--patients must be at least 1")
     if end <= start + dt.timedelta(days=180):
@@ -129,6 +134,8 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
     counters = IdCounters()
     all_sums = []
     found_edge_cases: dict = {}
+    planted: dict = {}
+    last_chunk = (n_patients - 1) // CHUNK_PATIENTS
     try:
         for index, first in enumerate(range(0, n_patients, CHUNK_PATIENTS)):
             n = min(CHUNK_PATIENTS, n_patients - first)
@@ -136,6 +143,8 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
                 seed, index, first, n, clinic, _day(start), _day(end), counters)
             if index == 0 and edge_cases:
                 tables, found_edge_cases = plant_and_find_edge_cases(tables, episodes, start)
+            if index == last_chunk and worklist_cases:
+                tables, planted = plant_worklist_cases(tables, end)
             writer.write(tables)
             episode_writer.write_frame("episodes", episodes)
             all_sums.append(sums)
@@ -164,6 +173,9 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
         "per_drug": summarise(pl.concat(all_sums)),
         "edge_cases": found_edge_cases,
     }
+    if planted:
+        truth["worklist_cases"] = planted
+        (out / "worklist_cases.json").write_text(json.dumps(planted, indent=2) + "\n")
     (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n")
     if found_edge_cases:
         (out / "edge_cases.json").write_text(json.dumps(found_edge_cases, indent=2) + "\n")

@@ -12,8 +12,8 @@ description: >
   [as_of - benzodiazepine_window_days + 1, as_of], days covered by several ingredients counted
   once; patients aged older_adult_age or more on the as-of date are flagged (AGS Beers).
   Dose above the labelled maximum (marts.dim_dose_maximums; verify against the current label):
-  the latest prescription started on or before as_of and not ended before it, of a drug with a
-  current episode, whose daily dose exceeds the maximum (the age-specific maximum when the
+  the latest prescription started on or before as_of of a drug with a current episode (the
+  episode, not the prescription's own end, says the drug is still taken: refills run past it), whose daily dose exceeds the maximum (the age-specific maximum when the
   patient is older than its age). Benzodiazepines from prescriptions only are not counted.
 grain: one row per patient x rule x drug (or drug pair)
 params:
@@ -156,7 +156,7 @@ current_doses as (
     cross join as_of
     semi join current_episodes as episodes
         on doses.patient_id = episodes.patient_id and doses.drug = episodes.drug
-    where doses.start_on <= as_of.as_of_on and (doses.end_on is null or doses.end_on >= as_of.as_of_on)
+    where doses.start_on <= as_of.as_of_on
     qualify row_number() over (partition by doses.patient_id, doses.drug
                                order by doses.start_on desc, doses.prescription_id desc) = 1
 ),
