@@ -148,6 +148,7 @@ def metric(
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
     min_cell: int = 11,
+    user: Any = None,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate a metric by allow-listed dimensions, add intervals and suppress small cells.
@@ -157,7 +158,7 @@ def metric(
     from queries import engine
 
     return engine.metric(
-        con, name, by=by, filters=filters, min_cell=min_cell, **definition_overrides
+        con, name, by=by, filters=filters, min_cell=min_cell, user=user, **definition_overrides
     )
 
 

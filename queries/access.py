@@ -80,7 +80,7 @@ def authorise(user: User, capability: str, *, what: str,
     allowed = CAPABILITIES[capability]
     if user.role not in allowed:
         needed = " or ".join(allowed)
-        raise AccessDenied(f"{what} needs the {needed} role; you are signed in as {user.role}"
+        raise AccessDenied(f"{what} needs the {needed} role; you have the {user.role} role"
                            + (" (aggregates only)" if user.role == "leadership" else ""))
     if capability == "patient_rows" and user.role == "clinician":
         if clinician_id is not None and clinician_id != user.clinician_id:
@@ -117,3 +117,27 @@ def user_for(email: str | None, surface: str, roles: Mapping[str, Any] | None = 
         return User("leadership", None, email)
     default = {"cli": "analyst", "dashboard": "leadership"}[surface]
     return User(str(roles.get(surface, default)))
+
+
+def authorise_metric(user: User, name: str, *, patient_level: bool, by: tuple[str, ...],
+                     filters: dict[str, Any], min_cell: int, default_min_cell: int,
+                     clinician_filter: bool) -> dict[str, Any]:
+    """The checks ``queries.engine.metric`` makes before computing ``name``; returns the filters
+    to apply (a clinician's patient-level request is narrowed to their own patients).
+
+    Patient-level rows are a metric whose header says ``patient_level: true`` or a grouping by
+    ``patient_id``; a suppression threshold below the default needs the analyst role.
+    """
+    if min_cell < default_min_cell:
+        authorise(user, "lower_suppression", what=f"metric {name!r} with a suppression threshold "
+                  f"below {default_min_cell}")
+    if not (patient_level or "patient_id" in by):
+        return filters
+    what = f"metric {name!r} (patient-level rows)"
+    own = authorise(user, "patient_rows", what=what, clinician_id=filters.get("clinician_id"))
+    if user.role == "clinician":
+        if not clinician_filter:
+            raise AccessDenied(f"{what} cannot be narrowed to one clinician's patients, so it "
+                               "needs the analyst role")
+        return {**filters, "clinician_id": own}
+    return filters

@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import aggregate, suppression
+from queries import access, aggregate, suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
 #: formatted into SQL text, so a user-supplied ``by`` cannot inject SQL.
@@ -98,16 +98,24 @@ def metric(
     by: tuple[str, ...] | list[str] | str = (),
     filters: dict[str, Any] | None = None,
     min_cell: int = suppression.DEFAULT_MIN_CELL,
+    user: access.User | None = None,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
     ``queries.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
-    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``."""
+    parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``.
+    ``user`` (default: an analyst, the trusted local caller) is checked by
+    ``queries.access.authorise_metric``: patient-level rows and a lowered threshold need a role
+    that allows them (``AccessDenied`` names it)."""
     try:
         query = queries.describe(name)
     except KeyError as exc:
         raise MetricError(str(exc.args[0])) from None
     by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
+    filters = access.authorise_metric(
+        user or access.ANALYST, name, patient_level=bool(query.metric.get("patient_level")),
+        by=by_dims, filters=dict(filters or {}), min_cell=min_cell,
+        default_min_cell=suppression.DEFAULT_MIN_CELL, clinician_filter="clinician_id" in query.params)
     params = _bind(query, filters or {}, definition_overrides)
     method = suppression.method(min_cell)  # validates min_cell
     kind = query.kind
