@@ -28,7 +28,7 @@ import streamlit as st
 import queries
 from dashboard import auth
 from dashboard.comparisons import baseline_balance, compare_groups  # noqa: F401 - re-exported for views
-from queries.access import AccessDenied, User, authorise  # noqa: F401 - AccessDenied re-exported
+from queries.access import AccessDenied, User, authorise
 from queries.suppression import DEFAULT_MIN_CELL
 
 ENV_DB = "OUTCOMES_DB"
