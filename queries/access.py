@@ -21,7 +21,7 @@ Example::
 
     [roles]
     cli = "analyst"
-    dashboard = "leadership"
+    dashboard = "leadership"      # or "clinician" with dashboard_clinician_id = "C0001"
     [roles.users]
     "dr.lee@clinic.example" = { role = "clinician", clinician_id = "C0001" }
     "qi.lead@clinic.example" = { role = "leadership" }
@@ -116,7 +116,10 @@ def user_for(email: str | None, surface: str, roles: Mapping[str, Any] | None = 
             return User(str(entry.get("role", "leadership")), entry.get("clinician_id"), email)
         return User("leadership", None, email)
     default = {"cli": "analyst", "dashboard": "leadership"}[surface]
-    return User(str(roles.get(surface, default)))
+    role = str(roles.get(surface, default))
+    # a psychiatrist running the product locally: [roles] dashboard = "clinician" with
+    # dashboard_clinician_id (cli_clinician_id for the command line)
+    return User(role, roles.get(f"{surface}_clinician_id") if role == "clinician" else None)
 
 
 def authorise_metric(user: User, name: str, *, patient_level: bool, by: tuple[str, ...],

@@ -64,7 +64,7 @@ class Worklist:
 
     name: str
     frame: pl.DataFrame
-    as_of: dt.date
+    as_of: dt.date | None
     parameters: dict[str, Any]
     title: str
     definition: str
@@ -92,8 +92,9 @@ def run_worklist(con: duckdb.DuckDBPyConnection, name: str, *, user: User = ANAL
     params["clinician_id"] = clinician_filter
     bound = queries.check_params(query, params)
     frame = con.sql(query.sql, params=bound).pl()
-    if as_of is None:
-        as_of = con.sql("select data_end_on from marts.data_coverage").fetchall()[0][0]
+    if as_of is None:  # the data end date; none in an empty warehouse
+        found = con.sql("select data_end_on from marts.data_coverage").fetchall()
+        as_of = found[0][0] if found else None
     return Worklist(name, frame, as_of, {k: v for k, v in bound.items() if k != "clinician_id"},
                     query.title, query.description, CAUTIONS.get(name))
 

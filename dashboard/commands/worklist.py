@@ -101,7 +101,8 @@ def _run_worklist(args: argparse.Namespace) -> int:
 
 
 def _print_table(result) -> None:  # type: ignore[no-untyped-def]
-    print(f"{result.title}: {result.frame.height} on {result.as_of.isoformat()}")
+    on = result.as_of.isoformat() if result.as_of else "an empty warehouse"
+    print(f"{result.title}: {result.frame.height} on {on}")
     if result.caution:
         print(f"Note: {result.caution}")
     print()

@@ -1,0 +1,108 @@
+"""The bridges of the "My patients" and "Clinicians" pages to the worklists (re-exported by
+``dashboard.data``, which views reach data through).
+
+Every call passes the page's user (``dashboard.auth.current_user``) to ``queries.worklist``,
+where ``queries.access`` refuses patient rows to leadership and narrows a clinician to their own
+patients. Results are cached per worklist, file version, user and clinician filter; pages take
+the rows a page at a time. Counts for leadership go through the suppression rule (1 to
+MIN_CELL-1 hidden).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from dashboard import auth
+from dashboard import data as _data
+from queries.access import ANALYST, AccessDenied, User, authorise
+from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
+
+#: Rows per page of a patient-level table.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class WorklistPage:
+    """One page of a worklist's rows, with the whole list's size and its rule."""
+
+    name: str
+    rows: pl.DataFrame
+    total: int
+    page: int
+    pages: int
+    worklist: Worklist
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _worklist(name: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
+              clinician_id: str | None) -> Worklist:
+    del file_version
+    cur = _data._cursor()
+    try:
+        return run_worklist(cur, name, user=User(*user_key), clinician_id=clinician_id)
+    finally:
+        cur.close()
+
+
+def worklist_names() -> list[str]:
+    return list(WORKLISTS)
+
+
+def worklist_caution(name: str) -> str | None:
+    return CAUTIONS.get(name)
+
+
+def may_see_patients() -> tuple[bool, str]:
+    """(allowed, the refusal naming the role needed) for the page's user."""
+    try:
+        authorise(auth.current_user(), "patient_rows", what="Patient worklists")
+    except AccessDenied as exc:
+        return False, str(exc)
+    return True, ""
+
+
+def page_user() -> User:
+    return auth.current_user()
+
+
+def worklist(name: str, clinician_id: str | None = None) -> Worklist:
+    """The whole list for the page's user (raises ``AccessDenied`` for leadership)."""
+    user = auth.current_user()
+    return _worklist(name, _data.version(), (user.role, user.clinician_id), clinician_id)
+
+
+def worklist_page(name: str, page: int = 1, *, clinician_id: str | None = None,
+                  reasons: tuple[str, ...] = ()) -> WorklistPage:
+    """Rows ``(page - 1) * PAGE_SIZE`` onwards of a worklist, optionally only some reasons."""
+    result = worklist(name, clinician_id)
+    frame = result.frame
+    if reasons:
+        frame = frame.filter(pl.col("reason").is_in(list(reasons)))
+    pages = max(1, -(-frame.height // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return WorklistPage(name, frame.slice((page - 1) * PAGE_SIZE, PAGE_SIZE), frame.height,
+                        page, pages, result)
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
+    del file_version
+    cur = _data._cursor()
+    try:
+        # counts only leave this function, so the lists run as the trusted analyst
+        heights = {name: run_worklist(cur, name, user=ANALYST).frame.height for name in WORKLISTS}
+    finally:
+        cur.close()
+    return pl.DataFrame({
+        "worklist": list(heights),
+        "rows": [n if n == 0 or n >= min_cell else None for n in heights.values()],
+        "rows_suppressed": [0 < n < min_cell for n in heights.values()],
+    })
+
+
+def worklist_counts() -> pl.DataFrame:
+    """Rows on each worklist, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
+    return _counts(_data.version(), _data.MIN_CELL)
