@@ -376,5 +376,5 @@ from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard
 )
 from dashboard.worklist_data import (  # noqa: E402, F401 - the My patients page's bridges
     PAGE_SIZE, may_see_patients, page_user, worklist, worklist_caution, worklist_counts,
-    worklist_names, worklist_page,
+    worklist_counts_by_clinician, worklist_names, worklist_page,
 )

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import auth
 from dashboard import data as _data
 from queries.access import ANALYST, AccessDenied, User, authorise
+from queries.suppression import SuppressionSpec, suppress
 from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
 
 #: Rows per page of a patient-level table.
@@ -106,3 +107,28 @@ def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
 def worklist_counts() -> pl.DataFrame:
     """Rows on each worklist, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
     return _counts(_data.version(), _data.MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
+    del file_version
+    cur = _data._cursor()
+    try:
+        frames = [run_worklist(cur, name, user=ANALYST).frame
+                  .group_by("clinician_id").agg(pl.len().alias(name)) for name in WORKLISTS]
+    finally:
+        cur.close()
+    merged = frames[0]
+    for frame in frames[1:]:
+        merged = merged.join(frame, on="clinician_id", how="full", coalesce=True)
+    merged = merged.with_columns(pl.col("clinician_id").fill_null("unknown"),
+                                 *[pl.col(n).fill_null(0) for n in WORKLISTS]).sort("clinician_id")
+    # the one suppression function: counts 1 to min_cell-1 hidden, and complementary cells along
+    # the clinician margin (the My patients page publishes each list's total)
+    spec = SuppressionSpec(counts=tuple(WORKLISTS), margins=("clinician_id",))
+    return suppress(merged, spec, min_cell)
+
+
+def worklist_counts_by_clinician() -> pl.DataFrame:
+    """Patients on each worklist per clinician (aggregates: counts 1 to MIN_CELL-1 hidden)."""
+    return _counts_by_clinician(_data.version(), _data.MIN_CELL)

@@ -78,3 +78,17 @@ def test_a_clinician_sees_only_their_own_patients(monkeypatch, tmp_path, warehou
     rows = _rows_table(at)
     assert set(rows["Clinician"]) == {clinician}
     assert len(rows) == min(mine, 50)
+
+
+def test_the_clinicians_page_shows_a_clinician_only_their_own_scorecard(monkeypatch, tmp_path,
+                                                                          warehouse_path):
+    config = tmp_path / "outcomes.toml"
+    config.write_text('[roles]\ndashboard = "clinician"\ndashboard_clinician_id = "C0003"\n')
+    monkeypatch.setenv("OUTCOMES_CONFIG", str(config))
+    monkeypatch.setenv("OUTCOMES_DB", str(warehouse_path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("views/clinicians.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    clinicians = {c for frame in at.dataframe for c in frame.value.get("Clinician", [])}
+    assert clinicians and clinicians <= {"Clinic", "C0003"}

@@ -38,5 +38,6 @@ VIEWS: list[View] = [
     View("pathways.py", "Treatment pathways", ":material/account_tree:", "pathways"),
     View("quality.py", "Quality improvement", ":material/insights:", "quality"),
     View("my_patients.py", "My patients", ":material/assignment_ind:", "my-patients"),
+    View("clinicians.py", "Clinicians", ":material/groups:", "clinicians"),
     View("data_quality.py", "Data & loads", ":material/database:", "data"),
 ]
