@@ -57,6 +57,8 @@ with right:
 first = data.worklist_page(name, 1, clinician_id=clinician, reasons=tuple(chosen))
 as_of = whole.as_of.isoformat() if whole.as_of else "-"
 st.subheader(f"{TITLES[name]}: {first.total} on {as_of}")
+st.caption("Evaluated on the data end date (the sidebar's period and filters do not apply to "
+           "worklists); sort by any column header.")
 caution = data.worklist_caution(name)
 if caution:
     st.warning(caution, icon=":material/info:")
@@ -68,8 +70,10 @@ current = data.worklist_page(name, page, clinician_id=clinician, reasons=tuple(c
 if current.total == 0:
     st.success("Nobody on this list today.", icon=":material/check_circle:")
 else:
+    # a column this list never fills (no due date on not-on-track) is left out, not shown empty
     columns = [c for c in ("patient_id", "clinician_id", "drug", "reason", "due_on",
-                           "days_overdue", "facts", "clears") if c in current.rows.columns]
+                           "days_overdue", "facts", "clears")
+               if c in current.rows.columns and current.rows[c].null_count() < current.rows.height]
     st.dataframe(current.rows.select(columns).rename({c: LABELS[c] for c in columns}),
                  hide_index=True, key="worklist_rows")
     whole_list = data.worklist(name, clinician).frame
