@@ -107,3 +107,15 @@ def test_a_clinician_sees_only_their_own_patients():
         patients(User("clinician", "C1"), clinician_id="C2")
     with pytest.raises(AccessDenied, match="needs the clinician or analyst role"):
         patients(User("leadership"))
+
+
+def test_the_metric_command_acts_as_the_cli_role(warehouse_path, capsys, tmp_path, monkeypatch):
+    code, out, _ = run_cli(capsys, "metric", "outreach_list", "--db", str(warehouse_path),
+                           "--format", "json")
+    assert code == 0 and "patient_id" in out  # analyst by default
+    config = tmp_path / "outcomes.toml"
+    config.write_text('[roles]\ncli = "leadership"\n')
+    monkeypatch.setenv("OUTCOMES_CONFIG", str(config))
+    code, out, err = run_cli(capsys, "metric", "outreach_list", "--db", str(warehouse_path),
+                             "--format", "json")
+    assert code == 3 and out == "" and "clinician or analyst role" in err
