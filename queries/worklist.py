@@ -98,9 +98,3 @@ def run_worklist(con: duckdb.DuckDBPyConnection, name: str, *, user: User = ANAL
     return Worklist(name, frame, as_of, {k: v for k, v in bound.items() if k != "clinician_id"},
                     query.title, query.description, CAUTIONS.get(name))
 
-
-def counts(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None,
-           definitions: Definitions | None = None) -> dict[str, int]:
-    """Rows per worklist (for the QI pack and scorecards: counts only, suppress before showing)."""
-    return {name: run_worklist(con, name, as_of=as_of, definitions=definitions).frame.height
-            for name in WORKLISTS}
