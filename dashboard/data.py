@@ -374,7 +374,3 @@ from dashboard.qi_data import (  # noqa: E402 - the QI page's bridges (dashboard
     meeting_pack_html, qi_add_intervention, qi_chart, qi_funnel, qi_interventions, qi_measures,
     qi_measures_table, qi_period_options, qi_remove_intervention, qi_series,
 )
-from dashboard.worklist_data import (  # noqa: E402, F401 - the My patients page's bridges
-    PAGE_SIZE, may_see_patients, page_user, worklist, worklist_caution, worklist_counts,
-    worklist_counts_by_clinician, worklist_names, worklist_page,
-)

@@ -1,5 +1,6 @@
-"""The bridges of the "My patients" and "Clinicians" pages to the worklists (re-exported by
-``dashboard.data``, which views reach data through).
+"""The bridges of the "My patients" and "Clinicians" pages to the worklists, beside
+``dashboard.data`` (whose connection and file version they use; the import goes one way only,
+so the two modules do not import each other).
 
 Every call passes the page's user (``dashboard.auth.current_user``) to ``queries.worklist``,
 where ``queries.access`` refuses patient rows to leadership and narrows a clinician to their own

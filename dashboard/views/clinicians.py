@@ -6,7 +6,8 @@ samples (the QI page has the funnel plot with its control limits)."""
 import polars as pl
 import streamlit as st
 
-from dashboard import components, data, filters
+from dashboard import components, filters
+from dashboard import worklist_data as worklists
 
 MIN_EVALUABLE = 30  # DOMAIN 13.5: below this many evaluable episodes, "insufficient data"
 WORKLIST_WORDS = {
@@ -23,7 +24,7 @@ st.caption("Each clinician's PHQ-9 response and remission among eligible episode
            f"{MIN_EVALUABLE} eligible episodes read 'insufficient data'. Comparisons of individual "
            "clinicians need large samples: read these as prompts for review, never as a "
            "ranking; the Quality improvement page has the funnel plot with control limits.")
-user = data.page_user()
+user = worklists.page_user()
 
 
 def _rate(row: dict, column: str) -> str:
@@ -64,7 +65,7 @@ else:
     components.empty_note("eligible episodes")
 
 st.subheader("Patients on each worklist")
-counts = data.worklist_counts_by_clinician()
+counts = worklists.worklist_counts_by_clinician()
 if user.role == "clinician":
     counts = counts.filter(pl.col("clinician_id") == user.clinician_id)
 renamed = {**WORKLIST_WORDS, **{f"{k}{suffix}": f"{v}{suffix}" for k, v in WORKLIST_WORDS.items()

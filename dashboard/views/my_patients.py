@@ -6,7 +6,8 @@ number of patients on each list only, suppressed as every count is.
 
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import components
+from dashboard import worklist_data as worklists
 
 TITLES = {
     "not-on-track": "Not on track",
@@ -20,8 +21,8 @@ LABELS = {"patient_id": "Patient (surrogate id)", "clinician_id": "Clinician", "
           "days_overdue": "Days overdue", "clears": "What clears it", "trigger_on": "Since"}
 
 st.title("My patients")
-allowed, refusal = data.may_see_patients()
-counts = data.worklist_counts()
+allowed, refusal = worklists.may_see_patients()
+counts = worklists.worklist_counts()
 if not allowed:
     st.info(refusal, icon=":material/lock:")
     st.caption("Patients on each worklist today (counts of 1-10 are hidden):")
@@ -31,7 +32,7 @@ if not allowed:
                      formats={"rows": "count"}, labels={"worklist": "Worklist", "rows": "Patients"})
     st.stop()
 
-user = data.page_user()
+user = worklists.page_user()
 if user.role == "clinician":
     st.caption(f"Your patients (clinician {user.clinician_id}). Rows name surrogate ids: keep "
                "them inside the clinic.")
@@ -39,10 +40,10 @@ else:
     st.caption("All clinicians' patients (analyst). Rows name surrogate ids: keep them inside "
                "the clinic.")
 
-names = data.worklist_names()
+names = worklists.worklist_names()
 name = st.radio("Worklist", names, horizontal=True, key="worklist_name",
                 format_func=lambda n: TITLES[n])
-whole = data.worklist(name)
+whole = worklists.worklist(name)
 left, right = st.columns(2)
 with left:
     clinician = None
@@ -54,19 +55,19 @@ with right:
     reasons = sorted(set(whole.frame["reason"].to_list()))
     chosen = st.multiselect("Needs review for", reasons, key="worklist_reasons")
 
-first = data.worklist_page(name, 1, clinician_id=clinician, reasons=tuple(chosen))
+first = worklists.worklist_page(name, 1, clinician_id=clinician, reasons=tuple(chosen))
 as_of = whole.as_of.isoformat() if whole.as_of else "-"
 st.subheader(f"{TITLES[name]}: {first.total} on {as_of}")
 st.caption("Evaluated on the data end date (the sidebar's period and filters do not apply to "
            "worklists); sort by any column header.")
-caution = data.worklist_caution(name)
+caution = worklists.worklist_caution(name)
 if caution:
     st.warning(caution, icon=":material/info:")
 page = 1
 if first.pages > 1:
-    page = int(st.number_input(f"Page (of {first.pages}, {data.PAGE_SIZE} rows each)", 1,
+    page = int(st.number_input(f"Page (of {first.pages}, {worklists.PAGE_SIZE} rows each)", 1,
                                first.pages, 1, key="worklist_page"))
-current = data.worklist_page(name, page, clinician_id=clinician, reasons=tuple(chosen))
+current = worklists.worklist_page(name, page, clinician_id=clinician, reasons=tuple(chosen))
 if current.total == 0:
     st.success("Nobody on this list today.", icon=":material/check_circle:")
 else:
@@ -76,7 +77,7 @@ else:
                if c in current.rows.columns and current.rows[c].null_count() < current.rows.height]
     st.dataframe(current.rows.select(columns).rename({c: LABELS[c] for c in columns}),
                  hide_index=True, key="worklist_rows")
-    whole_list = data.worklist(name, clinician).frame
+    whole_list = worklists.worklist(name, clinician).frame
     st.download_button("Download this list (CSV)", whole_list.write_csv().encode(),
                        file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
                        key="worklist_csv")
