@@ -36,6 +36,9 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--dirty", action="store_true",
                         help="plant labelled bad rows (manifest.json) and a PHI-shaped column "
                              "in the sibling folder <out>_phi (CSV only)")
+    parser.add_argument("--worklist-cases", action="store_true",
+                        help="append planted worklist patients (PW...) with their truth in "
+                             "worklist_cases.json (docs/worklists.md)")
     parser.set_defaults(func=_run)
 
 
@@ -50,7 +53,7 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     try:
         result = generate(args.patients, args.seed, args.out, fmt=args.format, start=args.start,
                           end=args.end, sites=args.sites, clinicians=args.clinicians,
-                          command=command)
+                          command=command, worklist_cases=args.worklist_cases)
     except ValueError as exc:
         error(str(exc))
         return 2

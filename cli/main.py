@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.quarantine",
     "cli.serve",
     "cli.metric",
+    "cli.worklist",
     "cli.compare",
     "cli.spc",
     "cli.funnel",

@@ -186,6 +186,7 @@ def open_readonly(path):  # type: ignore[no-untyped-def]
 
 def _run_metric(args: argparse.Namespace) -> int:
     import queries
+    from queries.access import AccessDenied, user_for
     from queries.engine import MetricError
 
     try:
@@ -198,12 +199,20 @@ def _run_metric(args: argparse.Namespace) -> int:
                 f"unknown metric {args.name!r}; `outcomes metrics --list` lists them"
             )
         check_override_types(query, overrides)
+        try:
+            cli_user = user_for(None, "cli")
+        except ValueError as exc:  # a [roles] entry that names no known role
+            raise UsageError(str(exc)) from None
         con = open_readonly(resolve_db(args.db))
         try:
+            # the command line's role ([roles] cli of outcomes.toml; analyst by default)
             result = queries.metric(con, args.name, by=by, filters=filters, min_cell=min_cell,
-                                    **overrides)
+                                    user=cli_user, **overrides)
         finally:
             con.close()
+    except AccessDenied as exc:
+        error(str(exc))
+        return 3
     except (UsageError, MetricError) as exc:
         error(str(exc))
         return 2

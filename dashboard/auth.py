@@ -86,3 +86,17 @@ def require_user() -> None:
     with st.sidebar:
         st.caption(f"Signed in as {email}")
         st.button("Sign out", on_click=st.logout, key="sign_out")
+
+
+def current_user():  # type: ignore[no-untyped-def]
+    """The role the pages act as (``queries.access``): the signed-in e-mail's entry in
+    ``[roles.users]`` of ``outcomes.toml``, else leadership for a stranger; without sign-in,
+    ``[roles] dashboard`` (default leadership: aggregates only)."""
+    from queries.access import user_for
+
+    email = None
+    if auth_configured():
+        user = st.user
+        if getattr(user, "is_logged_in", False):
+            email = user.get("email") if hasattr(user, "get") else None
+    return user_for(email, "dashboard")

@@ -314,6 +314,9 @@ def load(name: str, filters: Any = None, by: tuple[str, ...] | str = (), **overr
         st.info(f"This warehouse lacks the tables for `{name}` ({exc}); rebuild it with `outcomes ingest`.",
                 icon=":material/construction:")
         return None
+    except data.AccessDenied as exc:
+        st.info(str(exc), icon=":material/lock:")
+        return None
 
 
 def try_metric(name: str, filters: Any = None, by: tuple[str, ...] | str = (), **overrides: Any) -> data.Result | None:
@@ -322,7 +325,7 @@ def try_metric(name: str, filters: Any = None, by: tuple[str, ...] | str = (), *
         return None
     try:
         return data.metric(name, filters, by, **overrides)
-    except data.NotInWarehouse:
+    except (data.NotInWarehouse, data.AccessDenied):
         return None
 
 

@@ -53,6 +53,8 @@ from dashboard.warehouse import (  # noqa: F401 - re-exported: views reach every
     version,
 )
 from queries.aggregate import not_defined_reasons  # noqa: F401 - re-exported for views
+from queries.access import AccessDenied, User, authorise  # noqa: F401 - re-exported for views
+from dashboard import auth
 
 
 def available(name: str) -> bool:
@@ -88,6 +90,7 @@ def _metric(
     override_items: tuple[tuple[str, Any], ...],
     min_cell: int,
     not_applied: tuple[str, ...] = (),
+    user_key: tuple[str, str | None] = ("leadership", None),
 ) -> Result:
     del file_version
     query = queries.describe(name)
@@ -95,7 +98,8 @@ def _metric(
     cur = cursor()
     try:
         result = queries.metric(
-            cur, name, by=by, filters=applicable, min_cell=min_cell, **dict(override_items)
+            cur, name, by=by, filters=applicable, min_cell=min_cell, user=User(*user_key),
+            **dict(override_items)
         )
     except duckdb.CatalogException as exc:
         raise NotInWarehouse(f"{name}: {str(exc).splitlines()[0]}") from None
@@ -133,7 +137,11 @@ def metric(
     filter_items = tuple(sorted((k, v) for k, v in chosen.items() if k in declared))
     not_applied = tuple(sorted(k for k, v in chosen.items() if v is not None and k not in declared))
     override_items = tuple(sorted(definition_overrides.items()))
-    return _metric(name, version(), by_tuple, filter_items, override_items, MIN_CELL, not_applied)
+    # the role is part of the cache key: a result computed for an analyst is never served to
+    # a leadership session (queries.access decides inside queries.metric)
+    user = auth.current_user()
+    return _metric(name, version(), by_tuple, filter_items, override_items, MIN_CELL, not_applied,
+                   (user.role, user.clinician_id))
 
 
 @st.cache_data(ttl="1h", max_entries=256, show_spinner=False)
@@ -157,6 +165,15 @@ def run(name: str, **params: Any) -> Result:
     query = queries.describe(name)
     if query.kind != "table":
         raise ValueError(f"{name} is a {query.kind} metric: use data.metric() so it is suppressed")
+    if query.metric.get("patient_level"):
+        user = auth.current_user()
+        own = authorise(user, "patient_rows", what=f"{name!r} (patient-level rows)",
+                        clinician_id=params.get("clinician_id"))
+        if user.role == "clinician":
+            if "clinician_id" not in query.params:
+                raise AccessDenied(f"{name!r} cannot be narrowed to one clinician's patients, "
+                                   "so it needs the analyst role")
+            params = {**params, "clinician_id": own}
     return _run(name, version(), tuple(sorted(params.items())))
 
 

@@ -18,7 +18,9 @@ from pipelines.instruments import score_ranges
 
 ColumnType = Literal["id", "text", "date", "int", "float", "enum"]
 
-CONTRACT_VERSION = "1"
+#: Major.minor: a minor version only adds (instruments, measures); every v1 extract stays valid.
+#: 1.1 adds the C-SSRS screen and the monitoring labs of DOMAIN 13.2.
+CONTRACT_VERSION = "1.1"
 
 #: Instruments accepted in ``assessments.instrument`` and the inclusive total-score range of each
 #: (DOMAIN.md section 2), from ``pipelines/reference/instruments.csv``.
@@ -45,6 +47,14 @@ MEASURE_RANGES: dict[str, tuple[float, float]] = {
     "sodium_mmol_l": (90.0, 200.0),
     "tsh_miu_l": (0.0, 200.0),
     "creatinine_mg_dl": (0.0, 30.0),
+    # contract 1.1: the monitoring labs of DOMAIN 13.2 (lithium, valproate, carbamazepine)
+    "calcium_mg_dl": (1.0, 25.0),
+    "egfr_ml_min": (0.0, 250.0),
+    "alt_u_l": (0.0, 10000.0),
+    "ast_u_l": (0.0, 10000.0),
+    "platelets_10e9_l": (0.0, 3000.0),
+    "wbc_10e9_l": (0.0, 500.0),
+    "hemoglobin_g_dl": (1.0, 30.0),
 }
 
 

@@ -51,6 +51,41 @@ def _min_drop(instrument: str) -> int:
     return drop
 
 
+#: Worklist rules (DOMAIN 13): windows in inclusive days from day 0, thresholds as in the rule's
+#: words. The worklist queries declare the same defaults in their headers (a test keeps them equal);
+#: ``Definitions.worklist_params()`` binds the configured values (``[definitions.worklists]``).
+DEFAULT_WORKLIST_PARAMS: dict[str, int | float | str] = {
+    # 13.1 not on track: early non-improvement (Szegedi 2009; CANMAT 2016) and week 6 (ICSI)
+    "early_window_start_days": 10,
+    "early_window_end_days": 35,
+    "early_improvement_min_pct": 20,  # listed when 100 * (baseline - score) < 20 * baseline
+    "week6_window_start_days": 35,
+    "week6_window_end_days": 63,
+    "week6_improvement_min_pct": 25,  # listed when 100 * (baseline - score) < 25 * baseline
+    "not_on_track_listed_until_days": 91,  # an episode leaves the list after this episode day
+    # 13.3 item 9 without follow-up: a contact or risk assessment in [0, +1] days
+    "item9_followup_days": 1,
+    "item9_lookback_days": 365,
+    # 13.2 monitoring presets (pipelines/reference/monitoring_schedules.csv)
+    "lithium_preset": "nice_cg185",
+    "clozapine_preset": "us_label",
+    "metabolic_preset": "apa2020",
+    # 13.4 adherence drop
+    "adherence_window_days": 90,
+    "adherence_pdc_min": 0.80,
+    "lapse_lookback_days": 90,
+    # 13.4 prescribing safety
+    "polypharmacy_min_days": 90,
+    "benzodiazepine_min_days": 120,  # preset 90
+    "benzodiazepine_window_days": 365,
+    "older_adult_age": 65,
+}
+_WORKLIST_PRESETS = {
+    "lithium_preset": ("nice_cg185", "qof_mh009"),
+    "clozapine_preset": ("us_label", "uk"),
+    "metabolic_preset": ("apa2020", "ada2004"),
+}
+
 WHICH_SCORE = ("latest", "first", "best")
 MEASUREMENT_PERIODS = ("calendar_year",)
 _RULE = re.compile(r"^\s*(<=|<)\s*(\d+)\s*$")
@@ -99,6 +134,8 @@ class Definitions:
     side_effect_window_days: int = 90
     #: smallest count shown; 1..min_cell-1 are suppressed (DOMAIN 10)
     min_cell: int = 11
+    #: worklist rule parameters (DOMAIN 13), bound at query time by worklist_params()
+    worklists: tuple[tuple[str, Any], ...] = tuple(DEFAULT_WORKLIST_PARAMS.items())
     _source: str = field(default="defaults", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +175,7 @@ class Definitions:
             if not isinstance(minimum, int) or isinstance(minimum, bool):
                 raise DefinitionError(
                     f"{src}: eligibility_min.{instrument} must be a whole number, got {minimum!r}")
+        _check_worklists(src, dict(self.worklists))
         for instrument, rule in self.remission:
             if not _RULE.match(str(rule)):
                 raise DefinitionError(
@@ -178,7 +216,7 @@ class Definitions:
             raise DefinitionError(f"{source}: unknown definition key(s) {unknown}; known: {sorted(known)}")
         kwargs: dict[str, Any] = {}
         for key, value in values.items():
-            if key in ("followup_presets", "eligibility_min", "remission"):
+            if key in ("followup_presets", "eligibility_min", "remission", "worklists"):
                 merged = dict(getattr(cls(), key))
                 if not isinstance(value, Mapping):
                     value = dict(value)
@@ -247,6 +285,14 @@ class Definitions:
             params[f"{stem}_cutoff_id"] = f"{instrument}{rule.replace(' ', '')}" if rule else None
         return params
 
+    def worklist_params(self) -> dict[str, Any]:
+        """The parameters the worklist queries bind (queries/worklists): the rules of
+        ``[definitions.worklists]`` plus the baseline window and the PHQ-9 eligibility."""
+        params = dict(self.worklists)
+        params["baseline_start_days"], params["baseline_end_days"] = self.baseline_window
+        params["eligible_min"] = dict(self.eligibility_min).get("PHQ-9")
+        return params
+
     def as_records(self) -> list[tuple[str, str, bool]]:
         """``(key, value, is_default)`` rows for ``meta.definitions``."""
         defaults = Definitions().as_params()
@@ -254,6 +300,24 @@ class Definitions:
             (key, "" if value is None else str(value), defaults.get(key) == value)
             for key, value in self.as_params().items()
         ]
+
+
+def _check_worklists(source: str, values: dict[str, Any]) -> None:
+    unknown = sorted(set(values) - set(DEFAULT_WORKLIST_PARAMS))
+    if unknown:
+        raise DefinitionError(f"{source}: unknown worklists key(s) {unknown}; "
+                              f"known: {sorted(DEFAULT_WORKLIST_PARAMS)}")
+    for key, value in values.items():
+        if key in _WORKLIST_PRESETS:
+            if value not in _WORKLIST_PRESETS[key]:
+                raise DefinitionError(f"{source}: worklists.{key} must be one of "
+                                      f"{_WORKLIST_PRESETS[key]}, got {value!r}")
+        elif key == "adherence_pdc_min":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise DefinitionError(f"{source}: worklists.{key} must be in (0, 1], got {value!r}")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DefinitionError(f"{source}: worklists.{key} must be a whole number >= 0, "
+                                  f"got {value!r}")
 
 
 def _default_config_path() -> Path | None:

@@ -229,7 +229,8 @@ def write_deployment_record(con: duckdb.DuckDBPyConnection, summary: LoadSummary
     })
 
 
-REFERENCE_TABLES = ("drugs", "drug_synonyms", "side_effect_terms", "diagnosis_groups")
+REFERENCE_TABLES = ("drugs", "drug_synonyms", "side_effect_terms", "diagnosis_groups",
+                    "monitoring_tests", "monitoring_schedules", "dose_maximums")
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:

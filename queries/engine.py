@@ -40,7 +40,7 @@ import duckdb
 import polars as pl
 
 from pipelines.query_filters import FILTERS
-from queries import aggregate, cell_keys, loader, vocabulary
+from queries import access, aggregate, cell_keys, loader, vocabulary
 from stats import suppression
 
 #: The dimensions ``by`` may name (docs/architecture.md). Only these identifiers are ever
@@ -101,13 +101,16 @@ def metric(
     filters: dict[str, Any] | None = None,
     min_cell: int | None = None,
     perturb: bool = True,
+    user: access.User | None = None,
     **definition_overrides: Any,
 ) -> MetricResult:
     """Aggregate metric ``name`` by ``by``, add intervals, and pass the frame through
     ``stats.suppression.suppress``. ``filters`` keys come from ``FILTERS``; other declared
     parameters of the SQL (thresholds, preset, severity) are ``definition_overrides``.
     ``min_cell`` None means the configured threshold (``resolve_min_cell``); the result's meta
-    records the threshold and its source.
+    records the threshold and its source. ``user`` (default: an analyst, the trusted local
+    caller) is checked by ``queries.access.authorise_metric``: patient-level rows and a lowered
+    threshold need a role that allows them (``AccessDenied`` names it).
 
     ``perturb=False`` gives the per-view method that preceded cell-key perturbation
     (suppression with complementary cells, exact visible counts). It does not protect across
@@ -119,6 +122,10 @@ def metric(
     except KeyError as exc:
         raise MetricError(str(exc.args[0])) from None
     by_dims = _check_by(query, (by,) if isinstance(by, str) else tuple(by))
+    filters = access.authorise_metric(
+        user or access.ANALYST, name, patient_level=bool(query.metric.get("patient_level")),
+        by=by_dims, filters=dict(filters or {}), min_cell=min_cell,
+        default_min_cell=suppression.DEFAULT_MIN_CELL, clinician_filter="clinician_id" in query.params)
     params = _bind(query, filters or {}, definition_overrides)
     try:
         # A typo matches no row and would read as a true zero: refuse it, naming the closest value.

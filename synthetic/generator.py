@@ -35,6 +35,7 @@ from synthetic.records import IdCounters, contract_tables
 from synthetic.treatment import simulate_steps
 from synthetic.truth import chunk_truth, summarise
 from synthetic.visits import build_visits
+from synthetic.worklist_cases import plant_worklist_cases
 from synthetic.writer import OutputFormat, TableWriter
 
 CHUNK_PATIENTS = 50_000
@@ -113,11 +114,15 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
              start: dt.date = dt.date(2023, 1, 1), end: dt.date = dt.date(2025, 12, 31),
              sites: int = 4, clinicians: int = 40, command: str = "",
              edge_cases: bool = True,
-             planted_effect: PlantedEffect | None = None) -> GenerationResult:
+             planted_effect: PlantedEffect | None = None,
+             worklist_cases: bool = False) -> GenerationResult:
     """Write a synthetic extract of ``n_patients`` to ``out`` (see the module docstring).
 
     ``planted_effect``: an optional known drug effect under confounding by age
-    (``synthetic.planted``), recorded in ``truth.json["planted_effect"]``."""
+    (``synthetic.planted``), recorded in ``truth.json["planted_effect"]``. ``worklist_cases``
+    appends the planted worklist patients (``synthetic.worklist_cases``) to the last chunk and
+    writes their manifest; off by default, so the sample clinic is unchanged.
+    """
     if n_patients < 1:
         raise ValueError("--patients must be at least 1")
     if end <= start + dt.timedelta(days=180):
@@ -134,6 +139,8 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
     counters = IdCounters()
     all_sums = []
     found_edge_cases: dict = {}
+    planted: dict = {}
+    last_chunk = (n_patients - 1) // CHUNK_PATIENTS
     try:
         for index, first in enumerate(range(0, n_patients, CHUNK_PATIENTS)):
             n = min(CHUNK_PATIENTS, n_patients - first)
@@ -141,6 +148,8 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
                 seed, index, first, n, clinic, _day(start), _day(end), counters, planted_effect)
             if index == 0 and edge_cases:
                 tables, found_edge_cases = plant_and_find_edge_cases(tables, episodes, start)
+            if index == last_chunk and worklist_cases:
+                tables, planted = plant_worklist_cases(tables, end)
             writer.write(tables)
             episode_writer.write_frame("episodes", episodes)
             all_sums.append(sums)
@@ -170,6 +179,9 @@ def generate(n_patients: int, seed: int, out: Path, *, fmt: OutputFormat = "csv"
         "edge_cases": found_edge_cases,
         "planted_effect": None if planted_effect is None else planted_effect.as_truth(),
     }
+    if planted:
+        truth["worklist_cases"] = planted
+        (out / "worklist_cases.json").write_text(json.dumps(planted, indent=2) + "\n")
     (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n")
     if found_edge_cases:
         (out / "edge_cases.json").write_text(json.dumps(found_edge_cases, indent=2) + "\n")

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from cli.main import main
+from pipelines.contract import CONTRACT_VERSION
 from pipelines.ingest import ingest
 
 GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"
@@ -78,7 +79,7 @@ def test_load_log_records_files_hashes_and_version(tmp_path):
     files = dict(con.sql("select source_file, sha256 from meta.load_files"
                                             ).fetchall())
     con.close()
-    assert log == [(summary.load_id, summary.software_version, "1", "ok")]
+    assert log == [(summary.load_id, summary.software_version, CONTRACT_VERSION, "ok")]
     assert files["visits.csv"] == hashlib.sha256((GOOD / "visits.csv").read_bytes()).hexdigest()
     assert len(files) == 8
 

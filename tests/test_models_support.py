@@ -10,6 +10,7 @@ The tests at the bottom pin the helper itself to the contract.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -45,6 +46,7 @@ DIAGNOSIS_PREFIXES = [("F32", "major_depression"), ("F33", "major_depression"),
                       ("F43", "other"), ("F43.1", "ptsd"), ("F90", "adhd")]
 
 DAY0 = dt.date(2024, 1, 1)
+REFERENCE = Path(__file__).resolve().parent.parent / "pipelines" / "reference"
 
 
 def day(n: int) -> dt.date:
@@ -74,6 +76,10 @@ class Warehouse:
                          "diagnosis_group VARCHAR, label VARCHAR)")
         self.con.executemany("insert into ref.diagnosis_groups values (?, ?, ?)",
                              [(p, g, g) for p, g in DIAGNOSIS_PREFIXES])
+        # the worklists' reviewed schedules and maximums, as shipped (the rules under test)
+        for name in ("monitoring_tests", "monitoring_schedules", "dose_maximums"):
+            self.con.execute(f"create table ref.{name} as select * from read_csv($path, "  # noqa: S608
+                             "header=true, all_varchar=true)", {"path": str(REFERENCE / f"{name}.csv")})
         self.con.execute("create table meta.deployment (key VARCHAR, value VARCHAR)")
         self.con.executemany("insert into meta.deployment values (?, ?)",
                              [("data_start", data_start.isoformat()),

@@ -39,6 +39,8 @@ VIEWS: list[View] = [
     View("compare.py", "Compare regimens", ":material/compare_arrows:", "compare"),
     View("pathways.py", "Treatment pathways", ":material/account_tree:", "pathways"),
     View("quality.py", "Quality improvement", ":material/insights:", "quality"),
+    View("my_patients.py", "My patients", ":material/assignment_ind:", "my-patients"),
+    View("clinicians.py", "Clinicians", ":material/groups:", "clinicians"),
     View("data_quality.py", "Data & loads", ":material/database:", "data"),
     View("privacy.py", "Privacy", ":material/shield:", PRIVACY_URL_PATH),
 ]

@@ -1,0 +1,87 @@
+"""My patients: who needs a review this week, one worklist at a time (DOMAIN.md section 13).
+
+Patient-level: shown to clinicians (their own patients) and analysts; leadership sees the
+number of patients on each list only, suppressed as every count is.
+"""
+
+import streamlit as st
+
+from dashboard import components
+from dashboard import worklist_data as worklists
+
+TITLES = {
+    "not-on-track": "Not on track",
+    "item9-follow-up": "Item 9 without follow-up",
+    "overdue-monitoring": "Overdue monitoring",
+    "adherence-drop": "Adherence drop",
+    "prescribing-safety": "Prescribing safety",
+}
+LABELS = {"patient_id": "Patient (surrogate id)", "clinician_id": "Clinician", "drug": "Drug",
+          "reason": "Needs review", "facts": "Why (facts and dates)", "due_on": "Due",
+          "days_overdue": "Days overdue", "clears": "What clears it", "trigger_on": "Since"}
+
+st.title("My patients")
+allowed, refusal = worklists.may_see_patients()
+counts = worklists.worklist_counts()
+if not allowed:
+    st.info(refusal, icon=":material/lock:")
+    st.caption("Patients on each worklist today (counts of 1-10 are hidden):")
+    shown = counts.with_columns(
+        counts["worklist"].replace_strict(TITLES, default=None).alias("worklist"))
+    components.table(shown, title="Worklists", key="worklist_counts",
+                     formats={"rows": "count"}, labels={"worklist": "Worklist", "rows": "Patients"})
+    st.stop()
+
+user = worklists.page_user()
+if user.role == "clinician":
+    st.caption(f"Your patients (clinician {user.clinician_id}). Rows name surrogate ids: keep "
+               "them inside the clinic.")
+else:
+    st.caption("All clinicians' patients (analyst). Rows name surrogate ids: keep them inside "
+               "the clinic.")
+
+names = worklists.worklist_names()
+name = st.radio("Worklist", names, horizontal=True, key="worklist_name",
+                format_func=lambda n: TITLES[n])
+whole = worklists.worklist(name)
+left, right = st.columns(2)
+with left:
+    clinician = None
+    if user.role == "analyst":
+        clinicians = sorted({c for c in whole.frame["clinician_id"].to_list() if c})
+        picked = st.selectbox("Clinician", ["All clinicians", *clinicians], key="worklist_clinician")
+        clinician = None if picked == "All clinicians" else picked
+with right:
+    reasons = sorted(set(whole.frame["reason"].to_list()))
+    chosen = st.multiselect("Needs review for", reasons, key="worklist_reasons")
+
+first = worklists.worklist_page(name, 1, clinician_id=clinician, reasons=tuple(chosen))
+as_of = whole.as_of.isoformat() if whole.as_of else "-"
+st.subheader(f"{TITLES[name]}: {first.total} on {as_of}")
+st.caption("Evaluated on the data end date (the sidebar's period and filters do not apply to "
+           "worklists); sort by any column header.")
+caution = worklists.worklist_caution(name)
+if caution:
+    st.warning(caution, icon=":material/info:")
+page = 1
+if first.pages > 1:
+    page = int(st.number_input(f"Page (of {first.pages}, {worklists.PAGE_SIZE} rows each)", 1,
+                               first.pages, 1, key="worklist_page"))
+current = worklists.worklist_page(name, page, clinician_id=clinician, reasons=tuple(chosen))
+if current.total == 0:
+    st.success("Nobody on this list today.", icon=":material/check_circle:")
+else:
+    # a column this list never fills (no due date on not-on-track) is left out, not shown empty
+    columns = [c for c in ("patient_id", "clinician_id", "drug", "reason", "due_on",
+                           "days_overdue", "facts", "clears")
+               if c in current.rows.columns and current.rows[c].null_count() < current.rows.height]
+    st.dataframe(current.rows.select(columns).rename({c: LABELS[c] for c in columns}),
+                 hide_index=True, key="worklist_rows")
+    whole_list = worklists.worklist(name, clinician).frame
+    st.download_button("Download this list (CSV)", whole_list.write_csv().encode(),
+                       file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
+                       key="worklist_csv")
+with st.expander("The rule"):
+    st.write(whole.definition)
+    st.caption("Parameters: " + ", ".join(f"{k} = {v}" for k, v in whole.parameters.items()
+                                          if k != "as_of"))

@@ -1,0 +1,135 @@
+"""The bridges of the "My patients" and "Clinicians" pages to the worklists, beside
+``dashboard.data`` (whose connection and file version they use; the import goes one way only,
+so the two modules do not import each other).
+
+Every call passes the page's user (``dashboard.auth.current_user``) to ``queries.worklist``,
+where ``queries.access`` refuses patient rows to leadership and narrows a clinician to their own
+patients. Results are cached per worklist, file version, user and clinician filter; pages take
+the rows a page at a time. Counts for leadership go through the suppression rule (1 to
+MIN_CELL-1 hidden).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from dashboard import auth
+from dashboard import warehouse as _data
+from queries.access import ANALYST, AccessDenied, User, authorise
+from stats.suppression import SuppressionSpec, suppress
+from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
+
+#: Rows per page of a patient-level table.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class WorklistPage:
+    """One page of a worklist's rows, with the whole list's size and its rule."""
+
+    name: str
+    rows: pl.DataFrame
+    total: int
+    page: int
+    pages: int
+    worklist: Worklist
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _worklist(name: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
+              clinician_id: str | None) -> Worklist:
+    del file_version
+    cur = _data.cursor()
+    try:
+        return run_worklist(cur, name, user=User(*user_key), clinician_id=clinician_id)
+    finally:
+        cur.close()
+
+
+def worklist_names() -> list[str]:
+    return list(WORKLISTS)
+
+
+def worklist_caution(name: str) -> str | None:
+    return CAUTIONS.get(name)
+
+
+def may_see_patients() -> tuple[bool, str]:
+    """(allowed, the refusal naming the role needed) for the page's user."""
+    try:
+        authorise(auth.current_user(), "patient_rows", what="Patient worklists")
+    except AccessDenied as exc:
+        return False, str(exc)
+    return True, ""
+
+
+def page_user() -> User:
+    return auth.current_user()
+
+
+def worklist(name: str, clinician_id: str | None = None) -> Worklist:
+    """The whole list for the page's user (raises ``AccessDenied`` for leadership)."""
+    user = auth.current_user()
+    return _worklist(name, _data.version(), (user.role, user.clinician_id), clinician_id)
+
+
+def worklist_page(name: str, page: int = 1, *, clinician_id: str | None = None,
+                  reasons: tuple[str, ...] = ()) -> WorklistPage:
+    """Rows ``(page - 1) * PAGE_SIZE`` onwards of a worklist, optionally only some reasons."""
+    result = worklist(name, clinician_id)
+    frame = result.frame
+    if reasons:
+        frame = frame.filter(pl.col("reason").is_in(list(reasons)))
+    pages = max(1, -(-frame.height // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return WorklistPage(name, frame.slice((page - 1) * PAGE_SIZE, PAGE_SIZE), frame.height,
+                        page, pages, result)
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
+    del file_version
+    cur = _data.cursor()
+    try:
+        # counts only leave this function, so the lists run as the trusted analyst
+        heights = {name: run_worklist(cur, name, user=ANALYST).frame.height for name in WORKLISTS}
+    finally:
+        cur.close()
+    return pl.DataFrame({
+        "worklist": list(heights),
+        "rows": [n if n == 0 or n >= min_cell else None for n in heights.values()],
+        "rows_suppressed": [0 < n < min_cell for n in heights.values()],
+    })
+
+
+def worklist_counts() -> pl.DataFrame:
+    """Rows on each worklist, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
+    return _counts(_data.version(), _data.MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
+    del file_version
+    cur = _data.cursor()
+    try:
+        frames = [run_worklist(cur, name, user=ANALYST).frame
+                  .group_by("clinician_id").agg(pl.len().alias(name)) for name in WORKLISTS]
+    finally:
+        cur.close()
+    merged = frames[0]
+    for frame in frames[1:]:
+        merged = merged.join(frame, on="clinician_id", how="full", coalesce=True)
+    merged = merged.with_columns(pl.col("clinician_id").fill_null("unknown"),
+                                 *[pl.col(n).fill_null(0) for n in WORKLISTS]).sort("clinician_id")
+    # the one suppression function: counts 1 to min_cell-1 hidden, and complementary cells along
+    # the clinician margin (the My patients page publishes each list's total)
+    spec = SuppressionSpec(counts=tuple(WORKLISTS), margins=("clinician_id",))
+    return suppress(merged, spec, min_cell)
+
+
+def worklist_counts_by_clinician() -> pl.DataFrame:
+    """Patients on each worklist per clinician (aggregates: counts 1 to MIN_CELL-1 hidden)."""
+    return _counts_by_clinician(_data.version(), _data.MIN_CELL)

@@ -1,0 +1,135 @@
+/* ---
+name: item9_follow_up
+title: PHQ-9 item 9 without follow-up
+description: >
+  Patient-level worklist (DOMAIN.md 13.3). A PHQ-9 (or PHQ-A) with item 9 (thoughts of
+  self-harm) above 0, dated in the item9_lookback_days before as_of, needs a documented suicide
+  risk assessment (a C-SSRS assessment) or a clinician contact (a visit) in [0, +item9_followup_days]
+  days (CMS161 / MIPS #107; Joint Commission NPSG 15.01.01). Listed once that window has closed
+  (as_of > screen date + item9_followup_days) with neither; days_overdue = as_of - the window's
+  last day. The item-9 score is listed: one-year attempt risk rises from about 0.4% at 0 to
+  about 4% at 3 (Simon 2013). The product is retrospective, not an alerting system: the list is
+  for review. The clinician and drug are those of the latest-starting episode active on the
+  screen date, else the clinician of the patient's latest visit on or before it.
+grain: one row per positive item-9 screen without follow-up
+params:
+  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
+  clinician_id: {type: varchar, description: 'the clinician (null = all)'}
+  item9_followup_days: {type: integer, default: 1, description: 'follow-up window [0, +N] days'}
+  item9_lookback_days: {type: integer, default: 365, description: 'screens dated in [as_of - N, as_of]'}
+columns:
+  worklist: {type: varchar}
+  patient_id: {type: varchar}
+  clinician_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  reason: {type: varchar}
+  facts: {type: varchar}
+  trigger_on: {type: date}
+  due_on: {type: date}
+  days_overdue: {type: integer}
+  clears: {type: varchar}
+  item_9: {type: integer}
+metric:
+  kind: table
+  patient_level: true
+tests:
+  unique: [patient_id, trigger_on]
+  expressions: [days_overdue >= 1, item_9 between 1 and 3]
+--- */
+with as_of as (
+    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
+),
+
+positives as (
+    select distinct scores.patient_id, scores.assessed_on, scores.total_score, scores.item_9, as_of.as_of_on
+    from marts.fct_scores as scores
+    cross join as_of
+    where
+        scores.instrument = 'PHQ-9'
+        and scores.item_9 > 0
+        and scores.assessed_on >= as_of.as_of_on - $item9_lookback_days
+        and as_of.as_of_on > scores.assessed_on + $item9_followup_days
+),
+
+-- a contact: a visit, or a suicide risk assessment recorded as an instrument
+contacts as (
+    select patient_id, visit_on as contact_on from marts.fct_visits
+    union all
+    select distinct patient_id, assessed_on from marts.fct_scores where instrument = 'C-SSRS'
+),
+
+unfollowed as (
+    select positives.*
+    from positives
+    anti join contacts
+        on positives.patient_id = contacts.patient_id
+        and contacts.contact_on between positives.assessed_on
+        and positives.assessed_on + $item9_followup_days
+),
+
+later_contact as (
+    select unfollowed.patient_id, unfollowed.assessed_on, min(contacts.contact_on) as first_contact_on
+    from unfollowed
+    inner join contacts
+        on unfollowed.patient_id = contacts.patient_id
+        and contacts.contact_on > unfollowed.assessed_on + $item9_followup_days
+        and contacts.contact_on <= unfollowed.as_of_on
+    group by all
+),
+
+active as (
+    select
+        unfollowed.patient_id,
+        unfollowed.assessed_on,
+        arg_max({'drug': episodes.drug, 'drug_class': episodes.drug_class,
+                 'clinician_id': episodes.clinician_id},
+                {'start_on': episodes.start_on, 'drug': episodes.drug}) as episode
+    from unfollowed
+    inner join marts.fct_treatment_episodes as episodes
+        on unfollowed.patient_id = episodes.patient_id
+        and unfollowed.assessed_on between episodes.start_on and episodes.end_on
+    group by all
+),
+
+seen_by as (
+    select
+        unfollowed.patient_id,
+        unfollowed.assessed_on,
+        arg_max(visits.clinician_id, {'visit_on': visits.visit_on, 'id': visits.visit_id}) as clinician_id
+    from unfollowed
+    inner join marts.fct_visits as visits
+        on unfollowed.patient_id = visits.patient_id
+        and visits.visit_on <= unfollowed.assessed_on
+        and visits.clinician_id is not null
+    group by all
+),
+
+final as (
+    select
+        'item9-follow-up' as worklist,
+        unfollowed.patient_id,
+        coalesce(active.episode.clinician_id, seen_by.clinician_id) as clinician_id,
+        active.episode.drug as drug,
+        active.episode.drug_class as drug_class,
+        'positive item 9 without follow-up' as reason,
+        format('PHQ-9 item 9 = {} (total {}) on {}; no visit or risk assessment by {}{}',
+               unfollowed.item_9, unfollowed.total_score, unfollowed.assessed_on,
+               unfollowed.assessed_on + $item9_followup_days,
+               case when later_contact.first_contact_on is null then '; no contact since'
+                    else format('; first contact after the window on {}', later_contact.first_contact_on)
+               end) as facts,
+        unfollowed.assessed_on as trigger_on,
+        cast(unfollowed.assessed_on + $item9_followup_days as date) as due_on,
+        cast(unfollowed.as_of_on - (unfollowed.assessed_on + $item9_followup_days) as integer) as days_overdue,
+        'review: document a suicide risk assessment (C-SSRS) or clinician contact' as clears,
+        unfollowed.item_9
+    from unfollowed
+    left join later_contact using (patient_id, assessed_on)
+    left join active using (patient_id, assessed_on)
+    left join seen_by using (patient_id, assessed_on)
+)
+
+select * from final
+where $clinician_id is null or clinician_id = $clinician_id
+order by clinician_id, patient_id, trigger_on

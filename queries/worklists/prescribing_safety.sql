@@ -1,0 +1,212 @@
+/* ---
+name: prescribing_safety
+title: Prescribing safety (antipsychotic polypharmacy, long-term benzodiazepines, dose above maximum)
+description: >
+  Patient-level worklist (DOMAIN.md 13.4), three rules on the as-of date. Antipsychotic
+  polypharmacy (HEDIS APC's rule, at all ages): two antipsychotic episodes, both current (start_on
+  <= as_of <= end_on + grace), whose overlap up to as_of, least(end_on, end_on, as_of) -
+  greatest(start_on, start_on) + 1, is at least polypharmacy_min_days (one row per pair; a
+  chain of three drugs with no pair overlapping that long is not listed). Long-term
+  benzodiazepine use (Olfson 2015; preset 90): at least benzodiazepine_min_days days covered by
+  the shifted supply of benzodiazepine fills dispensed on or before as_of, in the rolling window
+  [as_of - benzodiazepine_window_days + 1, as_of], days covered by several ingredients counted
+  once; patients aged older_adult_age or more on the as-of date are flagged (AGS Beers).
+  Dose above the labelled maximum (marts.dim_dose_maximums; verify against the current label):
+  the latest prescription started on or before as_of of a drug with a current episode (the
+  episode, not the prescription's own end, says the drug is still taken: refills run past it), whose daily dose exceeds the maximum (the age-specific maximum when the
+  patient is older than its age). Benzodiazepines from prescriptions only are not counted.
+grain: one row per patient x rule x drug (or drug pair)
+params:
+  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
+  clinician_id: {type: varchar, description: 'the clinician (null = all)'}
+  polypharmacy_min_days: {type: integer, default: 90}
+  benzodiazepine_min_days: {type: integer, default: 120}
+  benzodiazepine_window_days: {type: integer, default: 365}
+  older_adult_age: {type: integer, default: 65}
+columns:
+  worklist: {type: varchar}
+  patient_id: {type: varchar}
+  clinician_id: {type: varchar}
+  drug: {type: varchar}
+  drug_class: {type: varchar}
+  reason: {type: varchar}
+  facts: {type: varchar}
+  trigger_on: {type: date}
+  due_on: {type: date}
+  days_overdue: {type: integer}
+  clears: {type: varchar}
+metric:
+  kind: table
+  patient_level: true
+tests:
+  unique: [patient_id, reason, drug]
+--- */
+with as_of as (
+    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
+),
+
+current_episodes as (
+    select episodes.*, as_of.as_of_on
+    from marts.fct_treatment_episodes as episodes
+    cross join as_of
+    where episodes.start_on <= as_of.as_of_on and as_of.as_of_on <= episodes.end_on + episodes.grace_days
+),
+
+antipsychotic_pairs as (
+    select
+        first.patient_id,
+        first.clinician_id,
+        first.drug || ' + ' || second.drug as drug,
+        'antipsychotic' as drug_class,
+        'antipsychotic polypharmacy' as reason,
+        greatest(first.start_on, second.start_on) as overlap_from,
+        least(first.end_on, second.end_on, first.as_of_on) as overlap_to
+    from current_episodes as first
+    inner join current_episodes as second
+        on first.patient_id = second.patient_id
+        and first.drug < second.drug
+    where first.drug_class = 'antipsychotic' and second.drug_class = 'antipsychotic'
+),
+
+polypharmacy as (
+    select
+        patient_id, clinician_id, drug, drug_class, reason,
+        format('both taken from {} to {}: {} days together', overlap_from, overlap_to,
+               overlap_to - overlap_from + 1) as facts,
+        overlap_from as trigger_on,
+        'review: reduce to one antipsychotic, or record why both are needed' as clears
+    from antipsychotic_pairs
+    where overlap_to - overlap_from + 1 >= $polypharmacy_min_days
+),
+
+benzodiazepine_fills as (
+    select
+        fills.patient_id,
+        fills.drug,
+        greatest(fills.cov_start_on, as_of.as_of_on - ($benzodiazepine_window_days - 1)) as from_on,
+        least(fills.cov_end_on, as_of.as_of_on) as to_on
+    from marts.fct_fill_coverage as fills
+    inner join marts.dim_drugs as drugs on fills.drug = drugs.drug
+    cross join as_of
+    where
+        drugs.drug_subclass = 'benzodiazepine'
+        and fills.filled_on <= as_of.as_of_on
+        and fills.cov_end_on >= as_of.as_of_on - ($benzodiazepine_window_days - 1)
+        and fills.cov_start_on <= as_of.as_of_on
+),
+
+-- gaps and islands: a new island starts after the running maximum of the earlier ends
+benzodiazepine_islands as (
+    select
+        *,
+        sum(case when from_on > previous_end + 1 or previous_end is null then 1 else 0 end)
+            over (partition by patient_id order by from_on, to_on, drug rows unbounded preceding) as island
+    from (
+        select
+            *,
+            max(to_on) over (partition by patient_id order by from_on, to_on, drug
+                             rows between unbounded preceding and 1 preceding) as previous_end
+        from benzodiazepine_fills
+    )
+),
+
+benzodiazepine_days as (
+    select
+        islands.patient_id,
+        sum(islands.island_days) as covered_days,
+        min(islands.first_on) as first_on,
+        max(islands.last_on) as last_on,
+        (select string_agg(distinct fills.drug, ', ' order by fills.drug) from benzodiazepine_fills as fills
+         where fills.patient_id = islands.patient_id) as drug
+    from (
+        select patient_id, island, max(to_on) - min(from_on) + 1 as island_days,
+               min(from_on) as first_on, max(to_on) as last_on
+        from benzodiazepine_islands
+        group by patient_id, island
+    ) as islands
+    group by islands.patient_id
+),
+
+long_term_benzodiazepines as (
+    select
+        days.patient_id,
+        (select arg_max(episodes.clinician_id, episodes.start_on)
+         from marts.fct_treatment_episodes as episodes
+         where episodes.patient_id = days.patient_id and episodes.drug_subclass = 'benzodiazepine'
+        ) as clinician_id,
+        days.drug,
+        'anxiolytic_hypnotic' as drug_class,
+        case when year(as_of.as_of_on) - patients.birth_year >= $older_adult_age
+            then format('long-term benzodiazepine, age {}+', $older_adult_age)
+            else 'long-term benzodiazepine' end as reason,
+        format('{} of the last {} days covered ({} to {}); threshold {}', days.covered_days,
+               $benzodiazepine_window_days, days.first_on, days.last_on,
+               $benzodiazepine_min_days) as facts,
+        days.first_on as trigger_on,
+        'review: taper plan, or record why long-term use is needed' as clears
+    from benzodiazepine_days as days
+    cross join as_of
+    left join marts.dim_patients as patients on days.patient_id = patients.patient_id
+    where days.covered_days >= $benzodiazepine_min_days
+),
+
+current_doses as (
+    select doses.*, as_of.as_of_on
+    from marts.fct_prescription_doses as doses
+    cross join as_of
+    semi join current_episodes as episodes
+        on doses.patient_id = episodes.patient_id and doses.drug = episodes.drug
+    where doses.start_on <= as_of.as_of_on
+    qualify row_number() over (partition by doses.patient_id, doses.drug
+                               order by doses.start_on desc, doses.prescription_id desc) = 1
+),
+
+applicable_maximums as (
+    select
+        doses.prescription_id,
+        min(maximums.max_daily_dose_mg) as max_daily_dose_mg,
+        arg_min(maximums.note, maximums.max_daily_dose_mg) as note
+    from current_doses as doses
+    inner join marts.dim_dose_maximums as maximums
+        on doses.drug = maximums.drug
+        and (maximums.older_than_age is null
+             or year(doses.as_of_on) - doses.birth_year > maximums.older_than_age)
+    group by doses.prescription_id
+),
+
+above_maximum as (
+    select
+        doses.patient_id,
+        doses.clinician_id,
+        doses.drug,
+        doses.drug_class,
+        'dose above labelled maximum' as reason,
+        format('{} mg/day prescribed on {}; labelled maximum {} mg/day{}', doses.daily_dose_mg,
+               doses.start_on, maximums.max_daily_dose_mg,
+               coalesce(' (' || maximums.note || ')', '')) as facts,
+        doses.start_on as trigger_on,
+        format('review: a dose of {} mg/day or less', maximums.max_daily_dose_mg) as clears
+    from current_doses as doses
+    inner join applicable_maximums as maximums on doses.prescription_id = maximums.prescription_id
+    where doses.daily_dose_mg > maximums.max_daily_dose_mg
+),
+
+final as (
+    select
+        'prescribing-safety' as worklist,
+        patient_id, clinician_id, drug, drug_class, reason, facts, trigger_on,
+        cast(null as date) as due_on,
+        cast(null as integer) as days_overdue,
+        clears
+    from (
+        select * from polypharmacy
+        union all by name
+        select * from long_term_benzodiazepines
+        union all by name
+        select * from above_maximum
+    )
+    where $clinician_id is null or clinician_id = $clinician_id
+)
+
+select * from final
+order by clinician_id, patient_id, reason, drug

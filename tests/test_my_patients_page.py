@@ -1,0 +1,94 @@
+"""The My patients page: leadership never receives a patient id, an analyst sees the lists,
+and a clinician sees only their own patients (AppTest on the sample clinic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from streamlit.testing.v1 import AppTest
+
+from queries.worklist import run_worklist
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+def _page(monkeypatch, tmp_path, db: Path, roles: str) -> AppTest:
+    config = tmp_path / "outcomes.toml"
+    config.write_text(roles)
+    monkeypatch.setenv("OUTCOMES_CONFIG", str(config))
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("views/my_patients.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _page_text(at: AppTest) -> str:
+    parts = [str(e.value) for e in (*at.markdown, *at.caption, *at.info, *at.warning, *at.subheader)]
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    return "\n".join(parts)
+
+
+def _rows_table(at: AppTest):  # type: ignore[no-untyped-def]
+    for frame in at.dataframe:
+        if "Patient (surrogate id)" in frame.value.columns:
+            return frame.value
+    raise AssertionError("no patient table on the page")
+
+
+def test_leadership_gets_counts_and_never_a_patient_id(monkeypatch, tmp_path, warehouse_path):
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "leadership"\n')
+    text = _page_text(at)
+    assert "needs the clinician or analyst role" in text
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        ids = con.sql("select patient_id from marts.dim_patients").pl()["patient_id"].to_list()
+    finally:
+        con.close()
+    assert not [i for i in ids if i in text]
+    assert "Worklists" in text
+
+
+def test_an_analyst_sees_the_list_a_page_at_a_time(monkeypatch, tmp_path, warehouse_path):
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "analyst"\n')
+    at.radio(key="worklist_name").set_value("adherence-drop").run()
+    rows = _rows_table(at)
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        total = run_worklist(con, "adherence-drop").frame.height
+    finally:
+        con.close()
+    assert len(rows) == min(total, 50)
+    assert any(f": {total} on " in str(s.value) for s in at.subheader)
+
+
+def test_a_clinician_sees_only_their_own_patients(monkeypatch, tmp_path, warehouse_path):
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        frame = run_worklist(con, "adherence-drop").frame
+    finally:
+        con.close()
+    clinician = frame["clinician_id"].drop_nulls()[0]
+    mine = frame.filter(frame["clinician_id"] == clinician).height
+    roles = f'[roles]\ndashboard = "clinician"\ndashboard_clinician_id = "{clinician}"\n'
+    at = _page(monkeypatch, tmp_path, warehouse_path, roles)
+    at.radio(key="worklist_name").set_value("adherence-drop").run()
+    rows = _rows_table(at)
+    assert set(rows["Clinician"]) == {clinician}
+    assert len(rows) == min(mine, 50)
+
+
+def test_the_clinicians_page_shows_a_clinician_only_their_own_scorecard(monkeypatch, tmp_path,
+                                                                          warehouse_path):
+    config = tmp_path / "outcomes.toml"
+    config.write_text('[roles]\ndashboard = "clinician"\ndashboard_clinician_id = "C0003"\n')
+    monkeypatch.setenv("OUTCOMES_CONFIG", str(config))
+    monkeypatch.setenv("OUTCOMES_DB", str(warehouse_path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("views/clinicians.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    clinicians = {c for frame in at.dataframe for c in frame.value.get("Clinician", [])}
+    assert clinicians and clinicians <= {"Clinic", "C0003"}
