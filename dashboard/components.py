@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import shutil
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -26,7 +23,6 @@ from stats.suppression import SUPPRESSED_WORD, display, hidden_label, is_flag_co
 
 LOG = logging.getLogger(__name__)
 SUPPRESSED = mark(data.MIN_CELL)
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
 # --- values -------------------------------------------------------------------------------
@@ -187,67 +183,111 @@ def table(
     labels: dict[str, str] | None = None,
     caption: str = "",
     height: int | str = "auto",
+    source: data.Result | None = None,
 ) -> None:
-    """A table with suppression marks and a CSV download of exactly what is shown."""
+    """A full-width table with suppression marks, and a CSV download of the same rows and
+    columns as numbers under a stamp (``report.export``; ``source`` adds its definition)."""
     if frame.is_empty():
         st.markdown(f"**{title}**")
         empty_note("rows")
         return
-    shown = display_frame(frame, formats or {}, columns)
-    from charts import class_label
-
+    formats = formats if formats is not None else (source.formats if source is not None else {})
+    shown = display_frame(frame, formats, columns)
     for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
         if column in shown.columns:
-            shown = shown.with_columns(pl.col(column).map_elements(
-                lambda v: v if v in ("none", "-", SUPPRESSED, SUPPRESSED_WORD) else class_label(v), return_dtype=pl.String))
+            shown = shown.with_columns(pl.col(column).map_elements(_value_label, return_dtype=pl.String))
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.markdown(f"**{title}**")
     button.download_button(
-        "CSV", data=lambda: shown.write_csv(), file_name=f"{key}.csv", mime="text/csv",
+        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, columns=columns, names=names,
+                                       source=source),
+        file_name=f"{key}.csv", mime="text/csv",
         key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help="Download this table as CSV (suppressed cells stay suppressed)",
+        help="Download this table as CSV: numbers (rates as proportions), suppressed cells empty, "
+             "with the filters, period, definition and suppression in # header lines",
     )
-    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}")
+    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}", width="stretch")
     if caption:
         st.caption(caption)
+
+
+def rate_and_n(result: data.Result, label: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
+    """A by-class metric as two numeric columns, ``label`` (its rate, or the first survival
+    figure) and ``label n`` (its denominator), with their suppression flags kept."""
+    frame = result.frame
+    value = "rate" if "rate" in frame.columns else next(
+        (c for c in frame.columns if c.startswith("survival_") and not c.endswith(("_low", "_high")) and not is_flag_column(c)), None)
+    den = "denominator" if "denominator" in frame.columns else "n"
+    keep = {"drug_class": "drug_class"}
+    for column, name in ((value, label), (den, f"{label} n")):
+        if column is None:
+            continue
+        keep.update({column: name, **{f"{column}{suffix}": f"{name}{suffix}" for suffix in ("_suppressed", "_complementary")
+                                      if f"{column}{suffix}" in frame.columns}})
+    out = frame.select([pl.col(c).alias(n) for c, n in keep.items()])
+    return out, {label: "pct1", f"{label} n": "count"}
+
+
+def side_by_side(parts: Sequence[tuple[pl.DataFrame, dict[str, str | None]]], on: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
+    """Join ``rate_and_n`` parts on ``on`` (drug classes in the fixed order)."""
+    from charts import sort_classes
+
+    merged, formats = parts[0][0], dict(parts[0][1])
+    for frame, extra in parts[1:]:
+        merged = merged.join(frame, on=on, how="full", coalesce=True)
+        formats.update(extra)
+    order = sort_classes(merged[on].to_list())
+    merged = merged.with_columns(pl.col(on).replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)
+                                 .alias("_order")).sort("_order").drop("_order")
+    return merged, formats
+
+
+def _value_label(value: str | None) -> str | None:
+    from charts import class_label
+
+    return value if value in (None, "none", "-", SUPPRESSED, SUPPRESSED_WORD) else class_label(value)
+
+
+def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None], names: dict[str, str],
+               columns: Sequence[str] | None = None, source: data.Result | None = None) -> str:
+    """The CSV a table's download button gives: numbers, labelled columns, and the stamp."""
+    from dashboard import filters
+    from report.export import numeric_frame, stamp, stamped_csv
+
+    current = filters.current()
+    chosen = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
+    table_frame = numeric_frame(frame, labels=names, columns=chosen, min_cell=data.MIN_CELL,
+                                values={c: _value_label for c in ("drug_class", "from_class", "to_class")})
+    proportions = [names.get(c, c) for c in chosen if formats.get(c) in ("pct", "pct1")]
+    lines = stamp(title=title, filters=current.label(), period=filters.period_words(current),
+                  min_cell=data.MIN_CELL, data_as_of=data.deployment().get("data_end"),
+                  meta=source.meta if source is not None else None,
+                  maturing=filters.maturing_words(current), proportions=proportions)
+    return stamped_csv(table_frame, lines)
 
 
 # --- charts -------------------------------------------------------------------------------
 
 
-def _browser_path() -> str | None:
-    configured = os.environ.get("BROWSER_PATH")
-    if configured and Path(configured).exists():
-        return configured
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium") or shutil.which("google-chrome")
-
-
 @st.cache_resource(show_spinner=False)
 def png_export_problem() -> str | None:
-    """Why server-side PNG export can't work here (None when kaleido and a browser exist)."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        return "PNG export needs the 'export' extra (pip install 'psych-outcomes[export]')"
-    browser = _browser_path()
-    if browser is None:
-        return "PNG export needs Chromium (apt-get install chromium)"
-    os.environ.setdefault("BROWSER_PATH", browser)
-    return None
+    """Why server-side image export can't work here (None when kaleido and a browser exist)."""
+    from charts.export import export_problem
+
+    return export_problem()
 
 
-def figure_png(fig: go.Figure) -> bytes:
-    """Render a figure to PNG with kaleido; returns b"" (and logs) rather than raising."""
+def figure_png(fig: go.Figure, fmt: str = "png") -> bytes:
+    """Render a figure to PNG (or SVG) with kaleido; returns b"" (and logs) rather than raising."""
+    from charts.export import figure_image
+
     try:
-        return fig.to_image(format="png", width=1200, height=int(fig.layout.height or 450), scale=2)
+        return figure_image(fig, fmt)
     except Exception:  # noqa: BLE001 - a failed export must never take the page down
-        LOG.exception("PNG export failed")
+        LOG.exception("%s export failed", fmt.upper())
         return b""
 
 
@@ -263,9 +303,15 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
         right.caption(f"PNG: use the camera icon ({problem})")
         return
     make_png: Callable[[], bytes] = lambda: figure_png(fig)  # noqa: E731 - built only on click
-    right.download_button(
+    make_svg: Callable[[], bytes] = lambda: figure_png(fig, "svg")  # noqa: E731
+    png, svg = right.columns(2)
+    png.download_button(
         "PNG", data=make_png, file_name=f"{key}.png", mime="image/png", key=f"png_{key}",
         on_click="ignore", icon=":material/image:", help="Download this chart as a PNG image",
+    )
+    svg.download_button(
+        "SVG", data=make_svg, file_name=f"{key}.svg", mime="image/svg+xml", key=f"svg_{key}",
+        on_click="ignore", help="Download this chart as an SVG (vector) image",
     )
 
 

@@ -230,6 +230,16 @@ def sidebar() -> None:
         st.caption(f"Episodes starting {start:%d %b %Y} – {end:%d %b %Y}")
 
 
+def period_words(f: Filters) -> str:
+    """The period for stamps and captions: its name and its dates."""
+    return f"{period_label(f.period)}: {f.start_date or 'start of data'} to {f.end_date or 'end of data'}"
+
+
+def maturing_words(f: Filters) -> str | None:
+    """What is left out because its follow-up window is still open (None when nothing is)."""
+    return None
+
+
 def _valid(key: str, allowed: list[str], default: str) -> str:
     value = st.session_state.get(key, default)
     return value if value in allowed else default

@@ -21,7 +21,7 @@ if fresh.get("days_since_data_end") is not None:
 
 history = data.dq_table("load_history")
 if history is not None:
-    components.table(history.frame, title="Load history", key="load_history", formats=history.formats,
+    components.table(history.frame, title="Load history", key="load_history", formats=history.formats, source=history,
                      labels={"load_id": "Load", "started_at": "Started", "finished_at": "Finished",
                              "source_kind": "Source", "software_version": "Software", "contract_version": "Contract",
                              "rows_read": "Rows read", "rows_loaded": "Rows loaded", "rows_rejected": "Rows rejected"})
@@ -34,7 +34,7 @@ with left:
             st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
         else:
             components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
-                             formats=rejects.formats,
+                             formats=rejects.formats, source=rejects,
                              labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
                                      "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
                              caption="Rejected values themselves are not shown: they may hold identifiers.")
@@ -46,14 +46,14 @@ with right:
             st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
         else:
             components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
-                             formats=unmapped.formats, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
+                             formats=unmapped.formats, source=unmapped, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
                              caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
 
 st.subheader("Completeness of rating scales")
 completeness = data.dq_table("scale_completeness")
 if completeness is not None:
     components.table(completeness.frame, title="Scores per instrument and episodes with a baseline and follow-up",
-                     key="scale_completeness", formats=completeness.formats,
+                     key="scale_completeness", formats=completeness.formats, source=completeness,
                      labels={"scores_in_episode": "Scores during an episode", "episodes_with_baseline": "Episodes with a baseline",
                              "episodes_with_both": "Episodes with baseline and follow-up",
                              "share_in_episode": "Scores during an episode (%)", "share_with_baseline": "Episodes with a baseline (%)"},

@@ -1,6 +1,5 @@
 """Overview for clinic leadership: headline tiles, outcomes by drug class, freshness, de-id mode."""
 
-import polars as pl
 import streamlit as st
 
 import charts, components, data, filters
@@ -57,27 +56,14 @@ glance = []
 for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent (PDC ≥ 80%)"),
                     ("side_effects", "Any side effect"), ("persistence", "On treatment at 6 months")):
     result = components.try_metric(name, by_class, by="drug_class")
-    if result is None or result.frame.is_empty():
-        continue
-    frame = result.frame
-    value_col = "rate" if "rate" in frame.columns else next((c for c in frame.columns if c.startswith("survival_")
-                                                             and not c.endswith(("_low", "_high", "_suppressed"))), None)
-    if value_col is None:
-        continue
-    den_col = "denominator" if "denominator" in frame.columns else "n"
-    display = components.display_frame(frame, {**result.formats, value_col: "pct1", den_col: "count"},
-                                        ["drug_class", value_col, den_col])
-    # one cell per metric, "29.2% (n=301)": the denominator sits beside every rate
-    glance.append(display.select("drug_class", pl.format("{} (n={})", value_col, den_col).alias(label)))
+    if result is not None and not result.frame.is_empty():
+        glance.append(components.rate_and_n(result, label))
 if glance:
-    merged = glance[0]
-    for extra in glance[1:]:
-        merged = merged.join(extra, on="drug_class", how="full", coalesce=True)
-    order = charts.sort_classes(merged["drug_class"].to_list())
-    merged = merged.with_columns(pl.col("drug_class").replace_strict(order, list(range(len(order))), return_dtype=pl.Int64).alias("_order")).sort("_order").drop("_order")
-    components.table(merged.fill_null("–"), title="At a glance, by drug class", key="overview_glance",
-                     caption="n: eligible episodes (response, remission), patient-years (adherence), episodes with a visit "
-                             "(side effects), episodes (on treatment). “suppressed” / “<11”: a count from 1 to 10 is involved. An episode counts under "
+    merged, formats = components.side_by_side(glance, on="drug_class")
+    components.table(merged, title="At a glance, by drug class", key="overview_glance", formats=formats,
+                     caption="Each rate has its denominator (n) beside it: eligible episodes (response, remission), "
+                             "patient-years (adherence), episodes with a visit (side effects), episodes (on treatment). "
+                             "“suppressed” / “<11”: a count from 1 to 10 is involved. An episode counts under "
                              "every class taken at the same time, so classes do not sum to the total.")
 
 st.subheader("Data")

@@ -35,7 +35,7 @@ if heat is not None:
                 "one could not be worked out.",
     )
     components.table(heat.frame, title="Side-effect frequencies", key="side_effect_heatmap_table",
-                     formats=heat.formats, labels={"effect_code": "Effect", "numerator": "Episodes with effect",
+                     formats=heat.formats, source=heat, labels={"effect_code": "Effect", "numerator": "Episodes with effect",
                                                    "denominator": "Episodes (denominator)", "rate": "Share (%)"})
 
 left, right = st.columns(2)
@@ -53,7 +53,7 @@ with right:
                          key="side_effect_actions", alt="Actions taken by class")
         components.table(actions.frame.filter(actions.frame["action"].is_in(["discontinued", "switched"])),
                          title="Discontinued or switched for side effects", key="side_effect_discontinuations",
-                         formats=actions.formats, labels={"reports": "Reports", "class_reports": "All reports in class", "share": "Share (%)"})
+                         formats=actions.formats, source=actions, labels={"reports": "Reports", "class_reports": "All reports in class", "share": "Share (%)"})
 
 st.subheader("Weight and metabolic monitoring")
 left, right = st.columns(2)
