@@ -153,24 +153,10 @@ def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: 
     return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
 
 
-#: Words for column names that appear on several pages.
-COLUMN_WORDS = {
-    "drug_class": "Drug class", "drug_subclass": "Subclass", "drug": "Drug", "regimen": "Regimen",
-    "n": "Episodes (n)", "events": "Events", "censored": "Censored", "median_days": "Median (days)",
-    "median_ci_low": "Median 95% CI low", "median_ci_high": "Median 95% CI high",
-    "numerator": "Numerator", "denominator": "Denominator", "rate": "Rate (%)",
-    "ci_low": "95% CI low", "ci_high": "95% CI high", "diagnosis_group": "Diagnosis group",
-}
-
-
 def _words(column: str) -> str:
-    if column in COLUMN_WORDS:
-        return COLUMN_WORDS[column]
-    if column.startswith("survival_") and column[9:].split("_")[0].endswith("d"):
-        days = column[9:].split("_")[0][:-1]
-        rest = column[9 + len(days) + 1:].replace("_", " ").strip()
-        return f"Day {days}: %" + (f" {rest.replace('ci', '95% CI')}" if rest else "")
-    return column.replace("_", " ").capitalize()
+    from charts.labels import column_label
+
+    return column_label(column)
 
 
 def table(
@@ -193,9 +179,8 @@ def table(
         return
     formats = formats if formats is not None else (source.formats if source is not None else {})
     shown = display_frame(frame, formats, columns)
-    for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
-        if column in shown.columns:
-            shown = shown.with_columns(pl.col(column).map_elements(_value_label, return_dtype=pl.String))
+    for column in _coded(shown.columns):  # codes read as on every chart and filter (charts.labels)
+        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
@@ -245,10 +230,17 @@ def side_by_side(parts: Sequence[tuple[pl.DataFrame, dict[str, str | None]]], on
     return merged, formats
 
 
-def _value_label(value: str | None) -> str | None:
-    from charts import class_label
+def _coded(columns: Sequence[str]) -> list[str]:
+    from charts.labels import has_labels
 
-    return value if value in (None, "none", "-", SUPPRESSED, SUPPRESSED_WORD) else class_label(value)
+    return [c for c in columns if has_labels(c) and not is_flag_column(c)]
+
+
+def _value_label(column: str) -> Callable[[str | None], str | None]:
+    """A column's codes to labels; marks of hidden cells and dashes stay as they are."""
+    from charts.labels import label
+
+    return lambda value: value if value in (None, "-", "–", SUPPRESSED, SUPPRESSED_WORD) else label(column, value)
 
 
 def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None], names: dict[str, str],
@@ -260,7 +252,7 @@ def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None
     current = filters.current()
     chosen = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
     table_frame = numeric_frame(frame, labels=names, columns=chosen, min_cell=data.MIN_CELL,
-                                values={c: _value_label for c in ("drug_class", "from_class", "to_class")})
+                                values={c: _value_label(c) for c in _coded(chosen)})
     proportions = [names.get(c, c) for c in chosen if formats.get(c) in ("pct", "pct1")]
     lines = stamp(title=title, filters=current.label(), period=filters.period_words(current),
                   min_cell=data.MIN_CELL, data_as_of=data.deployment().get("data_end"),
@@ -361,6 +353,7 @@ def headline_tile(
     denominator_label: str = "episodes",
     help: str | None = None,
     higher_is_better: bool | None = True,
+    full_name: str = "",
 ) -> None:
     """A KPI tile for one metric: this period, change vs the previous period, monthly trend."""
     now = try_metric(name, filters)
@@ -384,7 +377,8 @@ def headline_tile(
         hidden=hidden_text(now.frame, column),
         previous_hidden=before is not None and is_suppressed(before.frame, column),
         trend=[v for v in (trend.frame[column].to_list() if column in trend.frame.columns else []) if v is not None],
-        denominator=caption, help=help or now.description, higher_is_better=higher_is_better,
+        denominator=caption, higher_is_better=higher_is_better,
+        help=help or (f"**{full_name}**. {now.description}" if full_name else now.description),
     )
 
 
@@ -399,10 +393,17 @@ def denominator_caption(frame: pl.DataFrame, column: str, words: str, row: int =
 
 def filters_caption(filters: Any, result: data.Result | None = None) -> None:
     """What the numbers below are computed over, and any sidebar filter that does not apply."""
+    from dashboard.filters import maturing_words
+
     text = f"Filters: {filters.label()}."
     if result is not None and result.meta.get("filters_not_applied"):
         text += f" Not applicable to {result.title.lower()}: {', '.join(result.meta['filters_not_applied'])}."
     st.caption(text)
+    maturing = maturing_words(filters)
+    if maturing and filters.provisional:
+        st.warning(maturing, icon=":material/hourglass_top:")
+    elif maturing:
+        st.info(maturing, icon=":material/hourglass_top:")
 
 
 def survival_section(result: data.Result, group: str, *, key: str, title: str, y_title: str,

@@ -25,29 +25,27 @@ if history is not None:
                      labels={"load_id": "Load", "started_at": "Started", "finished_at": "Finished",
                              "source_kind": "Source", "software_version": "Software", "contract_version": "Contract",
                              "rows_read": "Rows read", "rows_loaded": "Rows loaded", "rows_rejected": "Rows rejected"})
-left, right = st.columns(2)
-with left:
-    rejects = data.dq_table("rejects_by_reason")
-    if rejects is not None:
-        if rejects.frame.is_empty():
-            st.markdown("**Rejected rows by reason**")
-            st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
-        else:
-            components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
-                             formats=rejects.formats, source=rejects,
-                             labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
-                                     "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
-                             caption="Rejected values themselves are not shown: they may hold identifiers.")
-with right:
-    unmapped = data.dq_table("unmapped_drugs")
-    if unmapped is not None:
-        if unmapped.frame.is_empty():
-            st.markdown("**Drug names not mapped to an ingredient**")
-            st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
-        else:
-            components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
-                             formats=unmapped.formats, source=unmapped, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
-                             caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
+# one table per row: full width, so every column is reachable
+rejects = data.dq_table("rejects_by_reason")
+if rejects is not None:
+    if rejects.frame.is_empty():
+        st.markdown("**Rejected rows by reason**")
+        st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
+    else:
+        components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
+                         formats=rejects.formats, source=rejects,
+                         labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
+                                 "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
+                         caption="Rejected values themselves are not shown: they may hold identifiers.")
+unmapped = data.dq_table("unmapped_drugs")
+if unmapped is not None:
+    if unmapped.frame.is_empty():
+        st.markdown("**Drug names not mapped to an ingredient**")
+        st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
+    else:
+        components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
+                         formats=unmapped.formats, source=unmapped, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
+                         caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
 
 st.subheader("Completeness of rating scales")
 completeness = data.dq_table("scale_completeness")

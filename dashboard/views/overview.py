@@ -9,24 +9,26 @@ st.title("Overview")
 components.filters_caption(f)
 
 TILES = [
-    # (metric, label, column, kind, denominator column, denominator label, higher is better)
-    ("active_patients", "Active patients", "patients", "count", None, "", None),
-    ("episodes", "New episodes", "new_user_episodes", "count", None, "", None),
-    ("response", "Response rate", "rate", "pct1", "denominator", "eligible episodes", True),
-    ("remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
-    ("adherence", "Adherent (PDC ≥ 80%)", "rate", "pct1", "denominator", "patient-years", True),
-    ("side_effects", "Any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
-    ("mbc_coverage", "Scores at start + follow-up", "rate", "pct1", "denominator", "episodes", True),
+    # (metric, short tile label, full name for the (?) help, column, kind, denominator column,
+    #  denominator label, higher is better). Short labels fit a quarter-width tile at 1280 px.
+    ("active_patients", "Active patients", "Patients with an active episode", "patients", "count", None, "", None),
+    ("episodes", "New episodes", "New-user treatment episodes", "new_user_episodes", "count", None, "", None),
+    ("response", "Response", "Response rate (≥50% score drop)", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("remission", "Remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("adherence", "Adherent", "Adherent: PDC ≥ 80%", "rate", "pct1", "denominator", "patient-years", True),
+    ("side_effects", "Side effects", "Episodes with any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
+    ("mbc_coverage", "Measured", "Scores at start and at follow-up (measurement-based care)", "rate", "pct1",
+     "denominator", "episodes", True),
 ]
 with st.spinner("Computing headline figures…"):
     for row_start in (0, 4):
         columns = st.columns(4)
         for column, tile in zip(columns, TILES[row_start : row_start + 4], strict=False):
-            name, label, value_column, kind, den_column, den_label, better = tile
+            name, label, full_name, value_column, kind, den_column, den_label, better = tile
             with column:
                 components.headline_tile(
                     name, label, f, column=value_column, kind=kind, denominator_column=den_column,
-                    denominator_label=den_label, higher_is_better=better,
+                    denominator_label=den_label, higher_is_better=better, full_name=full_name,
                 )
 st.caption("Change is against the previous period of the same length. The line is the quarterly trend up to "
            "the end of the period (quarters with a suppressed figure are left out). The (?) beside each title gives its definition.")

@@ -29,7 +29,7 @@ if transitions is not None:
                      key="pathways_sankey", alt="Sankey of patients moving from line 1 to line 2 to line 3 by drug class",
                      caption="Width = patients. Flows of 1–10 patients, and flows that would reveal one, are not drawn.")
     components.table(frame, title="Moves between lines", key="pathway_transitions", formats=transitions.formats, source=transitions,
-                     labels={"from_line": "From line", "from_class": "From class", "to_class": "To class (none = no further line)",
+                     labels={"from_line": "From line", "from_class": "From class", "to_class": "To class",
                              "patients": "Patients", "switched": "Switched", "added": "Added on top",
                              "median_days_to_next": "Median days to next line"})
     components.definition(transitions)
@@ -41,7 +41,7 @@ if result is not None:
     if not frame.is_empty():
         frame = frame.with_columns(pl.format("Line {}", pl.col("line")).alias("line_label"),
                                    pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String).alias("class_label"),
-                                   pl.col("diagnosis_group").str.replace_all("_", " ").alias("diagnosis_label"))
+                                   pl.col("diagnosis_group").map_elements(charts.diagnosis_label, return_dtype=pl.String).alias("diagnosis_label"))
     components.chart(charts.pathway_sunburst(frame, "Episodes by diagnosis group, line and class",
                                              path=("diagnosis_label", "line_label", "class_label"), value="episodes"),
                      key="pathways_sunburst", alt="Sunburst of episodes by diagnosis group, line of therapy and class",
