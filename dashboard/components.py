@@ -199,6 +199,35 @@ def table(
         st.caption(caption)
 
 
+PAGE_ROWS = 50
+
+
+def paged_table(frame: pl.DataFrame, *, title: str, key: str, source: data.Result | None = None,
+                labels: dict[str, str] | None = None, page_rows: int = PAGE_ROWS) -> None:
+    """A long (patient-level) table shown one page of ``page_rows`` at a time: only that page is
+    sent to the browser; the CSV download (built on click) holds every row."""
+    pages = max(1, -(-frame.height // page_rows))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages:,}; {frame.height:,} rows)", min_value=1, max_value=pages,
+                                   value=1, step=1, key=f"page_{key}"))
+    rows = frame.slice((page - 1) * page_rows, page_rows)
+    formats = source.formats if source is not None else {}
+    names = {**{c: _words(c) for c in frame.columns}, **(labels or {})}
+    shown = display_frame(rows, formats)
+    for column in _coded(shown.columns):
+        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
+    shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.markdown(f"**{title}**")
+    button.download_button(
+        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, names=names, source=source),
+        file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
+        help="Download every row as CSV, with the stamp of filters, period and definition",
+    )
+    st.dataframe(shown, hide_index=True, key=f"table_{key}", width="stretch")
+
+
 def rate_and_n(result: data.Result, label: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
     """A by-class metric as two numeric columns, ``label`` (its rate, or the first survival
     figure) and ``label n`` (its denominator), with their suppression flags kept."""

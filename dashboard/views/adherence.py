@@ -52,9 +52,12 @@ st.subheader("Outreach list")
 with st.expander("Non-adherent patients (PDC < 80%): de-identified ids for care-team outreach", icon=":material/lock:"):
     st.warning("Patient-level list for the care team only. Ids are opaque surrogates; re-identification happens "
                "in the clinic's own system. Do not export outside the care team.", icon=":material/privacy_tip:")
-    outreach = components.load("outreach_list", f)
-    if outreach is not None:
-        components.table(outreach.frame, title="Outreach list", key="outreach_list", formats=outreach.formats, source=outreach,
-                         labels={"patient_id": "Patient (surrogate id)", "pdc": "PDC", "covered_days": "Days covered",
-                                 "denominator_days": "Days in period", "index_on": "First fill"})
+    # Patient-level rows reach the browser only when asked for, and a page at a time: the
+    # expander's body runs on every rerun even when it is collapsed.
+    if st.toggle("Show the list", key="outreach_show"):
+        outreach = components.load("outreach_list", f)
+        if outreach is not None:
+            components.paged_table(outreach.frame, title="Outreach list", key="outreach_list", source=outreach,
+                                   labels={"patient_id": "Patient (surrogate id)", "pdc": "PDC", "covered_days": "Days covered",
+                                           "denominator_days": "Days in period", "index_on": "First fill"})
 components.suppression_note()
