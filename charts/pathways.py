@@ -20,7 +20,12 @@ def pathway_sankey(frame: pl.DataFrame, title: str, *, source: str = "source", t
         return empty_figure(title, "No pathways with at least 11 patients for these filters.")
     nodes = list(dict.fromkeys(visible[source].to_list() + visible[target].to_list()))
     index = {n: i for i, n in enumerate(nodes)}
-    x, y = _positions(nodes)
+    size = dict.fromkeys(nodes, 0.0)
+    inflow = dict.fromkeys(nodes, 0.0)
+    for s_, t_, v in zip(visible[source], visible[target], visible[value], strict=True):
+        size[s_] += v
+        inflow[t_] += v
+    x, y = _positions(nodes, [max(size[n], inflow[n]) for n in nodes])
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node={"label": nodes, "pad": 12, "thickness": 14, "color": [_node_colour(n) for n in nodes],
@@ -64,19 +69,23 @@ def line_of(label: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _positions(nodes: Sequence[str]) -> tuple[list[float], list[float]]:
+def _positions(nodes: Sequence[str], sizes: Sequence[float]) -> tuple[list[float], list[float]]:
     """One column per line of therapy, so line 3 gets its own column even when plotly's
-    automatic layout would fold it into line 2; nodes spread down each column in order."""
+    automatic layout would fold it into line 2; down each column, each node's centre sits at
+    the middle of its share of the column's patients, so no node runs off the bottom."""
     lines = [line_of(n) for n in nodes]
     if any(line is None for line in lines):
         return [], []
     columns = sorted(set(lines))
     span = max(len(columns) - 1, 1)
     x = [0.001 + 0.998 * columns.index(line) / span for line in lines]
+    weight = dict(zip(nodes, sizes, strict=True))
     y = []
     for node, line in zip(nodes, lines, strict=True):
         same = [n for n, other in zip(nodes, lines, strict=True) if other == line]
-        y.append(0.001 + 0.998 * (same.index(node) + 0.5) / len(same))
+        total = sum(weight[n] for n in same) or 1.0
+        before = sum(weight[n] for n in same[: same.index(node)])
+        y.append(0.001 + 0.998 * (before + weight[node] / 2) / total)
     return x, y
 
 

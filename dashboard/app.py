@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, components, data, filters
+from dashboard import auth, components, data, filters, warm
 from dashboard.views import VIEWS, VIEWS_DIR
 
 st.set_page_config(
@@ -19,7 +19,7 @@ st.set_page_config(
     # which fails offline and tells a third party that the dashboard was opened.
     page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # collapsed on a phone, where it would cover the page
 )
 auth.require_user()
 
@@ -32,6 +32,7 @@ for notice in filters.url_notices():
     st.warning(notice, icon=":material/link_off:")
 with st.sidebar:
     filters.sidebar()
+warm.start(filters.current())  # once per warehouse version: the other pages' figures, in the background
 
 pages = [
     st.Page(
@@ -43,4 +44,7 @@ pages = [
     )
     for view in VIEWS
 ]
-st.navigation(pages, position="sidebar").run()
+page = st.navigation(pages, position="sidebar")
+with st.sidebar:
+    components.saved_views(page.url_path)
+page.run()

@@ -317,7 +317,7 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
     problem = png_export_problem()
-    left, right = st.columns([3, 1], vertical_alignment="center")
+    left, right = st.columns([2, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
     if problem:
@@ -325,24 +325,81 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
         return
     make_png: Callable[[], bytes] = lambda: figure_png(fig)  # noqa: E731 - built only on click
     make_svg: Callable[[], bytes] = lambda: figure_png(fig, "svg")  # noqa: E731
-    png, svg = right.columns(2)
-    png.download_button(
+    buttons = right.container(horizontal=True, horizontal_alignment="right", gap="small")
+    buttons.download_button(
         "PNG", data=make_png, file_name=f"{key}.png", mime="image/png", key=f"png_{key}",
         on_click="ignore", icon=":material/image:", help="Download this chart as a PNG image",
     )
-    svg.download_button(
+    buttons.download_button(
         "SVG", data=make_svg, file_name=f"{key}.svg", mime="image/svg+xml", key=f"svg_{key}",
         on_click="ignore", help="Download this chart as an SVG (vector) image",
     )
 
 
 def definition(result: data.Result) -> None:
-    """The metric's definition, one click away."""
-    with st.expander(f"Definition: {result.title}", icon=":material/info:"):
+    """The metric's definition, the SQL it ran and its breakdown by site then clinician, one
+    click away. The breakdown is computed only when asked for (a toggle), under the same
+    filters and definition parameters."""
+    by = "_".join(result.meta.get("by") or []) or "total"
+    with st.expander(f"Definition, SQL and breakdown: {result.title}", icon=":material/info:"):
         st.write(result.description)
         method = result.meta.get("suppression") or result.meta.get("suppression_method")
         if method:
             st.caption(f"Suppression: {method}")
+        bound = {k: v for k, v in (result.meta.get("parameters") or {}).items() if v is not None}
+        if bound:
+            st.caption("Parameters bound to the SQL: " + ", ".join(f"${k} = {v}" for k, v in sorted(bound.items())))
+        if data.available(result.name):
+            st.code(data.describe(result.name).sql.strip(), language="sql")
+        if data.supports(result.name, "site_id") and st.toggle(
+                "Break down by site, then clinician", key=f"drill_{result.name}_{by}"):
+            breakdown(result)
+
+
+def breakdown(result: data.Result) -> None:
+    """The same metric by site; pick a site to see its clinicians."""
+    from dashboard import filters as sidebar
+    from queries.engine import FILTERS
+
+    current = sidebar.current()
+    overrides = {k: v for k, v in (result.meta.get("parameters") or {}).items()
+                 if k not in FILTERS and v is not None and k in data.describe(result.name).params
+                 and k not in ("min_cell",)}
+    by = "_".join(result.meta.get("by") or []) or "total"
+    by_site = try_metric(result.name, current, "site_id", **overrides)
+    if by_site is None or by_site.frame.is_empty():
+        empty_note("sites")
+        return
+    table(by_site.frame, title=f"{result.title} by site", key=f"drill_site_{result.name}_{by}", source=by_site)
+    sites = [s for s in by_site.frame["site_id"].to_list() if s is not None]
+    site = st.selectbox("Clinicians of site", sites, key=f"drill_pick_{result.name}_{by}", index=None,
+                        placeholder="Pick a site to see its clinicians")
+    if site and data.supports(result.name, "clinician_id"):
+        from dataclasses import replace
+
+        by_clinician = try_metric(result.name, replace(current, site_id=site), "clinician_id", **overrides)
+        if by_clinician is not None:
+            table(by_clinician.frame, title=f"{result.title}: clinicians of site {site}",
+                  key=f"drill_clin_{result.name}_{by}", source=by_clinician)
+
+
+def saved_views(page_path: str) -> None:
+    """Save the page and its filters under a name; list saved views as links that reopen them."""
+    with st.expander("Saved views", icon=":material/bookmark:"):
+        views = data.saved_views()
+        for view in views:
+            st.markdown(f"[{view.name}]({view.link()})")
+        if not views:
+            st.caption("None yet. A saved view is a link to this page with these filters.")
+        name = st.text_input("Name this view", key="saved_view_name", max_chars=60,
+                             placeholder="e.g. Board: site S01, last 12 months")
+        if st.button("Save view", key="saved_view_save", icon=":material/bookmark_add:", disabled=not name):
+            try:
+                data.save_view(name, page_path, st.query_params.to_dict())
+                st.toast(f"Saved “{name}”")
+                st.rerun()
+            except ValueError as exc:
+                st.warning(str(exc))
 
 
 # --- page helpers shared by views ---------------------------------------------------------

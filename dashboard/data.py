@@ -194,6 +194,22 @@ def completeness() -> Any:
     return _completeness(str(db_path()), version())
 
 
+def saved_views() -> list[Any]:
+    """Views saved beside the warehouse (``report.saved_views``); [] when the file is unreadable."""
+    from report import saved_views as store
+
+    try:
+        return store.load(db_path())
+    except store.SavedViewError:
+        return []
+
+
+def save_view(name: str, page: str, params: dict[str, str]) -> list[Any]:
+    from report import saved_views as store
+
+    return store.save(db_path(), store.make(name, page, params))
+
+
 def deployment() -> dict[str, str]:
     """``meta.deployment`` as a dict: de-identification mode, DUA reference, data_start/end ..."""
     return _deployment(str(db_path()), version())

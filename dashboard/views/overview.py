@@ -54,6 +54,10 @@ if side_effects is not None:
             key="overview_side_effects_by_class", alt="Side-effect rate by drug class",
         )
 
+for result in (response, side_effects):  # each rate leads to its definition, SQL and breakdown
+    if result is not None:
+        components.definition(result)
+
 glance = []
 for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent (PDC ≥ 80%)"),
                     ("side_effects", "Any side effect"), ("persistence", "On treatment at 6 months")):
