@@ -32,7 +32,6 @@ for notice in filters.url_notices():
     st.warning(notice, icon=":material/link_off:")
 with st.sidebar:
     filters.sidebar()
-warm.start(filters.current())  # once per warehouse version: the other pages' figures, in the background
 
 pages = [
     st.Page(
@@ -48,3 +47,6 @@ page = st.navigation(pages, position="sidebar")
 with st.sidebar:
     components.saved_views(page.url_path)
 page.run()
+# After the page is drawn (not before: on two cores it would slow the page being waited for),
+# once per warehouse version: the other pages' default figures, in a background thread.
+warm.start(filters.current())

@@ -55,7 +55,7 @@ def _warm(f: Any) -> None:
     for name, filters, by, overrides in calls(f):
         try:
             data.metric(name, filters, by, **overrides)
-        except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
+        except Exception:  # warming is best effort; the page reports real errors
             LOG.debug("warming %s failed", name, exc_info=True)
 
 
