@@ -270,16 +270,19 @@ def maturing_words(f: Filters) -> str | None:
 
 def maturing_count(f: Filters) -> str:
     """"1,234 episodes" (suppressed like every count) starting in the maturing span."""
-    from dashboard import components
+    from stats.suppression import hidden_label
 
     span = data.completeness().maturing_span()
     if span is None or not data.available("episodes"):
         return "Episodes"
-    result = components.try_metric("episodes", replace(f, start_date=span[0], end_date=span[1]))
-    if result is None or result.frame.is_empty():
+    try:
+        frame = data.metric("episodes", replace(f, start_date=span[0], end_date=span[1])).frame
+    except data.NotInWarehouse:
         return "Episodes"
-    hidden = components.hidden_text(result.frame, "episodes")
-    value = components.value_at(result.frame, "episodes")
+    if frame.is_empty():
+        return "Episodes"
+    hidden = hidden_label(frame, "episodes", 0, data.MIN_CELL)
+    value = frame["episodes"][0]
     return f"{hidden or format(int(value or 0), ',')} episodes"
 
 
