@@ -1,13 +1,15 @@
-"""Time, in a real browser, how long every view takes to finish rendering after a filter change.
+"""Time, in a real browser, the dashboard's cold start, each view's first visit, and filter changes.
 
-Usage (100,000-patient target of issue 5)::
+Usage (100,000-patient target of issue 18)::
 
-    outcomes generate --patients 100000 --seed 3 --out /tmp/c100k --format parquet
-    outcomes ingest /tmp/c100k --db /tmp/c100k.duckdb
-    python benchmarks/bench_dashboard.py --db /tmp/c100k.duckdb [--repeat 3]
+    python3 -m cli.main generate --out /tmp/c100k --patients 100000
+    python3 -m cli.main ingest /tmp/c100k --db /tmp/c100k.duckdb
+    python3 benchmarks/bench_dashboard.py --db /tmp/c100k.duckdb [--repeat 3]
 
-For each view, in one browser session as a user works: open the view (``load s``: a fresh page
-load, frontend bootstrap included, default filters), then change the period in the sidebar
+First ``serve -> first page s``: from starting ``outcomes serve`` (cold: a new process, empty
+caches) to the Overview fully drawn in headless Chromium. Then, for each view, in one browser
+session as a user works: open the view (``first visit s``: a fresh page load, frontend
+bootstrap included, default filters), then change the period in the sidebar
 ``--repeat`` times to periods not seen before (new cache keys, so the queries really run) and
 time each from the click until Streamlit reports the script finished
 (``data-test-script-state=notRunning``) and every Plotly chart on the page is drawn
@@ -18,12 +20,14 @@ Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from dashboard.views import VIEWS
 
@@ -58,27 +62,35 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; load average {load}; warehouse {args.db}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        started = time.perf_counter()
+        server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(240):
+                try:
+                    urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.25)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            print(f"{'view':<28}{'load s':>8}{'filter median s':>17}{'filter max s':>14}   runs")
+            page.goto(f"{base}/")
+            _settle(page)
+            print(f"serve -> first page drawn (Overview, cold): {time.perf_counter() - started:.2f} s")
+            page.close()
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            print(f"{'view':<28}{'first visit s':>14}{'filter median s':>17}{'filter max s':>14}   runs")
             for view in VIEWS:
                 path = "/" if view.default else f"/{view.url_path}"
                 start = time.perf_counter()
-                page.goto(f"{base}{path}?period=Last+12+months")
+                page.goto(f"{base}{path}")
                 _settle(page)
                 load = time.perf_counter() - start
                 times = []
@@ -87,12 +99,22 @@ def main() -> int:
                     _pick_period(page, PERIODS[i % len(PERIODS)])
                     _settle(page)
                     times.append(time.perf_counter() - start)
-                print(f"{view.title:<28}{load:>8.2f}{statistics.median(times):>17.2f}{max(times):>14.2f}   {len(times)}")
+                print(f"{view.title:<28}{load:>14.2f}{statistics.median(times):>17.2f}{max(times):>14.2f}   {len(times)}")
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
     return 0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from charts.labels import column_label, label  # the one label table, also re-exported for views
 from charts.style import (  # noqa: F401 - re-exported: views use charts.CLASS_COLOURS etc.
     ADHERENCE_BANDS,
     CLASS_COLOURS,
@@ -220,9 +221,25 @@ def _asym(row: dict, value: str, low: str, high: str) -> dict:
             "color": "#444", "thickness": 1}
 
 
+def colour_scale(values: Sequence[float]) -> dict[str, object]:
+    """The heat map's scale, from the data: shares (all >= 0) run white-to-blue from 0 to the
+    largest value; differences (any < 0) get a diverging scale symmetric about 0, from -m to +m
+    where m is the largest absolute value, so equal changes either way look equally strong."""
+    if not values:
+        return {"colorscale": "Blues", "zmin": 0, "zmax": 1}
+    if min(values) < 0:
+        m = max(abs(v) for v in values) or 1.0
+        return {"colorscale": "RdBu", "zmid": 0, "zmin": -m, "zmax": m}
+    return {"colorscale": "Blues", "zmin": 0, "zmax": max(values) or 1.0}
+
+
+def diagnosis_label(code: str | None) -> str:
+    return label("diagnosis_group", code)
+
+
 def heat_map(
     frame: pl.DataFrame, rows: str, columns: str, value: str, title: str, *, value_title: str = "%",
-    count: str = "numerator",
+    count: str = "numerator", x_title: str = "", y_title: str = "",
 ) -> go.Figure:
     """A rows × columns matrix of a rate; suppressed cells stay blank and read ``<11`` (their
     ``count`` is 1–10) or "suppressed"."""
@@ -233,25 +250,26 @@ def heat_map(
     # a hidden rate reads "<11" when its count (``count``) is itself 1-10, else "suppressed"
     count_labels = hidden_labels(frame, count) if count in frame.columns else [None] * frame.height
     lookup = {
-        (str(r[rows]), str(r[columns])): (r[value], bool(r.get(f"{value}_suppressed")), label)
-        for r, label in zip(frame.iter_rows(named=True), count_labels, strict=True)
+        (str(r[rows]), str(r[columns])): (r[value], bool(r.get(f"{value}_suppressed")), mark)
+        for r, mark in zip(frame.iter_rows(named=True), count_labels, strict=True)
     }
     z, text = [], []
     for r in row_values:
         z_row, text_row = [], []
         for c in column_values:
-            v, hidden, label = lookup.get((r, c), (0.0, False, None))
+            v, hidden, mark = lookup.get((r, c), (0.0, False, None))
             z_row.append(None if hidden or v is None else v)
-            text_row.append((label or SUPPRESSED_WORD) if hidden or v is None else f"{v:.0%}")
+            text_row.append((mark or SUPPRESSED_WORD) if hidden or v is None else f"{v:.0%}")
         z.append(z_row)
         text.append(text_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[c.replace("_", " ") for c in column_values], y=row_values, text=text,
-        texttemplate="%{text}", colorscale="Blues", zmin=0, colorbar={"title": value_title, "tickformat": ".0%"},
-        hovertemplate="%{y} × %{x}: %{text}<extra></extra>", xgap=1, ygap=1,
+        z=z, x=[label(columns, c) for c in column_values], y=[label(rows, r) for r in row_values], text=text,
+        texttemplate="%{text}", hovertemplate="%{y} × %{x}: %{text}<extra></extra>", xgap=1, ygap=1,
+        **colour_scale([v for row in z for v in row if v is not None]),
+        colorbar={"title": value_title, "tickformat": ".0%"},
     ))
-    fig.update_xaxes(tickangle=-40, showgrid=False)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(tickangle=-40, showgrid=False, title=x_title or column_label(columns))
+    fig.update_yaxes(autorange="reversed", showgrid=False, title=y_title or column_label(rows))
     return _layout(fig, title, height=max(320, 120 + 26 * len(row_values)))
 
 
@@ -272,7 +290,7 @@ def stacked_shares(
         values = dict(zip(part[group].cast(pl.String).to_list(), part[value].to_list(), strict=True))
         fig.add_trace(go.Bar(
             y=[class_label(g) if group == "drug_class" else g for g in groups],
-            x=[values.get(g) for g in groups], name=cat.replace("_", " "), orientation="h",
+            x=[values.get(g) for g in groups], name=label(category, cat), orientation="h",
             marker={"color": palette[i % len(palette)]},
             text=[_pct(values.get(g)) if g in values else "" for g in groups], textposition="inside",
         ))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from charts.labels import VALUES, label
 from pipelines.reference import DRUG_CLASSES  # display order = the reference table's classes
 from stats.suppression import SUPPRESSED_WORD
 
@@ -25,21 +26,9 @@ OKABE_ITO: tuple[str, ...] = (
 )
 
 CLASS_COLOURS: dict[str, str] = dict(zip(DRUG_CLASSES, OKABE_ITO, strict=False))
-CLASS_LABELS: dict[str, str] = {
-    "antidepressant": "Antidepressant",
-    "antipsychotic": "Antipsychotic",
-    "mood_stabiliser": "Mood stabiliser",
-    "anxiolytic_hypnotic": "Anxiolytic / hypnotic",
-    "adhd_medication": "ADHD medication",
-    "other": "Other",
-}
+CLASS_LABELS: dict[str, str] = VALUES["drug_class"]
 #: Adherence bands as the marts spell them, in reading order, with the words shown for them.
-ADHERENCE_BANDS: dict[str, str] = {
-    "<0.5": "PDC < 50%",
-    "0.5-0.8": "PDC 50–79%",
-    ">=0.8": "PDC ≥ 80%",
-    "not observed": "PDC not measured",
-}
+ADHERENCE_BANDS: dict[str, str] = VALUES["adherence_band"]
 SUPPRESSED_COLOUR = "#BBBBBB"
 SUPPRESSED_MARK = "<11"
 FONT = {"family": "Inter, Source Sans Pro, Arial, sans-serif", "size": 13}
@@ -51,7 +40,7 @@ def class_colour(drug_class: str | None) -> str:
 
 
 def class_label(drug_class: str | None) -> str:
-    return CLASS_LABELS.get(drug_class or "", str(drug_class).replace("_", " ").capitalize())
+    return label("drug_class", drug_class or "")
 
 
 def label_bands(frame: pl.DataFrame, column: str = "adherence_band") -> pl.DataFrame:

@@ -184,6 +184,20 @@ def open_readonly(path):  # type: ignore[no-untyped-def]
         raise UsageError(str(exc).strip().splitlines()[0]) from None
 
 
+def _data_end(args: argparse.Namespace) -> str | None:
+    try:
+        con = open_readonly(resolve_db(args.db))
+    except Exception:  # the stamp says "unknown" rather than failing the export
+        return None
+    try:
+        from queries.periods import completeness
+
+        end = completeness(con).data_end
+        return end.isoformat() if end else None
+    finally:
+        con.close()
+
+
 def _run_metric(args: argparse.Namespace) -> int:
     import queries
     from queries.access import AccessDenied, user_for
@@ -223,7 +237,17 @@ def _run_metric(args: argparse.Namespace) -> int:
         for line in footer(result):
             note(line)
     elif args.format == "csv":
-        sys.stdout.write(result.frame.write_csv())
+        # numbers under a "# key: value" stamp (docs/exports.md): read back with
+        # pl.read_csv(..., comment_prefix="#")
+        from report.export import stamp, stamped_csv
+
+        meta = result.meta
+        period = f"{filters.get('start_date') or 'start of data'} to {filters.get('end_date') or 'end of data'}"
+        where = "; ".join(f"{k} {v}" for k, v in sorted(meta.get("filters", {}).items())) or "none"
+        proportions = [c for c, f in result.formats().items() if f in ("pct", "pct1")]
+        lines = stamp(title=result.query.title, filters=where, period=period, min_cell=min_cell,
+                      data_as_of=_data_end(args), meta=meta, proportions=proportions)
+        sys.stdout.write(stamped_csv(result.frame, lines))
         for line in footer(result):
             note(line)
     else:

@@ -26,11 +26,27 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
         "that opens offline; --pdf also prints a PDF with headless chromium.",
     )
     add_db_argument(parser)
-    parser.add_argument("--period", required=True, help="2025-Q3 (quarter), 2025-07 (month) or 2025")
+    parser.add_argument("--period", help="2025-Q3 (quarter), 2025-07 (month) or 2025; default: the latest "
+                        "quarter whose follow-up windows have all closed (queries.periods)")
     parser.add_argument("--site", help="one site only (funnels then compare its clinicians)")
     parser.add_argument("--out", type=Path, default=Path("pack.html"), help="HTML file to write")
     parser.add_argument("--pdf", action="store_true", help="also write a PDF beside the HTML")
     parser.set_defaults(func=_run)
+
+
+def _latest_complete_quarter(db: Path) -> str | None:
+    import duckdb
+
+    from queries.periods import completeness, latest_complete_quarter
+
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return latest_complete_quarter(completeness(con))
+    finally:
+        con.close()
 
 
 def _run(args) -> int:  # type: ignore[no-untyped-def]
@@ -43,8 +59,15 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     from report.pack import build_pack
 
     db = resolve_db(args.db)
+    if args.period is None and db.exists():
+        args.period = _latest_complete_quarter(db)
+        if args.period is None:
+            error(f"{db}: the warehouse records no data end; give --period")
+            return EXIT_BAD_INPUT
+        note(f"period {args.period}: the latest quarter whose follow-up windows have closed "
+             "(give --period for another)")
     try:
-        period = qi.parse_period(args.period)
+        period = qi.parse_period(args.period or "")
     except qi.QIError as exc:
         error(str(exc))
         return EXIT_BAD_INPUT

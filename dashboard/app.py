@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, components, data, filters
+from dashboard import auth, components, data, filters, warm
 from dashboard.views import VIEWS, VIEWS_DIR
 
 st.set_page_config(
@@ -19,7 +19,7 @@ st.set_page_config(
     # which fails offline and tells a third party that the dashboard was opened.
     page_icon=str(Path(__file__).parent / "assets" / "icon.png"),
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # collapsed on a phone, where it would cover the page
 )
 auth.require_user()
 
@@ -43,4 +43,10 @@ pages = [
     )
     for view in VIEWS
 ]
-st.navigation(pages, position="sidebar").run()
+page = st.navigation(pages, position="sidebar")
+with st.sidebar:
+    components.saved_views(page.url_path)
+page.run()
+# After the page is drawn (not before: on two cores it would slow the page being waited for),
+# once per warehouse version: the other pages' default figures, in a background thread.
+warm.start(filters.current())

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import shutil
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -34,7 +31,6 @@ from stats.suppression import (
 
 LOG = logging.getLogger(__name__)
 SUPPRESSED = mark(data.MIN_CELL)
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
 # --- values -------------------------------------------------------------------------------
@@ -179,24 +175,10 @@ def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: 
     return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
 
 
-#: Words for column names that appear on several pages.
-COLUMN_WORDS = {
-    "drug_class": "Drug class", "drug_subclass": "Subclass", "drug": "Drug", "regimen": "Regimen",
-    "n": "Episodes (n)", "events": "Events", "censored": "Censored", "median_days": "Median (days)",
-    "median_ci_low": "Median 95% CI low", "median_ci_high": "Median 95% CI high",
-    "numerator": "Numerator", "denominator": "Denominator", "rate": "Rate (%)",
-    "ci_low": "95% CI low", "ci_high": "95% CI high", "diagnosis_group": "Diagnosis group",
-}
-
-
 def _words(column: str) -> str:
-    if column in COLUMN_WORDS:
-        return COLUMN_WORDS[column]
-    if column.startswith("survival_") and column[9:].split("_")[0].endswith("d"):
-        days = column[9:].split("_")[0][:-1]
-        rest = column[9 + len(days) + 1:].replace("_", " ").strip()
-        return f"Day {days}: %" + (f" {rest.replace('ci', '95% CI')}" if rest else "")
-    return column.replace("_", " ").capitalize()
+    from charts.labels import column_label
+
+    return column_label(column)
 
 
 def table(
@@ -209,67 +191,146 @@ def table(
     labels: dict[str, str] | None = None,
     caption: str = "",
     height: int | str = "auto",
+    source: data.Result | None = None,
 ) -> None:
-    """A table with suppression marks and a CSV download of exactly what is shown."""
+    """A full-width table with suppression marks, and a CSV download of the same rows and
+    columns as numbers under a stamp (``report.export``; ``source`` adds its definition)."""
     if frame.is_empty():
         st.markdown(f"**{title}**")
         empty_note("rows")
         return
-    shown = display_frame(frame, formats or {}, columns)
-    from charts import class_label
-
-    for column in ("drug_class", "from_class", "to_class"):  # the same class names as on every chart
-        if column in shown.columns:
-            shown = shown.with_columns(pl.col(column).map_elements(
-                lambda v: v if v in ("none", "-", SUPPRESSED, SUPPRESSED_WORD) else class_label(v), return_dtype=pl.String))
+    formats = formats if formats is not None else (source.formats if source is not None else {})
+    shown = display_frame(frame, formats, columns)
+    for column in _coded(shown.columns):  # codes read as on every chart and filter (charts.labels)
+        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.markdown(f"**{title}**")
     button.download_button(
-        "CSV", data=lambda: shown.write_csv(), file_name=f"{key}.csv", mime="text/csv",
+        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, columns=columns, names=names,
+                                       source=source),
+        file_name=f"{key}.csv", mime="text/csv",
         key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help="Download this table as CSV (suppressed cells stay suppressed)",
+        help="Download this table as CSV: numbers (rates as proportions), suppressed cells empty, "
+             "with the filters, period, definition and suppression in # header lines",
     )
-    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}")
+    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}", width="stretch")
     if caption:
         st.caption(caption)
+
+
+PAGE_ROWS = 50
+
+
+def paged_table(frame: pl.DataFrame, *, title: str, key: str, source: data.Result | None = None,
+                labels: dict[str, str] | None = None, page_rows: int = PAGE_ROWS) -> None:
+    """A long (patient-level) table shown one page of ``page_rows`` at a time: only that page is
+    sent to the browser; the CSV download (built on click) holds every row."""
+    pages = max(1, -(-frame.height // page_rows))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages:,}; {frame.height:,} rows)", min_value=1, max_value=pages,
+                                   value=1, step=1, key=f"page_{key}"))
+    rows = frame.slice((page - 1) * page_rows, page_rows)
+    formats = source.formats if source is not None else {}
+    names = {**{c: _words(c) for c in frame.columns}, **(labels or {})}
+    shown = display_frame(rows, formats)
+    for column in _coded(shown.columns):
+        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
+    shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.markdown(f"**{title}**")
+    button.download_button(
+        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, names=names, source=source),
+        file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
+        help="Download every row as CSV, with the stamp of filters, period and definition",
+    )
+    st.dataframe(shown, hide_index=True, key=f"table_{key}", width="stretch")
+
+
+def rate_and_n(result: data.Result, label: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
+    """A by-class metric as two numeric columns, ``label`` (its rate, or the first survival
+    figure) and ``label n`` (its denominator), with their suppression flags kept."""
+    frame = result.frame
+    value = "rate" if "rate" in frame.columns else next(
+        (c for c in frame.columns if c.startswith("survival_") and not c.endswith(("_low", "_high")) and not is_flag_column(c)), None)
+    den = "denominator" if "denominator" in frame.columns else "n"
+    keep = {"drug_class": "drug_class"}
+    for column, name in ((value, label), (den, f"{label} n")):
+        if column is None:
+            continue
+        keep.update({column: name, **{f"{column}{suffix}": f"{name}{suffix}" for suffix in ("_suppressed", "_complementary")
+                                      if f"{column}{suffix}" in frame.columns}})
+    out = frame.select([pl.col(c).alias(n) for c, n in keep.items()])
+    return out, {label: "pct1", f"{label} n": "count"}
+
+
+def side_by_side(parts: Sequence[tuple[pl.DataFrame, dict[str, str | None]]], on: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
+    """Join ``rate_and_n`` parts on ``on`` (drug classes in the fixed order)."""
+    from charts import sort_classes
+
+    merged, formats = parts[0][0], dict(parts[0][1])
+    for frame, extra in parts[1:]:
+        merged = merged.join(frame, on=on, how="full", coalesce=True)
+        formats.update(extra)
+    order = sort_classes(merged[on].to_list())
+    merged = merged.with_columns(pl.col(on).replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)
+                                 .alias("_order")).sort("_order").drop("_order")
+    return merged, formats
+
+
+def _coded(columns: Sequence[str]) -> list[str]:
+    from charts.labels import has_labels
+
+    return [c for c in columns if has_labels(c) and not is_flag_column(c)]
+
+
+def _value_label(column: str) -> Callable[[str | None], str | None]:
+    """A column's codes to labels; marks of hidden cells and dashes stay as they are."""
+    from charts.labels import label
+
+    return lambda value: value if value in (None, "-", "–", SUPPRESSED, SUPPRESSED_WORD) else label(column, value)
+
+
+def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None], names: dict[str, str],
+               columns: Sequence[str] | None = None, source: data.Result | None = None) -> str:
+    """The CSV a table's download button gives: numbers, labelled columns, and the stamp."""
+    from dashboard import filters
+    from report.export import numeric_frame, stamp, stamped_csv
+
+    current = filters.current()
+    chosen = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
+    table_frame = numeric_frame(frame, labels=names, columns=chosen, min_cell=data.MIN_CELL,
+                                values={c: _value_label(c) for c in _coded(chosen)})
+    proportions = [names.get(c, c) for c in chosen if formats.get(c) in ("pct", "pct1")]
+    lines = stamp(title=title, filters=current.label(), period=filters.period_words(current),
+                  min_cell=data.MIN_CELL, data_as_of=data.deployment().get("data_end"),
+                  meta=source.meta if source is not None else None,
+                  maturing=filters.maturing_words(current), proportions=proportions)
+    return stamped_csv(table_frame, lines)
 
 
 # --- charts -------------------------------------------------------------------------------
 
 
-def _browser_path() -> str | None:
-    configured = os.environ.get("BROWSER_PATH")
-    if configured and Path(configured).exists():
-        return configured
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium") or shutil.which("google-chrome")
-
-
 @st.cache_resource(show_spinner=False)
 def png_export_problem() -> str | None:
-    """Why server-side PNG export can't work here (None when kaleido and a browser exist)."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        return "PNG export needs the 'export' extra (pip install 'psych-outcomes[export]')"
-    browser = _browser_path()
-    if browser is None:
-        return "PNG export needs Chromium (apt-get install chromium)"
-    os.environ.setdefault("BROWSER_PATH", browser)
-    return None
+    """Why server-side image export can't work here (None when kaleido and a browser exist)."""
+    from charts.export import export_problem
+
+    return export_problem()
 
 
-def figure_png(fig: go.Figure) -> bytes:
-    """Render a figure to PNG with kaleido; returns b"" (and logs) rather than raising."""
+def figure_png(fig: go.Figure, fmt: str = "png") -> bytes:
+    """Render a figure to PNG (or SVG) with kaleido; returns b"" (and logs) rather than raising."""
+    from charts.export import figure_image
+
     try:
-        return fig.to_image(format="png", width=1200, height=int(fig.layout.height or 450), scale=2)
+        return figure_image(fig, fmt)
     except Exception:  # noqa: BLE001 - a failed export must never take the page down
-        LOG.exception("PNG export failed")
+        LOG.exception("%s export failed", fmt.upper())
         return b""
 
 
@@ -278,26 +339,89 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
     problem = png_export_problem()
-    left, right = st.columns([3, 1], vertical_alignment="center")
+    left, right = st.columns([2, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
     if problem:
         right.caption(f"PNG: use the camera icon ({problem})")
         return
     make_png: Callable[[], bytes] = lambda: figure_png(fig)  # noqa: E731 - built only on click
-    right.download_button(
+    make_svg: Callable[[], bytes] = lambda: figure_png(fig, "svg")  # noqa: E731
+    buttons = right.container(horizontal=True, horizontal_alignment="right", gap="small")
+    buttons.download_button(
         "PNG", data=make_png, file_name=f"{key}.png", mime="image/png", key=f"png_{key}",
         on_click="ignore", icon=":material/image:", help="Download this chart as a PNG image",
+    )
+    buttons.download_button(
+        "SVG", data=make_svg, file_name=f"{key}.svg", mime="image/svg+xml", key=f"svg_{key}",
+        on_click="ignore", help="Download this chart as an SVG (vector) image",
     )
 
 
 def definition(result: data.Result) -> None:
-    """The metric's definition, one click away."""
-    with st.expander(f"Definition: {result.title}", icon=":material/info:"):
+    """The metric's definition, the SQL it ran and its breakdown by site then clinician, one
+    click away. The breakdown is computed only when asked for (a toggle), under the same
+    filters and definition parameters."""
+    by = "_".join(result.meta.get("by") or []) or "total"
+    with st.expander(f"Definition, SQL and breakdown: {result.title}", icon=":material/info:"):
         st.write(result.description)
         method = result.meta.get("suppression") or result.meta.get("suppression_method")
         if method:
             st.caption(f"Suppression: {method}")
+        bound = {k: v for k, v in (result.meta.get("parameters") or {}).items() if v is not None}
+        if bound:
+            st.caption("Parameters bound to the SQL: " + ", ".join(f"${k} = {v}" for k, v in sorted(bound.items())))
+        if data.available(result.name):
+            st.code(data.describe(result.name).sql.strip(), language="sql")
+        if data.supports(result.name, "site_id") and st.toggle(
+                "Break down by site, then clinician", key=f"drill_{result.name}_{by}"):
+            breakdown(result)
+
+
+def breakdown(result: data.Result) -> None:
+    """The same metric by site; pick a site to see its clinicians."""
+    from dashboard import filters as sidebar
+    from queries.engine import FILTERS
+
+    current = sidebar.current()
+    overrides = {k: v for k, v in (result.meta.get("parameters") or {}).items()
+                 if k not in FILTERS and v is not None and k in data.describe(result.name).params
+                 and k not in ("min_cell",)}
+    by = "_".join(result.meta.get("by") or []) or "total"
+    by_site = try_metric(result.name, current, "site_id", **overrides)
+    if by_site is None or by_site.frame.is_empty():
+        empty_note("sites")
+        return
+    table(by_site.frame, title=f"{result.title} by site", key=f"drill_site_{result.name}_{by}", source=by_site)
+    sites = [s for s in by_site.frame["site_id"].to_list() if s is not None]
+    site = st.selectbox("Clinicians of site", sites, key=f"drill_pick_{result.name}_{by}", index=None,
+                        placeholder="Pick a site to see its clinicians")
+    if site and data.supports(result.name, "clinician_id"):
+        from dataclasses import replace
+
+        by_clinician = try_metric(result.name, replace(current, site_id=site), "clinician_id", **overrides)
+        if by_clinician is not None:
+            table(by_clinician.frame, title=f"{result.title}: clinicians of site {site}",
+                  key=f"drill_clin_{result.name}_{by}", source=by_clinician)
+
+
+def saved_views(page_path: str) -> None:
+    """Save the page and its filters under a name; list saved views as links that reopen them."""
+    with st.expander("Saved views", icon=":material/bookmark:"):
+        views = data.saved_views()
+        for view in views:
+            st.markdown(f"[{view.name}]({view.link()})")
+        if not views:
+            st.caption("None yet. A saved view is a link to this page with these filters.")
+        name = st.text_input("Name this view", key="saved_view_name", max_chars=60,
+                             placeholder="e.g. Board: site S01, last 12 months")
+        if st.button("Save view", key="saved_view_save", icon=":material/bookmark_add:", disabled=not name):
+            try:
+                data.save_view(name, page_path, st.query_params.to_dict())
+                st.toast(f"Saved “{name}”")
+                st.rerun()
+            except ValueError as exc:
+                st.warning(str(exc))
 
 
 # --- page helpers shared by views ---------------------------------------------------------
@@ -340,6 +464,7 @@ def headline_tile(
     denominator_label: str = "episodes",
     help: str | None = None,
     higher_is_better: bool | None = True,
+    full_name: str = "",
 ) -> None:
     """A KPI tile for one metric: this period, change vs the previous period, monthly trend."""
     now = try_metric(name, filters)
@@ -368,7 +493,8 @@ def headline_tile(
         hidden=hidden_text(now.frame, column),
         previous_hidden=before is not None and is_suppressed(before.frame, column),
         trend=[v for v in (trend.frame[column].to_list() if column in trend.frame.columns else []) if v is not None],
-        denominator=caption, help=help or now.description, higher_is_better=higher_is_better,
+        denominator=caption, higher_is_better=higher_is_better,
+        help=help or (f"**{full_name}**. {now.description}" if full_name else now.description),
     )
 
 
@@ -383,10 +509,17 @@ def denominator_caption(frame: pl.DataFrame, column: str, words: str, row: int =
 
 def filters_caption(filters: Any, result: data.Result | None = None) -> None:
     """What the numbers below are computed over, and any sidebar filter that does not apply."""
+    from dashboard.filters import maturing_words
+
     text = f"Filters: {filters.label()}."
     if result is not None and result.meta.get("filters_not_applied"):
         text += f" Not applicable to {result.title.lower()}: {', '.join(result.meta['filters_not_applied'])}."
     st.caption(text)
+    maturing = maturing_words(filters)
+    if maturing and filters.provisional:
+        st.warning(maturing, icon=":material/hourglass_top:")
+    elif maturing:
+        st.info(maturing, icon=":material/hourglass_top:")
 
 
 def survival_section(result: data.Result, group: str, *, key: str, title: str, y_title: str,

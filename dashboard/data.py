@@ -195,6 +195,43 @@ def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
         cur.close()
 
 
+@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+def _completeness(path: str, file_version: tuple[int, int]) -> Any:
+    del path, file_version
+    from queries.periods import completeness as read
+
+    cur = cursor()
+    try:
+        return read(cur)
+    finally:
+        cur.close()
+
+
+def completeness() -> Any:
+    """The data span, the follow-up wait and the complete end (``queries.periods``)."""
+    from queries.periods import DEFAULT_FOLLOW_UP_DAYS, Completeness
+
+    if not status().ok:
+        return Completeness(None, None, DEFAULT_FOLLOW_UP_DAYS)
+    return _completeness(str(db_path()), version())
+
+
+def saved_views() -> list[Any]:
+    """Views saved beside the warehouse (``report.saved_views``); [] when the file is unreadable."""
+    from report import saved_views as store
+
+    try:
+        return store.load(db_path())
+    except store.SavedViewError:
+        return []
+
+
+def save_view(name: str, page: str, params: dict[str, str]) -> list[Any]:
+    from report import saved_views as store
+
+    return store.save(db_path(), store.make(name, page, params))
+
+
 def deployment() -> dict[str, str]:
     """``meta.deployment`` as a dict: de-identification mode, DUA reference, data_start/end ..."""
     return _deployment(str(db_path()), version())

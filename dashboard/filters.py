@@ -7,9 +7,13 @@ are untrusted: Streamlit drops values not among a widget's options, and ``curren
 again against the same option lists before anything reaches a query. "All" is the sentinel
 ``"all"`` and becomes ``None`` (no restriction) in the query filters.
 
-**Period.** ``last_12m``/``last_6m``/``last_3m`` end on the last day of data (``meta.deployment``
-``data_end``; not today, because extracts lag), a calendar year ``YYYY`` is 1 January–31
-December, ``all`` is the whole data span. The previous period is the same length immediately
+**Period.** ``last_12m``/``last_6m``/``last_3m`` end on the **complete end**: the last day of
+data (``meta.deployment`` ``data_end``; not today, because extracts lag) minus the longest
+follow-up window (``queries.periods``), so every episode counted has had its chance to respond.
+A calendar year ``YYYY`` is 1 January–31 December and ``all`` the whole data span, both cut at
+the complete end. Episodes starting after it are *maturing*: counted apart, left out of every
+denominator. The sidebar's "Provisional figures" toggle (``?provisional=true``) moves the end to
+the last day of data, and every page then says the figures are provisional. The previous period is the same length immediately
 before (for a year: the year before); ``all`` has none.
 """
 
@@ -47,7 +51,6 @@ FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 #: the instruments with outcome rules, in the order of pipelines/reference/instruments.csv
 INSTRUMENTS: tuple[str, ...] = outcome_instruments()
-SEX_LABELS = {"F": "Female", "M": "Male", "X": "Another gender", "U": "Unknown"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Filters:
     instrument: str = DEFAULT_INSTRUMENT
     #: one ingredient; not a sidebar filter (the Compare view sets it per compared group)
     drug: str | None = None
+    #: include episodes whose follow-up window is still open (figures marked provisional)
+    provisional: bool = False
 
     def query_filters(self) -> dict[str, Any]:
         """The filter dict of ``queries.metric`` (architecture.md); None means "all"."""
@@ -105,6 +110,8 @@ class Filters:
             if value is not None:
                 parts.append(f"{title.lower()} {value}")
         parts.append(f"instrument {self.instrument}")
+        if self.provisional:
+            parts.append("PROVISIONAL (includes episodes whose follow-up window is still open)")
         return "; ".join(parts)
 
 
@@ -152,13 +159,17 @@ def period_label(key: str) -> str:
     return "All data" if key == ALL else f"Year {key}"
 
 
-def resolve_period(key: str) -> tuple[dt.date | None, dt.date | None]:
+def resolve_period(key: str, provisional: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    """First and last episode start of a period: cut at the complete end unless provisional."""
     start, end = data_span()
+    info = data.completeness()
+    last = end if provisional or info.complete_end is None else info.complete_end
     if key == ALL or end is None:
-        return start, end
+        return start, last
     if key.isdigit():
-        return dt.date(int(key), 1, 1), dt.date(int(key), 12, 31)
-    return _months_before(end, ROLLING_PERIODS[key][1]), end
+        year_end = dt.date(int(key), 12, 31)
+        return dt.date(int(key), 1, 1), min(year_end, last) if last else year_end
+    return _months_before(last, ROLLING_PERIODS[key][1]), last
 
 
 def options(field: str) -> list[str]:
@@ -170,14 +181,13 @@ def options(field: str) -> list[str]:
 
 
 def _format(field: str):  # type: ignore[no-untyped-def]
-    title = FIELDS[field][1].lower() if field in FIELDS else field
+    from charts.labels import all_label, has_labels, label
 
     def fmt(value: str) -> str:
         if value == ALL:
-            return f"All ({title}s)" if not title.endswith("s") else f"All ({title})"
-        if field == "sex":
-            return SEX_LABELS.get(value, value)
-        return value.replace("_", " ")
+            return all_label(field)
+        # sites and clinicians are the clinic's own ids: shown as they are
+        return label(field, value) if has_labels(field) else value
 
     return fmt
 
@@ -226,9 +236,55 @@ def sidebar() -> None:
         st.selectbox(label, options(field), key=key, bind="query-params", format_func=_format(field))
     st.selectbox("Instrument", INSTRUMENTS, key="instrument", bind="query-params",
                  help="Rating scale for response, remission and trajectories (PHQ-A counts as PHQ-9).")
-    start, end = resolve_period(_valid("period", period_options(), DEFAULT_PERIOD))
-    if start and end:
-        st.caption(f"Episodes starting {start:%d %b %Y} – {end:%d %b %Y}")
+    st.toggle("Provisional figures", key="provisional", bind="query-params",
+              help="Include episodes whose follow-up window is still open. Their outcomes are not final, "
+                   "so recent rates read low; every page then says the figures are provisional.")
+    f = current()
+    if f.start_date and f.end_date:
+        st.caption(f"Episodes starting {f.start_date:%d %b %Y} – {f.end_date:%d %b %Y}")
+
+
+def period_words(f: Filters) -> str:
+    """The period for stamps and captions: its name and its dates."""
+    return f"{period_label(f.period)}: {f.start_date or 'start of data'} to {f.end_date or 'end of data'}"
+
+
+def maturing_words(f: Filters) -> str | None:
+    """What is left out because its follow-up window is still open, or that the figures are
+    provisional; None when the period ends before any window is open."""
+    info = data.completeness()
+    span = info.maturing_span()
+    if span is None:
+        return None
+    first, last = span
+    if f.provisional:
+        if f.end_date is not None and f.end_date < first:
+            return None
+        return (f"PROVISIONAL: episodes started {first:%d %b %Y} – {last:%d %b %Y} are included although "
+                f"their {info.follow_up_days}-day follow-up window is still open; their outcomes are not final.")
+    if f.period != ALL and f.period not in ROLLING_PERIODS and f.end_date is not None and f.end_date < info.complete_end:
+        return None  # a past year: nothing of it is maturing
+    count = maturing_count(f)
+    return (f"{count} started {first:%d %b %Y} – {last:%d %b %Y} are maturing: their {info.follow_up_days}-day "
+            "follow-up window is still open, so they are not counted here. Turn on “Provisional figures” to include them.")
+
+
+def maturing_count(f: Filters) -> str:
+    """"1,234 episodes" (suppressed like every count) starting in the maturing span."""
+    from stats.suppression import hidden_label
+
+    span = data.completeness().maturing_span()
+    if span is None or not data.available("episodes"):
+        return "Episodes"
+    try:
+        frame = data.metric("episodes", replace(f, start_date=span[0], end_date=span[1])).frame
+    except data.NotInWarehouse:
+        return "Episodes"
+    if frame.is_empty():
+        return "Episodes"
+    hidden = hidden_label(frame, "episodes", 0, data.MIN_CELL)
+    value = frame["episodes"][0]
+    return f"{hidden or format(int(value or 0), ',')} episodes"
 
 
 def _valid(key: str, allowed: list[str], default: str) -> str:
@@ -239,10 +295,12 @@ def _valid(key: str, allowed: list[str], default: str) -> str:
 def current() -> Filters:
     """The filters in force, validated against the same options the widgets offer."""
     period = _valid("period", period_options(), DEFAULT_PERIOD)
-    start, end = resolve_period(period)
     values: dict[str, Any] = {}
     for field, (key, _, _) in FIELDS.items():
         choice = _valid(key, options(field), ALL)
         values[field] = None if choice == ALL else choice
     instrument = _valid("instrument", list(INSTRUMENTS), DEFAULT_INSTRUMENT)
-    return Filters(period=period, start_date=start, end_date=end, instrument=instrument, **values)
+    provisional = st.session_state.get("provisional") in (True, "true", "True")
+    start, end = resolve_period(period, provisional)
+    return Filters(period=period, start_date=start, end_date=end, instrument=instrument,
+                   provisional=provisional, **values)

@@ -120,14 +120,18 @@ def qi_period_options() -> list[str]:
     if not _data.status().ok:
         return []
     cur = _data.cursor()
+    from queries.periods import completeness, latest_complete_quarter
+
     try:
         start, end = cur.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
+        complete = latest_complete_quarter(completeness(cur))
     except (duckdb.Error, IndexError):
         return []
     finally:
         cur.close()
     quarters = []
-    year, quarter = end.year, (end.month - 1) // 3 + 1
+    # newest first from the latest quarter whose follow-up windows have closed (the default)
+    year, quarter = (int(complete[:4]), int(complete[-1])) if complete else (end.year, (end.month - 1) // 3 + 1)
     while (year, quarter) >= (start.year, (start.month - 1) // 3 + 1):
         quarters.append(f"{year}-Q{quarter}")
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)

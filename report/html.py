@@ -90,7 +90,7 @@ class _Figures:
 
     def html(self, fig: go.Figure, div_id: str) -> str:
         snippet = fig.to_html(full_html=False, include_plotlyjs=self.first, div_id=div_id,
-                              config={"displaylogo": False, "responsive": True})
+                              config={"displayModeBar": False, "displaylogo": False, "responsive": True})
         self.first = False
         return snippet
 

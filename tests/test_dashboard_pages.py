@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import queries
+from charts.labels import label
 from dashboard.filters import _months_before
 from dashboard.views import VIEWS
 
@@ -42,13 +43,17 @@ def empty_warehouse(warehouse_path: Path, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def last_12_months(warehouse_path: Path) -> dict[str, object]:
-    """The default sidebar period: 12 months ending on the last day of data."""
+    """The default sidebar period: 12 months ending on the complete end, the last day of data
+    minus the longest follow-up window in force (response's day +112, side effects' day 90)."""
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        end = dt.date.fromisoformat(
+        data_end = dt.date.fromisoformat(
             con.sql("select value from meta.deployment where key = 'data_end'").fetchall()[0][0][:10])
+        windows = dict(con.sql("select key, value from meta.definitions where key in "
+                               "('followup_end_days', 'side_effect_window_days')").fetchall())
     finally:
         con.close()
+    end = data_end - dt.timedelta(days=max(int(windows["followup_end_days"]), int(windows["side_effect_window_days"])))
     return {"start_date": _months_before(end, 12), "end_date": end}
 
 
@@ -99,7 +104,7 @@ def test_every_view_runs_on_an_empty_warehouse(monkeypatch, empty_warehouse, vie
 def test_overview_response_tile_equals_the_metric(monkeypatch, warehouse_path, last_12_months):
     at = _page(monkeypatch, warehouse_path, VIEWS[0])
     expected = _metric(warehouse_path, "response", filters={**last_12_months, "instrument": "PHQ-9"})
-    tile = next(m for m in at.metric if m.label == "Response rate")
+    tile = next(m for m in at.metric if m.label == "Response")
     assert tile.value == ("suppressed" if expected["rate"][0] is None else _pct(expected["rate"][0]))  # a rate is derived
 
 
@@ -118,7 +123,8 @@ def test_side_effect_heat_map_table_equals_the_metric(monkeypatch, warehouse_pat
     expected = _metric(warehouse_path, "side_effect_heatmap", filters=last_12_months, min_severity="mild")
     visible = expected.filter(pl.col("denominator").is_not_null()).row(0, named=True)
     shown = _table(at, "Episodes (denominator)")
-    line = shown[(shown["Drug"] == visible["drug"]) & (shown["Effect"] == visible["effect_code"])].iloc[0]
+    effect = label("effect_code", visible["effect_code"])  # tables show the label table's words
+    line = shown[(shown["Drug"] == visible["drug"]) & (shown["Effect"] == effect)].iloc[0]
     assert line["Episodes (denominator)"] == f"{visible['denominator']:,}"
 
 
@@ -146,9 +152,9 @@ def test_pathways_moves_equal_the_transitions_query(monkeypatch, warehouse_path,
     expected = _metric(warehouse_path, "pathway_transitions", filters=last_12_months)
     stayed = expected.filter((pl.col("from_line") == 1) & (pl.col("from_class") == "antidepressant")
                              & (pl.col("to_class") == "none")).row(0, named=True)
-    shown = _table(at, "To class (none = no further line)")
+    shown = _table(at, "To class")
     line = shown[(shown["From line"] == "1") & (shown["From class"] == "Antidepressant")
-                 & (shown["To class (none = no further line)"] == "none")].iloc[0]
+                 & (shown["To class"] == "No further line")].iloc[0]  # to_class 'none', in words
     assert line["Patients"] == f"{stayed['patients']:,}"
 
 

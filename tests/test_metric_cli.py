@@ -59,8 +59,12 @@ def test_json_rows_carry_numerator_denominator_rate_and_interval(warehouse_path,
 
 def test_csv_has_a_header_and_suppression_flags(warehouse_path, capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_cli(capsys, "metric", "response", "--db", str(warehouse_path), "--format", "csv")
-    header = out.splitlines()[0].split(",")
+    header = next(line for line in out.splitlines() if not line.startswith("#")).split(",")
     assert code == 0 and "numerator" in header and "numerator_suppressed" in header
+    # the stamp (docs/exports.md) names the metric, the threshold and the data's last day
+    stamp = dict(line[2:].split(": ", 1) for line in out.splitlines() if line.startswith("# "))
+    assert stamp["metric"] == "response" and stamp["suppression_threshold"] == "counts below 11 hidden"
+    assert stamp["data_as_of"][:4].isdigit()
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ with right:
 
 by_drug = components.load("adherence", f, by="drug", level="ingredient")
 if by_drug is not None:
-    components.table(by_drug.frame, title="Adherence by drug", key="adherence_by_drug", formats=by_drug.formats,
+    components.table(by_drug.frame, title="Adherence by drug", key="adherence_by_drug", formats=by_drug.formats, source=by_drug,
                      columns=["drug", "rate", "ci_low", "ci_high", "adherent", "evaluable", "patient_targets"],
                      labels={"drug": "Drug", "rate": "PDC ≥ 80% (%)", "ci_low": "95% CI low", "ci_high": "95% CI high",
                              "adherent": "Adherent", "evaluable": "Evaluable (denominator)", "patient_targets": "Patient-years with a fill"},
@@ -44,7 +44,7 @@ if persistence is not None:
 early = components.load("episodes", f, by="drug_class")
 if early is not None:
     components.table(early.frame, title="Episodes, discontinuations and switches", key="episodes_by_class",
-                     formats=early.formats, labels={"drug_class": "Drug class", "episodes": "Episodes", "patients": "Patients",
+                     formats=early.formats, source=early, labels={"drug_class": "Drug class", "episodes": "Episodes", "patients": "Patients",
                                                     "new_user_episodes": "New users", "switched": "Switched",
                                                     "augmentations": "Augmented", "discontinued": "Discontinued"})
 
@@ -52,9 +52,12 @@ st.subheader("Outreach list")
 with st.expander("Non-adherent patients (PDC < 80%): de-identified ids for care-team outreach", icon=":material/lock:"):
     st.warning("Patient-level list for the care team only. Ids are opaque surrogates; re-identification happens "
                "in the clinic's own system. Do not export outside the care team.", icon=":material/privacy_tip:")
-    outreach = components.load("outreach_list", f)
-    if outreach is not None:
-        components.table(outreach.frame, title="Outreach list", key="outreach_list", formats=outreach.formats,
-                         labels={"patient_id": "Patient (surrogate id)", "pdc": "PDC", "covered_days": "Days covered",
-                                 "denominator_days": "Days in period", "index_on": "First fill"})
+    # Patient-level rows reach the browser only when asked for, and a page at a time: the
+    # expander's body runs on every rerun even when it is collapsed.
+    if st.toggle("Show the list", key="outreach_show"):
+        outreach = components.load("outreach_list", f)
+        if outreach is not None:
+            components.paged_table(outreach.frame, title="Outreach list", key="outreach_list", source=outreach,
+                                   labels={"patient_id": "Patient (surrogate id)", "pdc": "PDC", "covered_days": "Days covered",
+                                           "denominator_days": "Days in period", "index_on": "First fill"})
 components.suppression_note()

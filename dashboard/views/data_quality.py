@@ -22,41 +22,39 @@ if fresh.get("days_since_data_end") is not None:
 
 history = data.dq_table("load_history")
 if history is not None:
-    components.table(history.frame, title="Load history", key="load_history", formats=history.formats,
+    components.table(history.frame, title="Load history", key="load_history", formats=history.formats, source=history,
                      labels={"load_id": "Load", "started_at": "Started", "finished_at": "Finished",
                              "source_kind": "Source", "software_version": "Software", "contract_version": "Contract",
                              "rows_read": "Rows read", "rows_loaded": "Rows loaded", "rows_rejected": "Rows rejected"})
-left, right = st.columns(2)
-with left:
-    rejects = data.dq_table("rejects_by_reason")
-    if rejects is not None:
-        if rejects.frame.is_empty():
-            st.markdown("**Rejected rows by reason**")
-            st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
-        else:
-            components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
-                             formats=rejects.formats,
-                             labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
-                                     "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
-                             caption="Rejected values themselves are not shown: they may hold identifiers.")
-    quarantined = data.dq_table("quarantined_values")
-    if quarantined is not None and not quarantined.frame.is_empty():
-        components.table(quarantined.frame, title="Quarantined values (count only)", key="quarantined",
-                         formats=quarantined.formats,
+# one table per row: full width, so every column is reachable
+rejects = data.dq_table("rejects_by_reason")
+if rejects is not None:
+    if rejects.frame.is_empty():
+        st.markdown("**Rejected rows by reason**")
+        st.success("No rows were rejected by the loads in this warehouse.", icon=":material/check_circle:")
+    else:
+        components.table(rejects.frame, title="Rejected rows by reason (first line as example)", key="rejects",
+                         formats=rejects.formats, source=rejects,
                          labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
-                                 "detector": "Detector", "quarantined_values": "Values"},
-                         caption="Stored only masked. An analyst lists them with `outcomes quarantine`; "
-                                 "raw values only with `--reveal --extract FOLDER` (see docs/privacy.md).")
-with right:
-    unmapped = data.dq_table("unmapped_drugs")
-    if unmapped is not None:
-        if unmapped.frame.is_empty():
-            st.markdown("**Drug names not mapped to an ingredient**")
-            st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
-        else:
-            components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
-                             formats=unmapped.formats, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
-                             caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
+                                 "rejected_rows": "Rows", "first_line": "First line", "example_message": "Example"},
+                         caption="Rejected values themselves are not shown: they may hold identifiers.")
+unmapped = data.dq_table("unmapped_drugs")
+if unmapped is not None:
+    if unmapped.frame.is_empty():
+        st.markdown("**Drug names not mapped to an ingredient**")
+        st.success("Every drug name was mapped to an ingredient.", icon=":material/check_circle:")
+    else:
+        components.table(unmapped.frame, title="Drug names not mapped to an ingredient", key="unmapped_drugs",
+                         formats=unmapped.formats, source=unmapped, labels={"drug_as_written": "Drug as written", "affected_rows": "Rows"},
+                         caption="Add them to pipelines/reference/drug_synonyms.csv and reload.")
+quarantined = data.dq_table("quarantined_values")
+if quarantined is not None and not quarantined.frame.is_empty():
+    components.table(quarantined.frame, title="Quarantined values (count only)", key="quarantined",
+                     formats=quarantined.formats, source=quarantined,
+                     labels={"table_name": "Table", "column_name": "Column", "reason_code": "Reason",
+                             "detector": "Detector", "quarantined_values": "Values"},
+                     caption="Stored only masked. An analyst lists them with `outcomes quarantine`; "
+                             "raw values only with `--reveal --extract FOLDER` (see docs/privacy.md).")
 
 audit_results = data.dq_table("audit_results")
 if audit_results is not None and audit_results.frame.height:
@@ -82,7 +80,7 @@ st.subheader("Completeness of rating scales")
 completeness = data.dq_table("scale_completeness")
 if completeness is not None:
     components.table(completeness.frame, title="Scores per instrument and episodes with a baseline and follow-up",
-                     key="scale_completeness", formats=completeness.formats,
+                     key="scale_completeness", formats=completeness.formats, source=completeness,
                      labels={"scores_in_episode": "Scores during an episode", "episodes_with_baseline": "Episodes with a baseline",
                              "episodes_with_both": "Episodes with baseline and follow-up",
                              "share_in_episode": "Scores during an episode (%)", "share_with_baseline": "Episodes with a baseline (%)"},

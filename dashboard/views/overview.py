@@ -1,6 +1,5 @@
 """Overview for clinic leadership: headline tiles, outcomes by drug class, freshness, de-id mode."""
 
-import polars as pl
 import streamlit as st
 
 import charts, components, data, filters
@@ -10,24 +9,26 @@ st.title("Overview")
 components.filters_caption(f)
 
 TILES = [
-    # (metric, label, column, kind, denominator column, denominator label, higher is better)
-    ("active_patients", "Active patients", "patients", "count", None, "", None),
-    ("episodes", "New episodes", "new_user_episodes", "count", None, "", None),
-    ("response", "Response rate", "rate", "pct1", "denominator", "eligible episodes", True),
-    ("remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
-    ("adherence", "Adherent (PDC ≥ 80%)", "rate", "pct1", "denominator", "patient-years", True),
-    ("side_effects", "Any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
-    ("mbc_coverage", "Scores at start + follow-up", "rate", "pct1", "denominator", "episodes", True),
+    # (metric, short tile label, full name for the (?) help, column, kind, denominator column,
+    #  denominator label, higher is better). Short labels fit a quarter-width tile at 1280 px.
+    ("active_patients", "Active patients", "Patients with an active episode", "patients", "count", None, "", None),
+    ("episodes", "New episodes", "New-user treatment episodes", "new_user_episodes", "count", None, "", None),
+    ("response", "Response", "Response rate (≥50% score drop)", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("remission", "Remission", "Remission rate", "rate", "pct1", "denominator", "eligible episodes", True),
+    ("adherence", "Adherent", "Adherent: PDC ≥ 80%", "rate", "pct1", "denominator", "patient-years", True),
+    ("side_effects", "Side effects", "Episodes with any side effect", "rate", "pct1", "denominator", "episodes with a visit", False),
+    ("mbc_coverage", "Measured", "Scores at start and at follow-up (measurement-based care)", "rate", "pct1",
+     "denominator", "episodes", True),
 ]
 with st.spinner("Computing headline figures…"):
     for row_start in (0, 4):
         columns = st.columns(4)
         for column, tile in zip(columns, TILES[row_start : row_start + 4], strict=False):
-            name, label, value_column, kind, den_column, den_label, better = tile
+            name, label, full_name, value_column, kind, den_column, den_label, better = tile
             with column:
                 components.headline_tile(
                     name, label, f, column=value_column, kind=kind, denominator_column=den_column,
-                    denominator_label=den_label, higher_is_better=better,
+                    denominator_label=den_label, higher_is_better=better, full_name=full_name,
                 )
 st.caption("Change is against the previous period of the same length. The line is the quarterly trend up to "
            "the end of the period (quarters with a suppressed figure are left out). The (?) beside each title gives its definition.")
@@ -53,31 +54,22 @@ if side_effects is not None:
             key="overview_side_effects_by_class", alt="Side-effect rate by drug class",
         )
 
+for result in (response, side_effects):  # each rate leads to its definition, SQL and breakdown
+    if result is not None:
+        components.definition(result)
+
 glance = []
 for name, label in (("response", "Response"), ("remission", "Remission"), ("adherence", "Adherent (PDC ≥ 80%)"),
                     ("side_effects", "Any side effect"), ("persistence", "On treatment at 6 months")):
     result = components.try_metric(name, by_class, by="drug_class")
-    if result is None or result.frame.is_empty():
-        continue
-    frame = result.frame
-    value_col = "rate" if "rate" in frame.columns else next((c for c in frame.columns if c.startswith("survival_")
-                                                             and not c.endswith(("_low", "_high", "_suppressed"))), None)
-    if value_col is None:
-        continue
-    den_col = "denominator" if "denominator" in frame.columns else "n"
-    display = components.display_frame(frame, {**result.formats, value_col: "pct1", den_col: "count"},
-                                        ["drug_class", value_col, den_col])
-    # one cell per metric, "29.2% (n=301)": the denominator sits beside every rate
-    glance.append(display.select("drug_class", pl.format("{} (n={})", value_col, den_col).alias(label)))
+    if result is not None and not result.frame.is_empty():
+        glance.append(components.rate_and_n(result, label))
 if glance:
-    merged = glance[0]
-    for extra in glance[1:]:
-        merged = merged.join(extra, on="drug_class", how="full", coalesce=True)
-    order = charts.sort_classes(merged["drug_class"].to_list())
-    merged = merged.with_columns(pl.col("drug_class").replace_strict(order, list(range(len(order))), return_dtype=pl.Int64).alias("_order")).sort("_order").drop("_order")
-    components.table(merged.fill_null("–"), title="At a glance, by drug class", key="overview_glance",
-                     caption="n: eligible episodes (response, remission), patient-years (adherence), episodes with a visit "
-                             "(side effects), episodes (on treatment). “suppressed” / “<11”: a count from 1 to 10 is involved. An episode counts under "
+    merged, formats = components.side_by_side(glance, on="drug_class")
+    components.table(merged, title="At a glance, by drug class", key="overview_glance", formats=formats,
+                     caption="Each rate has its denominator (n) beside it: eligible episodes (response, remission), "
+                             "patient-years (adherence), episodes with a visit (side effects), episodes (on treatment). "
+                             "“suppressed” / “<11”: a count from 1 to 10 is involved. An episode counts under "
                              "every class taken at the same time, so classes do not sum to the total.")
 
 st.subheader("Data")

@@ -28,8 +28,8 @@ if transitions is not None:
     components.chart(charts.pathway_sankey(flows, "Line 1 → line 2 → line 3 (patients)"),
                      key="pathways_sankey", alt="Sankey of patients moving from line 1 to line 2 to line 3 by drug class",
                      caption="Width = patients. Flows of 1–10 patients, and flows that would reveal one, are not drawn.")
-    components.table(frame, title="Moves between lines", key="pathway_transitions", formats=transitions.formats,
-                     labels={"from_line": "From line", "from_class": "From class", "to_class": "To class (none = no further line)",
+    components.table(frame, title="Moves between lines", key="pathway_transitions", formats=transitions.formats, source=transitions,
+                     labels={"from_line": "From line", "from_class": "From class", "to_class": "To class",
                              "patients": "Patients", "switched": "Switched", "added": "Added on top",
                              "median_days_to_next": "Median days to next line"})
     components.definition(transitions)
@@ -41,13 +41,13 @@ if result is not None:
     if not frame.is_empty():
         frame = frame.with_columns(pl.format("Line {}", pl.col("line")).alias("line_label"),
                                    pl.col("drug_class").map_elements(charts.class_label, return_dtype=pl.String).alias("class_label"),
-                                   pl.col("diagnosis_group").str.replace_all("_", " ").alias("diagnosis_label"))
+                                   pl.col("diagnosis_group").map_elements(charts.diagnosis_label, return_dtype=pl.String).alias("diagnosis_label"))
     components.chart(charts.pathway_sunburst(frame, "Episodes by diagnosis group, line and class",
                                              path=("diagnosis_label", "line_label", "class_label"), value="episodes"),
                      key="pathways_sunburst", alt="Sunburst of episodes by diagnosis group, line of therapy and class",
                      caption="Inner ring: diagnosis group; middle: line within the class; outer: drug class. "
                              "Segments of 1–10 episodes are left out.")
-    components.table(result.frame, title="Lines of therapy", key="pathways_table", formats=result.formats,
+    components.table(result.frame, title="Lines of therapy", key="pathways_table", formats=result.formats, source=result,
                      labels={"diagnosis_group": "Diagnosis group", "drug_class": "Drug class", "line": "Line",
                              "episodes": "Episodes", "patients": "Patients", "switched": "Switched",
                              "augmented": "Augmented", "combined": "Combined", "median_days_on_line": "Median days on line"})

@@ -29,13 +29,14 @@ heat = components.load("side_effect_heatmap", f, min_severity=min_severity)
 if heat is not None:
     components.chart(
         charts.heat_map(heat.frame, "drug", "effect_code", "rate",
-                        f"Share of episodes with each effect ({SEVERITIES[min_severity].lower()})", value_title="Episodes"),
+                        f"Share of episodes with each effect ({SEVERITIES[min_severity].lower()}), of episodes on the drug",
+                        value_title="Episodes (%)"),
         key="side_effect_heatmap", alt="Heat map of side-effect frequency by drug and effect",
         caption="Cells read “<11” where the count is 1–10 and “suppressed” where it is hidden so that "
                 "one could not be worked out.",
     )
     components.table(heat.frame, title="Side-effect frequencies", key="side_effect_heatmap_table",
-                     formats=heat.formats, labels={"effect_code": "Effect", "numerator": "Episodes with effect",
+                     formats=heat.formats, source=heat, labels={"effect_code": "Effect", "numerator": "Episodes with effect",
                                                    "denominator": "Episodes (denominator)", "rate": "Share (%)"})
 
 left, right = st.columns(2)
@@ -51,25 +52,23 @@ with right:
         components.chart(charts.stacked_shares(actions.frame, "drug_class", "action", "share", "Action taken after the report",
                                                categories=("none", "dose_reduced", "switched", "discontinued")),
                          key="side_effect_actions", alt="Actions taken by class")
-        components.table(actions.frame.filter(actions.frame["action"].is_in(["discontinued", "switched"])),
-                         title="Discontinued or switched for side effects", key="side_effect_discontinuations",
-                         formats=actions.formats, labels={"reports": "Reports", "class_reports": "All reports in class", "share": "Share (%)"})
+if actions is not None:  # tables take the full width, so every column is reachable
+    components.table(actions.frame.filter(actions.frame["action"].is_in(["discontinued", "switched"])),
+                     title="Discontinued or switched for side effects", key="side_effect_discontinuations",
+                     formats=actions.formats, source=actions, labels={"reports": "Reports", "class_reports": "All reports in class", "share": "Share (%)"})
 
 st.subheader("Weight and metabolic monitoring")
-left, right = st.columns(2)
-with left:
-    weight = components.load("weight_change_12w", f, by="drug")
-    if weight is not None:
-        components.table(weight.frame, title="Weight change at 12 weeks (kg)", key="weight_change_12w", formats=
-                         {**weight.formats, "mean": "num1", "sd": "num1", "ci_low": "num1", "ci_high": "num1"},
-                         labels={"n": "Episodes with weights", "mean": "Mean change (kg)", "ci_low": "95% CI low",
-                                 "ci_high": "95% CI high", "gained_7pct": "Gained ≥7%"})
-        components.definition(weight)
-with right:
-    monitoring = components.load("metabolic_monitoring", f, by="drug_class")
-    if monitoring is not None:
-        components.chart(charts.rate_bars(monitoring.frame, "drug_class", "Baseline glucose/HbA1c and lipids done",
-                                          axis_title="Antipsychotic episodes monitored (%)"),
-                         key="metabolic_monitoring", alt="Metabolic monitoring by class")
-        components.definition(monitoring)
+weight = components.load("weight_change_12w", f, by="drug")
+if weight is not None:
+    components.table(weight.frame, title="Weight change at 12 weeks (kg)", key="weight_change_12w", source=weight,
+                     formats={**weight.formats, "mean": "num1", "sd": "num1", "ci_low": "num1", "ci_high": "num1"},
+                     labels={"n": "Episodes with weights", "mean": "Mean change (kg)", "ci_low": "95% CI low",
+                             "ci_high": "95% CI high", "gained_7pct": "Gained ≥7%"})
+    components.definition(weight)
+monitoring = components.load("metabolic_monitoring", f, by="drug_class")
+if monitoring is not None:
+    components.chart(charts.rate_bars(monitoring.frame, "drug_class", "Baseline glucose/HbA1c and lipids done",
+                                      axis_title="Antipsychotic episodes monitored (%)"),
+                     key="metabolic_monitoring", alt="Metabolic monitoring by class")
+    components.definition(monitoring)
 components.suppression_note()
