@@ -20,6 +20,7 @@ Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -38,10 +39,9 @@ PERIODS = ("Last 6 months", "Last 3 months", "All data", "Year 2024", "Year 2023
 
 
 def _settle(page) -> None:  # type: ignore[no-untyped-def]
-    try:  # the rerun may start a moment after the click; wait for it so we time the whole run
+    # the rerun may start a moment after the click; wait for it so we time the whole run
+    with contextlib.suppress(Exception):
         page.wait_for_selector(RUNNING, timeout=1500)
-    except Exception:
-        pass
     page.wait_for_selector(READY, timeout=120_000)
     # charts are drawn by the browser after the script ends: wait until every Plotly div has its SVG
     page.wait_for_function(

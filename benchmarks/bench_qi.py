@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 
 import queries
-from report import render_html
 from queries import qi
+from report import render_html
 from report.pack import build_pack
 
 

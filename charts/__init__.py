@@ -281,7 +281,7 @@ def stacked_shares(
         return empty_figure(title, "Nothing to show for these filters.")
     order = list(categories) or sorted(dict.fromkeys(frame[category].cast(pl.String).to_list()))
     palette = ("#56B4E9", "#E69F00", "#D55E00", "#CC79A7", "#009E73", "#0072B2", "#999999")
-    groups = [g for g in dict.fromkeys(frame[group].cast(pl.String).to_list())]
+    groups = list(dict.fromkeys(frame[group].cast(pl.String).to_list()))
     if group == "drug_class":
         groups = sort_classes(groups)
     fig = go.Figure()

@@ -61,7 +61,7 @@ def label_bands(frame: pl.DataFrame, column: str = "adherence_band") -> pl.DataF
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
     """Colours for arbitrary groups (drugs, regimens): Okabe–Ito in order, classes keep theirs."""
     colours: dict[str, str] = {}
-    spare = [c for c in OKABE_ITO]
+    spare = list(OKABE_ITO)
     for i, group in enumerate(groups):
         colours[group] = CLASS_COLOURS.get(group) or spare[i % len(spare)]
     return colours

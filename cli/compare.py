@@ -19,7 +19,12 @@ from typing import Any
 
 from cli.common import add_db_argument, error, resolve_db
 from cli.metric import (
-    UsageError, add_selection_arguments, min_cell_of, open_readonly, parse_pairs, selection,
+    UsageError,
+    add_selection_arguments,
+    min_cell_of,
+    open_readonly,
+    parse_pairs,
+    selection,
 )
 
 
@@ -208,8 +213,8 @@ def render(c, baseline: bool = True) -> str:  # type: ignore[no-untyped-def]
 
 
 def as_dict(c) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from queries.compare import baseline_frame
     from cli.render import to_json_rows
+    from queries.compare import baseline_frame
 
     return {
         "metric": c.metric, "summary": sentence(c), "group_a": c.label_a, "group_b": c.label_b,

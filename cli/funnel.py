@@ -132,6 +132,6 @@ def render_table(result) -> str:  # type: ignore[no-untyped-def]
     if result.overdispersion is not None:
         od = result.overdispersion
         out.append(f"Overdispersion: phi = {od.phi:.3f}, tau2 = {od.tau2:.5f} (k = {od.k})")
-    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
-    out.extend("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    out.extend("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
     return "\n".join(out)

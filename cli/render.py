@@ -31,8 +31,7 @@ def _interval_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
     for col in columns:
         if col.endswith("_ci_low") and col.replace("_ci_low", "_ci_high") in columns:
             stem = col.removesuffix("_ci_low")
-            target = stem if stem in columns else stem
-            pairs[target] = (col, col.replace("_ci_low", "_ci_high"))
+            pairs[stem] = (col, col.replace("_ci_low", "_ci_high"))
     if "ci_low" in columns and "ci_high" in columns:
         point = "rate" if "rate" in columns else "mean" if "mean" in columns else None
         if point:

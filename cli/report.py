@@ -52,10 +52,10 @@ def _latest_complete_quarter(db: Path) -> str | None:
 def _run(args) -> int:  # type: ignore[no-untyped-def]
     import duckdb
 
-    from report import PdfError, render_html, write_pdf
-    from report import interventions as annotation_store
     from queries import qi
     from queries.engine import MetricError
+    from report import PdfError, render_html, write_pdf
+    from report import interventions as annotation_store
     from report.pack import build_pack
 
     db = resolve_db(args.db)

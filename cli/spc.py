@@ -161,8 +161,8 @@ def render_table(chart) -> str:  # type: ignore[no-untyped-def]
         lines = [line[:2] + line[3:] for line in lines]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
     out = [f"{chart.chart} chart" + (f", target {chart.target:g}" if chart.target is not None else "")]
-    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    out.extend("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    out.extend("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
     out.append("")
     out.append("Summary (qicharts2 columns):")
     for row in chart.summary():

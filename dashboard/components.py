@@ -329,7 +329,7 @@ def figure_png(fig: go.Figure, fmt: str = "png") -> bytes:
 
     try:
         return figure_image(fig, fmt)
-    except Exception:  # noqa: BLE001 - a failed export must never take the page down
+    except Exception:
         LOG.exception("%s export failed", fmt.upper())
         return b""
 

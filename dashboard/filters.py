@@ -89,7 +89,7 @@ class Filters:
 
     def without(self, *fields: str) -> Filters:
         """The same filters with some fields reset to "all" (e.g. drop the class for by-class)."""
-        return replace(self, **{f: None for f in fields})
+        return replace(self, **dict.fromkeys(fields))
 
     def previous(self) -> Filters | None:
         """The period of the same length immediately before, or None (``all``, no dates)."""

@@ -140,8 +140,8 @@ def qi_period_options() -> list[str]:
 
 def meeting_pack_html(period_label: str, site_id: str | None = None) -> str:
     """The same HTML as ``outcomes report`` (built on click, not cached: it is stamped)."""
-    from report import interventions, render_html
     from queries import qi
+    from report import interventions, render_html
     from report.pack import build_pack
 
     cur = _data.cursor()

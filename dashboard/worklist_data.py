@@ -19,8 +19,8 @@ import streamlit as st
 from dashboard import auth
 from dashboard import warehouse as _data
 from queries.access import ANALYST, AccessDenied, User, authorise
-from stats.suppression import SuppressionSpec, suppress
 from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
+from stats.suppression import SuppressionSpec, suppress
 
 #: Rows per page of a patient-level table.
 PAGE_SIZE = 50

@@ -247,7 +247,7 @@ class Definitions:
         rule = dict(self.remission).get(instrument)
         if rule is None:
             return None
-        comparator, threshold = _RULE.match(rule).groups()  # type: ignore[union-attr]
+        comparator, threshold = _RULE.match(rule).groups()  # type: ignore[union-attr]  # the rule matched _RULE when it was read
         return int(threshold) - 1 if comparator == "<" else int(threshold)
 
     def as_params(self) -> dict[str, Any]:

@@ -106,7 +106,8 @@ def id_pattern_from_config(config_path: str | Path | None) -> str:
     pattern = document.get("identifiers", {}).get("id_pattern", identifiers.DEFAULT_ID_PATTERN)
     try:
         identifiers.valid_id_pattern(str(pattern))
-        duckdb.sql("select regexp_full_match('x', $p)", params={"p": pattern}).fetchall()
+        with duckdb.connect() as probe:  # DuckDB's RE2 must accept it too: it runs the check
+            probe.sql("select regexp_full_match('x', $p)", params={"p": pattern}).fetchall()
     except (ValueError, duckdb.Error) as exc:
         raise IngestError(f"{candidate}: [identifiers] {exc}", file=str(candidate),
                           reason="bad_config") from exc

@@ -99,7 +99,7 @@ def open_regular(path: Path, relative_name: str) -> tuple[BinaryIO, int]:
     return os.fdopen(fd, "rb"), info.st_size
 
 
-def read_bounded(handle: BinaryIO, size: int, chunk_bytes: int, relative_name: str):  # type: ignore[no-untyped-def]
+def read_bounded(handle: BinaryIO, size: int, chunk_bytes: int, relative_name: str):
     """Yield the file's chunks, never more than ``size`` bytes in all.
 
     A file with more bytes than ``fstat`` reported when it was opened is refused: it is being

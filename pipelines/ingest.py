@@ -357,7 +357,7 @@ def _map_distinct(con: duckdb.DuckDBPyConnection, typed_t: str, column: str, tar
 
 
 def _record_table(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str, rejects_t: str,
-                  files_t: str, summary: LoadSummary, counts) -> None:  # type: ignore[no-untyped-def]
+                  files_t: str, summary: LoadSummary, counts) -> None:
     """Per-file counts, unmapped drug names, top-coding and reject groups into the summary."""
     name, load_id = table.name, summary.load_id
     con.execute(f"""

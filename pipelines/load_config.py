@@ -116,7 +116,7 @@ def load_settings(config_path: str | Path | None, overrides: dict[str, Any]) -> 
     return LoadSettings(max_reject_share=float(share))
 
 
-def definitions(config_path: str | Path | None, overrides: dict[str, Any]):  # type: ignore[no-untyped-def]
+def definitions(config_path: str | Path | None, overrides: dict[str, Any]):
     """The model build's ``Definitions``, checked now so a bad value fails before the load."""
     from pipelines.definitions import Definitions
 

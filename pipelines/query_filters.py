@@ -89,7 +89,7 @@ def compose(body: str, metric: dict[str, Any], where: str) -> tuple[str, dict[st
     order = TRAILING_ORDER_BY.search(body.rstrip())
     rows = TRAILING_ORDER_BY.sub("", body.rstrip()) if order else body.rstrip()
     composed = (
-        f"with shared_filter_units as (\n{rows}\n)\n\n"
+        f"with shared_filter_units as (\n{rows}\n)\n\n"  # noqa: S608 - our files and allow-listed names
         "select * from shared_filter_units\nwhere\n    "
         + "\n    and ".join(clauses)
         + (f"\n{order.group(0).strip()}" if order else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 FileFormat = Literal["csv", "parquet"]
 
@@ -35,7 +35,7 @@ class IngestError(Exception):
             return 2
         return 3 if self.reason in THRESHOLD_REASONS else 1
 
-    def to_dict(self) -> dict[str, str | int | None]:
+    def to_dict(self) -> dict[str, Any]:
         return {"reason": self.reason, "file": self.file, "column": self.column,
                 "message": str(self), "exit_status": self.exit_status}
 

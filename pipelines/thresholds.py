@@ -65,7 +65,7 @@ class ThresholdError(IngestError):
         self.breaches = breaches
         self.limit = limit
 
-    def to_dict(self) -> dict:  # type: ignore[type-arg]
+    def to_dict(self) -> dict:
         document = super().to_dict()
         document["max_reject_share"] = self.limit
         document["tables"] = [asdict(b) for b in self.breaches]

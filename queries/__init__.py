@@ -16,7 +16,16 @@ Public API (docs/architecture.md, "Queries")::
 from __future__ import annotations
 
 from queries.engine import metric
-from queries.loader import QUERIES_DIR, Query, catalog, check_params, describe, parse, run, sql_params
+from queries.loader import (
+    QUERIES_DIR,
+    Query,
+    catalog,
+    check_params,
+    describe,
+    parse,
+    run,
+    sql_params,
+)
 
 __all__ = [
     "QUERIES_DIR", "Query", "catalog", "check_params", "describe", "metric", "parse", "run", "sql_params",

@@ -112,8 +112,9 @@ def adjusted_survival(
     common = float(event[w > 0].mean()) > COMMON_OUTCOME
     e_value = None
     if hr.low is not None and np.isfinite(hr.value) and hr.value > 0:
-        e_value = e_values(*(hazard_ratio_as_rr(x, common) for x in (hr.value, hr.low, hr.high)),
-                           scale="HR converted to RR" if common else "HR (rare outcome, read as RR)")
+        high = hazard_ratio_as_rr(hr.high, common) if hr.high is not None else None
+        e_value = e_values(hazard_ratio_as_rr(hr.value, common), hazard_ratio_as_rr(hr.low, common),
+                           high, scale="HR converted to RR" if common else "HR (rare outcome, read as RR)")
     return AdjustedSurvival(analysis, survival, horizons, shares, e_value,
                             str(query.metric.get("event_label", "event")),
                             balance_frame(analysis, min_cell), counts_frame(analysis, min_cell),

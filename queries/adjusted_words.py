@@ -34,7 +34,7 @@ CANNOT_PROVE = (
 
 
 
-def effect_words(c, result) -> str:  # type: ignore[no-untyped-def]
+def effect_words(c, result) -> str:
     """The adjusted effect as a sentence a psychiatrist reads (``c``: ``queries.compare.Comparison``;
     ``result``: its ``propensity``)."""
     a = result.analysis
@@ -61,7 +61,7 @@ def effect_words(c, result) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def e_value_words(result) -> str:  # type: ignore[no-untyped-def]
+def e_value_words(result) -> str:
     e = result.analysis.e_value
     if e is None:
         return "E-value: not computable (a group has no events, so there is no relative risk)."

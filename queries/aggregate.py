@@ -95,7 +95,7 @@ def _key_measures(counts: dict[str, str]) -> list[str]:
     return [cell_keys.key_measure(out, src) for out, src in counts.items()]
 
 
-def proportion(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
+def proportion(con, query, by, params, salt=None):
     spec = query.metric
     counts: dict[str, str] = spec["counts"]
     measures = [f"{count_expression(src)}::bigint as {out}" for out, src in counts.items()]
@@ -210,7 +210,7 @@ def add_rates(
     return frame, derived, nested, added
 
 
-def mean(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
+def mean(con, query, by, params, salt=None):
     spec = query.metric
     value = spec["value"]
     counts: dict[str, str] = spec.get("counts", {})
@@ -244,7 +244,7 @@ def mean(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     )
 
 
-def survival(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
+def survival(con, query, by, params, salt=None):
     spec = query.metric
     measures = [
         f"{spec['time']}::bigint as time_days",
@@ -299,7 +299,7 @@ def _with_survival_keys(frame: pl.DataFrame, counts: pl.DataFrame, by: tuple[str
     return frame.join(keys, on=list(by), how="left", nulls_equal=True, maintain_order="left")
 
 
-def count(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
+def count(con, query, by, params, salt=None):
     counts: dict[str, str] = query.metric["counts"]
     measures = [f"{count_expression(src)}::bigint as {out}" for out, src in counts.items()]
     frame = group_units(con, query, by, params, measures, _key_measures(counts), salt)
@@ -312,7 +312,7 @@ def count(con, query, by, params, salt=None):  # type: ignore[no-untyped-def]
     )
 
 
-def table(frame: pl.DataFrame, query: loader.Query, salt: str | None = None):  # type: ignore[no-untyped-def]
+def table(frame: pl.DataFrame, query: loader.Query, salt: str | None = None):
     """A fixed-grain table: Wilson intervals for declared ``rates`` (computed here, replacing a
     rate the SQL may give), then suppression of every ``fmt: count`` column.
 
@@ -330,7 +330,7 @@ def table(frame: pl.DataFrame, query: loader.Query, salt: str | None = None):  #
                   and not frame.schema[c].is_float()]
         frame = cell_keys.content_keys(frame, salt, query.name, counts, labels)
         frame, true = cell_keys.perturb_counts(frame, counts)
-        frame = cell_keys.cap_nested(frame, nested)  # type: ignore[arg-type]
+        frame = cell_keys.cap_nested(frame, nested)
         shares = {c: src for c, src in derived.items()
                   if len(src) == 2 and query.columns.get(c, {}).get("fmt") == "pct1"}
         frame = frame.with_columns(
@@ -344,7 +344,7 @@ def table(frame: pl.DataFrame, query: loader.Query, salt: str | None = None):  #
         derived.update(rate_derived)
         nested += rate_nested
     return frame, suppression.SuppressionSpec(
-        counts=counts, derived=derived, nested=tuple(nested),  # type: ignore[arg-type]
+        counts=counts, derived=derived, nested=tuple(nested),
         margins=tuple(rules.get("margins") or ()),
         true_counts=cell_keys.true_counts_of(true), perturbed=bool(true),
     )

@@ -24,9 +24,9 @@ import duckdb
 import polars as pl
 
 from queries import loader
-from stats import funnel
-from queries.qi import QIError, measure_info, measure_metric
 from queries.engine import resolve_min_cell
+from queries.qi import QIError, measure_info, measure_metric
+from stats import funnel
 from stats.suppression import SuppressionSpec, suppress
 
 #: Units a funnel compares; formatted into SQL only from this allow-list.

@@ -29,8 +29,8 @@ import polars as pl
 
 from queries import cell_keys, qi
 from queries.engine import resolve_min_cell
-from stats import spc, suppression
 from queries.qi_funnel import MeasureFunnel, measure_funnel
+from stats import spc, suppression
 
 #: Average monthly denominator from which the pack uses Laney's p' instead of p.
 LANEY_FROM_N = 1000

@@ -13,6 +13,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
-# Architecture contracts (pyproject.toml [tool.importlinter]) before the tests: a broken layer fails fast.
+# Lint, architecture contracts (pyproject.toml [tool.importlinter]) and types before the tests:
+# each must report zero findings, and a broken layer fails fast.
+python3 -m ruff check .
 lint-imports --no-cache
+python3 -m mypy
 exec python3 -m pytest "$@"

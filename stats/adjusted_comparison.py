@@ -137,7 +137,7 @@ def adjusted_comparison(
     )
 
 
-def _warnings(method, overlap, ess_share_a, ess_share_b, matched_share, rows) -> list[str]:  # type: ignore[no-untyped-def]
+def _warnings(method, overlap, ess_share_a, ess_share_b, matched_share, rows) -> list[str]:
     """Why the adjusted effect should not be read as the answer (empty when it may be)."""
     out = []
     if overlap.poor:

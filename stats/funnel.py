@@ -310,7 +310,7 @@ def indirect_standardise(
         )
         .sort("unit")
     )
-    intervals = [byar_interval(o, e) for o, e in zip(per_unit["observed"], per_unit["expected"])]
+    intervals = [byar_interval(o, e) for o, e in zip(per_unit["observed"], per_unit["expected"], strict=True)]
     return per_unit.with_columns(
         (pl.col("observed") / pl.col("expected")).alias("ratio"),
         pl.Series("ratio_low", [lo for lo, _ in intervals], dtype=pl.Float64),

@@ -37,6 +37,7 @@ from scipy.stats.contingency import relative_risk as _scipy_relative_risk
 
 from stats.km import KaplanMeierResult, LogRankResult, kaplan_meier, logrank  # noqa: F401
 
+
 def z_for(confidence: float) -> float:
     """Two-sided standard normal quantile, e.g. 1.959964 for 0.95."""
     if not 0 < confidence < 1:

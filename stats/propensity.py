@@ -93,11 +93,11 @@ def encode_covariates(
             model_cols.append(missing.astype(float))
             model_names.append(f"{name}=missing")
     for name in categorical:
-        values = frame.get_column(name).cast(pl.String).fill_null("missing").to_list()
-        levels, counts = np.unique(np.array(values, dtype=object), return_counts=True)
+        level_of_row = frame.get_column(name).cast(pl.String).fill_null("missing").to_list()
+        levels, counts = np.unique(np.array(level_of_row, dtype=object), return_counts=True)
         reference = levels[np.argmax(counts)]
         for level in levels:
-            indicator = np.array([v == level for v in values], dtype=float)
+            indicator = np.array([v == level for v in level_of_row], dtype=float)
             columns.append(indicator)
             labels.append((name, str(level)))
             binary.append(True)
@@ -105,7 +105,8 @@ def encode_covariates(
                 model_cols.append(indicator)
                 model_names.append(f"{name}={level}")
     n = frame.height
-    kept, kept_names = [], []
+    kept: list[np.ndarray] = []
+    kept_names: list[str] = []
     for column, label in zip(model_cols, model_names, strict=True):
         if np.ptp(column) == 0 or any(np.array_equal(column, k) for k in kept):
             continue  # a constant or duplicated column carries no information and breaks the fit

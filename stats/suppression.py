@@ -241,7 +241,7 @@ def _visible_nonzero(values: list[int | None], hidden: list[bool], i: int) -> bo
     return not hidden[i] and v is not None and v > 0
 
 
-def _apply_nested(values, hidden, nested, min_cell) -> bool:  # type: ignore[no-untyped-def]
+def _apply_nested(values, hidden, nested, min_cell) -> bool:
     changed = False
     for part, whole in nested:
         for i, (p, w) in enumerate(zip(values[part], values[whole], strict=True)):
@@ -253,7 +253,7 @@ def _apply_nested(values, hidden, nested, min_cell) -> bool:  # type: ignore[no-
     return changed
 
 
-def _hide_next_smallest(cells: list[tuple[str, int]], values, hidden) -> bool:  # type: ignore[no-untyped-def]
+def _hide_next_smallest(cells: list[tuple[str, int]], values, hidden) -> bool:
     """Among ``cells`` (column, row), if exactly one is hidden with a non-zero value, hide the
     smallest visible non-zero one. Returns whether anything changed."""
     hidden_nonzero = [
@@ -269,7 +269,7 @@ def _hide_next_smallest(cells: list[tuple[str, int]], values, hidden) -> bool:  
     return True
 
 
-def _apply_relations(values, hidden, relations) -> bool:  # type: ignore[no-untyped-def]
+def _apply_relations(values, hidden, relations) -> bool:
     changed = False
     if not relations:
         return False
@@ -281,7 +281,7 @@ def _apply_relations(values, hidden, relations) -> bool:  # type: ignore[no-unty
     return changed
 
 
-def _apply_margins(frame, values, hidden, spec, margins) -> bool:  # type: ignore[no-untyped-def]
+def _apply_margins(frame, values, hidden, spec, margins) -> bool:
     changed = False
     for dim in margins:
         others = [d for d in margins if d != dim]
@@ -322,7 +322,7 @@ def display(
             format_value(v, fmt) if label is None else label
             for v, label in zip(frame.get_column(col).to_list(), labels, strict=True)
         ]
-    return pl.DataFrame(data, schema={c: pl.String for c in shown})
+    return pl.DataFrame(data, schema=dict.fromkeys(shown, pl.String))
 
 
 def format_value(value: object, fmt: str | None) -> str:

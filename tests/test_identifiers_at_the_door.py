@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cli.main import main
 from cli.ingest import render_summary
+from cli.main import main
 from pipelines.ingest import ingest
 
 GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"

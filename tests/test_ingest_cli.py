@@ -4,8 +4,8 @@ import io
 import shutil
 from pathlib import Path
 
-from cli.main import main
 from cli.ingest import ProgressBar, render_summary
+from cli.main import main
 from pipelines.ingest import ingest
 
 GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"

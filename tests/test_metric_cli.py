@@ -51,6 +51,7 @@ def test_min_cell_zero_turns_suppression_off_and_says_so(warehouse_path, capsys)
 def test_json_rows_carry_numerator_denominator_rate_and_interval(warehouse_path, capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_cli(capsys, "metric", "response", "--db", str(warehouse_path), "--min-cell", "0",
                            "--format", "json")
+    assert code == 0
     row = json.loads(out)[0]
     assert {"numerator", "denominator", "rate", "ci_low", "ci_high"} <= set(row)
     if row["denominator"]:

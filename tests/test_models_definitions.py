@@ -47,5 +47,5 @@ def test_bad_values_name_the_file_and_key(tmp_path):
         Definitions.from_config(config)
     with pytest.raises(DefinitionError, match="baseline_window"):
         Definitions.from_config(None, baseline_window=[7, -30])
-    with pytest.raises(DefinitionError, match="remission.PHQ-9"):
+    with pytest.raises(DefinitionError, match=r"remission\.PHQ-9"):
         Definitions.from_config(None, remission={"PHQ-9": "5"})

@@ -55,7 +55,7 @@ def test_new_user_needs_105_days_without_the_class():
         warehouse.fill("P1", "sertraline", 0, 30)
         warehouse.fill("P1", "escitalopram", start, 30)
         warehouse.build()
-        escitalopram = [e for e in _episodes(warehouse) if e["drug"] == "escitalopram"][0]
+        escitalopram = next(e for e in _episodes(warehouse) if e["drug"] == "escitalopram")
         assert escitalopram["is_new_user"] is is_new, start
 
 
@@ -65,7 +65,7 @@ def test_another_class_does_not_break_new_use():
     warehouse.fill("P1", "quetiapine", 0, 60)
     warehouse.fill("P1", "sertraline", 30, 30)
     warehouse.build()
-    sertraline = [e for e in _episodes(warehouse) if e["drug"] == "sertraline"][0]
+    sertraline = next(e for e in _episodes(warehouse) if e["drug"] == "sertraline")
     assert sertraline["is_new_user"] is True
 
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stats.inference import newcombe_difference
 from stats import propensity as ps_
 from stats.adjusted_comparison import adjusted_comparison
+from stats.inference import newcombe_difference
 from stats.propensity_effects import (
     e_value_rr,
     e_values,

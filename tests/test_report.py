@@ -9,8 +9,8 @@ import re
 import pytest
 from test_models_support import Warehouse
 
-from report import PdfError, interventions, render_html, write_pdf
 from queries import qi
+from report import PdfError, interventions, render_html, write_pdf
 from report.pack import Annotation, build_pack, chart_type_for
 
 

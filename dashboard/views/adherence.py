@@ -1,8 +1,10 @@
 """Adherence & persistence: PDC distribution, share ≥80%, KM persistence, outreach list."""
 
+import components
+import filters
 import streamlit as st
 
-import charts, components, filters
+import charts
 
 f = filters.current()
 st.title("Adherence & persistence")

@@ -1,8 +1,11 @@
 """Overview for clinic leadership: headline tiles, outcomes by drug class, freshness, de-id mode."""
 
+import components
+import data
+import filters
 import streamlit as st
 
-import charts, components, data, filters
+import charts
 
 f = filters.current()
 st.title("Overview")

@@ -1,9 +1,11 @@
 """Treatment pathways: lines 1→2→3 (Sankey of true transitions), lines per diagnosis group, time on line."""
 
+import components
+import filters
 import polars as pl
 import streamlit as st
 
-import charts, components, filters
+import charts
 
 f = filters.current()
 st.title("Treatment pathways")

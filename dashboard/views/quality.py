@@ -7,9 +7,12 @@ Three clicks from this page to a meeting pack: pick the quarter, "Prepare meetin
 
 import datetime as dt
 
+import components
+import data
+import filters
 import streamlit as st
 
-import charts, components, data, filters
+import charts
 
 f = filters.current()
 st.title("Quality improvement")

@@ -60,7 +60,7 @@ def detect(path: str | Path) -> str:
     raise AdapterError(f"{path}: ambiguous source ({listing}); point at one folder or pass --from")
 
 
-def _folder_kind(folder: Path, fhir, omop, synthea) -> str | None:  # type: ignore[no-untyped-def]
+def _folder_kind(folder: Path, fhir, omop, synthea) -> str | None:
     names = {p.name.lower(): p for p in folder.iterdir()} if folder.is_dir() else {}
     if omop._table_path(folder, "person") is not None:
         return "omop"

@@ -24,8 +24,8 @@ import duckdb
 import pytest
 
 import queries
-from queries.periods import completeness
 from dashboard.views import VIEWS
+from queries.periods import completeness
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
