@@ -35,7 +35,7 @@ import re
 
 import duckdb
 
-from pipelines import deid, domains
+from pipelines import deid, domains, identifiers
 from pipelines.contract import (
     INSTRUMENT_RANGES,
     MEASURE_RANGES,
@@ -49,27 +49,42 @@ from pipelines.extract import IngestError, SourceFile
 _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9_.\- ]+$")
 
 
+#: A header cell shown as it is: a plain column name. Anything else may be a data row read as
+#: the header (a file without its header line), so it is shown only masked.
+_PLAIN_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def shown_column(name: str) -> str:
+    """A header cell as messages may show it: as is when it is a plain column name (letters,
+    digits, ``_``), else masked (``identifiers.mask``), so a data row mistaken for the header
+    (``P001,1980,F,Maria Gonzalez``) is never echoed. A single lower-case word cannot be told
+    from a column name and is shown (docs/privacy.md, limits)."""
+    if _PLAIN_COLUMN_NAME.fullmatch(name):
+        return name
+    return identifiers.mask(name)
+
+
 def check_header(table: Table, source: SourceFile) -> None:
     """Refuse a file whose header carries an identifier, lacks a required column or has extras."""
     for column in source.columns:
         kind = deid.identifier_kind(column)
         if kind is not None:
             raise IngestError(
-                f"{source.relative_name}: column '{column}' looks like a direct identifier "
-                f"({kind}); the extract must be de-identified, so the load is refused",
-                file=source.relative_name, column=column, reason="direct_identifier_column")
+                f"{source.relative_name}: column '{shown_column(column)}' looks like a direct "
+                f"identifier ({kind}); the extract must be de-identified, so the load is refused",
+                file=source.relative_name, column=shown_column(column), reason="direct_identifier_column")
     for column in table.required_columns:
         if column not in source.columns:
             raise IngestError(
                 f"{source.relative_name}: required column '{column}' is missing "
-                f"(the header has: {', '.join(source.columns)})",
+                f"(the header has: {', '.join(shown_column(c) for c in source.columns)})",
                 file=source.relative_name, column=column, reason="missing_column")
     for column in source.columns:
         if column not in table.column_names:
             raise IngestError(
-                f"{source.relative_name}: column '{column}' is not in the contract for "
-                f"'{table.name}' (allowed: {', '.join(table.column_names)})",
-                file=source.relative_name, column=column, reason="unexpected_column")
+                f"{source.relative_name}: column '{shown_column(column)}' is not in the contract "
+                f"for '{table.name}' (allowed: {', '.join(table.column_names)})",
+                file=source.relative_name, column=shown_column(column), reason="unexpected_column")
 
 
 def _literal(value: str) -> str:
