@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard import auth
 from dashboard import warehouse as _data
 from queries.access import ANALYST, AccessDenied, User, authorise
+from queries.patient_timeline import Timeline, patient_timeline
 from stats.suppression import SuppressionSpec, suppress
 from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
 
@@ -133,3 +134,22 @@ def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.Dat
 def worklist_counts_by_clinician() -> pl.DataFrame:
     """Patients on each worklist per clinician (aggregates: counts 1 to MIN_CELL-1 hidden)."""
     return _counts_by_clinician(_data.version(), _data.MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _timeline(patient_id: str, file_version: tuple[int, int],
+              user_key: tuple[str, str | None]) -> Timeline:
+    del file_version
+    cur = _data.cursor()
+    try:
+        return patient_timeline(cur, patient_id, user=User(*user_key))
+    finally:
+        cur.close()
+
+
+def timeline(patient_id: str) -> Timeline:
+    """One patient's de-identified timeline for the page's user (``queries.patient_timeline``;
+    raises ``AccessDenied`` for leadership exactly as the worklist rows do). The user is part of
+    the cache key, so a refusal is never answered from another user's cached timeline."""
+    user = auth.current_user()
+    return _timeline(patient_id, _data.version(), (user.role, user.clinician_id))
