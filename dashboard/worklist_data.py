@@ -21,7 +21,7 @@ from dashboard import warehouse as _data
 from queries.access import ANALYST, AccessDenied, User, authorise
 from queries.patient_timeline import Timeline, patient_timeline
 from stats.suppression import SuppressionSpec, suppress
-from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
+from queries.worklist import CAUTIONS, WORKLISTS, Worklist, patients_per_worklist, run_worklist
 
 #: Rows per page of a patient-level table.
 PAGE_SIZE = 50
@@ -95,19 +95,19 @@ def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
     try:
-        # counts only leave this function, so the lists run as the trusted analyst
-        heights = {name: run_worklist(cur, name, user=ANALYST).frame.height for name in WORKLISTS}
+        # distinct patients (a patient can have several rows on a list), the same count as the
+        # meeting pack's; counts only leave this function, so the lists run as the analyst
+        heights = patients_per_worklist(cur)
     finally:
         cur.close()
-    return pl.DataFrame({
-        "worklist": list(heights),
-        "rows": [n if n == 0 or n >= min_cell else None for n in heights.values()],
-        "rows_suppressed": [0 < n < min_cell for n in heights.values()],
-    })
+    # the one suppression function, as the meeting pack does: a hidden count reads "<11"
+    return suppress(pl.DataFrame({"worklist": list(heights), "rows": list(heights.values())}),
+                    SuppressionSpec(counts=("rows",)), min_cell)
 
 
 def worklist_counts() -> pl.DataFrame:
-    """Rows on each worklist, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
+    """Distinct patients on each worklist on the data end (column ``rows``), 1 to MIN_CELL-1
+    hidden (``rows`` null, ``rows_suppressed``)."""
     return _counts(_data.version(), _data.MIN_CELL)
 
 
@@ -117,7 +117,8 @@ def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.Dat
     cur = _data.cursor()
     try:
         frames = [run_worklist(cur, name, user=ANALYST).frame
-                  .group_by("clinician_id").agg(pl.len().alias(name)) for name in WORKLISTS]
+                  .group_by("clinician_id").agg(pl.col("patient_id").n_unique().alias(name))
+                  for name in WORKLISTS]
     finally:
         cur.close()
     merged = frames[0]

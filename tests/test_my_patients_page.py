@@ -146,3 +146,24 @@ def test_leadership_gets_no_timeline_and_the_refusal(monkeypatch, tmp_path, ware
             patient_timeline(con, patient, user=User("clinician", "NOT-A-CLINICIAN"))
     finally:
         con.close()
+
+
+def test_leadership_counts_are_distinct_patients_or_hidden(monkeypatch, tmp_path, warehouse_path):
+    """The counts table counts patients, not rows (a patient with two overdue test groups is
+    one patient), as the meeting pack does; 1-10 reads '<11'."""
+    from queries.worklist import WORKLISTS
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        patients = {name: run_worklist(con, name).frame["patient_id"].n_unique()
+                    for name in WORKLISTS}
+    finally:
+        con.close()
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "leadership"\n')
+    table = next(f.value for f in at.dataframe if "Patients" in f.value.columns)
+    shown = dict(zip(table["Worklist"], table["Patients"].astype(str), strict=True))
+    titles = {"not-on-track": "Not on track", "item9-follow-up": "Item 9 without follow-up",
+              "overdue-monitoring": "Overdue monitoring", "adherence-drop": "Adherence drop",
+              "prescribing-safety": "Prescribing safety"}
+    for name, n in patients.items():
+        assert shown[titles[name]].replace(",", "") == ("<11" if 1 <= n <= 10 else str(n)), name
