@@ -19,7 +19,8 @@ import streamlit as st
 from dashboard import auth
 from dashboard import warehouse as _data
 from queries.access import ANALYST, AccessDenied, User, authorise
-from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
+from queries.patient_timeline import Timeline, patient_timeline
+from queries.worklist import CAUTIONS, WORKLISTS, Worklist, patients_per_worklist, run_worklist
 from stats.suppression import SuppressionSpec, suppress
 
 #: Rows per page of a patient-level table.
@@ -94,19 +95,19 @@ def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
     try:
-        # counts only leave this function, so the lists run as the trusted analyst
-        heights = {name: run_worklist(cur, name, user=ANALYST).frame.height for name in WORKLISTS}
+        # distinct patients (a patient can have several rows on a list), the same count as the
+        # meeting pack's; counts only leave this function, so the lists run as the analyst
+        heights = patients_per_worklist(cur)
     finally:
         cur.close()
-    return pl.DataFrame({
-        "worklist": list(heights),
-        "rows": [n if n == 0 or n >= min_cell else None for n in heights.values()],
-        "rows_suppressed": [0 < n < min_cell for n in heights.values()],
-    })
+    # the one suppression function, as the meeting pack does: a hidden count reads "<11"
+    return suppress(pl.DataFrame({"worklist": list(heights), "rows": list(heights.values())}),
+                    SuppressionSpec(counts=("rows",)), min_cell)
 
 
 def worklist_counts() -> pl.DataFrame:
-    """Rows on each worklist, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
+    """Distinct patients on each worklist on the data end (column ``rows``), 1 to MIN_CELL-1
+    hidden (``rows`` null, ``rows_suppressed``)."""
     return _counts(_data.version(), _data.MIN_CELL)
 
 
@@ -116,7 +117,8 @@ def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.Dat
     cur = _data.cursor()
     try:
         frames = [run_worklist(cur, name, user=ANALYST).frame
-                  .group_by("clinician_id").agg(pl.len().alias(name)) for name in WORKLISTS]
+                  .group_by("clinician_id").agg(pl.col("patient_id").n_unique().alias(name))
+                  for name in WORKLISTS]
     finally:
         cur.close()
     merged = frames[0]
@@ -133,3 +135,22 @@ def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.Dat
 def worklist_counts_by_clinician() -> pl.DataFrame:
     """Patients on each worklist per clinician (aggregates: counts 1 to MIN_CELL-1 hidden)."""
     return _counts_by_clinician(_data.version(), _data.MIN_CELL)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _timeline(patient_id: str, file_version: tuple[int, int],
+              user_key: tuple[str, str | None]) -> Timeline:
+    del file_version
+    cur = _data.cursor()
+    try:
+        return patient_timeline(cur, patient_id, user=User(*user_key))
+    finally:
+        cur.close()
+
+
+def timeline(patient_id: str) -> Timeline:
+    """One patient's de-identified timeline for the page's user (``queries.patient_timeline``;
+    raises ``AccessDenied`` for leadership exactly as the worklist rows do). The user is part of
+    the cache key, so a refusal is never answered from another user's cached timeline."""
+    user = auth.current_user()
+    return _timeline(patient_id, _data.version(), (user.role, user.clinician_id))

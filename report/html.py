@@ -134,6 +134,28 @@ def funnels(pack: Pack, embed: _Figures) -> str:
     return "".join(parts)
 
 
+def worklists(pack: Pack) -> str:
+    """Patients on each worklist: counts only, hidden ones read ``<11``; never a patient id."""
+    if not pack.worklists:
+        return "<p class='note'>No worklist counts in this pack.</p>"
+    rows = "".join(
+        f"<tr><td>{_e(w.title)}<br><code>{_e(w.name)}</code></td>"
+        f"<td>{_e(_count(w.patients, w.hidden, pack.min_cell))}</td></tr>"
+        for w in pack.worklists
+    )
+    scope = f"site {pack.site}" if pack.site else "all sites"
+    as_of = pack.worklists_as_of.isoformat() if pack.worklists_as_of else "the data end date"
+    return (
+        f"<table id='worklist-counts'><thead><tr><th>Worklist</th><th>Patients listed on "
+        f"{_e(as_of)}</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p class='note'>Distinct patients on each list on {_e(as_of)} ({_e(scope)}); a patient "
+        "can be on several lists. Counts only: the lists themselves (with surrogate ids) are on "
+        "the dashboard's My patients page for clinicians and analysts. Counts from 1 to "
+        f"{pack.min_cell - 1} are hidden ({_e(mark(pack.min_cell))}); these counts are exact, "
+        "not perturbed, as on the My patients page.</p>"
+    )
+
+
 def definitions(pack: Pack) -> str:
     measure_rows = "".join(
         f"<tr><td><code>{_e(row['measure'])}</code></td><td style='text-align:left'>"
@@ -205,6 +227,7 @@ def render_html(pack: Pack) -> str:
         + "<h2 id='funnels'>Funnel plots</h2><p class='note'>The 12 months ending with the period. Each unit against the overall rate in those months; "
           "outside 99.8% limits is a signal worth a look, not a verdict. Units under 20 are "
           "'insufficient data'.</p>" + funnels(pack, embed)
+        + "<h2 id='worklists'>Worklists</h2>" + worklists(pack)
         + "<h2 id='definitions'>Definitions in force</h2>" + definitions(pack)
     )
     return (

@@ -12,6 +12,10 @@ For a reporting period (``2025-Q3``) and optionally one site, :func:`build_pack`
 * per measure, a crude funnel by site (or by clinician when one site is chosen) over the 12
   months ending with the period (one quarter holds too few units per clinician), with
   suppressed units named;
+* the worklists as counts only: per worklist, the distinct patients listed on the period's end
+  (the data end when the period runs past it), of the site when one is chosen; counts of 1 to
+  ``min_cell - 1`` hidden by ``stats.suppression`` (exact, not perturbed: as on the My patients
+  page); never a patient id;
 * the definitions in force (``meta.definitions``), the data span and de-identification mode, the
   suppression threshold and method.
 
@@ -27,7 +31,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries import cell_keys, qi
+from queries import cell_keys, qi, worklist
 from queries.engine import resolve_min_cell
 from queries.qi_funnel import MeasureFunnel, measure_funnel
 from stats import spc, suppression
@@ -73,6 +77,16 @@ class FunnelSection:
 
 
 @dataclass(frozen=True)
+class WorklistCount:
+    """Patients on one worklist: ``patients`` None when hidden (a count of 1 to min_cell - 1)."""
+
+    name: str
+    title: str
+    patients: int | None
+    hidden: bool
+
+
+@dataclass(frozen=True)
 class Pack:
     period: qi.Period
     previous: qi.Period
@@ -87,6 +101,8 @@ class Pack:
     definitions: list[dict[str, Any]]
     deployment: dict[str, str] = field(default_factory=dict)
     data_span: tuple[dt.date | None, dt.date | None] = (None, None)
+    worklists: list[WorklistCount] = field(default_factory=list)
+    worklists_as_of: dt.date | None = None
 
 
 def chart_type_for(n: list[int]) -> str:
@@ -168,6 +184,30 @@ def _month_after(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def worklist_counts(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None, site: str | None, min_cell: int,
+) -> list[WorklistCount]:
+    """Distinct patients on each worklist on ``as_of``, through ``stats.suppression.suppress``
+    (one count per list, no margins: the lists overlap, so they add up to nothing published)."""
+    counts = worklist.patients_per_worklist(con, as_of=as_of, site_id=site)
+    frame = suppression.suppress(
+        pl.DataFrame({"worklist": list(counts), "patients": list(counts.values())}),
+        suppression.SuppressionSpec(counts=("patients",)), min_cell)
+    hidden = frame["patients_suppressed"] if "patients_suppressed" in frame.columns else \
+        pl.Series([False] * frame.height)
+    return [
+        WorklistCount(name, worklist.query_of(name).title, patients, bool(is_hidden))
+        for name, patients, is_hidden in zip(frame["worklist"], frame["patients"], hidden,
+                                             strict=True)
+    ]
+
+
+def _worklists_as_of(period: qi.Period, data_end: dt.date | None) -> dt.date:
+    """The period's end, or the data end when the period runs past it (after the data end every
+    due test would read as overdue)."""
+    return min(period.end, data_end) if data_end else period.end
+
+
 def build_pack(
     con: duckdb.DuckDBPyConnection,
     period: qi.Period,
@@ -189,6 +229,8 @@ def build_pack(
     in_period = {**site_filter, "start_date": funnel_start, "end_date": period.end}
     unit = "clinician_id" if site else "site_id"
     funnels = [funnel_section(con, n, unit, in_period, min_cell) for n in names]
+    span = _span(con)
+    as_of = _worklists_as_of(period, span[1])
     return Pack(
         period=period,
         previous=period.previous(),
@@ -204,9 +246,11 @@ def build_pack(
         funnels=funnels,
         definitions=definitions_in_force(con),
         deployment=_deployment(con),
-        data_span=_span(con),
+        data_span=span,
+        worklists=worklist_counts(con, as_of, site, min_cell),
+        worklists_as_of=as_of,
     )
 
 
-__all__ = ["Annotation", "ChartSection", "FunnelSection", "Pack", "build_pack", "chart_type_for",
-           "control_chart", "funnel_section"]
+__all__ = ["Annotation", "ChartSection", "FunnelSection", "Pack", "WorklistCount", "build_pack",
+           "chart_type_for", "control_chart", "funnel_section", "worklist_counts"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from queries.worklist import run_worklist
@@ -92,3 +93,77 @@ def test_the_clinicians_page_shows_a_clinician_only_their_own_scorecard(monkeypa
     assert not at.exception, [e.message for e in at.exception]
     clinicians = {c for frame in at.dataframe for c in frame.value.get("Clinician", [])}
     assert clinicians and clinicians <= {"Clinic", "C0003"}
+
+
+def _patient_with_scores_on(db: Path, name: str) -> tuple[str, int, int]:
+    """A patient on worklist ``name`` with at least one assessment: (id, its distinct
+    assessments in marts.fct_scores, its distinct dispenses in marts.fct_fill_coverage)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        listed = sorted(set(run_worklist(con, name).frame["patient_id"].to_list()))
+        for patient in listed:
+            scores = con.sql("select count(distinct assessment_id) from marts.fct_scores "
+                             "where patient_id = $p", params={"p": patient}).fetchall()[0][0]
+            fills = con.sql("select count(distinct dispense_id) from marts.fct_fill_coverage "
+                            "where patient_id = $p", params={"p": patient}).fetchall()[0][0]
+            if scores:
+                return patient, scores, fills
+    finally:
+        con.close()
+    raise AssertionError(f"no patient with scores on {name}")
+
+
+def test_an_analyst_opens_one_patients_timeline(monkeypatch, tmp_path, warehouse_path):
+    patient, scores, fills = _patient_with_scores_on(warehouse_path, "adherence-drop")
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "analyst"\n')
+    at.radio(key="worklist_name").set_value("adherence-drop").run()
+    at.selectbox(key="timeline_patient").set_value(patient).run()
+    assert not at.exception, [e.message for e in at.exception]
+    tables = [f.value for f in at.dataframe]
+    score_table = [t for t in tables if "Instrument" in t.columns]
+    assert score_table, ([list(t.columns) for t in tables], [m.value for m in at.markdown])
+    assert len(score_table[0]) == scores
+    fill_table = [t for t in tables if "Days' supply" in t.columns]
+    assert (len(fill_table[0]) if fill_table else 0) == fills
+    assert any(f"Patient {patient}" in str(c.value) for c in at.caption)
+
+
+def test_leadership_gets_no_timeline_and_the_refusal(monkeypatch, tmp_path, warehouse_path):
+    from queries.access import LEADERSHIP, AccessDenied, User
+    from queries.patient_timeline import patient_timeline
+
+    patient, _, _ = _patient_with_scores_on(warehouse_path, "adherence-drop")
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "leadership"\n')
+    assert not [s for s in at.selectbox if s.key == "timeline_patient"]
+    assert "needs the clinician or analyst role" in _page_text(at)
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        with pytest.raises(AccessDenied, match="needs the clinician or analyst role") as refused:
+            patient_timeline(con, patient, user=LEADERSHIP)
+        assert patient not in str(refused.value)
+        # a clinician with no episode of this patient is refused too
+        with pytest.raises(AccessDenied, match="their own patients only"):
+            patient_timeline(con, patient, user=User("clinician", "NOT-A-CLINICIAN"))
+    finally:
+        con.close()
+
+
+def test_leadership_counts_are_distinct_patients_or_hidden(monkeypatch, tmp_path, warehouse_path):
+    """The counts table counts patients, not rows (a patient with two overdue test groups is
+    one patient), as the meeting pack does; 1-10 reads '<11'."""
+    from queries.worklist import WORKLISTS
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        patients = {name: run_worklist(con, name).frame["patient_id"].n_unique()
+                    for name in WORKLISTS}
+    finally:
+        con.close()
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "leadership"\n')
+    table = next(f.value for f in at.dataframe if "Patients" in f.value.columns)
+    shown = dict(zip(table["Worklist"], table["Patients"].astype(str), strict=True))
+    titles = {"not-on-track": "Not on track", "item9-follow-up": "Item 9 without follow-up",
+              "overdue-monitoring": "Overdue monitoring", "adherence-drop": "Adherence drop",
+              "prescribing-safety": "Prescribing safety"}
+    for name, n in patients.items():
+        assert shown[titles[name]].replace(",", "") == ("<11" if 1 <= n <= 10 else str(n)), name

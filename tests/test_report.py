@@ -115,3 +115,52 @@ def test_report_command_refuses_a_bad_period_and_a_missing_file(tmp_path, capsys
     assert "2025-Q3" in capsys.readouterr().err
     assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--period", "2025-Q3"]) == 2
     assert "no warehouse file" in capsys.readouterr().err
+
+
+def _worklist_rows(html: str) -> dict[str, str]:
+    """The worklists table of a pack: worklist name (its <code>) -> the count cell's text."""
+    table = re.search(r"<table id='worklist-counts'>.*?</table>", html, flags=re.S)
+    assert table, "no worklist section in the pack"
+    return dict(re.findall(r"<code>([a-z0-9-]+)</code></td><td>([^<]*)</td>", table.group(0)))
+
+
+def _listed_patients(con, as_of: dt.date) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from queries.worklist import WORKLISTS, run_worklist
+
+    return {name: run_worklist(con, name, as_of=as_of).frame["patient_id"].n_unique()
+            for name in WORKLISTS}
+
+
+@pytest.mark.parametrize("min_cell", [11, 1_000_000])
+def test_pack_counts_each_worklists_patients_and_names_none(warehouse, min_cell):
+    """Per worklist: the distinct patients ``queries.worklist`` lists on the data end (the
+    period holding it ends later), shown when 0 or at least min_cell, '<min_cell' when from 1 to
+    min_cell - 1; a threshold of a million hides every non-empty list. No patient id anywhere."""
+    data_end = warehouse.sql("select data_end_on from marts.data_coverage").fetchall()[0][0]
+    period = qi.parse_period(f"{data_end.year}-Q{(data_end.month - 1) // 3 + 1}")
+    pack = build_pack(warehouse, period, names=("followup_30d_new_rx",), min_cell=min_cell)
+    assert pack.worklists_as_of == data_end
+    html = render_html(pack)
+    assert ">Worklists</h2>" in html
+    shown = _worklist_rows(html)
+    expected = _listed_patients(warehouse, data_end)
+    assert set(shown) == set(expected)
+    for name, patients in expected.items():
+        if 1 <= patients < min_cell:
+            assert shown[name] == f"&lt;{min_cell}", name
+        else:
+            assert shown[name] == f"{patients:,}", name
+    if min_cell == 11:
+        assert any(n >= 11 for n in expected.values())  # the sample clinic lists patients
+    ids = warehouse.sql("select patient_id from marts.dim_patients").pl()["patient_id"].to_list()
+    assert ids and not [i for i in ids if i in html]
+
+
+def test_pack_worklists_stop_at_the_period_end_before_the_data_end(warehouse):
+    data_end = warehouse.sql("select data_end_on from marts.data_coverage").fetchall()[0][0]
+    period = qi.parse_period(str(data_end.year - 1))
+    pack = build_pack(warehouse, period, names=("followup_30d_new_rx",))
+    assert pack.worklists_as_of == dt.date(data_end.year - 1, 12, 31)
+    hidden = {w.name: w.hidden for w in pack.worklists}
+    for name, patients in _listed_patients(warehouse, pack.worklists_as_of).items():
+        assert hidden[name] == (1 <= patients <= 10)

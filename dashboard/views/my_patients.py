@@ -20,6 +20,35 @@ LABELS = {"patient_id": "Patient (surrogate id)", "clinician_id": "Clinician", "
           "reason": "Needs review", "facts": "Why (facts and dates)", "due_on": "Due",
           "days_overdue": "Days overdue", "clears": "What clears it", "trigger_on": "Since"}
 
+TIMELINE_PARTS = {
+    "scores": ("Scores (PHQ-9, GAD-7 and other instruments)",
+               {"assessed_on": "Date", "instrument": "Instrument", "total_score": "Total",
+                "item_9": "PHQ-9 item 9"}),
+    "fills": ("Fills", {"filled_on": "Filled", "drug": "Drug", "days_supply": "Days' supply",
+                        "cov_start_on": "Covers from", "cov_end_on": "Covers to"}),
+    "measurements": ("Labs and measurements", {"measured_on": "Date", "measure": "Measure",
+                                               "value": "Value"}),
+    "side_effects": ("Side effects", {"report_on": "Reported", "effect_code": "Side effect",
+                                      "severity": "Severity", "action": "Action",
+                                      "suspected_drug": "Suspected drug"}),
+}
+
+
+def show_timeline(timeline) -> None:  # type: ignore[no-untyped-def]
+    """Scores over time as a line per instrument, then each part as a table (oldest first)."""
+    st.caption(f"Patient {timeline.patient_id} (surrogate id); dates as the warehouse holds "
+               "them (shifted when de-identification shifts dates).")
+    if timeline.scores.height:
+        st.line_chart(timeline.scores, x="assessed_on", y="total_score", color="instrument",
+                      x_label="Date", y_label="Total score")
+    for part, (title, labels) in TIMELINE_PARTS.items():
+        frame = getattr(timeline, part)
+        st.markdown(f"**{title}**: {frame.height}")
+        if frame.height:
+            st.dataframe(frame.select(list(labels)).rename(labels), hide_index=True,
+                         key=f"timeline_{part}")
+
+
 st.title("My patients")
 allowed, refusal = worklists.may_see_patients()
 counts = worklists.worklist_counts()
@@ -81,6 +110,18 @@ else:
     st.download_button("Download this list (CSV)", whole_list.write_csv().encode(),
                        file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
                        key="worklist_csv")
+    patients = sorted(set(whole_list["patient_id"].drop_nulls().to_list()))
+    st.subheader("Patient timeline")
+    picked_patient = st.selectbox(
+        "Open a patient's de-identified timeline (scores, fills, labs, side effects)", patients,
+        index=None, placeholder="Choose a patient on this list", key="timeline_patient")
+    if picked_patient:
+        try:
+            shown_timeline = worklists.timeline(picked_patient)
+        except worklists.AccessDenied as exc:
+            st.info(str(exc), icon=":material/lock:")
+        else:
+            show_timeline(shown_timeline)
 with st.expander("The rule"):
     st.write(whole.definition)
     st.caption("Parameters: " + ", ".join(f"{k} = {v}" for k, v in whole.parameters.items()
