@@ -13,7 +13,9 @@ For a reporting period (``2025-Q3``) and optionally one site, :func:`build_pack`
   months ending with the period (one quarter holds too few units per clinician), with
   suppressed units named;
 * the definitions in force (``meta.definitions``), the data span and de-identification mode, the
-  suppression threshold and method.
+  suppression threshold and method;
+* optionally, regimen comparisons adjusted by propensity score (``report.comparisons``):
+  balance verdict first, the effect only when balance was reached.
 
 Every figure comes from ``queries.metric``, so small-cell suppression applies throughout.
 """
@@ -29,8 +31,9 @@ import polars as pl
 
 from queries import cell_keys, qi
 from queries.engine import resolve_min_cell
-from stats import spc, suppression
 from queries.qi_funnel import MeasureFunnel, measure_funnel
+from report.comparisons import ComparisonSection, ComparisonSpec, comparison_section
+from stats import spc, suppression
 
 #: Average monthly denominator from which the pack uses Laney's p' instead of p.
 LANEY_FROM_N = 1000
@@ -87,6 +90,7 @@ class Pack:
     definitions: list[dict[str, Any]]
     deployment: dict[str, str] = field(default_factory=dict)
     data_span: tuple[dt.date | None, dt.date | None] = (None, None)
+    comparisons: list[ComparisonSection] = field(default_factory=list)
 
 
 def chart_type_for(n: list[int]) -> str:
@@ -175,6 +179,9 @@ def build_pack(
     annotations: list[Annotation] | None = None,
     min_cell: int | None = None,
     names: tuple[str, ...] = qi.MEASURES,
+    comparisons: tuple[ComparisonSpec, ...] = (),
+    adjust: str = "weighting",
+    trim_percentile: float | None = None,
 ) -> Pack:
     """Everything the meeting pack shows for ``period`` (and ``site``), already suppressed.
     ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``), recorded
@@ -189,6 +196,8 @@ def build_pack(
     in_period = {**site_filter, "start_date": funnel_start, "end_date": period.end}
     unit = "clinician_id" if site else "site_id"
     funnels = [funnel_section(con, n, unit, in_period, min_cell) for n in names]
+    compared = [comparison_section(con, spec, adjust, history, min_cell, trim_percentile)
+                for spec in comparisons]
     return Pack(
         period=period,
         previous=period.previous(),
@@ -205,6 +214,7 @@ def build_pack(
         definitions=definitions_in_force(con),
         deployment=_deployment(con),
         data_span=_span(con),
+        comparisons=compared,
     )
 
 
