@@ -48,6 +48,19 @@ def effective_sizes(result: Any) -> dict[str, float | str]:
     return out
 
 
+def hidden_matched_events(result: Any) -> bool:
+    """Matching: the matched risk times the (published) number of pairs is a count of events;
+    True when that count, or its complement, is 1 to min_cell - 1, so the risks must not show."""
+    a = result.analysis
+    if a.method != "matching" or a.risks is None or not a.matched_pairs:
+        return False
+    for risk in (a.risks.risk_a, a.risks.risk_b):
+        events = round(risk * a.matched_pairs)
+        if any(0 < k < result.min_cell for k in (events, a.matched_pairs - events)):
+            return True
+    return False
+
+
 def _effect(e: Any) -> dict[str, Any] | None:
     return None if e is None else {"value": e.value, "low": e.low, "high": e.high,
                                    "method": e.method}
@@ -81,11 +94,14 @@ def record(result: Any) -> dict[str, str]:
                             "overlapping: the effect is the adjusted answer" if a.trustworthy else
                             "NOT balanced or poor overlap: the effect is not the answer"),
         "warnings": " | ".join(a.warnings),
-        "effect": _json(None if risks is None else {
+        "effect": "suppressed (the matched groups hold 1-10 events or non-events, which the "
+                  "adjusted rates would reveal)" if hidden_matched_events(result) else
+                  _json(None if risks is None else {
             "risk_a": risks.risk_a, "risk_b": risks.risk_b,
             "risk_difference": _effect(risks.difference), "relative_risk": _effect(risks.ratio),
             "nnt": None if a.nnt is None else a.nnt.text}) or "no effect estimate",
-        "e_value": _json(None if a.e_value is None else {
+        "e_value": "suppressed (with the effect)" if hidden_matched_events(result) else _json(
+            None if a.e_value is None else {
             "estimate": a.e_value.estimate, "confidence_limit": a.e_value.limit,
             "scale": a.e_value.scale}) or "not computable",
         "cannot_prove": CANNOT_PROVE,
@@ -114,5 +130,6 @@ def adjusted_csv(
     return stamped_csv(table, lines)
 
 
-__all__ = ["BALANCE_LABELS", "adjusted_csv", "counts", "effective_sizes", "record"]
+__all__ = ["BALANCE_LABELS", "adjusted_csv", "counts", "effective_sizes", "hidden_matched_events",
+           "record"]
 

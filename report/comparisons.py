@@ -24,7 +24,7 @@ import duckdb
 from queries import loader
 from queries.adjusted_words import CANNOT_PROVE, METHOD_WORDS, e_value_words, effect_words
 from queries.engine import FILTERS, MetricError
-from report.adjusted_export import counts, effective_sizes
+from report.adjusted_export import counts, effective_sizes, hidden_matched_events
 
 ADJUSTMENTS = ("weighting", "matching")
 
@@ -96,19 +96,6 @@ def comparison_section(
         return ComparisonSection(spec, adjust, c, note=c.adjusted_note or " ".join(c.notes)
                                  or "No adjusted estimate.")
     return ComparisonSection(spec, adjust, c)
-
-
-def hidden_matched_events(result: Any) -> bool:
-    """Matching: the matched risk times the (published) number of pairs is a count of events;
-    True when that count, or its complement, is 1 to min_cell - 1, so the risks must not show."""
-    a = result.analysis
-    if a.method != "matching" or a.risks is None or not a.matched_pairs:
-        return False
-    for risk in (a.risks.risk_a, a.risks.risk_b):
-        events = round(risk * a.matched_pairs)
-        if any(0 < k < result.min_cell for k in (events, a.matched_pairs - events)):
-            return True
-    return False
 
 
 # --- HTML --------------------------------------------------------------------------------------

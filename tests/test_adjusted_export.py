@@ -82,3 +82,15 @@ def test_effective_sample_size_is_hidden_when_it_would_bound_a_small_count() -> 
     assert effective_sizes(_result(40, 32.5, 7.2)) == {"a": 32.5, "b": suppression.SUPPRESSED_WORD}
     # A's used count hidden: its ESS (at most that count) is hidden with it
     assert effective_sizes(_result(None, 9.0, 50.0))["a"] == suppression.SUPPRESSED_WORD
+
+
+def test_matched_effect_that_would_reveal_1_to_10_events_is_suppressed_in_the_stamp() -> None:
+    from test_report_comparisons import _matched
+
+    from report.adjusted_export import record
+
+    # 40 matched pairs at 20% are 8 events of A: the risks would reveal them
+    lines = record(_matched(40, 0.20, 0.50).propensity)
+    assert lines["effect"].startswith("suppressed") and lines["e_value"].startswith("suppressed")
+    shown = json.loads(record(_matched(40, 0.50, 0.30).propensity)["effect"])
+    assert shown["risk_a"] == 0.5 and shown["risk_b"] == 0.3

@@ -94,3 +94,55 @@ def test_the_cli_exits_2_on_a_bad_compare_value(warehouse_path, tmp_path, capsys
                  "--out", str(tmp_path / "p.html"), "--compare", "response:drug=x"])
     assert code == 2 and "METRIC:KEY=A:KEY=B" in capsys.readouterr().err
     assert not (tmp_path / "p.html").exists()
+
+
+def _matched(pairs: int, risk_a: float, risk_b: float, hidden: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """A matched comparison as ``queries.adjusted`` hands it over (counts already suppressed)."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    values = {"n_a": pairs + 25, "trimmed_a": 0, "used_a": pairs, "unmatched_a": 25,
+              "n_b": pairs + 40, "trimmed_b": 0, "used_b": pairs, "unmatched_b": 40}
+    counts = pl.DataFrame({c: [None if c in hidden else v] for c, v in values.items()},
+                          schema=dict.fromkeys(values, pl.Int64))
+    counts = counts.with_columns(**{f"{c}_suppressed": pl.lit(c in hidden) for c in values},
+                                 **{f"{c}_complementary": pl.lit(False) for c in values})
+    effect = SimpleNamespace(value=risk_a - risk_b, low=risk_a - risk_b - 0.1,
+                             high=risk_a - risk_b + 0.1, method="bootstrap")
+    analysis = SimpleNamespace(
+        method="matching", estimand="ATT (matched)", covariates=["age"], trustworthy=True,
+        warnings=[], trim_percentile=None, matched_pairs=pairs, ess_a=pairs, ess_b=pairs,
+        overlap=SimpleNamespace(outside_a=0.0, outside_b=0.0, quantiles_a=(0.2, 0.5, 0.8),
+                                quantiles_b=(0.2, 0.5, 0.8), poor=False),
+        risks=SimpleNamespace(risk_a=risk_a, risk_b=risk_b, difference=effect,
+                              ratio=SimpleNamespace(value=1.0, low=None, high=None, method="-")),
+        nnt=SimpleNamespace(text="NNT -"), e_value=None)
+    balance = pl.DataFrame({"covariate": ["age"], "level": [None], "smd_before": [0.3],
+                            "smd_after": [0.02]}, schema_overrides={"level": pl.String})
+    result = SimpleNamespace(analysis=analysis, counts=counts, balance=balance, min_cell=11)
+    return SimpleNamespace(title="Response rate", label_a="A drug", label_b="B drug",
+                           propensity=result)
+
+
+def test_matched_rates_that_would_reveal_1_to_10_events_are_suppressed() -> None:
+    from report.comparisons import (
+        ComparisonSection,
+        ComparisonSpec,
+        hidden_matched_events,
+        render_section,
+    )
+    from report.html import _Figures
+
+    # 40 pairs at 20% are 8 events of A: the rates (and so the effect) would reveal them
+    assert hidden_matched_events(_matched(40, 0.20, 0.50).propensity)
+    # 40 pairs at 50% and 30% are 20 and 12 events, 20 and 28 non-events: all shown
+    assert not hidden_matched_events(_matched(40, 0.50, 0.30).propensity)
+    # 40 pairs at 80%: 32 events but 8 non-events, hidden too
+    assert hidden_matched_events(_matched(40, 0.50, 0.80).propensity)
+    spec = ComparisonSpec("response", {"drug": "a"}, {"drug": "b"})
+    c = _matched(40, 0.20, 0.50, hidden=("unmatched_b",))
+    html = render_section(ComparisonSection(spec, "matching", c), _Figures(), 0)
+    assert "Effect: suppressed" in html and "After matching" not in html
+    assert "<span class='count'>&lt;11</span>" in html  # the hidden unmatched count
+    assert "<span class='count'>40</span>" in html  # the pairs
