@@ -6,6 +6,11 @@ since the previous period, the definitions in force and the suppression threshol
 embeds plotly.js and needs no network to open. ``--pdf`` also prints ``pack.pdf`` with headless
 chromium. Intervention dates saved on the QI page (``<db>.annotations.json``) split the charts
 into phases.
+
+``--compare METRIC:KEY=A:KEY=B`` (repeatable), e.g. ``response:drug=sertraline:drug=escitalopram``,
+adds a "Regimen comparisons" section adjusted by propensity score (``--adjust weighting``, the
+default, or ``matching``): the balance verdict first, the effect only when balance was reached
+(``report.comparisons``, docs/adjusted-comparisons.md).
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--site", help="one site only (funnels then compare its clinicians)")
     parser.add_argument("--out", type=Path, default=Path("pack.html"), help="HTML file to write")
     parser.add_argument("--pdf", action="store_true", help="also write a PDF beside the HTML")
+    parser.add_argument("--compare", action="append", default=[], metavar="METRIC:KEY=A:KEY=B",
+                        help="add an adjusted regimen comparison, e.g. "
+                        "response:drug=sertraline:drug=escitalopram (repeatable)")
+    parser.add_argument("--adjust", choices=("weighting", "matching"), default="weighting",
+                        help="how --compare adjusts for who got which drug (default weighting)")
+    parser.add_argument("--trim", type=float, metavar="PCT",
+                        help="--compare: exclude episodes outside common support (as `outcomes "
+                        "compare --trim`), e.g. --trim 1")
     parser.set_defaults(func=_run)
 
 
@@ -56,8 +69,16 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     from queries.engine import MetricError
     from report import PdfError, render_html, write_pdf
     from report import interventions as annotation_store
+    from report.comparisons import parse_spec
     from report.pack import build_pack
 
+    try:
+        specs = tuple(parse_spec(text) for text in args.compare)
+        if args.trim is not None and not 0 <= args.trim < 50:
+            raise MetricError("--trim: a percentile from 0 to below 50, e.g. 1")
+    except MetricError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
     db = resolve_db(args.db)
     if args.period is None and db.exists():
         args.period = _latest_complete_quarter(db)
@@ -86,7 +107,8 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
         return EXIT_BAD_INPUT
 
     try:
-        pack = build_pack(con, period, site=args.site, annotations=saved)
+        pack = build_pack(con, period, site=args.site, annotations=saved, comparisons=specs,
+                          adjust=args.adjust, trim_percentile=args.trim)
     except (MetricError, qi.QIError) as exc:  # a site the warehouse does not know; a bad min_cell
         error(str(exc))
         return EXIT_BAD_INPUT

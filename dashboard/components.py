@@ -312,6 +312,29 @@ def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None
     return stamped_csv(table_frame, lines)
 
 
+def adjusted_download(comparison: Any, *, key: str) -> None:
+    """A CSV button for a propensity-score adjusted comparison: the balance table (SMD before
+    and after, numbers) under the stamp of method, covariates, diagnostics and effect
+    (``report.adjusted_export``); built only when clicked."""
+    st.download_button(
+        "CSV of the adjusted comparison", data=lambda: _adjusted_csv(comparison),
+        file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore",
+        icon=":material/download:",
+        help="Balance table (SMD before/after) as numbers, with the method, covariates, "
+             "effective sample size, overlap, verdict, effect, E-value and filters in # lines",
+    )
+
+
+def _adjusted_csv(comparison: Any) -> str:
+    from dashboard import filters
+    from report.adjusted_export import adjusted_csv
+
+    current = filters.current()
+    return adjusted_csv(comparison, filters=current.label(), period=filters.period_words(current),
+                        data_as_of=data.deployment().get("data_end"),
+                        maturing=filters.maturing_words(current))
+
+
 # --- charts -------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from charts import qi as figures
+from report import comparisons as compared
 from report.pack import Pack
 from stats.suppression import mark
 
@@ -228,6 +229,7 @@ def render_html(pack: Pack) -> str:
           "outside 99.8% limits is a signal worth a look, not a verdict. Units under 20 are "
           "'insufficient data'.</p>" + funnels(pack, embed)
         + "<h2 id='worklists'>Worklists</h2>" + worklists(pack)
+        + compared.render(pack.comparisons, embed, scope)
         + "<h2 id='definitions'>Definitions in force</h2>" + definitions(pack)
     )
     return (

@@ -17,7 +17,9 @@ For a reporting period (``2025-Q3``) and optionally one site, :func:`build_pack`
   ``min_cell - 1`` hidden by ``stats.suppression`` (exact, not perturbed: as on the My patients
   page); never a patient id;
 * the definitions in force (``meta.definitions``), the data span and de-identification mode, the
-  suppression threshold and method.
+  suppression threshold and method;
+* optionally, regimen comparisons adjusted by propensity score (``report.comparisons``):
+  balance verdict first, the effect only when balance was reached.
 
 Every figure comes from ``queries.metric``, so small-cell suppression applies throughout.
 """
@@ -34,6 +36,7 @@ import polars as pl
 from queries import cell_keys, qi, worklist
 from queries.engine import resolve_min_cell
 from queries.qi_funnel import MeasureFunnel, measure_funnel
+from report.comparisons import ComparisonSection, ComparisonSpec, comparison_section
 from stats import spc, suppression
 
 #: Average monthly denominator from which the pack uses Laney's p' instead of p.
@@ -103,6 +106,7 @@ class Pack:
     data_span: tuple[dt.date | None, dt.date | None] = (None, None)
     worklists: list[WorklistCount] = field(default_factory=list)
     worklists_as_of: dt.date | None = None
+    comparisons: list[ComparisonSection] = field(default_factory=list)
 
 
 def chart_type_for(n: list[int]) -> str:
@@ -215,6 +219,9 @@ def build_pack(
     annotations: list[Annotation] | None = None,
     min_cell: int | None = None,
     names: tuple[str, ...] = qi.MEASURES,
+    comparisons: tuple[ComparisonSpec, ...] = (),
+    adjust: str = "weighting",
+    trim_percentile: float | None = None,
 ) -> Pack:
     """Everything the meeting pack shows for ``period`` (and ``site``), already suppressed.
     ``min_cell`` None: the configured threshold (``queries.engine.resolve_min_cell``), recorded
@@ -231,6 +238,8 @@ def build_pack(
     funnels = [funnel_section(con, n, unit, in_period, min_cell) for n in names]
     span = _span(con)
     as_of = _worklists_as_of(period, span[1])
+    compared = [comparison_section(con, spec, adjust, history, min_cell, trim_percentile)
+                for spec in comparisons]
     return Pack(
         period=period,
         previous=period.previous(),
@@ -249,6 +258,7 @@ def build_pack(
         data_span=span,
         worklists=worklist_counts(con, as_of, site, min_cell),
         worklists_as_of=as_of,
+        comparisons=compared,
     )
 
 

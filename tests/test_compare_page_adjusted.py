@@ -37,6 +37,8 @@ def test_weighting_shows_the_verdict_and_charts_before_the_effect(monkeypatch, w
                for v in verdicts)
     assert any("E-value" in t for t in texts[effect:])
     assert len(at.get("plotly_chart")) >= 2
+    # the adjusted result has its own CSV (report/adjusted_export.py, tested there)
+    assert any(b.proto.label == "CSV of the adjusted comparison" for b in at.get("download_button"))
 
 
 def test_love_plot_draws_absolute_smds_and_marks_hidden_rows() -> None:

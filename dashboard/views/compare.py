@@ -109,6 +109,7 @@ else:
             if s["e_value"]:
                 st.markdown(s["e_value"])
             st.caption(s["cannot_prove"])
+            components.adjusted_download(c, key=f"cmp_adjusted_{outcome}_{adjust}")
 
 st.subheader("Persistence")
 persistence = components.load("persistence", scope, by=level)
