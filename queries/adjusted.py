@@ -19,7 +19,7 @@ left out, since it cannot be balanced. Levels of a categorical covariate with fe
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -148,8 +148,30 @@ def adjusted(
                                        outcome_is_harm=outcome_is_harm)
     except ValueError as exc:
         raise MetricError(f"no adjusted estimate: {exc}") from None
+    if reveals_small_event_count(analysis, min_cell):
+        # Published once here, so the CLI, the Compare page, the CSV and the pack all withhold it.
+        analysis = replace(analysis, risks=None, nnt=None, e_value=None, warnings=[
+            *analysis.warnings,
+            f"The matched rates are not shown: with {analysis.matched_pairs} pairs they would "
+            f"reveal a count of 1-{min_cell - 1} events (small-cell rule)."])
     return AdjustedResult(analysis, balance_frame(analysis, min_cell), counts_frame(analysis, min_cell),
                           histogram(analysis.scores, analysis.treated, min_cell), min_cell)
+
+
+def reveals_small_event_count(analysis: AdjustedComparison, min_cell: int) -> bool:
+    """Matching: a matched risk times the published number of pairs is a count of events; True
+    when that count, or its complement, is 1 to ``min_cell - 1`` in either group, so the risks
+    (and the effect and E-value built on them) must not be published."""
+    if suppression.is_off(min_cell):
+        return False
+    if analysis.method != "matching" or analysis.risks is None or not analysis.matched_pairs:
+        return False
+    pairs = analysis.matched_pairs
+    for risk in (analysis.risks.risk_a, analysis.risks.risk_b):
+        events = round(risk * pairs)
+        if any(0 < k < min_cell for k in (events, pairs - events)):
+            return True
+    return False
 
 
 def balance_frame(analysis: AdjustedComparison, min_cell: int) -> pl.DataFrame:

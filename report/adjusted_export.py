@@ -51,14 +51,9 @@ def effective_sizes(result: Any) -> dict[str, float | str]:
 def hidden_matched_events(result: Any) -> bool:
     """Matching: the matched risk times the (published) number of pairs is a count of events;
     True when that count, or its complement, is 1 to min_cell - 1, so the risks must not show."""
-    a = result.analysis
-    if a.method != "matching" or a.risks is None or not a.matched_pairs:
-        return False
-    for risk in (a.risks.risk_a, a.risks.risk_b):
-        events = round(risk * a.matched_pairs)
-        if any(0 < k < result.min_cell for k in (events, a.matched_pairs - events)):
-            return True
-    return False
+    from queries.adjusted import reveals_small_event_count
+
+    return reveals_small_event_count(result.analysis, result.min_cell)
 
 
 def _effect(e: Any) -> dict[str, Any] | None:

@@ -108,3 +108,23 @@ def test_time_to_event_gets_a_weighted_hazard_ratio_after_balance(warehouse_path
     assert hr["low"] < hr["value"] < hr["high"]
     for share in record["not_yet_event_share"]:
         assert all(v is None or 0 <= v <= 1 for v in (share["a"], share["b"]))
+
+
+def test_matched_rates_that_would_reveal_a_small_event_count_are_withheld_at_the_source() -> None:
+    """With 40 matched pairs, a matched risk of 0.20 is 8 events: a count of 1-10 that the rate
+    and the pair count together would publish. The rule lives in queries.adjusted, so the CLI,
+    the Compare page, the CSV and the pack all withhold the rates (by hand: 0.20 * 40 = 8;
+    0.50 * 40 = 20 and 0.30 * 40 = 12, so that pair may be shown; 0.80 * 40 = 32 events leaves
+    8 non-events, hidden too)."""
+    from types import SimpleNamespace
+
+    from queries.adjusted import reveals_small_event_count
+
+    def matched(pairs: int, risk_a: float, risk_b: float) -> SimpleNamespace:
+        return SimpleNamespace(method="matching", matched_pairs=pairs,
+                               risks=SimpleNamespace(risk_a=risk_a, risk_b=risk_b))
+
+    assert reveals_small_event_count(matched(40, 0.20, 0.50), 11)  # type: ignore[arg-type]
+    assert not reveals_small_event_count(matched(40, 0.50, 0.30), 11)  # type: ignore[arg-type]
+    assert reveals_small_event_count(matched(40, 0.50, 0.80), 11)  # type: ignore[arg-type]
+    assert not reveals_small_event_count(matched(40, 0.20, 0.50), 0)  # type: ignore[arg-type]  # min_cell 0: exact
