@@ -48,6 +48,8 @@ CHANGES: dict[str, str] = {
 #: keys whose only allowed value is the default: changing them must be refused, by name
 ONE_VALUE_ONLY = {"measurement_period": 'measurement_period = "fiscal_year"'}
 QUERY_TIME = {"min_cell": "min_cell = 5"}
+#: the worklist rules' sub-table, read when a worklist runs (tested below, key by key)
+WORKLIST_TABLE = {"worklists"}
 
 
 def _example_keys() -> set[str]:
@@ -58,7 +60,7 @@ def _example_keys() -> set[str]:
 
 
 def test_every_parameter_of_the_example_has_a_case():
-    assert _example_keys() == set(CHANGES) | set(ONE_VALUE_ONLY) | set(QUERY_TIME)
+    assert _example_keys() == set(CHANGES) | set(ONE_VALUE_ONLY) | set(QUERY_TIME) | WORKLIST_TABLE
 
 
 def _config(tmp_path: Path, line: str) -> Path:
@@ -155,3 +157,38 @@ def test_a_bad_min_cell_in_the_file_is_a_clear_cli_error(warehouse_path, tmp_pat
     monkeypatch.setenv("OUTCOMES_CONFIG", str(_config(tmp_path, "min_cell = -3")))
     assert main(["metric", "episodes", "--db", str(warehouse_path)]) == 2
     assert "min_cell must be a whole number >= 0" in capsys.readouterr().err
+
+
+def _worklist_example() -> dict[str, object]:
+    return dict(tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["definitions"]["worklists"])
+
+
+@pytest.mark.parametrize("key", sorted(_worklist_example()))
+def test_every_worklist_setting_in_the_file_reaches_the_rule(tmp_path: Path, key: str) -> None:
+    """Each key of [definitions.worklists], changed in a config file, is the value the worklist
+    queries bind (``Definitions.worklist_params``), not the default."""
+    default = _worklist_example()[key]
+    changed = {"nice_cg185": "qof_mh009", "us_label": "uk", "apa2020": "ada2004"}.get(str(default))
+    if changed is None:
+        changed = default + 1 if isinstance(default, int) else round(float(default) - 0.05, 2)  # type: ignore[operator]
+    value = f'"{changed}"' if isinstance(changed, str) else changed
+    config = _config(tmp_path, f"[definitions.worklists]\n{key} = {value}")
+    assert Definitions.from_config(config).worklist_params()[key] == changed
+    assert Definitions.from_config().worklist_params()[key] == default
+
+
+@pytest.mark.parametrize(("setting", "name"), [
+    ("polypharmacy_min_days = 1", "prescribing-safety"),
+    ("adherence_pdc_min = 0.99", "adherence-drop"),
+    ("early_improvement_min_pct = 90", "not-on-track"),
+])
+def test_changing_a_worklist_rule_in_the_file_changes_its_list(tmp_path: Path, warehouse, setting: str,
+                                                                 name: str) -> None:  # type: ignore[no-untyped-def]
+    """A looser rule lists more patients on the sample clinic: two antipsychotics together for 1
+    day instead of 90, a PDC under 0.99 instead of 0.80, an improvement under 90% instead of 20%."""
+    from queries.worklist import run_worklist
+
+    config = _config(tmp_path, f"[definitions.worklists]\n{setting}")
+    default_rows = run_worklist(warehouse, name, definitions=Definitions.from_config()).frame.height
+    changed_rows = run_worklist(warehouse, name, definitions=Definitions.from_config(config)).frame.height
+    assert changed_rows > default_rows
