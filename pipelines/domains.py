@@ -165,7 +165,8 @@ def refuse_identifier_values(con: duckdb.DuckDBPyConnection, table: Table, text_
         return
     # Each value is matched once (inner projection); patterns are constants of ours, quoted.
     matched = ", ".join(
-        f'regexp_matches("{c.name}", {_quote(identifiers.combined_pattern(c.kind))}) as "m{i}"'
+        f'(regexp_matches("{c.name}", {_quote(identifiers.combined_pattern(c.kind))}) '
+        f'and not regexp_full_match("{c.name}", {_quote(identifiers.DRUG_PRODUCT_CODE)})) as "m{i}"'
         for i, c in enumerate(columns))
     aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}")'
                            for i in range(len(columns)))

@@ -91,8 +91,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("mrn", "a medical record number (a run of digits)",
              r"^[0-9]{6,}$|(?i:\b(mrn|mr#|medical record|chart)\s*(no\.?|number|#)?\s*[:#]?\s*[0-9])",
              STRING_KINDS),
+    # A run standing as a word of its own: one inside a slash-separated name ("influenza A virus
+    # A/Switzerland/9715293/2013", an RxNorm drug name) is part of that name, not a record number.
     Detector("mrn_in_text", "a medical record number (a run of digits)",
-             r"\b[0-9]{7,}\b", frozenset({"text"})),
+             r"(^|[\s,;:#(])[0-9]{7,}($|[\s,;:.)])", frozenset({"text"})),
     Detector("zip5", "a ZIP code", rf"^[0-9]{{5}}$|\b({_STATES}),?\s+[0-9]{{5}}\b"
              r"|(?i:\bzip(code)?\b)", STRING_KINDS),
     Detector("hex_blob", "a long hex blob (encoded data or a hash)",
@@ -121,13 +123,24 @@ def combined_pattern(kind: str) -> str:
     return "|".join(f"({d.pattern})" for d in detectors_for(kind))
 
 
+#: A drug product code as the OMOP adapter writes an unnamed drug (``NDC 00002751101``): a code of
+#: the drug, not of a person, although its 11 digits have the shape of a record number. The whole
+#: value must be the code; digits anywhere else are checked as usual.
+DRUG_PRODUCT_CODE = r"^NDC [0-9]{10,11}$"
+_DRUG_PRODUCT_CODE = re.compile(DRUG_PRODUCT_CODE)
+
+
 def detect(value: str, kind: str = "text") -> tuple[str, ...]:
     """Names of every detector for a ``kind`` column that finds an identifier in ``value``."""
+    if _DRUG_PRODUCT_CODE.match(value):
+        return ()
     return tuple(d.name for d, rx in _COMPILED if kind in d.kinds and rx.search(value))
 
 
 def first_detector(value: str, kind: str = "text") -> Detector | None:
     """The detector of highest precedence that matches ``value``, or None."""
+    if _DRUG_PRODUCT_CODE.match(value):
+        return None
     for detector, rx in _COMPILED:
         if kind in detector.kinds and rx.search(value):
             return detector

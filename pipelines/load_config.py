@@ -5,7 +5,8 @@ of ``outcomes.toml`` (``$OUTCOMES_CONFIG``, else ``./outcomes.toml``), then ``--
 
 ``max_reject_share`` (default 0.05): a table whose rejected rows exceed this share of the rows
 read fails the load (exit status 3), as does a required table with no accepted row. ``1`` turns
-the share check off; ``0`` refuses any rejected row.
+the share check off and accepts a required table sent empty (a source without rating scales); a
+required table whose rows were all rejected still fails. ``0`` refuses any rejected row.
 
 ``--set`` also takes the definition parameters of the model build (``grace_days=45``; a value of
 a keyed parameter as ``eligibility_min.PHQ-9=12``). Every value is checked here, before any file

@@ -82,7 +82,10 @@ def check_thresholds(summary: LoadSummary, max_reject_share: float) -> None:
     breaches = []
     for table in summary.tables:
         share = table.rows_rejected / table.rows_read if table.rows_read else 0.0
-        if TABLES[table.table].required and table.rows_loaded == 0:
+        # A required table sent empty is accepted only when the checks are turned off (1): a
+        # source without rating scales (an OMOP database with no PHQ-9) still loads then.
+        sent_empty_and_allowed = table.rows_read == 0 and max_reject_share >= 1
+        if TABLES[table.table].required and table.rows_loaded == 0 and not sent_empty_and_allowed:
             reason = "no_accepted_rows"
         elif share > max_reject_share:
             reason = "reject_share_over_limit"

@@ -197,3 +197,31 @@ def test_id_pattern_is_configurable_and_checked(tmp_path):
     config.write_text('[identifiers]\nid_pattern = "[A-Z"\n')
     with pytest.raises(Exception, match="not a regular expression"):
         domains.id_pattern_from_config(config)
+
+
+def test_a_drug_product_code_is_not_a_record_number() -> None:
+    """The OMOP adapter writes an unnamed drug as ``NDC`` and its 11-digit product code (MIMIC's
+    demo has 2,653 such rows). The digits have a record number's shape but name a drug; the
+    whole value must be the code, so digits elsewhere are still caught."""
+    import duckdb
+
+    from pipelines import identifiers
+
+    assert identifiers.detect("NDC 00002751101") == ()
+    assert identifiers.first_detector("NDC 00002751101") is None
+    assert "mrn_in_text" in identifiers.detect("NDC 00002751101 for MRN 1234567")
+    assert "mrn_in_text" in identifiers.detect("00002751101")
+    con = duckdb.connect()
+    assert con.sql("select regexp_full_match('NDC 00002751101', $p)",
+                   params={"p": identifiers.DRUG_PRODUCT_CODE}).fetchall() == [(True,)]
+
+
+def test_a_strain_number_inside_a_drug_name_is_not_a_record_number() -> None:
+    """RxNorm names flu vaccines by strain: 'influenza A virus A/Switzerland/9715293/2013 (H3N2)'.
+    A run of digits between slashes is part of the name; one standing as a word is caught."""
+    from pipelines import identifiers
+
+    name = "0.5 ML influenza A virus A/Switzerland/9715293/2013 (H3N2) antigen 0.03 MG/ML"
+    assert "mrn_in_text" not in identifiers.detect(name)
+    assert "mrn_in_text" in identifiers.detect("refill for 00482913")
+    assert "mrn_in_text" in identifiers.detect("lithium (chart 9715293)")

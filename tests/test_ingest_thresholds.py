@@ -178,3 +178,12 @@ def test_an_option_argparse_refuses_is_a_json_document_too(tmp_path):
     assert done.returncode == 2
     document = json.loads(done.stdout)
     assert document["exit_status"] == 2 and "invalid choice: 'csv2'" in document["error"]["message"]
+
+
+def test_a_required_table_sent_empty_loads_only_with_the_checks_turned_off(extract, tmp_path):
+    """max_reject_share = 1 accepts an empty required table (a source with no rating scales);
+    the default refuses it (above), and a table whose rows were all rejected fails either way."""
+    (extract / "visits.csv").write_text(HEADER)
+    summary = ingest(extract, tmp_path / "o.duckdb", run_models=False,
+                     overrides={"max_reject_share": 1})
+    assert summary.status == "ok"
