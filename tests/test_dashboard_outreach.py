@@ -20,6 +20,10 @@ def _outreach_tables(at: AppTest) -> list:  # type: ignore[type-arg]
 
 def test_outreach_list_is_sent_only_when_shown_and_a_page_at_a_time(monkeypatch, warehouse_path):
     monkeypatch.setenv("OUTCOMES_DB", str(warehouse_path))
+    # patient rows are for an analyst: the dashboard acts as leadership unless configured
+    config = warehouse_path.parent / "analyst-dashboard.toml"
+    config.write_text('[roles]\ndashboard = "analyst"\n', encoding="utf-8")
+    monkeypatch.setenv("OUTCOMES_CONFIG", str(config))
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     at.switch_page(next(v for v in VIEWS if v.file == "adherence.py").path).run()
