@@ -75,7 +75,8 @@ def test_leadership_never_receives_a_patient_id(warehouse_path, chromium_browser
             for button in page.locator("[data-testid=stDownloadButton] button").all():
                 if not button.is_visible():  # a button in a tab not shown
                     continue
-                if button.inner_text().strip() in ("PNG", "SVG"):
+                # the button's text starts with its icon's ligature ("image\n\nPNG")
+                if button.inner_text().split()[-1] in ("PNG", "SVG"):
                     # a chart image: drawn from the same aggregated frame as the page's CSV,
                     # which this loop reads; rendering each one in kaleido takes seconds
                     continue
