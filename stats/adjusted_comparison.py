@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from stats import propensity as ps_
-from stats.inference import NNTResult, nnt
+from stats.nnt import NNTResult, nnt
 from stats.propensity_effects import AdjustedRisks, EValue, e_values, matched_risks, weighted_risks
 
 METHODS = ("weighting", "matching")

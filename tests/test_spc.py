@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from stats import spc
+from stats import anhoej, spc
 
 # --------------------------------------------------------------------------- Anhøj limits
 
@@ -34,8 +34,8 @@ CROSSINGS_TABLE = {
 def test_anhoej_limits_match_the_published_tables(n_useful):
     expected_run = next(v for (lo, hi), v in LONGEST_RUN_TABLE if lo <= n_useful <= hi)
     expected_crossings = CROSSINGS_TABLE[n_useful // 10 * 10][n_useful % 10]
-    assert spc.longest_run_max(n_useful) == expected_run
-    assert spc.crossings_min(n_useful) == expected_crossings
+    assert anhoej.longest_run_max(n_useful) == expected_run
+    assert anhoej.crossings_min(n_useful) == expected_crossings
 
 
 # --------------------------------------------------------------------------- run rules
