@@ -9,6 +9,7 @@ outputs) skip.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -80,3 +81,24 @@ def warehouse(warehouse_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# --- the loader's refusal tests (tests/ingest_support.py) ----------------------------------
+
+
+@pytest.fixture
+def live_db(tmp_path: Path) -> Path:
+    """A warehouse loaded from the good extract (raw, ref and meta only: no models)."""
+    from pipelines.ingest import ingest
+
+    db = tmp_path / "outcomes.duckdb"
+    ingest(FALLBACK_EXTRACT, db, run_models=False)
+    return db
+
+
+@pytest.fixture
+def extract(tmp_path: Path) -> Path:
+    """A copy of the good extract that a test may spoil."""
+    folder = tmp_path / "extract"
+    shutil.copytree(FALLBACK_EXTRACT, folder)
+    return folder

@@ -3,45 +3,17 @@ followed and checked), reads are bounded, ``--db`` must be a DuckDB warehouse, a
 command-line value is type-checked. A refusal leaves the live database byte-for-byte as it was.
 """
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_support import refused, sha256
 
 from cli.main import main
 from pipelines.extract import MAX_HEADER_CHARS
 from pipelines.ingest import IngestError, ingest
-
-GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def live_db(tmp_path):
-    db = tmp_path / "outcomes.duckdb"
-    ingest(GOOD, db, run_models=False)
-    return db
-
-
-@pytest.fixture
-def extract(tmp_path):
-    folder = tmp_path / "extract"
-    shutil.copytree(GOOD, folder)
-    return folder
-
-
-def refused(extract: Path, db: Path) -> IngestError:
-    before = sha256(db)
-    with pytest.raises(IngestError) as caught:
-        ingest(extract, db, run_models=False)
-    assert sha256(db) == before, "a refused load must leave the live database byte-identical"
-    return caught.value
 
 
 def _replace(extract: Path, name: str) -> Path:

@@ -4,42 +4,12 @@ Each test copies the hand-made ``good`` extract, breaks one file, and loads it o
 built from ``good``; the database file must keep its SHA-256.
 """
 
-import hashlib
 import shutil
-from pathlib import Path
 
 import pytest
+from ingest_support import refused
 
 from pipelines.ingest import IngestError, ingest
-
-GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def live_db(tmp_path):
-    db = tmp_path / "outcomes.duckdb"
-    ingest(GOOD, db, run_models=False)
-    return db
-
-
-@pytest.fixture
-def extract(tmp_path):
-    folder = tmp_path / "extract"
-    shutil.copytree(GOOD, folder)
-    return folder
-
-
-def refused(extract: Path, db: Path) -> IngestError:
-    before = sha256(db)
-    with pytest.raises(IngestError) as caught:
-        ingest(extract, db, run_models=False)
-    assert sha256(db) == before, "a refused load must leave the live database byte-identical"
-    assert not db.with_name(db.name + ".tmp").exists()
-    return caught.value
 
 
 def test_ssn_column(extract, live_db):

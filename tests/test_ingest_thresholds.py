@@ -4,38 +4,21 @@ exit status 3 naming the table, the share and the top reasons; the live warehous
 byte-for-byte as it was. ``--json`` prints one JSON document, alone on stdout, every time.
 """
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_support import GOOD, sha256
 
 from cli.main import main
 from pipelines.ingest import ingest
 from pipelines.thresholds import ThresholdError
 
-GOOD = Path(__file__).parent / "fixtures" / "ingest" / "good"
 HEADER = "visit_id,patient_id,visit_date,clinician_id,site_id,visit_type,end_date\n"
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
-
-@pytest.fixture
-def live_db(tmp_path):
-    db = tmp_path / "outcomes.duckdb"
-    ingest(GOOD, db, run_models=False)
-    return db
-
-
-@pytest.fixture
-def extract(tmp_path):
-    folder = tmp_path / "extract"
-    shutil.copytree(GOOD, folder)
-    return folder
 
 
 def write_visits(extract: Path, good: int, bad: int) -> None:
