@@ -12,14 +12,6 @@ description: >
   The mean PDC is reported beside it. DOMAIN.md 5.1; PQA PDC.
 grain: one row per patient x target x measurement year with a fill in the period (unit level)
 params:
-  start_date: {type: date, description: 'measurement period start: calendar years overlapping [start_date, end_date] are included'}
-  end_date: {type: date, description: measurement period end}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   level: {type: varchar, default: class, description: 'class (all ingredients of the class combined, no shift between them) or ingredient'}
 columns:
   patient_id: {type: varchar}
@@ -38,6 +30,9 @@ columns:
   is_adherent: {type: boolean}
   not_evaluable_reason: {type: varchar}
 metric:
+  filter_source: marts.fct_adherence_pdc
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: {overlap: [period_start_on, period_end_on]}
   kind: proportion
   unit: patient-target-year
   date: period_start_on
@@ -59,17 +54,8 @@ tests:
 --- */
 with pdc as (
     select *
-    from marts.fct_adherence_pdc
-    where
-        level = coalesce($level, 'class')
-        and ($start_date is null or period_end_on >= $start_date)
-        and ($end_date is null or period_start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
+    where level = coalesce($level, 'class')
 ),
 
 final as (

@@ -9,14 +9,6 @@ description: >
   uncapped value is kept per patient. MPR equals PDC with one drug and no overlap.
 grain: one row per evaluable patient x target x measurement year (unit level)
 params:
-  start_date: {type: date, description: 'measurement period start: calendar years overlapping [start_date, end_date] are included'}
-  end_date: {type: date, description: measurement period end}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   level: {type: varchar, default: class, description: 'class (all ingredients of the class combined, no shift between them) or ingredient'}
 columns:
   patient_id: {type: varchar}
@@ -33,6 +25,9 @@ columns:
   mpr: {type: double}
   mpr_capped: {type: double, fmt: pct1}
 metric:
+  filter_source: marts.fct_adherence_pdc
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: {overlap: [period_start_on, period_end_on]}
   kind: mean
   unit: patient-target-year
   date: period_start_on
@@ -47,18 +42,8 @@ tests:
 --- */
 with pdc as (
     select *
-    from marts.fct_adherence_pdc
-    where
-        level = coalesce($level, 'class')
-        and pdc is not null
-        and ($start_date is null or period_end_on >= $start_date)
-        and ($end_date is null or period_start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
+    where level = coalesce($level, 'class') and pdc is not null
 ),
 
 final as (

@@ -8,16 +8,6 @@ description: >
   the share of episodes with 7% or more gain is given as gained_7pct (the usual clinically
   significant threshold in antipsychotic trials).
 grain: one row per episode with a baseline weight (unit level)
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
@@ -38,6 +28,9 @@ columns:
   change_kg: {type: double, fmt: num1}
   is_gain_7pct: {type: boolean}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: mean
   unit: episode
   date: start_on
@@ -74,17 +67,7 @@ followup as (
 ),
 
 episodes as (
-    select *
-    from marts.fct_treatment_episodes
-    where ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    select * from filtered_source
 ),
 
 final as (

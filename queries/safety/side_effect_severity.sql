@@ -7,15 +7,6 @@ description: >
   severe; DOMAIN.md 9.2), with each severity's share of the class's reports. Unattributed reports
   are counted under drug_class 'unattributed', never dropped.
 grain: one row per drug_class x severity
-params:
-  start_date: {type: date, description: first report date included (null = no lower bound)}
-  end_date: {type: date, description: last report date included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
 columns:
   drug_class: {type: varchar}
   severity: {type: varchar}
@@ -23,6 +14,9 @@ columns:
   class_reports: {type: bigint, fmt: count, description: all reports of the class}
   share: {type: double, fmt: pct1}
 metric:
+  filter_source: marts.fct_side_effect_events
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: report_on
   kind: table
   suppression:
     derived: {share: [reports, class_reports]}
@@ -37,16 +31,7 @@ with events as (
         side_effect_id,
         coalesce(drug_class, 'unattributed') as drug_class,
         severity
-    from marts.fct_side_effect_events
-    where
-        ($start_date is null or report_on >= $start_date)
-        and ($end_date is null or report_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
 ),
 
 by_severity as (
