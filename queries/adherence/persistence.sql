@@ -54,16 +54,7 @@ final as (
         episode_id,
         start_on,
         patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band,
+        unnest(episode_dimensions(persistence)),
         persistence_days,
         is_event
     from persistence

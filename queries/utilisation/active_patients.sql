@@ -42,16 +42,7 @@ final as (
     select
         episode_id,
         patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band
+        unnest(episode_dimensions(episodes))
     from episodes
 )
 

@@ -63,16 +63,7 @@ final as (
         episode_id,
         start_on,
         patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band,
+        unnest(episode_dimensions(outcomes)),
         has_baseline,
         has_baseline and has_followup as has_both
     from outcomes
