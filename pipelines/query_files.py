@@ -103,10 +103,11 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
     metric = dict(header.get("metric") or {})
+    columns = {**dict(header["columns"]), **query_filters.unit_dimension_columns(metric, str(path))}
     # a variant returns only the columns its header declares: the file's and its own
     body, shared_params = query_filters.compose(
         text[match.end():].rstrip().rstrip(";"), metric, str(path),
-        columns=list(header["columns"]) if project else None)
+        columns=list(columns) if project else None)
     clash = sorted(set(shared_params) & set(header.get("params") or {}))
     if clash:
         raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
@@ -118,7 +119,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description=description,
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
-        columns=dict(header["columns"]),
+        columns=columns,
         tests=dict(header.get("tests") or {}),
         sql=text[: match.end()] + body,
         path=path,

@@ -55,6 +55,14 @@ DIMENSION_FILTERS: tuple[str, ...] = (
 )
 #: Filters ``queries.metric()`` accepts (each a declared parameter of the composed query).
 FILTERS: tuple[str, ...] = tuple(FILTER_PARAMS)
+#: The dimension columns of an episode-level unit row (docs/marts.md), in the order metric files
+#: return them. A file whose header says ``metric.unit_dimensions: episode`` returns them with
+#: ``unnest(episode_dimensions(<alias>))`` (the macro ``episode_dimensions_macro`` writes) and
+#: does not list them in its header: the loader adds them to its columns.
+EPISODE_DIMENSIONS: tuple[str, ...] = (
+    "drug_class", "drug_subclass", "drug", "regimen", "site_id", "clinician_id", "diagnosis_group",
+    "age_band", "sex", "adherence_band",
+)
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 #: A ``filter_source``: a mart table (metrics read marts only; DESIGN.md section 4).
@@ -68,6 +76,23 @@ TRAILING_ORDER_BY = re.compile(
     r"(\s*,\s*[a-z_][a-z0-9_.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?)*\s*;?\s*$",
     re.IGNORECASE,
 )
+
+
+def unit_dimension_columns(metric: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """The header columns ``metric.unit_dimensions`` adds (every dimension is a VARCHAR)."""
+    kind = metric.get("unit_dimensions")
+    if kind is None:
+        return {}
+    if kind != "episode":
+        raise ValueError(f"{where}: metric.unit_dimensions must be 'episode', not {kind!r}")
+    return {name: {"type": "varchar"} for name in EPISODE_DIMENSIONS}
+
+
+def episode_dimensions_macro() -> str:
+    """``create or replace macro episode_dimensions(unit)``: the struct of ``EPISODE_DIMENSIONS``
+    taken from the row ``unit`` (a table or CTE alias), for ``unnest`` in a metric's select."""
+    fields = ", ".join(f"'{name}': unit.{name}" for name in EPISODE_DIMENSIONS)
+    return f"create or replace macro episode_dimensions(unit) as {{{fields}}}"
 
 
 def _column(name: Any, where: str) -> str:

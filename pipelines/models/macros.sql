@@ -39,13 +39,6 @@ create or replace macro dms_period(day) as
 create or replace macro severity_band(score, upper_bounds, labels) as
     case when score is not null then labels[1 + len(list_filter(upper_bounds, lambda b: score > b))] end;
 
--- The dimension columns of an episode-level unit row (docs/marts.md), as a struct of the row
--- `unit` (a table or CTE alias): a metric file returns them with `unnest(episode_dimensions(x))`,
--- so the list of dimensions every episode metric carries (its `by` and filter columns) is
--- written once.
-create or replace macro episode_dimensions(unit) as {
-    'drug_class': unit.drug_class, 'drug_subclass': unit.drug_subclass, 'drug': unit.drug,
-    'regimen': unit.regimen, 'site_id': unit.site_id, 'clinician_id': unit.clinician_id,
-    'diagnosis_group': unit.diagnosis_group, 'age_band': unit.age_band, 'sex': unit.sex,
-    'adherence_band': unit.adherence_band
-};
+-- episode_dimensions(unit) is written from pipelines.query_filters.EPISODE_DIMENSIONS by
+-- pipelines.transform: the struct of an episode unit row's dimension columns, which a metric file
+-- returns with `unnest(episode_dimensions(alias))` (the loader adds them to its header columns).

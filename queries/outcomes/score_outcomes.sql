@@ -12,16 +12,6 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date, description: episode start (day 0)}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   instrument: {type: varchar}
   baseline_score: {type: integer}
@@ -29,6 +19,7 @@ columns:
   is_eligible: {type: boolean}
   is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
 metric:
+  unit_dimensions: episode
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   unit: episode

@@ -14,21 +14,12 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   instrument: {type: varchar}
   days_to_response: {type: integer}
   is_response_event: {type: boolean, description: true = responded on that day, false = censored}
 metric:
+  unit_dimensions: episode
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: survival

@@ -11,16 +11,6 @@ grain: one row per episode with a baseline weight (unit level)
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   baseline_kg: {type: double}
   followup_kg: {type: double}
@@ -28,6 +18,7 @@ columns:
   change_kg: {type: double, fmt: num1}
   is_gain_7pct: {type: boolean}
 metric:
+  unit_dimensions: episode
   filter_source: marts.fct_treatment_episodes
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on

@@ -15,21 +15,12 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
+  unit_dimensions: episode
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion

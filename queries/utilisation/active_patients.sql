@@ -9,18 +9,9 @@ description: >
 grain: one row per treatment episode active in the period (unit level)
 columns:
   episode_id: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
 metric:
+  unit_dimensions: episode
   filter_source: marts.fct_treatment_episodes
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: {overlap: [start_on, end_on]}
