@@ -103,7 +103,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
     metric = dict(header.get("metric") or {})
-    columns = {**dict(header["columns"]), **query_filters.unit_dimension_columns(metric, str(path))}
+    columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
     body, shared_params = query_filters.compose(
         text[match.end():].rstrip().rstrip(";"), metric, str(path),

@@ -55,14 +55,17 @@ DIMENSION_FILTERS: tuple[str, ...] = (
 )
 #: Filters ``queries.metric()`` accepts (each a declared parameter of the composed query).
 FILTERS: tuple[str, ...] = tuple(FILTER_PARAMS)
-#: The dimension columns of an episode-level unit row (docs/marts.md), in the order metric files
-#: return them. A file whose header says ``metric.unit_dimensions: episode`` returns them with
-#: ``unnest(episode_dimensions(<alias>))`` (the macro ``episode_dimensions_macro`` writes) and
-#: does not list them in its header: the loader adds them to its columns.
-EPISODE_DIMENSIONS: tuple[str, ...] = (
-    "drug_class", "drug_subclass", "drug", "regimen", "site_id", "clinician_id", "diagnosis_group",
-    "age_band", "sex", "adherence_band",
-)
+#: The columns of an episode unit row after its key and start: the patient and the dimension
+#: columns (docs/marts.md), in the order metric files return them. A metric whose header says
+#: ``metric.unit: episode`` returns them with ``unnest(episode_unit_columns(<alias>))`` (the macro
+#: ``episode_unit_columns_macro`` writes), does not list them in its header (the loader adds
+#: them) and takes every shared dimension filter unless its ``metric.filters`` says otherwise.
+EPISODE_UNIT_COLUMNS: dict[str, dict[str, Any]] = {
+    "patient_id": {"type": "varchar", "description": "de-identified surrogate (drill-down only)"},
+    **{name: {"type": "varchar"} for name in (
+        "drug_class", "drug_subclass", "drug", "regimen", "site_id", "clinician_id",
+        "diagnosis_group", "age_band", "sex", "adherence_band")},
+}
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 #: A ``filter_source``: a mart table (metrics read marts only; DESIGN.md section 4).
@@ -78,21 +81,16 @@ TRAILING_ORDER_BY = re.compile(
 )
 
 
-def unit_dimension_columns(metric: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
-    """The header columns ``metric.unit_dimensions`` adds (every dimension is a VARCHAR)."""
-    kind = metric.get("unit_dimensions")
-    if kind is None:
-        return {}
-    if kind != "episode":
-        raise ValueError(f"{where}: metric.unit_dimensions must be 'episode', not {kind!r}")
-    return {name: {"type": "varchar"} for name in EPISODE_DIMENSIONS}
+def unit_columns(metric: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The header columns an episode unit (``metric.unit: episode``) has without listing them."""
+    return dict(EPISODE_UNIT_COLUMNS) if metric.get("unit") == "episode" else {}
 
 
-def episode_dimensions_macro() -> str:
-    """``create or replace macro episode_dimensions(unit)``: the struct of ``EPISODE_DIMENSIONS``
-    taken from the row ``unit`` (a table or CTE alias), for ``unnest`` in a metric's select."""
-    fields = ", ".join(f"'{name}': unit.{name}" for name in EPISODE_DIMENSIONS)
-    return f"create or replace macro episode_dimensions(unit) as {{{fields}}}"
+def episode_unit_columns_macro() -> str:
+    """``create or replace macro episode_unit_columns(unit)``: the struct of
+    ``EPISODE_UNIT_COLUMNS`` taken from the row ``unit`` (a table or CTE alias), for ``unnest``."""
+    fields = ", ".join(f"'{name}': unit.{name}" for name in EPISODE_UNIT_COLUMNS)
+    return f"create or replace macro episode_unit_columns(unit) as {{{fields}}}"
 
 
 def _column(name: Any, where: str) -> str:
@@ -137,7 +135,8 @@ def compose(body: str, metric: dict[str, Any], where: str,
     ``metric.filter_source``, to that mart's rows in a leading ``filtered_source`` CTE), and the
     declarations of the parameters that adds. ``columns`` (a variant's declared columns) keeps
     only those of the SQL's columns. A file without ``metric.filters`` is unchanged."""
-    filters = metric.get("filters")
+    default_filters = DIMENSION_FILTERS if metric.get("unit") == "episode" else None
+    filters = metric.get("filters", default_filters)
     period = metric.get("period")
     if filters is None and period is None and "filter_source" in metric:
         raise ValueError(f"{where}: metric.filter_source needs metric.filters or metric.period")

@@ -39,6 +39,7 @@ create or replace macro dms_period(day) as
 create or replace macro severity_band(score, upper_bounds, labels) as
     case when score is not null then labels[1 + len(list_filter(upper_bounds, lambda b: score > b))] end;
 
--- episode_dimensions(unit) is written from pipelines.query_filters.EPISODE_DIMENSIONS by
--- pipelines.transform: the struct of an episode unit row's dimension columns, which a metric file
--- returns with `unnest(episode_dimensions(alias))` (the loader adds them to its header columns).
+-- episode_unit_columns(unit) is written from pipelines.query_filters.EPISODE_UNIT_COLUMNS by
+-- pipelines.transform: the struct of an episode unit row's patient and dimension columns, which a
+-- metric file returns with `unnest(episode_unit_columns(alias))` (the loader adds them to its
+-- header columns).

@@ -13,12 +13,9 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   persistence_days: {type: integer}
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: survival
   unit: episode
@@ -44,8 +41,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        unnest(episode_dimensions(persistence)),
+        unnest(episode_unit_columns(persistence)),
         persistence_days,
         is_event
     from persistence

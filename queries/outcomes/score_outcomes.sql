@@ -12,15 +12,12 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date, description: episode start (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   instrument: {type: varchar}
   baseline_score: {type: integer}
   followup_score: {type: integer}
   is_eligible: {type: boolean}
   is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   unit: episode
   date: start_on
@@ -135,8 +132,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        unnest(episode_dimensions(evaluated)),
+        unnest(episode_unit_columns(evaluated)),
         instrument,
         preset,
         baseline_score,

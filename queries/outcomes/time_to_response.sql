@@ -14,13 +14,10 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   instrument: {type: varchar}
   days_to_response: {type: integer}
   is_response_event: {type: boolean, description: true = responded on that day, false = censored}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: survival
   unit: episode
@@ -54,8 +51,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        unnest(episode_dimensions(in_scope)),
+        unnest(episode_unit_columns(in_scope)),
         instrument,
         days_to_response,
         is_response_event

@@ -11,16 +11,13 @@ grain: one row per episode with a baseline weight (unit level)
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   baseline_kg: {type: double}
   followup_kg: {type: double}
   has_followup: {type: boolean}
   change_kg: {type: double, fmt: num1}
   is_gain_7pct: {type: boolean}
 metric:
-  unit_dimensions: episode
   filter_source: marts.fct_treatment_episodes
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: mean
   unit: episode
@@ -65,8 +62,7 @@ final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        unnest(episode_dimensions(episodes)),
+        unnest(episode_unit_columns(episodes)),
         baseline.baseline_kg,
         followup.followup_kg,
         followup.followup_kg is not null as has_followup,

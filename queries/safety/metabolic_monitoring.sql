@@ -12,15 +12,12 @@ grain: one row per antipsychotic episode (unit level)
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   is_observed_140d: {type: boolean}
   has_baseline_glucose: {type: boolean}
   has_baseline_lipids: {type: boolean}
   has_baseline_both: {type: boolean}
   has_early_glucose: {type: boolean}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion
   unit: episode
@@ -73,8 +70,7 @@ final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        unnest(episode_dimensions(episodes)),
+        unnest(episode_unit_columns(episodes)),
         episodes.start_on + 140 <= coverage.data_end_on as is_observed_140d,
         is_observed_140d and coalesce(tests.has_glucose_0, false) as has_baseline_glucose,
         is_observed_140d and coalesce(tests.has_lipids_0, false) as has_baseline_lipids,

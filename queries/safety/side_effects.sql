@@ -15,13 +15,10 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion
   unit: episode
@@ -60,8 +57,7 @@ final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        unnest(episode_dimensions(episodes)),
+        unnest(episode_unit_columns(episodes)),
         episodes.has_visit_in_side_effect_window as has_review,
         reported.episode_id is not null as has_report,
         episodes.has_visit_in_side_effect_window and reported.episode_id is not null

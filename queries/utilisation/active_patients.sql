@@ -9,11 +9,8 @@ description: >
 grain: one row per treatment episode active in the period (unit level)
 columns:
   episode_id: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
 metric:
-  unit_dimensions: episode
   filter_source: marts.fct_treatment_episodes
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: {overlap: [start_on, end_on]}
   kind: count
   unit: episode
@@ -32,8 +29,7 @@ with episodes as (
 final as (
     select
         episode_id,
-        patient_id,
-        unnest(episode_dimensions(episodes))
+        unnest(episode_unit_columns(episodes))
     from episodes
 )
 

@@ -11,14 +11,11 @@ grain: one row per treatment episode (unit level)
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   is_new_user: {type: boolean}
   is_switch: {type: boolean, description: the episode was followed by a switch to another ingredient}
   is_augmentation: {type: boolean}
   is_discontinued: {type: boolean}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: count
   unit: episode
@@ -44,8 +41,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        unnest(episode_dimensions(episodes)),
+        unnest(episode_unit_columns(episodes)),
         is_new_user,
         switched_to is not null as is_switch,
         is_augmentation,

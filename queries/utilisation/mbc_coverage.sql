@@ -13,12 +13,9 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   has_baseline: {type: boolean}
   has_both: {type: boolean}
 metric:
-  unit_dimensions: episode
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion
   unit: episode
@@ -53,8 +50,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        unnest(episode_dimensions(outcomes)),
+        unnest(episode_unit_columns(outcomes)),
         has_baseline,
         has_baseline and has_followup as has_both
     from outcomes
