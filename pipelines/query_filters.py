@@ -49,6 +49,20 @@ FILTER_PARAMS: dict[str, dict[str, Any]] = {
     "drug": {"type": "varchar", "description": "ingredient filter (null = all)"},
     "instrument": {"type": "varchar", "description": "rating scale (null = the metric's default)"},
 }
+#: The outcome scope: which rows of ``marts.fct_episode_outcomes`` (one per episode x instrument x
+#: preset) a metric reads. ``metric.scope: [instrument, preset]`` with a ``filter_source`` adds
+#: these conditions to the source's filters and these parameters to the header.
+DEFAULT_INSTRUMENT = "PHQ-9"
+SCOPE_PARAMS: dict[str, dict[str, Any]] = {
+    "instrument": {"type": "varchar", "default": DEFAULT_INSTRUMENT, "description":
+                   "instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS, PCL-5)"},
+    "preset": {"type": "varchar", "description": "follow-up window preset (clinic_w6_16, hedis_drr_e, "
+               "six_months, twelve_months); null = the configured default"},
+}
+SCOPE_CLAUSES: dict[str, str] = {
+    "instrument": f"instrument = coalesce($instrument, '{DEFAULT_INSTRUMENT}')",
+    "preset": "(preset = $preset or ($preset is null and is_default_preset))",
+}
 #: The dimension filters ``compose`` applies as ``column = $column`` (null = all).
 DIMENSION_FILTERS: tuple[str, ...] = (
     "site_id", "clinician_id", "diagnosis_group", "age_band", "sex", "drug_class", "drug",
@@ -138,15 +152,22 @@ def compose(body: str, metric: dict[str, Any], where: str,
     default_filters = DIMENSION_FILTERS if metric.get("unit") == "episode" else None
     filters = metric.get("filters", default_filters)
     period = metric.get("period")
-    if filters is None and period is None and "filter_source" in metric:
-        raise ValueError(f"{where}: metric.filter_source needs metric.filters or metric.period")
+    if filters is None and period is None and not metric.get("scope") and "filter_source" in metric:
+        raise ValueError(f"{where}: metric.filter_source needs metric.filters, period or scope")
     unknown = [f for f in filters or () if f not in DIMENSION_FILTERS]
     if unknown:
         raise ValueError(f"{where}: metric.filters {unknown} are not shared dimension filters "
                          f"({', '.join(DIMENSION_FILTERS)})")
-    clauses = [period_clause(period, where)] if period is not None else []
+    scope = list(metric.get("scope") or ())
+    if scope and ("filter_source" not in metric or not set(scope) <= set(SCOPE_CLAUSES)):
+        raise ValueError(f"{where}: metric.scope {scope} needs a filter_source and may name only "
+                         f"{', '.join(SCOPE_CLAUSES)}")
+    clauses = [SCOPE_CLAUSES[s] for s in scope]
+    clauses += [period_clause(period, where)] if period is not None else []
     clauses += [f"(${f} is null or {f} = ${f})" for f in filters or ()]
-    params = {"start_date": FILTER_PARAMS["start_date"], "end_date": FILTER_PARAMS["end_date"]} if period is not None else {}
+    params = {s: SCOPE_PARAMS[s] for s in scope}
+    if period is not None:
+        params.update({"start_date": FILTER_PARAMS["start_date"], "end_date": FILTER_PARAMS["end_date"]})
     params.update({f: FILTER_PARAMS[f] for f in filters or ()})
     if "filter_source" in metric:
         body = _filtered_source(body, metric["filter_source"], clauses, where)

@@ -8,9 +8,6 @@ description: >
   band and diagnosis group. outcomes compare uses it for standardised mean differences (|SMD| >
   0.1 flags imbalance, Austin 2009).
 grain: one row per characteristic x level
-params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
-  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
 columns:
   characteristic: {type: varchar, description: 'episodes, age, baseline_score, sex, baseline_severity, diagnosis_group'}
   level: {type: varchar, description: category level (null for continuous rows)}
@@ -21,6 +18,7 @@ columns:
   proportion: {type: double, fmt: pct1, description: n / episodes for categorical rows}
 metric:
   filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: table
@@ -34,10 +32,7 @@ tests:
 with eligible as (
     select *
     from filtered_source
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
-        and is_eligible
+    where is_eligible
 ),
 
 episode_total as (

@@ -6,8 +6,6 @@ description: >
   the preset window (product default [+42, +112] days, preset clinic_w6_16). DOMAIN.md sections 2-3
 grain: one row per treatment episode x instrument in the chosen preset (unit level; queries.metric aggregates it)
 params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS, PCL-5)'}
-  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
 columns:
   episode_id: {type: varchar}
@@ -18,6 +16,8 @@ columns:
   is_eligible: {type: boolean}
   is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
 metric:
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
   period: start_on
   unit: episode
   date: start_on
@@ -106,26 +106,14 @@ variants:
         select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
         is_default_preset and is_eligible and has_followup
 --- */
-with outcomes as (
-    select * from marts.fct_episode_outcomes
-),
-
-in_scope as (
-    select *
-    from outcomes
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
-),
-
-evaluated as (
+with evaluated as (
     select
         *,
         -- the threshold is re-applied here so it can be changed at query time (DOMAIN 3)
         coalesce(has_baseline and baseline_score >= coalesce($eligibility_min, eligibility_min), false)
             as is_eligible_now,
         coalesce($remission_max, remission_max) as remission_max_now
-    from in_scope
+    from filtered_source
 ),
 
 final as (

@@ -8,8 +8,6 @@ description: >
   number of scores in the week; sd gives the interval band (mean +- 1.96 sd / sqrt(n)). A score is
   counted once per episode it falls in. DOMAIN.md section 3.
 grain: one row per drug_class x week_since_start
-params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
 columns:
   drug_class: {type: varchar}
   week_since_start: {type: integer}
@@ -18,6 +16,7 @@ columns:
   sd_score: {type: double, fmt: num1}
 metric:
   filter_source: marts.fct_episode_outcomes
+  scope: [instrument]
   filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: table
@@ -34,7 +33,7 @@ with scores as (
 eligible_episodes as (
     select episode_id
     from filtered_source
-    where is_default_preset and is_eligible and instrument = coalesce($instrument, 'PHQ-9')
+    where is_default_preset and is_eligible
 ),
 
 in_scope as (
