@@ -69,7 +69,8 @@ def parse_file(path: Path) -> list[Query]:
     """Every catalogue entry of one file: the file's metric, or one per ``variants:`` entry.
 
     A variant shares the file's SQL and header and overrides what differs: its name, title and
-    wording, its ``metric`` block entries, and ``constants`` (parameters it fixes, e.g. the
+    wording, its ``metric`` block entries, the columns it adds (a variant returns only the
+    columns its header declares, in the SQL's order), and ``constants`` (parameters it fixes, e.g. the
     window of the AMM acute and continuation phases). ``$name`` in the shared description is
     replaced by the variant's constant, so each entry states its definition with real numbers.
     """
@@ -81,12 +82,15 @@ def parse_file(path: Path) -> list[Query]:
         header = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: header is not valid YAML: {exc}") from exc
-    variants = header.pop("variants", None) or {header.get("name"): {}}
-    return [_query(path, text, match, header, str(name), dict(spec)) for name, spec in variants.items()]
+    variants = header.pop("variants", None)
+    if not variants:
+        return [_query(path, text, match, header, str(header.get("name")), {}, project=False)]
+    return [_query(path, text, match, header, str(name), dict(spec), project=True)
+            for name, spec in variants.items()]
 
 
 def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], name: str,
-           variant: dict[str, Any]) -> Query:
+           variant: dict[str, Any], *, project: bool) -> Query:
     constants = dict(variant.pop("constants", None) or {})
     own_words = variant.pop("description", None)
     header = _merged(base, {**variant, "name": name})
@@ -99,7 +103,11 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
     metric = dict(header.get("metric") or {})
-    body, shared_params = query_filters.compose(text[match.end():].rstrip().rstrip(";"), metric, str(path))
+    columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
+    # a variant returns only the columns its header declares: the file's and its own
+    body, shared_params = query_filters.compose(
+        text[match.end():].rstrip().rstrip(";"), metric, str(path),
+        columns=list(columns) if project else None)
     clash = sorted(set(shared_params) & set(header.get("params") or {}))
     if clash:
         raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
@@ -111,7 +119,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description=description,
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
-        columns=dict(header["columns"]),
+        columns=columns,
         tests=dict(header.get("tests") or {}),
         sql=text[: match.end()] + body,
         path=path,

@@ -35,6 +35,7 @@ import yaml
 
 from pipelines import dag
 from pipelines.instruments import family_macro, write_rules
+from pipelines.query_filters import episode_unit_columns_macro
 from pipelines.reference import age_band_macro
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -71,6 +72,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     write_rules(con, dict(params))
     con.execute(age_band_macro())
     con.execute(family_macro())
+    con.execute(episode_unit_columns_macro())
     for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
         if statement.strip():
             con.execute(statement)

@@ -19,13 +19,24 @@ def render() -> str:
         "suppression (counts 1-10 hidden by default). `outcomes metric NAME --by DIM` computes "
         "one; `outcomes metrics --list` lists them.",
         "",
+        "The shared filters (period, site, clinician, diagnosis group, age band, sex, drug class, "
+        "drug) are declared once in `pipelines/query_filters.py` and composed around each file's "
+        "SQL from its header (`metric.filters`, `metric.period`): a unit-level metric's rows are "
+        "filtered as it returns them; a metric that must filter before it aggregates (every "
+        "`table` metric, and those that look across rows) names the mart to filter in "
+        "`metric.filter_source` (for example `marts.fct_treatment_episodes`), and its SQL reads "
+        "the leading CTE `filtered_source` (that mart's rows passing the filters) where it read "
+        "the mart. Their parameters are never restated in a header. A file with `variants:` "
+        "holds several metrics that share one SQL (each variant fixes its `constants` and "
+        "returns only the columns it declares).",
+        "",
         "| Metric | Domain | Kind | Title |",
         "| --- | --- | --- | --- |",
     ]
     catalogue = loader.catalog()
     lines += [f"| [`{q.name}`](#{q.name}) | {q.domain} | {q.kind} | {q.title} |" for q in catalogue.values()]
     for q in catalogue.values():
-        lines += ["", f"## {q.name}", "", f"**{q.title}** (`queries/{q.domain}/{q.name}.sql`, {q.kind})", "",
+        lines += ["", f"## {q.name}", "", f"**{q.title}** (`queries/{q.domain}/{q.path.name}`, {q.kind})", "",
                   q.description, "", f"- Grain: {q.grain}"]
         dims = dimensions_of(q)
         lines.append(f"- `--by`: {', '.join(dims) if dims else 'fixed grain'}")

@@ -191,8 +191,31 @@ def test_the_adherence_band_macro_bands_pdc_at_half_and_the_threshold(macros, pd
 # --------------------------------------------------------------------------- metric = mart
 
 
+@pytest.fixture(scope="module")
+def generated_clinic(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A small generated clinic (the `outcomes generate` generator, 120 patients), ingested once:
+    a second data set, with other instruments' shares, for the metric = mart checks."""
+    import duckdb
+    from conftest import fix_cell_key_salt
+
+    from pipelines.ingest import ingest
+    from synthetic.generator import generate
+
+    folder = tmp_path_factory.mktemp("generated_clinic")
+    generate(120, 23, folder / "extract")
+    db_path = folder / "outcomes.duckdb"
+    assert ingest(folder / "extract", db_path).status == "ok"
+    fix_cell_key_salt(db_path)
+    con = duckdb.connect(str(db_path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("clinic", ["warehouse", "generated_clinic"])
 @pytest.mark.parametrize("instrument", outcome_instruments())
-def test_response_and_remission_metrics_equal_the_mart_counts_for_every_instrument(warehouse, instrument):
+def test_response_and_remission_metrics_equal_the_mart_counts_for_every_instrument(
+        request, clinic, instrument):  # type: ignore[no-untyped-def]
+    warehouse = request.getfixturevalue(clinic)
     mart = warehouse.sql(
         "select count(*) filter (where is_eligible) as eligible, "
         "count(*) filter (where is_response) as responders, "

@@ -27,3 +27,19 @@ create or replace macro adherence_band(pdc, threshold) as
         when pdc >= 0.5 then '0.5-' || cast(threshold as varchar)
         else '<0.5'
     end;
+
+-- The DMS measurement period of a date: its year and third of the year, '2025-P1' (January-April),
+-- '2025-P2' (May-August), '2025-P3' (September-December); HEDIS DMS, DOMAIN.md section 8.
+create or replace macro dms_period(day) as
+    strftime(day, '%Y') || '-P' || cast((month(day) - 1) // 4 + 1 as varchar);
+
+-- The severity band of a score: labels[1] up to the first upper bound (inclusive), labels[2] up
+-- to the second, ..., the last label above the last bound; null for a null score. The bounds
+-- and labels of each instrument are stated where the band is assigned (fct_episode_outcomes).
+create or replace macro severity_band(score, upper_bounds, labels) as
+    case when score is not null then labels[1 + len(list_filter(upper_bounds, lambda b: score > b))] end;
+
+-- episode_unit_columns(unit) is written from pipelines.query_filters.EPISODE_UNIT_COLUMNS by
+-- pipelines.transform: the struct of an episode unit row's patient and dimension columns, which a
+-- metric file returns with `unnest(episode_unit_columns(alias))` (the loader adds them to its
+-- header columns).

@@ -1,25 +1,13 @@
 /* ---
-name: adherence
-title: Adherence (PDC >= 80%)
+title: Adherence of a patient to a drug target
 description: >
-  Proportion of days covered, Pharmacy Quality Alliance method, per patient and target (drug
-  class by default, or ingredient) and calendar measurement year: index = first fill in the
-  period; needs at least 2 fills on distinct dates and the index at least 91 days before the
-  period end; fills of one ingredient shifted forward, ingredients of one class combined without
-  shifting; coverage truncated to the period; fills before the period ignored. Numerator:
-  evaluable patient-targets with PDC >= 0.80. Denominator: evaluable patient-targets. Attrition:
-  patient-targets with a fill in the period, not evaluable (single fill date or index too late).
-  The mean PDC is reported beside it. DOMAIN.md 5.1; PQA PDC.
+  Per patient and target (drug class by default, or ingredient) and calendar measurement year,
+  Pharmacy Quality Alliance method: index = first fill in the period; needs at least 2 fills on
+  distinct dates and the index at least 91 days before the period end (evaluable); fills of one
+  ingredient shifted forward, ingredients of one class combined without shifting; coverage
+  truncated to the period; fills before the period ignored. DOMAIN.md 5.1-5.3; PQA PDC
 grain: one row per patient x target x measurement year with a fill in the period (unit level)
 params:
-  start_date: {type: date, description: 'measurement period start: calendar years overlapping [start_date, end_date] are included'}
-  end_date: {type: date, description: measurement period end}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
   level: {type: varchar, default: class, description: 'class (all ingredients of the class combined, no shift between them) or ingredient'}
 columns:
   patient_id: {type: varchar}
@@ -33,43 +21,69 @@ columns:
   age_band: {type: varchar}
   sex: {type: varchar}
   adherence_band: {type: varchar}
-  pdc: {type: double}
-  is_evaluable: {type: boolean}
-  is_adherent: {type: boolean}
-  not_evaluable_reason: {type: varchar}
 metric:
-  kind: proportion
+  filter_source: marts.fct_adherence_pdc
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: {overlap: [period_start_on, period_end_on]}
   unit: patient-target-year
   date: period_start_on
-  counts:
-    patient_targets: '*'
-    evaluable: is_evaluable
-    adherent: is_adherent
-  attrition:
-    - {count: patient_targets}
-    - {count: evaluable, dropped: not_evaluable}
-  rates:
-    - {name: rate, numerator: adherent, denominator: evaluable, label: 'PDC >= 80% among evaluable patients'}
 tests:
   unique: [patient_id, drug_class, drug, measurement_year]
-  expressions: [is_adherent <= is_evaluable, pdc between 0 and 1]
   total: >
    select count(*) from marts.fct_adherence_pdc where level = 'class' and not_evaluable_reason is
    null
+# PDC and MPR are two ratios of the same patient-target-years: each variant is a catalogue entry
+# of its own (evaluable_only fixed) and returns only the columns it declares.
+variants:
+  adherence:
+    title: Adherence (PDC >= 80%)
+    description: >
+      Proportion of days covered. Numerator: evaluable patient-targets with PDC >= 0.80.
+      Denominator: evaluable patient-targets. Attrition: patient-targets with a fill in the
+      period, not evaluable (single fill date or index too late). The mean PDC is reported beside it
+    grain: one row per patient x target x measurement year with a fill in the period (unit level)
+    constants: {evaluable_only: false}
+    columns:
+      pdc: {type: double}
+      is_evaluable: {type: boolean}
+      is_adherent: {type: boolean}
+      not_evaluable_reason: {type: varchar}
+    metric:
+      kind: proportion
+      counts:
+        patient_targets: '*'
+        evaluable: is_evaluable
+        adherent: is_adherent
+      attrition:
+        - {count: patient_targets}
+        - {count: evaluable, dropped: not_evaluable}
+      rates:
+        - {name: rate, numerator: adherent, denominator: evaluable, label: 'PDC >= 80% among evaluable patients'}
+    tests:
+      expressions: [is_adherent <= is_evaluable, pdc between 0 and 1]
+  mpr:
+    title: Medication possession ratio
+    description: >
+      MPR = days supplied by the target's fills from the index to the period end divided by the
+      days in that span (DOMAIN.md 5.3), over the evaluable patient-targets. The mean is of the
+      MPR capped at 1, because early refills push the uncapped ratio above 1 and overstate
+      adherence; the uncapped value is kept per patient. MPR equals PDC with one drug and no overlap
+    grain: one row per evaluable patient x target x measurement year (unit level)
+    constants: {evaluable_only: true}
+    columns:
+      mpr: {type: double}
+      mpr_capped: {type: double, fmt: pct1}
+    metric:
+      kind: mean
+      value: mpr_capped
+      fmt: pct1
+    tests:
+      expressions: [mpr_capped between 0 and 1, mpr_capped <= mpr or mpr_capped = 1]
 --- */
 with pdc as (
     select *
-    from marts.fct_adherence_pdc
-    where
-        level = coalesce($level, 'class')
-        and ($start_date is null or period_end_on >= $start_date)
-        and ($end_date is null or period_start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
+    where level = coalesce($level, 'class') and (pdc is not null or not $evaluable_only)
 ),
 
 final as (
@@ -88,7 +102,9 @@ final as (
         pdc,
         pdc is not null as is_evaluable,
         coalesce(is_adherent, false) as is_adherent,
-        not_evaluable_reason
+        not_evaluable_reason,
+        mpr,
+        mpr_capped
     from pdc
 )
 

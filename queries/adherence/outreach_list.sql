@@ -8,14 +8,6 @@ description: >
   Not an aggregate: the list carries no counts, and it re-identifies nobody outside the covered
   entity that holds the id mapping; do not export it beyond care management.
 grain: one row per patient x drug_class
-params:
-  start_date: {type: date, description: 'measurement period start: calendar years overlapping [start_date, end_date] are included'}
-  end_date: {type: date, description: measurement period end}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
 columns:
   patient_id: {type: varchar}
   drug_class: {type: varchar}
@@ -26,6 +18,9 @@ columns:
   denominator_days: {type: integer}
   fills: {type: integer}
 metric:
+  filter_source: marts.fct_adherence_pdc
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
+  period: {overlap: [period_start_on, period_end_on]}
   kind: table
   patient_level: true
 tests:
@@ -34,17 +29,8 @@ tests:
 --- */
 with pdc as (
     select *
-    from marts.fct_adherence_pdc
-    where
-        level = 'class'
-        and pdc is not null
-        and ($start_date is null or period_end_on >= $start_date)
-        and ($end_date is null or period_start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
+    from filtered_source
+    where level = 'class' and pdc is not null
 ),
 
 latest as (

@@ -13,21 +13,9 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   persistence_days: {type: integer}
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: survival
   unit: episode
@@ -53,17 +41,7 @@ final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band,
+        unnest(episode_unit_columns(persistence)),
         persistence_days,
         is_event
     from persistence

@@ -8,18 +8,6 @@ description: >
   band and diagnosis group. outcomes compare uses it for standardised mean differences (|SMD| >
   0.1 flags imbalance, Austin 2009).
 grain: one row per characteristic x level
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
-  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
 columns:
   characteristic: {type: varchar, description: 'episodes, age, baseline_score, sex, baseline_severity, diagnosis_group'}
   level: {type: varchar, description: category level (null for continuous rows)}
@@ -29,6 +17,10 @@ columns:
   sd: {type: double, fmt: num1}
   proportion: {type: double, fmt: pct1, description: n / episodes for categorical rows}
 metric:
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
+  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: table
   suppression:
     derived: {mean: [n], sd: [n], proportion: [n, episodes]}
@@ -39,20 +31,8 @@ tests:
 --- */
 with eligible as (
     select *
-    from marts.fct_episode_outcomes
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
-        and is_eligible
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
+    where is_eligible
 ),
 
 episode_total as (

@@ -11,9 +11,6 @@ description: >
   start. Never published as rows: queries.adjusted joins it to the metric's units by episode_id
   and only balance statistics and effects leave the comparison.
 grain: one row per treatment episode
-params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family of the baseline score (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
-  preset: {type: varchar, description: 'follow-up window preset the baseline row is read from (the baseline is the same in every preset); null = the configured default'}
 columns:
   episode_id: {type: varchar}
   age_at_start: {type: integer}
@@ -26,6 +23,8 @@ columns:
   site_id: {type: varchar}
   start_year: {type: integer}
 metric:
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
   kind: table
   patient_level: true
 tests:
@@ -47,10 +46,7 @@ with episodes as (
 
 baselines as (
     select episode_id, baseline_score, baseline_severity_band
-    from marts.fct_episode_outcomes
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
+    from filtered_source
 ),
 
 final as (

@@ -8,16 +8,6 @@ description: >
   number of scores in the week; sd gives the interval band (mean +- 1.96 sd / sqrt(n)). A score is
   counted once per episode it falls in. DOMAIN.md section 3.
 grain: one row per drug_class x week_since_start
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
 columns:
   drug_class: {type: varchar}
   week_since_start: {type: integer}
@@ -25,6 +15,10 @@ columns:
   mean_score: {type: double, fmt: num1}
   sd_score: {type: double, fmt: num1}
 metric:
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument]
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
+  period: start_on
   kind: table
   suppression:
     derived: {mean_score: [n], sd_score: [n]}
@@ -38,19 +32,8 @@ with scores as (
 
 eligible_episodes as (
     select episode_id
-    from marts.fct_episode_outcomes
-    where
-        is_default_preset
-        and is_eligible
-        and instrument = coalesce($instrument, 'PHQ-9')
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    from filtered_source
+    where is_default_preset and is_eligible
 ),
 
 in_scope as (

@@ -8,28 +8,15 @@ description: >
   start; eligible episodes with no score after the start are excluded (no time at risk observed).
   Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.
 grain: one row per eligible episode with a score after the start (unit level)
-params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
-  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   instrument: {type: varchar}
   days_to_response: {type: integer}
   is_response_event: {type: boolean, description: true = responded on that day, false = censored}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
   period: start_on
   kind: survival
   unit: episode
@@ -45,35 +32,17 @@ tests:
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
    is_default_preset and is_eligible and days_to_response is not null
 --- */
-with outcomes as (
-    select * from marts.fct_episode_outcomes
-),
-
-in_scope as (
+with in_scope as (
     select *
-    from outcomes
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
-        and is_eligible
-        and days_to_response is not null
+    from filtered_source
+    where is_eligible and days_to_response is not null
 ),
 
 final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band,
+        unnest(episode_unit_columns(in_scope)),
         instrument,
         days_to_response,
         is_response_event

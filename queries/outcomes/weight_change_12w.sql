@@ -8,36 +8,17 @@ description: >
   the share of episodes with 7% or more gain is given as gained_7pct (the usual clinically
   significant threshold in antipsychotic trials).
 grain: one row per episode with a baseline weight (unit level)
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  clinician_id: {type: varchar, description: clinician filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
-  drug: {type: varchar, description: ingredient filter (null = all)}
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   baseline_kg: {type: double}
   followup_kg: {type: double}
   has_followup: {type: boolean}
   change_kg: {type: double, fmt: num1}
   is_gain_7pct: {type: boolean}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  period: start_on
   kind: mean
   unit: episode
   date: start_on
@@ -74,34 +55,14 @@ followup as (
 ),
 
 episodes as (
-    select *
-    from marts.fct_treatment_episodes
-    where ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($clinician_id is null or clinician_id = $clinician_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
-        and ($drug is null or drug = $drug)
+    select * from filtered_source
 ),
 
 final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        episodes.drug_class,
-        episodes.drug_subclass,
-        episodes.drug,
-        episodes.regimen,
-        episodes.site_id,
-        episodes.clinician_id,
-        episodes.diagnosis_group,
-        episodes.age_band,
-        episodes.sex,
-        episodes.adherence_band,
+        unnest(episode_unit_columns(episodes)),
         baseline.baseline_kg,
         followup.followup_kg,
         followup.followup_kg is not null as has_followup,

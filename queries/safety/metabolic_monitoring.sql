@@ -12,24 +12,12 @@ grain: one row per antipsychotic episode (unit level)
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   is_observed_140d: {type: boolean}
   has_baseline_glucose: {type: boolean}
   has_baseline_lipids: {type: boolean}
   has_baseline_both: {type: boolean}
   has_early_glucose: {type: boolean}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion
   unit: episode
@@ -82,17 +70,7 @@ final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        episodes.drug_class,
-        episodes.drug_subclass,
-        episodes.drug,
-        episodes.regimen,
-        episodes.site_id,
-        episodes.clinician_id,
-        episodes.diagnosis_group,
-        episodes.age_band,
-        episodes.sex,
-        episodes.adherence_band,
+        unnest(episode_unit_columns(episodes)),
         episodes.start_on + 140 <= coverage.data_end_on as is_observed_140d,
         is_observed_140d and coalesce(tests.has_glucose_0, false) as has_baseline_glucose,
         is_observed_140d and coalesce(tests.has_lipids_0, false) as has_baseline_lipids,

@@ -8,13 +8,6 @@ description: >
   codes reported at least once for the drug appear; a missing cell is zero.
 grain: one row per drug x effect_code
 params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
   drug_class: {type: varchar}
@@ -24,6 +17,9 @@ columns:
   denominator: {type: bigint, fmt: count, description: reviewed episodes of the drug}
   rate: {type: double, fmt: pct1}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
+  period: start_on
   kind: table
   rates:
     - {name: rate, numerator: numerator, denominator: denominator}
@@ -36,16 +32,8 @@ tests:
 --- */
 with reviewed as (
     select *
-    from marts.fct_treatment_episodes
-    where
-        has_visit_in_side_effect_window
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
+    from filtered_source
+    where has_visit_in_side_effect_window
 ),
 
 drug_totals as (

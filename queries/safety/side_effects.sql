@@ -15,22 +15,10 @@ params:
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: start_on
   kind: proportion
   unit: episode
@@ -69,17 +57,7 @@ final as (
     select
         episodes.episode_id,
         episodes.start_on,
-        episodes.patient_id,
-        episodes.drug_class,
-        episodes.drug_subclass,
-        episodes.drug,
-        episodes.regimen,
-        episodes.site_id,
-        episodes.clinician_id,
-        episodes.diagnosis_group,
-        episodes.age_band,
-        episodes.sex,
-        episodes.adherence_band,
+        unnest(episode_unit_columns(episodes)),
         episodes.has_visit_in_side_effect_window as has_review,
         reported.episode_id is not null as has_report,
         episodes.has_visit_in_side_effect_window and reported.episode_id is not null

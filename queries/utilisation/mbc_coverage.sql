@@ -7,27 +7,14 @@ description: >
   [+42, +112] days) of the instrument, whatever the baseline severity; the share with a baseline
   is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
 grain: one row per treatment episode x instrument in the chosen preset (unit level)
-params:
-  instrument: {type: varchar, default: PHQ-9, description: 'instrument family (PHQ-9 includes PHQ-A; GAD-7, QIDS-SR16, MADRS, HAM-D17, YMRS)'}
-  preset: {type: varchar, description: 'follow-up window preset (clinic_w6_16, hedis_drr_e, six_months, twelve_months); null = the configured default'}
 columns:
   episode_id: {type: varchar}
   start_on: {type: date}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   has_baseline: {type: boolean}
   has_both: {type: boolean}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
+  filter_source: marts.fct_episode_outcomes
+  scope: [instrument, preset]
   period: start_on
   kind: proportion
   unit: episode
@@ -50,32 +37,14 @@ tests:
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
    is_default_preset
 --- */
-with outcomes as (
-    select *
-    from marts.fct_episode_outcomes
-    where
-        instrument = coalesce($instrument, 'PHQ-9')
-        and (preset = $preset or ($preset is null and is_default_preset))
-),
-
-final as (
+with final as (
     select
         episode_id,
         start_on,
-        patient_id,
-        drug_class,
-        drug_subclass,
-        drug,
-        regimen,
-        site_id,
-        clinician_id,
-        diagnosis_group,
-        age_band,
-        sex,
-        adherence_band,
+        unnest(episode_unit_columns(outcomes)),
         has_baseline,
         has_baseline and has_followup as has_both
-    from outcomes
+    from filtered_source as outcomes
 )
 
 select * from final

@@ -14,12 +14,6 @@ description: >
   cohorts, class level.
 grain: one row per from_line x from_class x to_class (a diagnosis group is a filter)
 params:
-  start_date: {type: date, description: first line-1 start included (null = no lower bound)}
-  end_date: {type: date, description: last line-1 start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter on the line-1 episode (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band at line 1 (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
   drug_class: {type: varchar, description: drug class of line 1 (null = all)}
 columns:
   from_line: {type: integer, description: '1 or 2'}
@@ -30,6 +24,9 @@ columns:
   added: {type: bigint, fmt: count}
   median_days_to_next: {type: double, fmt: days}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  filters: [site_id, diagnosis_group, age_band, sex]
+  period: start_on
   kind: table
   suppression:
     derived: {median_days_to_next: [patients]}
@@ -60,15 +57,8 @@ anchors as (
     select
         patient_id,
         start_on as pathway_start_on
-    from episodes
-    where
-        is_new_user
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
+    from filtered_source
+    where is_new_user
     qualify row_number() over (partition by patient_id order by start_on, drug) = 1
 ),
 

@@ -10,14 +10,6 @@ description: >
   second drug of the same class), and the median days on treatment. Reaching line n+1 from line
   n is the transition line n -> n+1. DOMAIN.md glossary (switch, augment).
 grain: one row per diagnosis_group x drug_class x line
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
 columns:
   diagnosis_group: {type: varchar}
   drug_class: {type: varchar}
@@ -29,6 +21,9 @@ columns:
   combined: {type: bigint, fmt: count}
   median_days_on_line: {type: double, fmt: days}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
+  period: start_on
   kind: table
   suppression:
     derived: {median_days_on_line: [episodes]}
@@ -39,16 +34,8 @@ tests:
 --- */
 with episodes as (
     select *
-    from marts.fct_treatment_episodes
-    where
-        line_of_therapy is not null
-        and ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
+    from filtered_source
+    where line_of_therapy is not null
 ),
 
 lined as (

@@ -7,14 +7,6 @@ description: >
   starting in the period, with episodes, distinct patients, the number of ingredients and the
   number of drug classes in the regimen. DOMAIN.md glossary (regimen).
 grain: one row per regimen
-params:
-  start_date: {type: date, description: first episode start included (null = no lower bound)}
-  end_date: {type: date, description: last episode start included (null = no upper bound)}
-  site_id: {type: varchar, description: site filter (null = all)}
-  diagnosis_group: {type: varchar, description: diagnosis group filter (null = all)}
-  age_band: {type: varchar, description: age band filter (null = all)}
-  sex: {type: varchar, description: sex filter (null = all)}
-  drug_class: {type: varchar, description: drug class filter (null = all)}
 columns:
   regimen: {type: varchar}
   ingredients: {type: integer}
@@ -22,6 +14,9 @@ columns:
   episodes: {type: bigint, fmt: count}
   patients: {type: bigint, fmt: count}
 metric:
+  filter_source: marts.fct_treatment_episodes
+  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
+  period: start_on
   kind: table
   suppression:
     nested: [[patients, episodes]]
@@ -30,16 +25,7 @@ tests:
   expressions: [patients <= episodes, ingredients >= 1]
 --- */
 with episodes as (
-    select *
-    from marts.fct_treatment_episodes
-    where
-        ($start_date is null or start_on >= $start_date)
-        and ($end_date is null or start_on <= $end_date)
-        and ($site_id is null or site_id = $site_id)
-        and ($diagnosis_group is null or diagnosis_group = $diagnosis_group)
-        and ($age_band is null or age_band = $age_band)
-        and ($sex is null or sex = $sex)
-        and ($drug_class is null or drug_class = $drug_class)
+    select * from filtered_source
 ),
 
 regimen_classes as (

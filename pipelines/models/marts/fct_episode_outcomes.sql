@@ -260,26 +260,15 @@ select
     assembled.adherence_band,
     assembled.baseline_score,
     assembled.baseline_on,
-    case
-        -- without a baseline score there is no severity band (not 'severe' by fall-through)
-        when assembled.baseline_score is null then null
-        when assembled.instrument = 'PHQ-9' then case
-            when assembled.baseline_score <= 4 then 'minimal'
-            when assembled.baseline_score <= 9 then 'mild'
-            when assembled.baseline_score <= 14 then 'moderate'
-            when assembled.baseline_score <= 19 then 'moderately_severe'
-            else 'severe' end
-        when assembled.instrument = 'GAD-7' then case
-            when assembled.baseline_score <= 4 then 'minimal'
-            when assembled.baseline_score <= 9 then 'mild'
-            when assembled.baseline_score <= 14 then 'moderate'
-            else 'severe' end
-        when assembled.instrument = 'QIDS-SR16' then case
-            when assembled.baseline_score <= 5 then 'none'
-            when assembled.baseline_score <= 10 then 'mild'
-            when assembled.baseline_score <= 15 then 'moderate'
-            when assembled.baseline_score <= 20 then 'severe'
-            else 'very_severe' end
+    -- upper bounds of each band (inclusive); without a baseline score there is no band (the
+    -- macro gives null, not 'severe' by fall-through)
+    case assembled.instrument
+        when 'PHQ-9' then severity_band(assembled.baseline_score, [4, 9, 14, 19],
+            ['minimal', 'mild', 'moderate', 'moderately_severe', 'severe'])
+        when 'GAD-7' then severity_band(assembled.baseline_score, [4, 9, 14],
+            ['minimal', 'mild', 'moderate', 'severe'])
+        when 'QIDS-SR16' then severity_band(assembled.baseline_score, [5, 10, 15, 20],
+            ['none', 'mild', 'moderate', 'severe', 'very_severe'])
     end as baseline_severity_band,
     assembled.followup_score,
     assembled.followup_on,

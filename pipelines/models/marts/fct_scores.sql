@@ -35,7 +35,7 @@ columns:
 with scores as (
     select
         *,
-        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period
+        dms_period(assessed_on) as dms_period
     from staging.stg_assessments
 )
 

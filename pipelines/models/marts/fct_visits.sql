@@ -27,7 +27,7 @@ columns:
 with visits as (
     select
         *,
-        strftime(visit_on, '%Y') || '-P' || cast((month(visit_on) - 1) // 4 + 1 as varchar) as dms_period
+        dms_period(visit_on) as dms_period
     from staging.stg_visits
 ),
 
@@ -37,7 +37,7 @@ phq9_periods as (
     -- cost a second hash table over the PHQ-9 scores)
     select
         patient_id,
-        strftime(assessed_on, '%Y') || '-P' || cast((month(assessed_on) - 1) // 4 + 1 as varchar) as dms_period,
+        dms_period(assessed_on) as dms_period,
         list(assessed_on) as phq9_dates
     from staging.stg_assessments
     where instrument = 'PHQ-9'

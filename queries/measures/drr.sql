@@ -1,14 +1,12 @@
 /* ---
-name: drr_response
-title: Depression response at 4-8 months (DRR-style)
 description: >
   Modelled on HEDIS DRR-E (depression remission or response, ages 12+), DOMAIN.md sections 3 and
   4, preset hedis_drr_e (follow-up = the latest PHQ-9 in [+120, +240] days). Unit: a treatment
   start (one per patient x start date) of a patient aged 12 or more with major depression or
   dysthymia on record and none of the DRR-E exclusions on record (bipolar, personality, psychotic
   disorders incl. schizophrenia, pervasive developmental disorders), whose baseline PHQ-9 (PHQ-A
-  counted; latest in [-30, +7]) is above 9. Numerator: follow-up score at most half the baseline
-  (2 * follow-up <= baseline); a missing follow-up counts as not achieved. Denominator: such starts
+  counted; latest in [-30, +7]) is above 9. Numerator: the variant's rule on the follow-up score;
+  a missing follow-up counts as not achieved. Denominator: such starts
   whose follow-up window has ended inside the data ("enrolled" = observed). What our data cannot
   do exactly: the index is the treatment start with its baseline score, not the IESD (the date of
   any elevated PHQ-9), so untreated patients are not counted; diagnoses and exclusions are any on
@@ -30,7 +28,7 @@ columns:
   followup_score: {type: integer}
   is_observed: {type: boolean, description: 'day +240 is inside the data'}
   has_followup: {type: boolean, description: 'observed with a PHQ-9 in [+120, +240]'}
-  is_numerator: {type: boolean, description: observed and 2 * follow-up <= baseline}
+  is_numerator: {type: boolean}
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class]
   period: index_on
@@ -38,21 +36,43 @@ metric:
   unit: treatment start
   date: index_on
   direction: higher
-  target: 0.4
   counts:
     starts: '*'
     observed: is_observed
     followed_up: has_followup
-    responders: is_numerator
   attrition:
     - {count: starts}
     - {count: observed, dropped: not_observed}
-  rates:
-    - {name: rate, numerator: responders, denominator: observed, label: 'Response at 4-8 months (missing follow-up = not achieved)'}
-    - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
 tests:
   unique: [unit_id]
   expressions: [is_numerator <= has_followup, has_followup <= is_observed]
+# Response and remission are one measure with two numerator rules: each variant is a catalogue
+# entry of its own, its rule bound as a constant parameter (not settable by users).
+variants:
+  drr_response:
+    title: Depression response at 4-8 months (DRR-style)
+    description: 'Numerator: follow-up score at most half the baseline (2 * follow-up <= baseline)'
+    constants: {rule: response}
+    columns:
+      is_numerator: {description: observed and 2 * follow-up <= baseline}
+    metric:
+      target: 0.4
+      counts: {responders: is_numerator}
+      rates:
+        - {name: rate, numerator: responders, denominator: observed, label: 'Response at 4-8 months (missing follow-up = not achieved)'}
+        - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
+  drr_remission:
+    title: Depression remission at 4-8 months (DRR-style)
+    description: 'Numerator: follow-up PHQ-9 below 5 (remission, strict inequality)'
+    constants: {rule: remission}
+    columns:
+      is_numerator: {description: observed and follow-up < 5}
+    metric:
+      target: 0.2
+      counts: {remitters: is_numerator}
+      rates:
+        - {name: rate, numerator: remitters, denominator: observed, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
+        - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
 --- */
 with coverage as (
     select data_end_on from marts.data_coverage
@@ -104,8 +124,11 @@ final as (
         outcomes.followup_score,
         outcomes.start_on + outcomes.followup_end_days <= coverage.data_end_on as is_observed,
         is_observed and outcomes.has_followup as has_followup,
-        is_observed and outcomes.has_followup
-        and outcomes.meets_response_rule as is_numerator
+        is_observed and outcomes.has_followup and case $rule
+            when 'response' then outcomes.meets_response_rule
+            -- remission_max is the configured inclusive cut-off (PHQ-9 < 5 is <= 4)
+            when 'remission' then outcomes.followup_score <= outcomes.remission_max
+        end as is_numerator
     from outcomes
     cross join coverage
 )
