@@ -51,6 +51,11 @@ def test_leadership_gets_counts_and_never_a_patient_id(monkeypatch, tmp_path, wa
         con.close()
     assert not [i for i in ids if i in text]
     assert "Worklists" in text
+    # the counts are perturbed: the page says so and links to the Privacy page
+    from dashboard.views import PRIVACY_URL_PATH
+
+    notes = [c.value for c in at.caption if "perturbed" in c.value]
+    assert notes and f"]({PRIVACY_URL_PATH})" in notes[0]
 
 
 def test_an_analyst_sees_the_list_a_page_at_a_time(monkeypatch, tmp_path, warehouse_path):
