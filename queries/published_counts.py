@@ -157,7 +157,18 @@ def publish(frame: pl.DataFrame, counts: tuple[str, ...], min_cell: int, *, pert
 def data_quality_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame,
                        min_cell: int, *, exact: bool) -> tuple[pl.DataFrame, dict[str, str | None]]:
     """The rows of data-quality query ``name`` (``frame``, from ``queries.run``) as published,
-    and the display format of each column (``rows`` read as ``count``).
+    and the display format of each column (``rows`` read as ``count``); see
+    ``data_quality_spec``."""
+    frame, spec, formats = data_quality_spec(con, name, frame, min_cell, exact=exact)
+    if spec.counts:
+        frame = suppression.suppress(frame, spec, min_cell)
+    return frame, formats
+
+
+def data_quality_spec(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame,
+                      min_cell: int, *, exact: bool
+                      ) -> tuple[pl.DataFrame, suppression.SuppressionSpec, dict[str, str | None]]:
+    """The frame to suppress, its ``SuppressionSpec`` and the display formats.
 
     ``exact`` (an analyst: ``queries.access``, capability ``exact_data_quality``): the counts as
     they are, counts of 1 to ``min_cell - 1`` hidden, and a share hidden with any count of its
@@ -167,16 +178,12 @@ def data_quality_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.Data
     formats = {c: ("count" if spec.get("fmt") == "rows" else spec.get("fmt"))
                for c, spec in query.columns.items()}
     counts = tuple(c for c, f in formats.items() if f == "count" and c in frame.columns)
-    if not counts:
-        return frame, formats
     # Conservative: a share in a data-quality row is hidden when any count of that row is.
     shares = {c: counts for c, f in formats.items() if f == "pct1" and c in frame.columns}
-    salt = None if exact else _salt(con, min_cell)
+    salt = None if exact or not counts else _salt(con, min_cell)
     if salt is None:
-        spec = suppression.SuppressionSpec(counts=counts, derived=shares)
-        return suppression.suppress(frame, spec, min_cell), formats
+        return frame, suppression.SuppressionSpec(counts=counts, derived=shares), formats
     as_counts = dataclasses.replace(query, columns={
         c: {**spec, "fmt": formats[c]} for c, spec in query.columns.items()})
     frame, spec = aggregate.table(frame, as_counts, salt)
-    spec = dataclasses.replace(spec, derived={**shares, **spec.derived})
-    return suppression.suppress(frame, spec, min_cell), formats
+    return frame, dataclasses.replace(spec, derived={**shares, **spec.derived}), formats

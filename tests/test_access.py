@@ -91,3 +91,20 @@ def test_data_quality_counts_are_exact_for_the_analyst_and_perturbed_for_others(
             assert not 1 <= other <= 10
             moved += other != true
     assert moved, "no count was perturbed"
+
+
+def test_outcomes_metric_publishes_data_quality_counts_by_role(warehouse):
+    """``outcomes metric load_history`` (``queries.metric``) follows the same rule as the
+    Data & loads page: exact for the analyst (the command line's default), perturbed for a
+    command line configured as leadership."""
+    from queries.engine import metric
+    from queries.published_counts import data_quality_table
+
+    raw = queries.run(warehouse, "load_history")
+    for user, exact in ((ANALYST, True), (LEADERSHIP, False)):
+        expected, _ = data_quality_table(warehouse, "load_history", raw, 11, exact=exact)
+        shown = metric(warehouse, "load_history", user=user).frame
+        for col in ("rows_read", "rows_loaded", "rows_rejected"):
+            assert shown[col].to_list() == expected[col].to_list(), (user.role, col)
+    assert metric(warehouse, "load_history", user=LEADERSHIP).meta["perturbation"]
+    assert not metric(warehouse, "load_history", user=ANALYST).meta["perturbation"]
