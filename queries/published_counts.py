@@ -126,6 +126,10 @@ def worklist_counts_by_clinician(con: duckdb.DuckDBPyConnection, min_cell: int, 
                             if n in part.columns})
         wide = part if wide is None else wide.join(part, on="clinician_id")
     assert wide is not None
+    # a warehouse with no list rows has no clinician and no pivoted column: every list is 0
+    missing = [c for v in values for c in (WORKLISTS if v == PATIENTS else map(cell_keys.key_column, WORKLISTS))
+               if c not in wide.columns]
+    wide = wide.with_columns(pl.lit(0, pl.Int64).alias(c) for c in missing)
     wide = wide.select("clinician_id", *[c for c in wide.columns if c != "clinician_id"])
     wide = wide.with_columns(pl.col(c).fill_null(0) for c in wide.columns if c != "clinician_id")
     return publish(wide.sort("clinician_id"), tuple(WORKLISTS), min_cell,
