@@ -10,7 +10,10 @@ row the page's metrics return at the dashboard defaults (no sidebar filter), dim
 excluded. It is hidden when its ``<col>_suppressed`` flag is true. The page list mirrors the
 ``components.load`` / ``try_metric`` calls of ``dashboard/views/*.py``; the Compare page
 defaults to its two largest drugs, so its row for it is the response row of each (the headline
-numerator and denominator are reported separately).
+numerator and denominator are reported separately). Counts that do not come from a metric are
+added where their page shows them (``queries.published_counts``): the worklist counts of My
+patients (as leadership sees them) and of the Clinicians page, and the data-quality tables of
+Data & loads (before: exact with 1-10 hidden; after: as leadership sees them).
 """
 
 from __future__ import annotations
@@ -46,8 +49,14 @@ PAGES: dict[str, list[tuple[str, tuple[str, ...], dict]]] = {
                          ("side_effects", ("drug",), {}), ("adherence", ("drug",), {"level": "ingredient"}),
                          ("persistence", ("drug",), {})],
     "Treatment pathways": [("pathway_transitions", (), {}), ("pathways", (), {})],
+    "Clinicians": [("response", (), {}), ("response", ("clinician_id",), {}),
+                   ("remission", (), {}), ("remission", ("clinician_id",), {})],
     "Data & loads": [("mbc_coverage", ("drug_class",), {})],
 }
+
+#: Data-quality tables of the Data & loads page (``queries.published_counts``).
+DATA_QUALITY = ("load_history", "rejects_by_reason", "unmapped_drugs", "quarantined_values",
+                "scale_completeness", "audit_results")
 
 
 def hidden_share(frame: pl.DataFrame, by: tuple[str, ...]) -> tuple[int, int]:
@@ -77,8 +86,64 @@ def measure(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, in
                     cells += total
                 else:
                     before += hidden
+        if page in EXTRA:
+            for extra_before, extra_after, extra_cells in EXTRA[page](con):
+                before, after, cells = before + extra_before, after + extra_after, cells + extra_cells
         rows.append((page, cells, before, after, len(loads)))
+    if "My patients" not in PAGES:
+        before, after, cells = (sum(x) for x in zip(*EXTRA["My patients"](con), strict=True))
+        rows.append(("My patients (leadership)", cells, before, after, 0))
     return rows
+
+
+def _worklist_pages(con: duckdb.DuckDBPyConnection, by_clinician: bool) -> list[tuple[int, int, int]]:
+    """Worklist counts: before = exact counts with per-view suppression (complementary cells
+    along the clinician margin), after = ``queries.published_counts`` (perturbed)."""
+    from queries import published_counts
+    from queries.worklist import WORKLISTS
+    from stats.suppression import SuppressionSpec, suppress
+
+    if by_clinician:
+        exact = published_counts.worklist_counts_by_clinician(con, 0)
+        after = published_counts.worklist_counts_by_clinician(con, 11)
+        counts, labels = tuple(WORKLISTS), ("clinician_id",)
+    else:
+        exact = published_counts.worklist_counts(con, 0)
+        after = published_counts.worklist_counts(con, 11)
+        counts, labels = (published_counts.PATIENTS,), ("worklist",)
+    exact = exact.select(*labels, *counts)
+    before = suppress(exact, SuppressionSpec(counts=counts, margins=labels if by_clinician else ()), 11)
+    hidden_before, cells = hidden_share(before, labels)
+    hidden_after, _ = hidden_share(after.select(*labels, *counts, *[f"{c}_suppressed" for c in counts]), labels)
+    return [(hidden_before, hidden_after, cells)]
+
+
+def _data_quality(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, int]]:
+    """Data-quality tables: before = exact counts, 1-10 hidden (what every role saw, and what the
+    analyst still sees), after = what leadership sees at the dashboard default."""
+    from queries.published_counts import data_quality_table
+
+    out = []
+    for name in DATA_QUALITY:
+        try:
+            raw = queries.run(con, name)
+        except duckdb.CatalogException:
+            continue
+        exact, formats = data_quality_table(con, name, raw, 11, exact=True)
+        shown, _ = data_quality_table(con, name, raw, 11, exact=False)
+        labels = tuple(c for c in raw.columns if formats.get(c) not in ("count", "pct1"))
+        hidden_before, cells = hidden_share(exact, labels)
+        hidden_after, _ = hidden_share(shown, labels)
+        out.append((hidden_before, hidden_after, cells))
+    return out
+
+
+#: Pages (or parts of pages) whose counts do not come from ``queries.metric``.
+EXTRA = {
+    "Clinicians": lambda con: _worklist_pages(con, by_clinician=True),
+    "Data & loads": _data_quality,
+    "My patients": lambda con: _worklist_pages(con, by_clinician=False),
+}
 
 
 def compare_headline(con: duckdb.DuckDBPyConnection) -> list[str]:

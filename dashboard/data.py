@@ -297,41 +297,42 @@ def dimension_values(dimension: str) -> tuple[str, ...]:
 
 
 #: The data-quality queries the Data & loads view shows (``queries/data_quality/``). Their
-#: ``fmt: count`` and ``fmt: rows`` columns are counts and pass through the same small-cell
-#: suppression as every metric: a load with 3 rejected rows reads "<11", not 3.
+#: ``fmt: count`` and ``fmt: rows`` columns are counts, published by
+#: ``queries.published_counts.data_quality_table``: perturbed and suppressed like every metric's
+#: (a load with 3 rejected rows reads "<11", and rows read minus rows loaded is noisy), except
+#: for an analyst (``queries.access``, capability ``exact_data_quality``), who sees exact counts
+#: with only 1 to MIN_CELL-1 hidden.
 DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "scale_completeness",
                        "definitions_in_force", "data_freshness", "audit_results",
                        "quarantined_values")
 
 
 @st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
-def _dq_table(name: str, file_version: tuple[int, int], min_cell: int) -> Result | None:
+def _dq_table(name: str, file_version: tuple[int, int], min_cell: int, exact: bool) -> Result | None:
     del file_version
-    from stats.suppression import SuppressionSpec, suppress
+    from queries.published_counts import data_quality_table
 
     query = queries.describe(name)
     cur = cursor()
     try:
         frame = queries.run(cur, name)
+        frame, formats = data_quality_table(cur, name, frame, min_cell, exact=exact)
     except duckdb.CatalogException:
         return None  # the warehouse predates a meta table this query reads
     finally:
         cur.close()
-    formats = {c: ("count" if spec.get("fmt") == "rows" else spec.get("fmt")) for c, spec in query.columns.items()}
-    counts = tuple(c for c, f in formats.items() if f == "count" and c in frame.columns)
-    # Conservative: a share in a data-quality row is hidden when any count of that row is.
-    derived = {c: counts for c, f in formats.items() if f == "pct1" and c in frame.columns}
-    if counts:
-        frame = suppress(frame, SuppressionSpec(counts=counts, derived=derived), min_cell)
     return Result(name, query.title, query.description, frame, {}, formats)
 
 
 def dq_table(name: str) -> Result | None:
-    """A data-quality table (``queries/data_quality/<name>.sql``), counts suppressed; None when
-    the warehouse lacks the meta table it reads."""
+    """A data-quality table (``queries/data_quality/<name>.sql``), counts published for the
+    page's user (exact for an analyst); None when the warehouse lacks the meta table it reads."""
+    from queries.access import may
+
     if name not in DATA_QUALITY_TABLES:
         raise ValueError(f"{name} is not a data-quality table: {', '.join(DATA_QUALITY_TABLES)}")
-    return _dq_table(name, version(), MIN_CELL)
+    exact = may(auth.current_user(), "exact_data_quality")
+    return _dq_table(name, version(), MIN_CELL, exact)
 
 
 @st.cache_data(ttl="1h", max_entries=64, show_spinner="Adjusting for baseline differences…")

@@ -5,8 +5,8 @@ so the two modules do not import each other).
 Every call passes the page's user (``dashboard.auth.current_user``) to ``queries.worklist``,
 where ``queries.access`` refuses patient rows to leadership and narrows a clinician to their own
 patients. Results are cached per worklist, file version, user and clinician filter; pages take
-the rows a page at a time. Counts for leadership go through the suppression rule (1 to
-MIN_CELL-1 hidden).
+the rows a page at a time. Counts for leadership are published as every count
+(``queries.published_counts``: perturbed, 1 to MIN_CELL-1 hidden).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard import warehouse as _data
-from queries.access import ANALYST, AccessDenied, User, authorise
+from queries import published_counts
+from queries.access import AccessDenied, User, authorise
 from queries.patient_timeline import Timeline, patient_timeline
-from queries.worklist import CAUTIONS, WORKLISTS, Worklist, patients_per_worklist, run_worklist
-from stats.suppression import SuppressionSpec, suppress
+from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
 
 #: Rows per page of a patient-level table.
 PAGE_SIZE = 50
@@ -95,19 +95,18 @@ def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
     try:
-        # distinct patients (a patient can have several rows on a list), the same count as the
-        # meeting pack's; counts only leave this function, so the lists run as the analyst
-        heights = patients_per_worklist(cur)
+        # distinct patients, published as the meeting pack's (queries.published_counts:
+        # perturbed with the patients' record keys, then 1 to min_cell-1 hidden as "<11")
+        frame = published_counts.worklist_counts(cur, min_cell)
     finally:
         cur.close()
-    # the one suppression function, as the meeting pack does: a hidden count reads "<11"
-    return suppress(pl.DataFrame({"worklist": list(heights), "rows": list(heights.values())}),
-                    SuppressionSpec(counts=("rows",)), min_cell)
+    return frame.rename({c: c.replace(published_counts.PATIENTS, "rows", 1)
+                         for c in frame.columns if c.startswith(published_counts.PATIENTS)})
 
 
 def worklist_counts() -> pl.DataFrame:
-    """Distinct patients on each worklist on the data end (column ``rows``), 1 to MIN_CELL-1
-    hidden (``rows`` null, ``rows_suppressed``)."""
+    """Distinct patients on each worklist on the data end (column ``rows``), published:
+    perturbed, 1 to MIN_CELL-1 hidden (``rows`` null, ``rows_suppressed``)."""
     return _counts(_data.version(), _data.MIN_CELL)
 
 
@@ -116,24 +115,14 @@ def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.Dat
     del file_version
     cur = _data.cursor()
     try:
-        frames = [run_worklist(cur, name, user=ANALYST).frame
-                  .group_by("clinician_id").agg(pl.col("patient_id").n_unique().alias(name))
-                  for name in WORKLISTS]
+        # the same publication as each list's total on My patients, per clinician
+        return published_counts.worklist_counts_by_clinician(cur, min_cell)
     finally:
         cur.close()
-    merged = frames[0]
-    for frame in frames[1:]:
-        merged = merged.join(frame, on="clinician_id", how="full", coalesce=True)
-    merged = merged.with_columns(pl.col("clinician_id").fill_null("unknown"),
-                                 *[pl.col(n).fill_null(0) for n in WORKLISTS]).sort("clinician_id")
-    # the one suppression function: counts 1 to min_cell-1 hidden, and complementary cells along
-    # the clinician margin (the My patients page publishes each list's total)
-    spec = SuppressionSpec(counts=tuple(WORKLISTS), margins=("clinician_id",))
-    return suppress(merged, spec, min_cell)
 
 
 def worklist_counts_by_clinician() -> pl.DataFrame:
-    """Patients on each worklist per clinician (aggregates: counts 1 to MIN_CELL-1 hidden)."""
+    """Patients on each worklist per clinician (aggregates: published, 1 to MIN_CELL-1 hidden)."""
     return _counts_by_clinician(_data.version(), _data.MIN_CELL)
 
 

@@ -10,7 +10,11 @@ Roles (``[roles]`` of ``outcomes.toml``):
     signed-in e-mail to a clinician id, and every patient-level request is narrowed to it.
 ``analyst``
     Everything, and may lower the suppression threshold (every such view is logged by the
-    caller).
+    caller). Sees the data-quality tables (load history, rejects, unmapped drugs, quarantined
+    values, scale completeness, audits) with exact counts (only 1 to min_cell - 1 hidden):
+    reconciling a load against its source files needs them, and an analyst may see patient
+    rows anyway. Every other role gets those counts perturbed like every metric's
+    (``queries.published_counts``), so that differencing them gives no hidden count back.
 
 Without sign-in (local use) the command line acts as ``analyst`` and the dashboard as
 ``leadership`` unless ``[roles] cli`` / ``[roles] dashboard`` say otherwise. Pages, exports and
@@ -44,6 +48,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "all_patients": ("analyst",),
     "all_scorecards": ("leadership", "analyst"),
     "lower_suppression": ("analyst",),
+    "exact_data_quality": ("analyst",),
 }
 
 
@@ -68,6 +73,12 @@ class User:
 
 ANALYST = User("analyst")
 LEADERSHIP = User("leadership")
+
+
+def may(user: User, capability: str) -> bool:
+    """Whether ``user``'s role holds ``capability`` (for a choice, not a refusal: the
+    data-quality tables are shown to everyone, exact only where ``exact_data_quality`` holds)."""
+    return user.role in CAPABILITIES[capability]
 
 
 def authorise(user: User, capability: str, *, what: str,

@@ -146,6 +146,13 @@ def metric(
         frame, spec, curve_counts = aggregate.survival(con, query, by_dims, params, salt)
     elif kind == "count":
         frame, spec = aggregate.count(con, query, by_dims, params, salt)
+    elif query.domain == "data_quality":
+        # counts of source records: exact for an analyst, else perturbed (queries.published_counts)
+        from queries.published_counts import data_quality_spec
+
+        exact = access.may(user or access.ANALYST, "exact_data_quality") or salt is None
+        frame = con.sql(query.sql, params=params).pl()
+        frame, spec, _ = data_quality_spec(con, name, frame, min_cell, exact=exact)
     else:
         frame = con.sql(query.sql, params=params).pl()
         frame, spec = aggregate.table(frame, query, salt)

@@ -13,9 +13,9 @@ For a reporting period (``2025-Q3``) and optionally one site, :func:`build_pack`
   months ending with the period (one quarter holds too few units per clinician), with
   suppressed units named;
 * the worklists as counts only: per worklist, the distinct patients listed on the period's end
-  (the data end when the period runs past it), of the site when one is chosen; counts of 1 to
-  ``min_cell - 1`` hidden by ``stats.suppression`` (exact, not perturbed: as on the My patients
-  page); never a patient id;
+  (the data end when the period runs past it), of the site when one is chosen; published as
+  every count (``queries.published_counts``: perturbed, 1 to ``min_cell - 1`` hidden, as on
+  the My patients page); never a patient id;
 * the definitions in force (``meta.definitions``), the data span and de-identification mode, the
   suppression threshold and method;
 * optionally, regimen comparisons adjusted by propensity score (``report.comparisons``):
@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries import cell_keys, qi, worklist
+from queries import cell_keys, published_counts, qi, worklist
 from queries.engine import resolve_min_cell
 from queries.qi_funnel import MeasureFunnel, measure_funnel
 from report.comparisons import ComparisonSection, ComparisonSpec, comparison_section
@@ -191,17 +191,17 @@ def _month_after(day: dt.date, months: int) -> dt.date:
 def worklist_counts(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None, site: str | None, min_cell: int,
 ) -> list[WorklistCount]:
-    """Distinct patients on each worklist on ``as_of``, through ``stats.suppression.suppress``
-    (one count per list, no margins: the lists overlap, so they add up to nothing published)."""
-    counts = worklist.patients_per_worklist(con, as_of=as_of, site_id=site)
-    frame = suppression.suppress(
-        pl.DataFrame({"worklist": list(counts), "patients": list(counts.values())}),
-        suppression.SuppressionSpec(counts=("patients",)), min_cell)
-    hidden = frame["patients_suppressed"] if "patients_suppressed" in frame.columns else \
+    """Distinct patients on each worklist on ``as_of``, published as every count is
+    (``queries.published_counts``: perturbed with the patients' record keys, 1 to min_cell - 1
+    hidden), so a site's pack, the whole clinic's pack and the dashboard cannot be subtracted
+    to give a hidden count. One count per list, no margins: the lists overlap."""
+    frame = published_counts.worklist_counts(con, min_cell, as_of=as_of, site_id=site)
+    count = published_counts.PATIENTS
+    hidden = frame[f"{count}_suppressed"] if f"{count}_suppressed" in frame.columns else \
         pl.Series([False] * frame.height)
     return [
         WorklistCount(name, worklist.query_of(name).title, patients, bool(is_hidden))
-        for name, patients, is_hidden in zip(frame["worklist"], frame["patients"], hidden,
+        for name, patients, is_hidden in zip(frame["worklist"], frame[count], hidden,
                                              strict=True)
     ]
 

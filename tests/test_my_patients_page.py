@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from published_support import published_patients
 from streamlit.testing.v1 import AppTest
 
 from queries.worklist import run_worklist
@@ -50,6 +51,11 @@ def test_leadership_gets_counts_and_never_a_patient_id(monkeypatch, tmp_path, wa
         con.close()
     assert not [i for i in ids if i in text]
     assert "Worklists" in text
+    # the counts are perturbed: the page says so and links to the Privacy page
+    from dashboard.views import PRIVACY_URL_PATH
+
+    notes = [c.value for c in at.caption if "perturbed" in c.value]
+    assert notes and f"]({PRIVACY_URL_PATH})" in notes[0]
 
 
 def test_an_analyst_sees_the_list_a_page_at_a_time(monkeypatch, tmp_path, warehouse_path):
@@ -150,12 +156,13 @@ def test_leadership_gets_no_timeline_and_the_refusal(monkeypatch, tmp_path, ware
 
 def test_leadership_counts_are_distinct_patients_or_hidden(monkeypatch, tmp_path, warehouse_path):
     """The counts table counts patients, not rows (a patient with two overdue test groups is
-    one patient), as the meeting pack does; 1-10 reads '<11'."""
+    one patient), as the meeting pack does, published as every count (docs/privacy.md: the
+    noise of the patients' cell key; a true or published 1-10 reads '<11')."""
     from queries.worklist import WORKLISTS
 
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        patients = {name: run_worklist(con, name).frame["patient_id"].n_unique()
+        patients = {name: published_patients(con, run_worklist(con, name).frame["patient_id"])
                     for name in WORKLISTS}
     finally:
         con.close()
@@ -166,4 +173,4 @@ def test_leadership_counts_are_distinct_patients_or_hidden(monkeypatch, tmp_path
               "overdue-monitoring": "Overdue monitoring", "adherence-drop": "Adherence drop",
               "prescribing-safety": "Prescribing safety"}
     for name, n in patients.items():
-        assert shown[titles[name]].replace(",", "") == ("<11" if 1 <= n <= 10 else str(n)), name
+        assert shown[titles[name]].replace(",", "") == ("<11" if n is None else str(n)), name

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from published_support import published_patients
 from test_models_support import Warehouse
 
 from queries import qi
@@ -124,18 +125,19 @@ def _worklist_rows(html: str) -> dict[str, str]:
     return dict(re.findall(r"<code>([a-z0-9-]+)</code></td><td>([^<]*)</td>", table.group(0)))
 
 
-def _listed_patients(con, as_of: dt.date) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _listed_patients(con, as_of: dt.date) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     from queries.worklist import WORKLISTS, run_worklist
 
-    return {name: run_worklist(con, name, as_of=as_of).frame["patient_id"].n_unique()
+    return {name: set(run_worklist(con, name, as_of=as_of).frame["patient_id"].to_list())
             for name in WORKLISTS}
 
 
 @pytest.mark.parametrize("min_cell", [11, 1_000_000])
 def test_pack_counts_each_worklists_patients_and_names_none(warehouse, min_cell):
     """Per worklist: the distinct patients ``queries.worklist`` lists on the data end (the
-    period holding it ends later), shown when 0 or at least min_cell, '<min_cell' when from 1 to
-    min_cell - 1; a threshold of a million hides every non-empty list. No patient id anywhere."""
+    period holding it ends later), published as every count (docs/privacy.md: plus the noise of
+    the patients' cell key, '<min_cell' when the true or published count is from 1 to
+    min_cell - 1); a threshold of a million hides every non-empty list. No patient id anywhere."""
     data_end = warehouse.sql("select data_end_on from marts.data_coverage").fetchall()[0][0]
     period = qi.parse_period(f"{data_end.year}-Q{(data_end.month - 1) // 3 + 1}")
     pack = build_pack(warehouse, period, names=("followup_30d_new_rx",), min_cell=min_cell)
@@ -146,14 +148,32 @@ def test_pack_counts_each_worklists_patients_and_names_none(warehouse, min_cell)
     expected = _listed_patients(warehouse, data_end)
     assert set(shown) == set(expected)
     for name, patients in expected.items():
-        if 1 <= patients < min_cell:
+        published = published_patients(warehouse, patients, min_cell)
+        if published is None:
             assert shown[name] == f"&lt;{min_cell}", name
         else:
-            assert shown[name] == f"{patients:,}", name
+            assert shown[name] == f"{published:,}", name
+            assert abs(published - len(patients)) <= 2
     if min_cell == 11:
-        assert any(n >= 11 for n in expected.values())  # the sample clinic lists patients
+        assert any(len(n) >= 11 for n in expected.values())  # the sample clinic lists patients
     ids = warehouse.sql("select patient_id from marts.dim_patients").pl()["patient_id"].to_list()
     assert ids and not [i for i in ids if i in html]
+
+
+def test_a_site_pack_publishes_the_sites_patients_on_each_list(warehouse):
+    """A site's pack counts the site's patients on each list, with the noise of that set of
+    patients (not the clinic's count minus the other sites', which would be exact)."""
+    from report.pack import worklist_counts
+
+    data_end = warehouse.sql("select data_end_on from marts.data_coverage").fetchall()[0][0]
+    sites = dict(warehouse.sql("select patient_id, site_id from marts.dim_patients").fetchall())
+    listed = _listed_patients(warehouse, data_end)
+    for site in sorted(set(sites.values()))[:2]:
+        counts = {w.name: w for w in worklist_counts(warehouse, data_end, site, 11)}
+        for name, patients in listed.items():
+            expected = published_patients(warehouse, {p for p in patients if sites[p] == site})
+            assert counts[name].patients == expected, (site, name)
+            assert counts[name].hidden == (expected is None)
 
 
 def test_pack_worklists_stop_at_the_period_end_before_the_data_end(warehouse):
@@ -163,4 +183,4 @@ def test_pack_worklists_stop_at_the_period_end_before_the_data_end(warehouse):
     assert pack.worklists_as_of == dt.date(data_end.year - 1, 12, 31)
     hidden = {w.name: w.hidden for w in pack.worklists}
     for name, patients in _listed_patients(warehouse, pack.worklists_as_of).items():
-        assert hidden[name] == (1 <= patients <= 10)
+        assert hidden[name] == (published_patients(warehouse, patients) is None)

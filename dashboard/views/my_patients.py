@@ -59,6 +59,7 @@ if not allowed:
         counts["worklist"].replace_strict(TITLES, default=None).alias("worklist"))
     components.table(shown, title="Worklists", key="worklist_counts",
                      formats={"rows": "count"}, labels={"worklist": "Worklist", "rows": "Patients"})
+    components.suppression_note()
     st.stop()
 
 user = worklists.page_user()
