@@ -174,6 +174,17 @@ def _plant(p: _Planter) -> None:
     p.drug(pid, "sertraline 50 mg tablet", 60, 5, dose=250.0)
     p.case(pid, "prescribing-safety", "sertraline 250 mg/day > the 200 mg labelled maximum",
            [("dose above labelled maximum", "sertraline", None)])
+    pid = p.patient()
+    p.drug(pid, "oxycodone 5 mg tablet", 60, 5)
+    p.drug(pid, "lorazepam 1 mg tablet", 60, 5)
+    p.case(pid, "prescribing-safety", "oxycodone and lorazepam fills 60 and 30 days before the "
+           "end, 30 days' supply each: both cover the last 60 days before the end, >= 30",
+           [("opioid with benzodiazepine", "oxycodone + lorazepam", None)])
+    pid = p.patient()
+    p.drug(pid, "tramadol 50 mg tablet", 60, 5)
+    p.drug(pid, "clonazepam 0.5 mg tablet", 29, 5, every=15, supply=15)
+    p.case(pid, None, "control: clonazepam fills 29 and 14 days before the end cover the last "
+           "29 days before it, tramadol all of them: 29 days together, under 30", [])
 
 
 def plant_worklist_cases(tables: dict[str, pl.DataFrame], end: dt.date
