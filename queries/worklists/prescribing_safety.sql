@@ -38,18 +38,8 @@ params:
   cob_opioid_min_supply_days: {type: integer, default: 15, description: "opioid days' supply in total"}
   cob_benzodiazepine_min_fills: {type: integer, default: 2, description: benzodiazepine fills on different dates}
   cob_overlap_min_days: {type: integer, default: 30, description: days covered by both}
-columns:
-  worklist: {type: varchar}
-  patient_id: {type: varchar}
-  clinician_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  reason: {type: varchar}
-  facts: {type: varchar}
-  trigger_on: {type: date}
-  due_on: {type: date}
-  days_overdue: {type: integer}
-  clears: {type: varchar}
+columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
+columns: {}
 metric:
   kind: table
   patient_level: true
@@ -92,6 +82,15 @@ polypharmacy as (
         'review: reduce to one antipsychotic, or record why both are needed' as clears
     from antipsychotic_pairs
     where overlap_to - overlap_from + 1 >= $polypharmacy_min_days
+),
+
+-- the clinician of each patient's latest-starting benzodiazepine episode: the one listed for
+-- the benzodiazepine rules
+benzodiazepine_prescribers as (
+    select patient_id, arg_max(clinician_id, start_on) as clinician_id
+    from marts.fct_treatment_episodes
+    where drug_subclass = 'benzodiazepine'
+    group by patient_id
 ),
 
 benzodiazepine_fills as (
@@ -145,10 +144,7 @@ benzodiazepine_days as (
 long_term_benzodiazepines as (
     select
         days.patient_id,
-        (select arg_max(episodes.clinician_id, episodes.start_on)
-         from marts.fct_treatment_episodes as episodes
-         where episodes.patient_id = days.patient_id and episodes.drug_subclass = 'benzodiazepine'
-        ) as clinician_id,
+        prescribers.clinician_id,
         days.drug,
         'anxiolytic_hypnotic' as drug_class,
         case when year(as_of.as_of_on) - patients.birth_year >= $older_adult_age
@@ -160,6 +156,7 @@ long_term_benzodiazepines as (
         days.first_on as trigger_on,
         'review: taper plan, or record why long-term use is needed' as clears
     from benzodiazepine_days as days
+    left join benzodiazepine_prescribers as prescribers on days.patient_id = prescribers.patient_id
     cross join as_of
     left join marts.dim_patients as patients on days.patient_id = patients.patient_id
     where days.covered_days >= $benzodiazepine_min_days
@@ -230,10 +227,7 @@ cob_overlap as (
 opioid_with_benzodiazepine as (
     select
         candidates.patient_id,
-        (select arg_max(episodes.clinician_id, episodes.start_on)
-         from marts.fct_treatment_episodes as episodes
-         where episodes.patient_id = candidates.patient_id and episodes.drug_subclass = 'benzodiazepine'
-        ) as clinician_id,
+        prescribers.clinician_id,
         candidates.drug,
         'anxiolytic_hypnotic' as drug_class,
         'opioid with benzodiazepine' as reason,
@@ -245,6 +239,7 @@ opioid_with_benzodiazepine as (
         'review: avoid the combination (taper one), or record why both are needed and offer naloxone'
             as clears
     from cob_candidates as candidates
+    left join benzodiazepine_prescribers as prescribers on candidates.patient_id = prescribers.patient_id
     inner join cob_overlap as overlap on candidates.patient_id = overlap.patient_id
     where overlap.overlap_days >= $cob_overlap_min_days
 ),
