@@ -12,7 +12,8 @@ from pathlib import Path
 
 from cli.common import add_db_argument, error, note, resolve_db
 
-#: The sample clinic's generator settings (sample_data/README.md gives the same command).
+#: The sample clinic's generator settings (sample_data/README.md gives the same command, with
+#: the planted worklist patients).
 SAMPLE_PATIENTS = 2000
 SAMPLE_SEED = 20250101
 
@@ -49,9 +50,9 @@ def ensure_sample(folder: Path) -> Path:
 
     note(f"generating the sample clinic ({SAMPLE_PATIENTS} patients, seed {SAMPLE_SEED}) "
          f"into {folder} ...")
-    generate(SAMPLE_PATIENTS, SAMPLE_SEED, folder,
+    generate(SAMPLE_PATIENTS, SAMPLE_SEED, folder, worklist_cases=True,
              command=f"outcomes generate --patients {SAMPLE_PATIENTS} --seed {SAMPLE_SEED} "
-                     f"--out {folder}")
+                     f"--out {folder} --worklist-cases")
     return folder
 
 

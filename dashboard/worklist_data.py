@@ -21,6 +21,7 @@ from dashboard import warehouse as _data
 from queries import published_counts
 from queries.access import AccessDenied, User, authorise
 from queries.patient_timeline import Timeline, patient_timeline
+from queries.scorecards import Scorecard, clinician_scorecard
 from queries.worklist import CAUTIONS, WORKLISTS, Worklist, run_worklist
 
 #: Rows per page of a patient-level table.
@@ -143,3 +144,24 @@ def timeline(patient_id: str) -> Timeline:
     the cache key, so a refusal is never answered from another user's cached timeline."""
     user = auth.current_user()
     return _timeline(patient_id, _data.version(), (user.role, user.clinician_id))
+
+
+@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+def _scorecard(measure: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
+               filter_items: tuple[tuple[str, object], ...], min_cell: int) -> Scorecard:
+    del file_version
+    cur = _data.cursor()
+    try:
+        return clinician_scorecard(cur, measure, user=User(*user_key), filters=dict(filter_items),
+                                   min_cell=min_cell)
+    finally:
+        cur.close()
+
+
+def scorecard(measure: str, filters: dict[str, object] | None = None) -> Scorecard:
+    """A measure's clinician positions and quarterly trend (``queries.scorecards``) for the
+    page's user: aggregates only, a clinician's own row and the clinic's."""
+    user = auth.current_user()
+    items = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
+    return _scorecard(measure, _data.version(), (user.role, user.clinician_id), items,
+                      _data.MIN_CELL)

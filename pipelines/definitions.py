@@ -78,6 +78,12 @@ DEFAULT_WORKLIST_PARAMS: dict[str, int | float | str] = {
     "polypharmacy_min_days": 90,
     "benzodiazepine_min_days": 120,  # preset 90
     "benzodiazepine_window_days": 365,
+    # 13.4 opioid with benzodiazepine (PQA COB), fills dispensed in a rolling window
+    "cob_window_days": 365,
+    "cob_opioid_min_fills": 2,  # on different dates
+    "cob_opioid_min_supply_days": 15,  # days' supply of those fills in total
+    "cob_benzodiazepine_min_fills": 2,  # on different dates
+    "cob_overlap_min_days": 30,  # days covered by both an opioid and a benzodiazepine
     "older_adult_age": 65,
 }
 _WORKLIST_PRESETS = {

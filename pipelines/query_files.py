@@ -20,6 +20,25 @@ from pipelines import query_filters
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
 
+#: Column sets a header names with ``columns_from:`` instead of restating them; they come first,
+#: before the file's own ``columns``. ``worklist``: the leading columns of every worklist
+#: (queries/worklists, docs/worklists.md).
+SHARED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    "worklist": {
+        "worklist": {"type": "varchar"},
+        "patient_id": {"type": "varchar"},
+        "clinician_id": {"type": "varchar"},
+        "drug": {"type": "varchar"},
+        "drug_class": {"type": "varchar"},
+        "reason": {"type": "varchar"},
+        "facts": {"type": "varchar", "description": "the facts that triggered the row, with their dates"},
+        "trigger_on": {"type": "date"},
+        "due_on": {"type": "date"},
+        "days_overdue": {"type": "integer"},
+        "clears": {"type": "varchar", "description": "what would take the row off the list"},
+    },
+}
+
 
 @dataclass(frozen=True)
 class Query:
@@ -94,6 +113,11 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     constants = dict(variant.pop("constants", None) or {})
     own_words = variant.pop("description", None)
     header = _merged(base, {**variant, "name": name})
+    shared = header.pop("columns_from", None)
+    if shared is not None:
+        if shared not in SHARED_COLUMNS:
+            raise ValueError(f"{path}: columns_from {shared!r} is not one of {sorted(SHARED_COLUMNS)}")
+        header["columns"] = {**SHARED_COLUMNS[shared], **(header.get("columns") or {})}
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")

@@ -10,7 +10,11 @@ when the de-identification mode shifts dates):
   (``marts.fct_fill_coverage``);
 * ``measurements``: labs and measurements (``marts.fct_measurements``, one row per measurement);
 * ``side_effects``: reported side effects with severity, action and suspected drug
-  (``marts.fct_side_effect_events``, one row per report).
+  (``marts.fct_side_effect_events``, one row per report);
+* ``recovery``: the PHQ-9 trajectory of each eligible antidepressant episode (default preset),
+  one row per week since start 1-16 with a score: the week's latest score and its change from
+  the baseline, with the baseline severity band, to read against the clinic's expected-recovery
+  band (``queries/worklists/expected_recovery.sql``, DOMAIN.md 13.1).
 
 Patient-level rows: ``queries.access.authorise`` refuses leadership (naming the role needed), and
 a clinician sees the timeline only of a patient with a treatment episode of theirs
@@ -47,6 +51,23 @@ PARTS: dict[str, str] = {
         select distinct side_effect_id, report_on, effect_code, severity, action, suspected_drug
         from marts.fct_side_effect_events where patient_id = $patient
         order by report_on, effect_code, side_effect_id""",
+    "recovery": """
+        select
+            outcomes.episode_id, outcomes.drug, outcomes.start_on, outcomes.baseline_score,
+            outcomes.baseline_severity_band, scores.weeks_from_start as week_since_start,
+            arg_max(scores.total_score, {'on': scores.assessed_on, 'id': scores.assessment_id})
+                as score,
+            arg_max(scores.total_score, {'on': scores.assessed_on, 'id': scores.assessment_id})
+                - outcomes.baseline_score as change
+        from marts.fct_episode_outcomes as outcomes
+        inner join marts.fct_scores as scores on outcomes.episode_id = scores.episode_id
+        where outcomes.patient_id = $patient and outcomes.is_default_preset
+              and outcomes.is_eligible and outcomes.instrument = 'PHQ-9'
+              and outcomes.drug_class = 'antidepressant' and scores.instrument = 'PHQ-9'
+              and scores.weeks_from_start between 1 and 16
+        group by outcomes.episode_id, outcomes.drug, outcomes.start_on, outcomes.baseline_score,
+                 outcomes.baseline_severity_band, scores.weeks_from_start
+        order by outcomes.start_on, outcomes.episode_id, week_since_start""",
 }
 
 WHAT = "A patient timeline (patient-level rows)"
@@ -54,13 +75,15 @@ WHAT = "A patient timeline (patient-level rows)"
 
 @dataclass(frozen=True)
 class Timeline:
-    """A patient's scores, fills, measurements and side effects (see the module docstring)."""
+    """A patient's scores, fills, measurements, side effects and recovery trajectory (see the
+    module docstring)."""
 
     patient_id: str
     scores: pl.DataFrame
     fills: pl.DataFrame
     measurements: pl.DataFrame
     side_effects: pl.DataFrame
+    recovery: pl.DataFrame
 
 
 def patient_timeline(con: duckdb.DuckDBPyConnection, patient_id: str, *,

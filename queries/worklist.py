@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pipelines.query_files import SHARED_COLUMNS
 from queries import loader
 from queries.access import ANALYST, User, authorise
 
@@ -48,10 +49,8 @@ CAUTIONS: dict[str, str] = {
         "the clinic's own safety pathway."),
 }
 
-COMMON_COLUMNS: tuple[str, ...] = (
-    "worklist", "patient_id", "clinician_id", "drug", "drug_class", "reason", "facts",
-    "trigger_on", "due_on", "days_overdue", "clears",
-)
+#: The leading columns of every worklist, declared once (``columns_from: worklist`` in a header).
+COMMON_COLUMNS: tuple[str, ...] = tuple(SHARED_COLUMNS["worklist"])
 
 
 class WorklistError(ValueError):

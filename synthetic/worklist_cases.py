@@ -4,8 +4,9 @@ Additive: the cases are extra patients (ids ``PW000001`` ...) appended after the
 so the drawn patients and every ground-truth number stay as they were. Each case is built so
 that on the data end date (the worklists' default as-of date) it triggers exactly the rows its
 manifest entry lists and nothing else: fills run on past the end unless the case is a lapse,
-scores sit on visit days unless the case is an item-9 screen without a contact, and every
-monitoring test the case is not about is done recently. Control cases sit exactly at a rule's
+scores sit on visit days unless the case is an item-9 screen without a contact, every drug
+starts at a visit (so every planted patient has one), and every monitoring test the case is not
+about is done recently. Control cases sit exactly at a rule's
 edge and must not be listed. The manifest (``worklist_cases.json`` and
 ``truth.json["worklist_cases"]``) gives, per case, the patient, the worklist, the expected
 ``(reason, drug, days_overdue)`` rows and the rule arithmetic in words.
@@ -30,6 +31,7 @@ class _Planter:
     rows: dict[str, list[dict]] = field(default_factory=dict)
     cases: dict[str, dict] = field(default_factory=dict)
     _n: int = 0
+    _visited: set[tuple[str, int]] = field(default_factory=set)
 
     def day(self, before_end: int) -> dt.date:
         return self.end - dt.timedelta(days=before_end)
@@ -48,14 +50,18 @@ class _Planter:
         return patient_id
 
     def visit(self, patient_id: str, before_end: int) -> None:
+        if (patient_id, before_end) in self._visited:  # one visit a day
+            return
+        self._visited.add((patient_id, before_end))
         self.add("visits", visit_id=self._id("V"), patient_id=patient_id,
                  visit_date=self.day(before_end), clinician_id=self.clinician_id,
                  site_id=self.site_id, visit_type="follow_up", end_date=None)
 
     def drug(self, patient_id: str, name: str, first: int, last: int, every: int = 30,
              supply: int = 30, dose: float | None = None) -> None:
-        """A prescription from ``first`` days before the end and fills every ``every`` days
-        while the fill is at least ``last`` days before the end."""
+        """A prescription from ``first`` days before the end, written at a visit that day, and
+        fills every ``every`` days while the fill is at least ``last`` days before the end."""
+        self.visit(patient_id, first)
         self.add("prescriptions", prescription_id=self._id("RX"), patient_id=patient_id,
                  drug=name, start_date=self.day(first), end_date=None, daily_dose_mg=dose,
                  days_supply=supply, quantity=None, refills=None, clinician_id=self.clinician_id,
@@ -174,6 +180,17 @@ def _plant(p: _Planter) -> None:
     p.drug(pid, "sertraline 50 mg tablet", 60, 5, dose=250.0)
     p.case(pid, "prescribing-safety", "sertraline 250 mg/day > the 200 mg labelled maximum",
            [("dose above labelled maximum", "sertraline", None)])
+    pid = p.patient()
+    p.drug(pid, "oxycodone 5 mg tablet", 60, 5)
+    p.drug(pid, "lorazepam 1 mg tablet", 60, 5)
+    p.case(pid, "prescribing-safety", "oxycodone and lorazepam fills 60 and 30 days before the "
+           "end, 30 days' supply each: both cover the last 60 days before the end, >= 30",
+           [("opioid with benzodiazepine", "oxycodone + lorazepam", None)])
+    pid = p.patient()
+    p.drug(pid, "tramadol 50 mg tablet", 60, 5)
+    p.drug(pid, "clonazepam 0.5 mg tablet", 29, 5, every=15, supply=15)
+    p.case(pid, None, "control: clonazepam fills 29 and 14 days before the end cover the last "
+           "29 days before it, tramadol all of them: 29 days together, under 30", [])
 
 
 def plant_worklist_cases(tables: dict[str, pl.DataFrame], end: dt.date

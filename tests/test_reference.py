@@ -160,6 +160,11 @@ def test_rxnorm_ingredient_cuis_given_in_the_brief(ingredient, cui):
     assert drug_table().filter(pl.col("ingredient") == ingredient)["rxnorm_cui"].item() == cui
 
 
+#: Opioid analgesics of drugs.csv, added without codes (see the README review log).
+OPIOID_ANALGESICS = ("codeine", "dihydrocodeine", "fentanyl", "hydrocodone", "hydromorphone",
+                     "levorphanol", "meperidine", "morphine", "oxycodone", "oxymorphone",
+                     "pentazocine", "tapentadol", "tramadol")
+
 #: Ingredients whose RxNorm ingredient (IN) CUI is deliberately empty, each with the reason. Filling
 #: one means deleting it here, in the same change that records its source in the README review log.
 RXNORM_TO_VERIFY = {
@@ -178,6 +183,9 @@ RXNORM_TO_VERIFY = {
     "amantadine": "no public source found yet",
     "deutetrabenazine": "no public source found yet",
     "acamprosate": "no public source found yet",
+    # opioid analgesics (subclass opioid_analgesic, for the opioid-with-benzodiazepine rule):
+    # added 2026-12-03 by name; codes to be filled from a cited source
+    **dict.fromkeys(OPIOID_ANALGESICS, "added for PQA COB by name; no source cited yet"),
 }
 
 #: Ingredients whose ATC code is deliberately empty, with the reason (same rule as above).
@@ -185,6 +193,7 @@ ATC_TO_VERIFY = {
     "zuranolone": "no ATC code found in a public source",
     "lumateperone": "public sources disagree (one gives N05AX17, which is pimavanserin's)",
     "xanomeline": "public sources disagree (one gives N05AX17, which is pimavanserin's)",
+    **dict.fromkeys(OPIOID_ANALGESICS, "added for PQA COB by name; no source cited yet"),
 }
 
 RXNORM_CUI_SHAPE = re.compile(r"^[1-9]\d{0,7}$")

@@ -6,6 +6,7 @@ samples (the QI page has the funnel plot with its control limits)."""
 import polars as pl
 import streamlit as st
 
+from charts.scorecards import scorecard_trend_figure
 from dashboard import components, filters
 from dashboard import worklist_data as worklists
 
@@ -63,6 +64,45 @@ if rows:
     st.dataframe(table, hide_index=True, key="scorecard_rates")
 else:
     components.empty_note("eligible episodes")
+
+POSITION_LABELS = {"clinician_id": "Clinician", "episodes": "Evaluable episodes",
+                   "rate": "Rate (%)", "lower_95": "Clinic's 95% limits from (%)",
+                   "upper_95": "to (%)", "position": "Funnel position",
+                   "observed_expected": "Observed / expected (case mix)",
+                   "adjusted_position": "Case-mix adjusted position"}
+
+
+def show_scorecard(measure: str, label: str) -> None:
+    """Each clinician's rate against the clinic's funnel limits, and one clinician's trend."""
+    card = worklists.scorecard(measure, f.query_filters())
+    if card.positions.is_empty():
+        components.empty_note("clinicians with enough episodes for a funnel")
+        return
+    shown = card.positions.with_columns(
+        *[(pl.col(c) * 100).round(1) for c in ("rate", "lower_95", "upper_95")],
+        pl.col("observed_expected").round(2)).select(list(POSITION_LABELS))
+    st.markdown(f"**{label}**: clinic rate "
+                f"{'-' if card.clinic_rate is None else f'{100 * card.clinic_rate:.1f}%'}; "
+                f"episodes started up to {card.end_date} (follow-up closed)")
+    st.dataframe(shown.rename(POSITION_LABELS), hide_index=True, key=f"scorecard_{measure}")
+    clinicians = [c for c in card.positions["clinician_id"].to_list() if c]
+    if not clinicians:
+        return
+    chosen = clinicians[0] if len(clinicians) == 1 else st.selectbox(
+        f"Trend of {label.lower()} by quarter for", clinicians, key=f"scorecard_trend_{measure}")
+    st.plotly_chart(scorecard_trend_figure(card.trend, card.clinic_trend, chosen, label),
+                    key=f"scorecard_trend_chart_{measure}")
+
+
+st.subheader("Funnel position and trend")
+st.caption(f"Each clinician's rate against the clinic's funnel limits at their number of episodes "
+           "(exact binomial, 95% and 99.8%; Spiegelhalter 2005), and the case-mix adjusted "
+           "observed/expected ratio (indirect standardisation over age band and diagnosis group). "
+           f"Fewer than {MIN_EVALUABLE} evaluable episodes read 'insufficient data'; a clinician "
+           "whose count is hidden has no position. Within limits is the expected result for most "
+           "clinicians: a position outside them is a prompt to look, not a verdict.")
+for measure_name, measure_label in (("response", "Response"), ("remission", "Remission")):
+    show_scorecard(measure_name, measure_label)
 
 st.subheader("Patients on each worklist")
 counts = worklists.worklist_counts_by_clinician()

@@ -6,7 +6,8 @@ number of patients on each list only, suppressed as every count is.
 
 import streamlit as st
 
-from dashboard import components
+from charts.expected_recovery import expected_recovery_figure
+from dashboard import components, data
 from dashboard import worklist_data as worklists
 
 TITLES = {
@@ -34,6 +35,23 @@ TIMELINE_PARTS = {
 }
 
 
+def show_expected_recovery(recovery) -> None:  # type: ignore[no-untyped-def]
+    """The latest eligible antidepressant episode's PHQ-9 change against the clinic's band."""
+    if not recovery.height:
+        return
+    latest = recovery.filter(recovery["episode_id"] == recovery["episode_id"][-1])
+    first = latest.row(0, named=True)
+    band = data.metric("expected_recovery").frame
+    st.plotly_chart(expected_recovery_figure(band, latest, first["baseline_severity_band"],
+                                             drug=first["drug"]),
+                    key="expected_recovery_chart")
+    st.caption(f"{first['drug']} from {first['start_on']}, baseline PHQ-9 {first['baseline_score']}. "
+               "The band is the clinic's own: its 25th-75th percentile of change by week among "
+               "closed episodes of the same baseline severity, the line its median; a point above "
+               "the 75th percentile is amber, above the 90th red. A week with too few episodes "
+               "has no band.")
+
+
 def show_timeline(timeline) -> None:  # type: ignore[no-untyped-def]
     """Scores over time as a line per instrument, then each part as a table (oldest first)."""
     st.caption(f"Patient {timeline.patient_id} (surrogate id); dates as the warehouse holds "
@@ -41,6 +59,7 @@ def show_timeline(timeline) -> None:  # type: ignore[no-untyped-def]
     if timeline.scores.height:
         st.line_chart(timeline.scores, x="assessed_on", y="total_score", color="instrument",
                       x_label="Date", y_label="Total score")
+    show_expected_recovery(timeline.recovery)
     for part, (title, labels) in TIMELINE_PARTS.items():
         frame = getattr(timeline, part)
         st.markdown(f"**{title}**: {frame.height}")

@@ -20,18 +20,8 @@ params:
   adherence_window_days: {type: integer, default: 90}
   adherence_pdc_min: {type: double, default: 0.80}
   lapse_lookback_days: {type: integer, default: 90}
+columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
 columns:
-  worklist: {type: varchar}
-  patient_id: {type: varchar}
-  clinician_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  reason: {type: varchar}
-  facts: {type: varchar}
-  trigger_on: {type: date}
-  due_on: {type: date}
-  days_overdue: {type: integer}
-  clears: {type: varchar}
   pdc: {type: double, fmt: pct1}
 metric:
   kind: table

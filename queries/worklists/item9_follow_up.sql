@@ -17,18 +17,8 @@ params:
   clinician_id: {type: varchar, description: 'the clinician (null = all)'}
   item9_followup_days: {type: integer, default: 1, description: 'follow-up window [0, +N] days'}
   item9_lookback_days: {type: integer, default: 365, description: 'screens dated in [as_of - N, as_of]'}
+columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
 columns:
-  worklist: {type: varchar}
-  patient_id: {type: varchar}
-  clinician_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  reason: {type: varchar}
-  facts: {type: varchar}
-  trigger_on: {type: date}
-  due_on: {type: date}
-  days_overdue: {type: integer}
-  clears: {type: varchar}
   item_9: {type: integer}
 metric:
   kind: table

@@ -29,18 +29,8 @@ params:
   week6_window_end_days: {type: integer, default: 63}
   week6_improvement_min_pct: {type: integer, default: 25}
   not_on_track_listed_until_days: {type: integer, default: 91, description: an episode leaves the list after this day}
-columns:
-  worklist: {type: varchar}
-  patient_id: {type: varchar}
-  clinician_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  reason: {type: varchar}
-  facts: {type: varchar}
-  trigger_on: {type: date}
-  due_on: {type: date}
-  days_overdue: {type: integer}
-  clears: {type: varchar}
+columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
+columns: {}
 metric:
   kind: table
   patient_level: true
@@ -77,48 +67,48 @@ phq9 as (
     where instrument = 'PHQ-9'
 ),
 
-scored as (
+-- the three windows of the rule, in days from the episode start
+windows as (
+    select * from (values
+        ('baseline', $baseline_start_days, $baseline_end_days),
+        ('early', $early_window_start_days, $early_window_end_days),
+        ('week6', $week6_window_start_days, $week6_window_end_days)
+    ) as windows (name, from_day, to_day)
+),
+
+-- each episode's latest PHQ-9 (on or before as_of) in each window it has one
+latest as (
     select
         episodes.episode_id,
-        arg_max(phq9.total_score, phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $baseline_start_days and $baseline_end_days
-        ) as baseline_score,
-        max(phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $baseline_start_days and $baseline_end_days
-        ) as baseline_on,
-        arg_max(phq9.total_score, phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $early_window_start_days and $early_window_end_days
-        ) as early_score,
-        max(phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $early_window_start_days and $early_window_end_days
-        ) as early_on,
-        arg_max(phq9.total_score, phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $week6_window_start_days and $week6_window_end_days
-        ) as week6_score,
-        max(phq9.assessed_on) filter (
-            where phq9.assessed_on - episodes.start_on between $week6_window_start_days and $week6_window_end_days
-        ) as week6_on
+        windows.name,
+        arg_max(phq9.total_score, phq9.assessed_on) as score,
+        max(phq9.assessed_on) as score_on
     from episodes
     inner join phq9
         on episodes.patient_id = phq9.patient_id
         and phq9.assessed_on <= episodes.as_of_on
-    group by episodes.episode_id
+    inner join windows
+        on phq9.assessed_on - episodes.start_on between windows.from_day and windows.to_day
+    group by episodes.episode_id, windows.name
 ),
 
 staged as (
     select
         episodes.*,
-        scored.baseline_score,
-        scored.baseline_on,
-        case when scored.week6_on is not null then 'not on track at week 6'
+        baseline.score as baseline_score,
+        baseline.score_on as baseline_on,
+        case when week6.score_on is not null then 'not on track at week 6'
              else 'early non-improvement' end as reason,
-        coalesce(scored.week6_score, scored.early_score) as score,
-        coalesce(scored.week6_on, scored.early_on) as score_on,
-        case when scored.week6_on is not null then $week6_improvement_min_pct
+        coalesce(week6.score, early.score) as score,
+        coalesce(week6.score_on, early.score_on) as score_on,
+        case when week6.score_on is not null then $week6_improvement_min_pct
              else $early_improvement_min_pct end as min_pct
     from episodes
-    inner join scored on episodes.episode_id = scored.episode_id
-    where scored.baseline_score >= $eligible_min
+    inner join latest as baseline
+        on episodes.episode_id = baseline.episode_id and baseline.name = 'baseline'
+    left join latest as early on episodes.episode_id = early.episode_id and early.name = 'early'
+    left join latest as week6 on episodes.episode_id = week6.episode_id and week6.name = 'week6'
+    where baseline.score >= $eligible_min
 ),
 
 final as (

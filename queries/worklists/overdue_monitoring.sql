@@ -22,18 +22,8 @@ params:
   lithium_preset: {type: varchar, default: nice_cg185}
   clozapine_preset: {type: varchar, default: us_label}
   metabolic_preset: {type: varchar, default: apa2020}
+columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
 columns:
-  worklist: {type: varchar}
-  patient_id: {type: varchar}
-  clinician_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  reason: {type: varchar}
-  facts: {type: varchar}
-  trigger_on: {type: date}
-  due_on: {type: date}
-  days_overdue: {type: integer}
-  clears: {type: varchar}
   test_group: {type: varchar}
 metric:
   kind: table
