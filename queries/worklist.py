@@ -96,24 +96,3 @@ def run_worklist(con: duckdb.DuckDBPyConnection, name: str, *, user: User = ANAL
         as_of = found[0][0] if found else None
     return Worklist(name, frame, as_of, {k: v for k, v in bound.items() if k != "clinician_id"},
                     query.title, query.description, CAUTIONS.get(name))
-
-
-
-def patients_per_worklist(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None,
-                          site_id: str | None = None,
-                          definitions: Definitions | None = None) -> dict[str, int]:
-    """Distinct patients on each worklist on ``as_of`` (None: the data end date), optionally only
-    patients of ``site_id`` (``marts.dim_patients.site_id``). True counts: the caller suppresses
-    them before they leave (``stats.suppression``). Lists run as the analyst because only counts
-    leave this function, never a patient id."""
-    site_patients: set[str] | None = None
-    if site_id is not None:
-        found = con.sql("select patient_id from marts.dim_patients where site_id = $site",
-                        params={"site": site_id}).fetchall()
-        site_patients = {row[0] for row in found}
-    counts: dict[str, int] = {}
-    for name in WORKLISTS:
-        ids = set(run_worklist(con, name, user=ANALYST, as_of=as_of,
-                               definitions=definitions).frame["patient_id"].drop_nulls().to_list())
-        counts[name] = len(ids if site_patients is None else ids & site_patients)
-    return counts
