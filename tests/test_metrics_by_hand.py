@@ -244,21 +244,26 @@ def test_side_effect_severity_and_actions_by_hand(side_effect_clinic):
 
 
 def test_safety_flags_by_hand():
-    # PHQ-9 scores with item 9: P1 item 9 = 1 on day 0 and a visit on day 3 (within 7 days);
-    # P2 item 9 = 2 on day 0 and a visit on day 8 (too late); P3 item 9 = 0; P4 item 9 not
-    # recorded (not in the denominator). Scores with item 9: 3; positive: P1, P2 -> 2 of 3;
-    # followed up within 7 days: P1 -> 1 of the 2 positives
+    # PHQ-9 scores with item 9 on day 0. Follow-up (DOMAIN 13.3): a C-SSRS or a visit in [0, +1]
+    # days. P1 item 9 = 1, a visit on day 1 (the window's last day): followed up. P2 item 9 = 2,
+    # a visit on day 2 (a day late): not. P5 item 9 = 3, a C-SSRS the same day: followed up.
+    # P3 item 9 = 0 (not positive); P4 item 9 not recorded (not in the denominator).
+    # Scores with item 9: 4; positive: P1, P2, P5 -> 3 of 4; followed up: P1, P5 -> 2 of the 3.
+    # With a 2-day window (--set item9_followup_days=2) P2 is followed up too: 3 of 3.
     warehouse = Warehouse()
-    for patient, item_9 in (("P1", 1), ("P2", 2), ("P3", 0), ("P4", None)):
+    for patient, item_9 in (("P1", 1), ("P2", 2), ("P3", 0), ("P4", None), ("P5", 3)):
         warehouse.patient(patient)
         warehouse.score(patient, 0, 12, item_9=item_9)
-    warehouse.visit("P1", 3)
-    warehouse.visit("P2", 8)
+    warehouse.visit("P1", 1)
+    warehouse.visit("P2", 2)
+    warehouse.score("P5", 0, 10, instrument="C-SSRS")
     warehouse.build()
     row = _metric(warehouse, "safety_flags")
-    assert (row["numerator"], row["denominator"]) == (2, 3)
-    assert row["rate"] == pytest.approx(2 / 3)
-    assert (row["followed_up_7d"], row["rate_followed_up_7d"]) == (1, pytest.approx(1 / 2))
+    assert (row["numerator"], row["denominator"]) == (3, 4)
+    assert row["rate"] == pytest.approx(3 / 4)
+    assert (row["followed_up"], row["rate_followed_up"]) == (2, pytest.approx(2 / 3))
+    wider = _metric(warehouse, "safety_flags", item9_followup_days=2)
+    assert (wider["followed_up"], wider["rate_followed_up"]) == (3, pytest.approx(1.0))
 
 
 def _measure(warehouse: Warehouse, patient: str, on: int, measure: str, value: float) -> None:

@@ -5,8 +5,13 @@ description: >
   Numerator: PHQ-9 (or PHQ-A) scores dated in the period with item 9 (thoughts of self-harm)
   above 0, whatever the total. Denominator: PHQ-9/PHQ-A scores with item 9 recorded. A flag, not
   an outcome, and not an alerting system (DOMAIN.md section 2): the second rate is the process
-  measure "positive item 9 followed by a visit within 7 days" among positives.
+  measure "positive item 9 with documented follow-up" among positives, by the rule of DOMAIN
+  13.3 that the item-9 worklist applies too: a suicide risk assessment (C-SSRS) or a clinician
+  contact (a visit) in [0, +item9_followup_days] days of the screen (marts.fct_safety_flags
+  first_contact_on). A screen whose window is still open counts as not followed up.
 grain: one row per PHQ-9 score with item 9 recorded (unit level)
+params:
+  item9_followup_days: {type: integer, default: 1, description: 'follow-up window [0, +N] days (DOMAIN 13.3; as the item-9 worklist)'}
 columns:
   assessment_id: {type: varchar}
   assessed_on: {type: date}
@@ -17,7 +22,7 @@ columns:
   age_band: {type: varchar}
   sex: {type: varchar}
   is_positive: {type: boolean}
-  is_positive_followed_up_7d: {type: boolean}
+  is_positive_followed_up: {type: boolean}
 metric:
   filters: [site_id, diagnosis_group, age_band, sex]
   period: assessed_on
@@ -27,13 +32,13 @@ metric:
   counts:
     scores: '*'
     positive: is_positive
-    followed_up_7d: is_positive_followed_up_7d
+    followed_up: is_positive_followed_up
   rates:
     - {name: rate, numerator: positive, denominator: scores, label: 'Scores with item 9 above 0'}
-    - {name: rate_followed_up_7d, numerator: followed_up_7d, denominator: positive, label: 'Positive item 9 with a visit within 7 days'}
+    - {name: rate_followed_up, numerator: followed_up, denominator: positive, label: 'Positive item 9 with a risk assessment or contact within the follow-up window'}
 tests:
   unique: [assessment_id]
-  expressions: [is_positive_followed_up_7d <= is_positive]
+  expressions: [is_positive_followed_up <= is_positive]
   total: >
    select count(*) from marts.fct_safety_flags
 --- */
@@ -53,7 +58,8 @@ final as (
         age_band,
         sex,
         is_positive,
-        is_positive and has_visit_1_7 as is_positive_followed_up_7d
+        coalesce(is_positive and first_contact_on <= assessed_on + $item9_followup_days, false)
+            as is_positive_followed_up
     from flags
 )
 

@@ -42,30 +42,19 @@ positives as (
         and as_of.as_of_on > scores.assessed_on + $item9_followup_days
 ),
 
--- a contact: a visit, or a suicide risk assessment recorded as an instrument
-contacts as (
-    select patient_id, visit_on as contact_on from marts.fct_visits
-    union all
-    select distinct patient_id, assessed_on from marts.fct_scores where instrument = 'C-SSRS'
+-- the first contact (a visit or a C-SSRS) on or after the screen's day: one rule, in the mart
+-- that the safety_flags metric reads too (marts.fct_safety_flags)
+first_contacts as (
+    select patient_id, assessed_on, min(first_contact_on) as first_contact_on
+    from marts.fct_safety_flags
+    group by all
 ),
 
 unfollowed as (
-    select positives.*
+    select positives.*, first_contacts.first_contact_on
     from positives
-    anti join contacts
-        on positives.patient_id = contacts.patient_id
-        and contacts.contact_on between positives.assessed_on
-        and positives.assessed_on + $item9_followup_days
-),
-
-later_contact as (
-    select unfollowed.patient_id, unfollowed.assessed_on, min(contacts.contact_on) as first_contact_on
-    from unfollowed
-    inner join contacts
-        on unfollowed.patient_id = contacts.patient_id
-        and contacts.contact_on > unfollowed.assessed_on + $item9_followup_days
-        and contacts.contact_on <= unfollowed.as_of_on
-    group by all
+    left join first_contacts using (patient_id, assessed_on)
+    where not coalesce(first_contacts.first_contact_on <= positives.assessed_on + $item9_followup_days, false)
 ),
 
 active as (
@@ -106,8 +95,9 @@ final as (
         format('PHQ-9 item 9 = {} (total {}) on {}; no visit or risk assessment by {}{}',
                unfollowed.item_9, unfollowed.total_score, unfollowed.assessed_on,
                unfollowed.assessed_on + $item9_followup_days,
-               case when later_contact.first_contact_on is null then '; no contact since'
-                    else format('; first contact after the window on {}', later_contact.first_contact_on)
+               case when unfollowed.first_contact_on is null
+                         or unfollowed.first_contact_on > unfollowed.as_of_on then '; no contact since'
+                    else format('; first contact after the window on {}', unfollowed.first_contact_on)
                end) as facts,
         unfollowed.assessed_on as trigger_on,
         cast(unfollowed.assessed_on + $item9_followup_days as date) as due_on,
@@ -115,7 +105,6 @@ final as (
         'review: document a suicide risk assessment (C-SSRS) or clinician contact' as clears,
         unfollowed.item_9
     from unfollowed
-    left join later_contact using (patient_id, assessed_on)
     left join active using (patient_id, assessed_on)
     left join seen_by using (patient_id, assessed_on)
 )

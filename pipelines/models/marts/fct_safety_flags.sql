@@ -5,7 +5,11 @@ unique_key: [assessment_id]
 description: >
   PHQ-9 item 9 (thoughts of self-harm) is a flag, not an outcome (DOMAIN 2): is_positive when
   item_9 > 0, whatever the total. For the process measure "% of positive item-9 responses with
-  documented follow-up": a visit in [+1, +7] and in [+1, +30] days. regimen: the regimen of the
+  documented follow-up" (DOMAIN 2) and the item-9 worklist, both by the rule of DOMAIN 13.3 (a
+  suicide risk assessment or a clinician contact in [0, +N] days): first_contact_on, the first
+  contact on or after the screen's day, where a contact is a visit or a C-SSRS assessment. The
+  rule "followed up within N days" is then first_contact_on <= assessed_on + N, with N the
+  item9_followup_days parameter of the metric or worklist that asks. regimen: the regimen of the
   latest-starting episode active on the date (start_on <= date <= end_on), null if none.
 columns:
   assessment_id: {type: varchar}
@@ -15,8 +19,7 @@ columns:
   total_score: {type: integer}
   item_9: {type: integer}
   is_positive: {type: boolean}
-  has_visit_1_7: {type: boolean}
-  has_visit_1_30: {type: boolean}
+  first_contact_on: {type: date, description: 'first visit or C-SSRS on or after assessed_on (null: none)'}
   regimen: {type: varchar}
   drug_class: {type: varchar}
   site_id: {type: varchar}
@@ -30,15 +33,21 @@ with flagged as (
     where instrument = 'PHQ-9' and item_9 is not null
 ),
 
+-- a contact: a visit, or a suicide risk assessment recorded as an instrument (DOMAIN 13.3)
+contacts as (
+    select patient_id, visit_on as contact_on from marts.fct_visits
+    union all
+    select patient_id, assessed_on from marts.fct_scores where instrument = 'C-SSRS'
+),
+
 followed_up as (
     select
         flagged.assessment_id,
-        bool_or(visits.visit_on - flagged.assessed_on between 1 and 7) as has_visit_1_7,
-        bool_or(visits.visit_on - flagged.assessed_on between 1 and 30) as has_visit_1_30
+        min(contacts.contact_on) as first_contact_on
     from flagged
-    inner join staging.stg_visits as visits
-        on flagged.patient_id = visits.patient_id
-        and visits.visit_on between flagged.assessed_on + 1 and flagged.assessed_on + 30
+    inner join contacts
+        on flagged.patient_id = contacts.patient_id
+        and contacts.contact_on >= flagged.assessed_on
     group by flagged.assessment_id
 ),
 
@@ -63,8 +72,7 @@ select
     flagged.total_score,
     flagged.item_9,
     flagged.item_9 > 0 as is_positive,
-    coalesce(followed_up.has_visit_1_7, false) as has_visit_1_7,
-    coalesce(followed_up.has_visit_1_30, false) as has_visit_1_30,
+    followed_up.first_contact_on,
     active_regimen.latest.regimen,
     active_regimen.latest.drug_class,
     coalesce(patients.site_id, 'unknown') as site_id,
