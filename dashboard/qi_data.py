@@ -25,7 +25,7 @@ def qi_measures() -> list[str]:
     return proportion_metrics()
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _qi_series(name: str, file_version: tuple[int, int], by: str, filter_items: tuple, min_cell: int):  # type: ignore[no-untyped-def]
     del file_version
     from queries.qi import measure_series
@@ -56,7 +56,7 @@ def qi_chart(series, chart: str, interventions: tuple | list = ()):  # type: ign
     return spc.qic(series.events, series.n, x=series.x, chart=chart, part=breaks, target=target)
 
 
-@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _qi_funnel(name: str, file_version: tuple[int, int], by: str, adjust: bool, filter_items: tuple, min_cell: int):  # type: ignore[no-untyped-def]
     del file_version
     from queries.qi_funnel import measure_funnel
@@ -77,7 +77,7 @@ def qi_funnel(name: str, by: str, adjust: bool, start_date: Any = None, end_date
     return _qi_funnel(name, _data.version(), by, adjust, items, _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def _qi_table(file_version: tuple[int, int], period_label: str, site_id: str | None, min_cell: int) -> pl.DataFrame:
     del file_version
     from queries import qi

@@ -39,7 +39,7 @@ class WorklistPage:
     worklist: Worklist
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _worklist(name: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
               clinician_id: str | None) -> Worklist:
     del file_version
@@ -90,7 +90,7 @@ def worklist_page(name: str, page: int = 1, *, clinician_id: str | None = None,
                         page, pages, result)
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
@@ -111,7 +111,7 @@ def worklist_counts() -> pl.DataFrame:
     return _counts(_data.version(), _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
@@ -137,7 +137,7 @@ def worklist_counts_by_clinician() -> pl.DataFrame:
     return _counts_by_clinician(_data.version(), _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _timeline(patient_id: str, file_version: tuple[int, int],
               user_key: tuple[str, str | None]) -> Timeline:
     del file_version
