@@ -120,15 +120,21 @@ def qi_period_options() -> list[str]:
     if not _data.status().ok:
         return []
     cur = _data.cursor()
+    try:
+        return quarter_options(cur)
+    finally:
+        cur.close()
+
+
+def quarter_options(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``qi_period_options`` on a connection (the load's precomputation asks it too)."""
     from queries.periods import completeness, latest_complete_quarter
 
     try:
-        start, end = cur.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
-        complete = latest_complete_quarter(completeness(cur))
+        start, end = con.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
+        complete = latest_complete_quarter(completeness(con))
     except (duckdb.Error, IndexError):
         return []
-    finally:
-        cur.close()
     quarters = []
     # newest first from the latest quarter whose follow-up windows have closed (the default)
     year, quarter = (int(complete[:4]), int(complete[-1])) if complete else (end.year, (end.month - 1) // 3 + 1)
