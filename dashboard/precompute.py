@@ -59,6 +59,7 @@ def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
     from queries.access import user_for
 
     user = user_for(None, "dashboard")  # the role the pages act as without sign-in
+    con.execute("set enable_progress_bar = false")  # the load reports this step in one line
     with snapshots.recording() as recorded:
         for name, f, by, overrides in requests(con):
             declared = queries.describe(name).params
