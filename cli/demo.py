@@ -85,6 +85,7 @@ def clinic_summary(db_path: Path) -> str:
 
 
 def _run(args) -> int:  # type: ignore[no-untyped-def]
+    from cli.ingest import precompute_step
     from pipelines.extract import IngestError
     from pipelines.ingest import ingest
 
@@ -92,7 +93,7 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     folder = ensure_sample(args.data or sample_folder())
     note(f"loading {folder} into {db_path} ...")
     try:
-        summary = ingest(folder, db_path, deid_mode="synthetic")
+        summary = ingest(folder, db_path, deid_mode="synthetic", after_models=precompute_step())
     except IngestError as exc:
         error(f"{exc.file or folder}: {exc}")
         return 1

@@ -63,6 +63,9 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
                              "synthetic when the folder has truth.json, else limited_data_set)")
     parser.add_argument("--no-models", action="store_true",
                         help="load raw/ref/meta only; do not build the SQL models")
+    parser.add_argument("--no-precompute", action="store_true",
+                        help="do not store the dashboard's default results in the warehouse "
+                             "(meta.metric_snapshots; they make the first pages instant)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
         help="max_reject_share=0.05 (a table rejecting more than this share of its rows fails "
@@ -95,7 +98,9 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
             args.path, resolve_db(args.db),
             check_only=args.check, source_kind=args.source_kind, deid_mode=args.deid_mode,
             progress=Progress(sys.stderr) if show_progress else None,
-            run_models=not args.no_models, overrides=parse_pairs(args.overrides))
+            run_models=not args.no_models, overrides=parse_pairs(args.overrides),
+            after_models=None if args.no_precompute else precompute_step(
+                Progress(sys.stderr) if show_progress else None))
     except IngestError as exc:
         verb = "cannot load" if exc.exit_status == 2 else "load refused"
         return _refused(args, exc.exit_status, exc.to_dict(), f"{verb}: {exc}")
@@ -112,6 +117,29 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     elif not args.quiet:
         render_summary(summary.to_dict(), sys.stderr)
     return 0
+
+
+def precompute_step(progress: Any = None) -> Any:
+    """The load's last step: the dashboard's default results (``dashboard.precompute``) stored
+    in the warehouse before it is published; ``progress`` reports it as one more line."""
+
+    def run(con: Any) -> None:
+        import logging
+        import time
+
+        import streamlit  # noqa: F401 - its loggers exist once imported
+
+        # Outside a server Streamlit warns once per cached function ("No runtime found"); the
+        # precomputation calls none of them through Streamlit, so the warning is noise here.
+        logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+        from dashboard.precompute import precompute
+
+        clock = time.perf_counter()
+        stored = precompute(con)
+        if progress is not None:
+            progress("dashboard defaults", f"done ({stored} results, {time.perf_counter() - clock:.1f} s)", 1.0)
+
+    return run
 
 
 def _refused(args, status: int, document: dict[str, Any], message: str) -> int:  # type: ignore[no-untyped-def]

@@ -81,7 +81,7 @@ def _formats(query: queries.Query) -> dict[str, str | None]:
     return {column: spec.get("fmt") for column, spec in query.columns.items()}
 
 
-@st.cache_data(ttl="1h", max_entries=512, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _metric(
     name: str,
     file_version: tuple[int, int],
@@ -144,7 +144,7 @@ def metric(
                    (user.role, user.clinician_id))
 
 
-@st.cache_data(ttl="1h", max_entries=256, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def _run(name: str, file_version: tuple[int, int], param_items: tuple[tuple[str, Any], ...]) -> Result:
     del file_version
     query = queries.describe(name)
@@ -177,7 +177,7 @@ def run(name: str, **params: Any) -> Result:
     return _run(name, version(), tuple(sorted(params.items())))
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
     del path, file_version
     cur = cursor()
@@ -195,7 +195,7 @@ def _deployment(path: str, file_version: tuple[int, int]) -> dict[str, str]:
         cur.close()
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _completeness(path: str, file_version: tuple[int, int]) -> Any:
     del path, file_version
     from queries.periods import completeness as read
@@ -237,7 +237,7 @@ def deployment() -> dict[str, str]:
     return _deployment(str(db_path()), version())
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _last_load(path: str, file_version: tuple[int, int]) -> dict[str, Any]:
     del path, file_version
     cur = cursor()
@@ -274,7 +274,7 @@ _DIMENSION_SOURCES: dict[str, tuple[str, str]] = {
 }
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _dimension_values(path: str, file_version: tuple[int, int], dimension: str) -> tuple[str, ...]:
     del path, file_version
     table, column = _DIMENSION_SOURCES[dimension]
@@ -307,7 +307,7 @@ DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "s
                        "quarantined_values")
 
 
-@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _dq_table(name: str, file_version: tuple[int, int], min_cell: int, exact: bool) -> Result | None:
     del file_version
     from queries.published_counts import data_quality_table
@@ -335,7 +335,7 @@ def dq_table(name: str) -> Result | None:
     return _dq_table(name, version(), MIN_CELL, exact)
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner="Adjusting for baseline differences…")
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Adjusting for baseline differences…")
 def _adjusted(name: str, file_version: tuple[int, int], filter_items: tuple[tuple[str, Any], ...],
               level: str, group_a: str, group_b: str, adjust: str, trim: float | None,
               min_cell: int) -> Any:

@@ -161,8 +161,14 @@ def period_label(key: str) -> str:
 
 def resolve_period(key: str, provisional: bool = False) -> tuple[dt.date | None, dt.date | None]:
     """First and last episode start of a period: cut at the complete end unless provisional."""
-    start, end = data_span()
-    info = data.completeness()
+    return period_dates(key, data_span(), data.completeness(), provisional)
+
+
+def period_dates(key: str, span: tuple[dt.date | None, dt.date | None], info: Any,
+                 provisional: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    """``resolve_period`` given the data span and ``queries.periods.Completeness`` (no session:
+    the load's precomputation resolves the default period with it too)."""
+    start, end = span
     last = end if provisional or info.complete_end is None else info.complete_end
     if key == ALL or end is None:
         return start, last

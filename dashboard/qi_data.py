@@ -25,7 +25,7 @@ def qi_measures() -> list[str]:
     return proportion_metrics()
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _qi_series(name: str, file_version: tuple[int, int], by: str, filter_items: tuple, min_cell: int):  # type: ignore[no-untyped-def]
     del file_version
     from queries.qi import measure_series
@@ -56,7 +56,7 @@ def qi_chart(series, chart: str, interventions: tuple | list = ()):  # type: ign
     return spc.qic(series.events, series.n, x=series.x, chart=chart, part=breaks, target=target)
 
 
-@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _qi_funnel(name: str, file_version: tuple[int, int], by: str, adjust: bool, filter_items: tuple, min_cell: int):  # type: ignore[no-untyped-def]
     del file_version
     from queries.qi_funnel import measure_funnel
@@ -77,7 +77,7 @@ def qi_funnel(name: str, by: str, adjust: bool, start_date: Any = None, end_date
     return _qi_funnel(name, _data.version(), by, adjust, items, _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=16, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def _qi_table(file_version: tuple[int, int], period_label: str, site_id: str | None, min_cell: int) -> pl.DataFrame:
     del file_version
     from queries import qi
@@ -120,15 +120,21 @@ def qi_period_options() -> list[str]:
     if not _data.status().ok:
         return []
     cur = _data.cursor()
+    try:
+        return quarter_options(cur)
+    finally:
+        cur.close()
+
+
+def quarter_options(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``qi_period_options`` on a connection (the load's precomputation asks it too)."""
     from queries.periods import completeness, latest_complete_quarter
 
     try:
-        start, end = cur.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
-        complete = latest_complete_quarter(completeness(cur))
+        start, end = con.sql("select data_start_on, data_end_on from marts.data_coverage").fetchall()[0]
+        complete = latest_complete_quarter(completeness(con))
     except (duckdb.Error, IndexError):
         return []
-    finally:
-        cur.close()
     quarters = []
     # newest first from the latest quarter whose follow-up windows have closed (the default)
     year, quarter = (int(complete[:4]), int(complete[-1])) if complete else (end.year, (end.month - 1) // 3 + 1)

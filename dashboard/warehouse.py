@@ -89,7 +89,7 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return cur
 
 
-@st.cache_data(ttl="10m", max_entries=4, show_spinner=False)
+@st.cache_data(ttl=600, max_entries=4, show_spinner=False)
 def _status(path: str, file_version: tuple[int, int]) -> tuple[str, str]:
     del file_version
     try:

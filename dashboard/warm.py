@@ -31,6 +31,10 @@ PAGES: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
     ("side_effect_heatmap", (), {"min_severity": "mild"}), ("side_effect_severity", (), {}),
     ("side_effect_actions", (), {}), ("weight_change_12w", ("drug",), {}), ("metabolic_monitoring", ("drug_class",), {}),
     ("pathway_transitions", (), {}), ("pathways", (), {}),
+    # Compare regimens (default: drugs) and Clinicians
+    ("response", ("drug",), {}), ("remission", ("drug",), {}), ("side_effects", ("drug",), {}),
+    ("persistence", ("drug",), {}),
+    ("response", ("clinician_id",), {}), ("remission", ("clinician_id",), {}),
 )
 
 

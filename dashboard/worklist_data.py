@@ -40,7 +40,7 @@ class WorklistPage:
     worklist: Worklist
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _worklist(name: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
               clinician_id: str | None) -> Worklist:
     del file_version
@@ -91,7 +91,7 @@ def worklist_page(name: str, page: int = 1, *, clinician_id: str | None = None,
                         page, pages, result)
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _counts(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
@@ -111,7 +111,7 @@ def worklist_counts() -> pl.DataFrame:
     return _counts(_data.version(), _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=8, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _counts_by_clinician(file_version: tuple[int, int], min_cell: int) -> pl.DataFrame:
     del file_version
     cur = _data.cursor()
@@ -127,7 +127,7 @@ def worklist_counts_by_clinician() -> pl.DataFrame:
     return _counts_by_clinician(_data.version(), _data.MIN_CELL)
 
 
-@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _timeline(patient_id: str, file_version: tuple[int, int],
               user_key: tuple[str, str | None]) -> Timeline:
     del file_version
@@ -146,7 +146,7 @@ def timeline(patient_id: str) -> Timeline:
     return _timeline(patient_id, _data.version(), (user.role, user.clinician_id))
 
 
-@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _scorecard(measure: str, file_version: tuple[int, int], user_key: tuple[str, str | None],
                filter_items: tuple[tuple[str, object], ...], min_cell: int) -> Scorecard:
     del file_version

@@ -59,7 +59,8 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
            progress: Progress | None = None, extra_notes: Iterable[str] = (),
            config_path: str | Path | None = None, run_models: bool = True,
            memory_limit: str | None = None,
-           overrides: dict[str, Any] | None = None) -> LoadSummary:
+           overrides: dict[str, Any] | None = None,
+           after_models: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> LoadSummary:
     """Validate and load the extract at ``path`` into ``db_path``; return what happened.
 
     ``source_kind`` other than ``contract`` converts the source first with
@@ -71,7 +72,9 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     3 GB, so a 10-million-row load stays under 4 GB of RAM; DuckDB spills to disk beyond it).
     ``overrides`` are ``--set`` values (``pipelines.load_config``): the load's thresholds and
     definition parameters. The configuration, the overrides and ``db_path`` are checked before
-    any file is read.
+    any file is read. ``after_models(con)`` runs on the built warehouse after the models and
+    audits, before it is published (the CLI stores the dashboard's default results with it,
+    ``dashboard.precompute``); not on a ``check_only`` or ``run_models=False`` load.
     """
     from pipelines import load_config
     from pipelines.file_checks import check_database_path, check_extract_path
@@ -90,6 +93,7 @@ def ingest(path: str | Path, db_path: str | Path | None, *, check_only: bool = F
     options: dict[str, Any] = {
         "check_only": check_only, "progress": progress, "config_path": config_path,
         "run_models": run_models, "deid_mode": deid_mode, "settings": settings,
+        "after_models": after_models,
         "definitions": definitions,
         "memory_limit": memory_limit or os.environ.get("OUTCOMES_MEMORY_LIMIT") or "3GB"}
     if source_kind == "contract":
@@ -132,6 +136,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
                    source_kind: str, deid_mode: str | None, notes: list[str], check_only: bool,
                    progress: Progress | None, config_path: str | Path | None, run_models: bool,
                    memory_limit: str | None, settings: Any, definitions: Any,
+                   after_models: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
                    implied_mode: str | None = None,
                    source_rejects: list | None = None) -> LoadSummary:
     """Load a contract folder. The mode is the caller's, else the deployment's configuration,
@@ -179,6 +184,8 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
                 _build_models(con, summary, definitions, progress)
+                if after_models is not None:
+                    after_models(con)
             summary.finished_at = _now()
             meta.write_load_log(con, summary, _file_rows(con, summary))
     summary.finished_at = summary.finished_at or _now()

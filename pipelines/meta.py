@@ -57,6 +57,10 @@ def create_meta(con: duckdb.DuckDBPyConnection) -> None:
     if not con.sql("select count(*) from meta.cell_key where key = 'salt'").fetchall()[0][0]:
         con.execute("insert into meta.cell_key values ('salt', $salt)",
                     {"salt": secrets.token_hex(32)})
+    # Results the previous load stored for the dashboard (queries.snapshots) describe the previous
+    # data, and their keys do not change with it (same salt, same requests): a load starts
+    # without them; ``outcomes ingest`` stores new ones once the models are built.
+    con.execute("drop table if exists meta.metric_snapshots")
 
 
 @dataclass

@@ -19,7 +19,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from pipelines.query_filters import TRAILING_ORDER_BY
 from queries import cell_keys, loader
@@ -210,6 +209,12 @@ def add_rates(
     return frame, derived, nested, added
 
 
+def _t_quantile(p: float, df: np.ndarray) -> np.ndarray:
+    from scipy import stats as sps  # imported on first use: about a second, and few pages need it
+
+    return sps.t.ppf(p, df)
+
+
 def mean(con, query, by, params, salt=None):
     spec = query.metric
     value = spec["value"]
@@ -230,7 +235,7 @@ def mean(con, query, by, params, salt=None):
     sd = frame.get_column("sd").fill_null(np.nan).to_numpy().astype(float)
     mean = frame.get_column("mean").fill_null(np.nan).to_numpy().astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        half = sps.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = _t_quantile(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n >= 2, half, np.nan)
     frame = frame.with_columns(
         pl.Series("ci_low", mean - half).fill_nan(None),

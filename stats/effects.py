@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sps
 
 #: An |SMD| above this flags a covariate as imbalanced between groups (Austin 2009).
 SMD_IMBALANCE_THRESHOLD = 0.1
@@ -70,6 +69,8 @@ def mean_difference_from_summary(
         df, pvalue = math.nan, (1.0 if diff == 0 else 0.0)
     else:
         df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        from scipy import stats as sps  # imported on first use (about a second)
+
         t_crit = float(sps.t.ppf(0.5 + 0.5 * confidence, df))
         low, high = diff - t_crit * se, diff + t_crit * se
         pvalue = float(2 * sps.t.sf(abs(diff) / se, df))

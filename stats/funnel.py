@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import special
 
 Z_95 = 1.959964
 Z_998 = 3.090232
@@ -53,6 +52,8 @@ def binomial_cdf(r: int, n: float, theta0: float) -> float:
         return 0.0
     if r >= n:
         return 1.0
+    from scipy import special  # on first use: importing scipy costs most of a second at start-up
+
     return float(special.betainc(n - r, r + 1, 1 - theta0))
 
 

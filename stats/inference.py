@@ -29,20 +29,44 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
-from scipy import stats as sps
-from scipy.special import ndtri
-from scipy.stats.contingency import relative_risk as _scipy_relative_risk
 
-from stats.km import KaplanMeierResult, LogRankResult, kaplan_meier, logrank  # noqa: F401
 from stats.nnt import NNTResult, nnt
+
+# scipy.stats (and stats.km, which needs it) are imported where used, not here: importing them
+# takes about a second, and the dashboard's first page computes only Wilson intervals (numpy).
+_KM_NAMES = ("KaplanMeierResult", "LogRankResult", "kaplan_meier", "logrank")
+
+
+def __getattr__(name: str) -> Any:
+    """Kaplan-Meier and the log-rank test, re-exported from :mod:`stats.km` on first use."""
+    if name in _KM_NAMES:
+        from stats import km
+
+        return getattr(km, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _sps() -> Any:
+    from scipy import stats
+
+    return stats
+
+
+#: ``scipy.special.ndtri(0.975)`` to the last bit (tests/test_stats.py checks it).
+Z_95 = 1.959963984540054
 
 
 def z_for(confidence: float) -> float:
     """Two-sided standard normal quantile, e.g. 1.959964 for 0.95."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    if confidence == 0.95:  # every published interval: no scipy import for it at start-up
+        return Z_95
+    from scipy.special import ndtri
+
     return float(ndtri(0.5 + 0.5 * confidence))
 
 
@@ -63,7 +87,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     _check_count(k, n)
     if n == 0:
         return (math.nan, math.nan)
-    ci = sps.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    ci = _sps().binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return (float(ci.low), float(ci.high))
 
 
@@ -137,6 +161,8 @@ def relative_risk(a: int, n1: int, c: int, n2: int, confidence: float = 0.95) ->
     if a == 0 or c == 0:
         value = math.nan if a == c == 0 else (0.0 if a == 0 else math.inf)
         return Estimate(value, None, None, "Katz log interval", ("zero_cell",))
+    from scipy.stats.contingency import relative_risk as _scipy_relative_risk
+
     result = _scipy_relative_risk(int(a), int(n1), int(c), int(n2))
     ci = result.confidence_interval(confidence_level=confidence)
     return Estimate(float(result.relative_risk), float(ci.low), float(ci.high), "Katz log interval")
@@ -150,7 +176,7 @@ def fisher_exact_p(a: int, n1: int, c: int, n2: int) -> float:
     """Two-sided p-value of Fisher's exact test on the 2x2 table ``[[a, b], [c, d]]``."""
     _check_count(a, n1, "a")
     _check_count(c, n2, "c")
-    return float(sps.fisher_exact(_table(a, n1, c, n2)).pvalue)
+    return float(_sps().fisher_exact(_table(a, n1, c, n2)).pvalue)
 
 
 @dataclass(frozen=True)
@@ -177,7 +203,7 @@ def chi_square_p(a: int, n1: int, c: int, n2: int) -> ChiSquare:
     min_expected = float(expected.min())
     if min_expected == 0:
         return ChiSquare(math.nan, math.nan, 0.0, True)
-    result = sps.chi2_contingency(table, correction=False)
+    result = _sps().chi2_contingency(table, correction=False)
     return ChiSquare(float(result.statistic), float(result.pvalue), min_expected, min_expected < 5)
 
 
@@ -290,8 +316,8 @@ def poisson_rate_interval(
     if events < 0 or person_time <= 0:
         raise ValueError(f"need events >= 0 and person_time > 0, got {events}, {person_time}")
     alpha = 1 - confidence
-    low_events = 0.0 if events == 0 else float(sps.chi2.ppf(alpha / 2, 2 * events)) / 2
-    high_events = float(sps.chi2.ppf(1 - alpha / 2, 2 * (events + 1))) / 2
+    low_events = 0.0 if events == 0 else float(_sps().chi2.ppf(alpha / 2, 2 * events)) / 2
+    high_events = float(_sps().chi2.ppf(1 - alpha / 2, 2 * (events + 1))) / 2
     scale = per / person_time
     return Estimate(events * scale, low_events * scale, high_events * scale, "exact Poisson")
 
@@ -308,7 +334,7 @@ def benjamini_hochberg(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     adjusted = np.full(raw.shape, np.nan)
     present = ~np.isnan(raw)
     if present.any():
-        adjusted[present] = sps.false_discovery_control(raw[present], method="bh")
+        adjusted[present] = _sps().false_discovery_control(raw[present], method="bh")
     return adjusted
 
 

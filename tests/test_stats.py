@@ -254,3 +254,12 @@ def test_benjamini_hochberg_properties(pvalues):
     assert (adjusted >= raw - 1e-15).all() and (adjusted <= 1).all()
     order = np.argsort(raw, kind="stable")
     assert (np.diff(adjusted[order]) >= -1e-15).all()
+
+
+def test_the_95_percent_quantile_constant_is_scipys_to_the_last_bit():
+    """``z_for(0.95)`` skips importing scipy at start-up; it must still be ndtri(0.975) exactly,
+    so intervals do not move by a bit between the two paths."""
+    from scipy.special import ndtri
+
+    assert inference.z_for(0.95) == float(ndtri(0.975))
+    assert inference.z_for(0.95).hex() == float(ndtri(0.975)).hex()

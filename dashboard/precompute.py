@@ -1,0 +1,95 @@
+"""What the dashboard's pages show under the default filters, computed at load time.
+
+``outcomes ingest`` (``cli/ingest.py``) calls ``precompute(con)`` on the warehouse being built,
+before it is published: every metric the pages ask for under the default sidebar filters (the
+Overview's tiles with their previous period and quarterly trend, the by-class charts and tables
+of every page, the maturing count) and the Quality improvement page's defaults (the measures
+table of the default quarter, the first measure's monthly series and funnel by site) run through
+``queries.metric`` as the pages run them, and ``queries.snapshots`` stores the results in
+``meta.metric_snapshots``. The first visit to a page then reads stored results instead of
+aggregating the marts (docs/dashboard.md, "Speed").
+
+No Streamlit session is needed: the default filters are resolved from the warehouse with the
+same functions the sidebar uses (``filters.period_dates``), and the requests are those of
+``warm.calls``, so a page that changes what it asks for changes what is precomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from dashboard import filters, warm
+from dashboard.qi_data import quarter_options
+from dashboard.warehouse import MIN_CELL
+
+LOG = logging.getLogger(__name__)
+
+
+def default_filters(con: duckdb.DuckDBPyConnection) -> filters.Filters:
+    """The sidebar's filters when nothing is chosen (period ``last_12m``, instrument PHQ-9)."""
+    from queries.periods import completeness
+
+    info = completeness(con)
+    start, end = filters.period_dates(filters.DEFAULT_PERIOD, (info.data_start, info.data_end), info)
+    return filters.Filters(start_date=start, end_date=end)
+
+
+def requests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
+    """(metric, Filters, by, definition overrides) of the pages under the default filters."""
+    from queries.periods import completeness
+
+    f = default_filters(con)
+    out = warm.calls(f, overview=True)
+    span = completeness(con).maturing_span()
+    if span is not None:  # the "maturing" notice under every page's title (filters.maturing_count)
+        out.append(("episodes", dataclasses.replace(f, start_date=span[0], end_date=span[1]), (), {}))
+    return out
+
+
+def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
+    """Compute and store the default pages' results in ``meta.metric_snapshots``; returns how
+    many were stored. Best effort: a request that fails is left to be computed when asked."""
+    import queries
+    from queries import snapshots
+    from queries.access import user_for
+
+    user = user_for(None, "dashboard")  # the role the pages act as without sign-in
+    con.execute("set enable_progress_bar = false")  # the load reports this step in one line
+    with snapshots.recording() as recorded:
+        for name, f, by, overrides in requests(con):
+            declared = queries.describe(name).params
+            chosen = {k: v for k, v in f.query_filters().items() if k in declared}
+            _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
+                     user=user, **overrides)
+        _quality_defaults(con, default_filters(con), min_cell)
+    return snapshots.store(con, recorded)
+
+
+def _quality_defaults(con: duckdb.DuckDBPyConnection, f: filters.Filters, min_cell: int) -> None:
+    """The Quality improvement page as first opened (``views/quality.py`` via ``qi_data``)."""
+    from queries import qi
+    from queries.qi_funnel import measure_funnel
+
+    quarters = quarter_options(con)
+    if quarters:
+        _attempt("QI measures table", qi.measures_table, con, qi.parse_period(quarters[0]),
+                 filters=None, min_cell=min_cell)
+    names = qi.proportion_metrics()
+    if names:
+        name = names[0]
+        _attempt(name, qi.measure_series, con, name, by="month", filters={}, min_cell=min_cell)
+        window = {k: v for k, v in (("start_date", f.start_date), ("end_date", f.end_date)) if v is not None}
+        _attempt(name, measure_funnel, con, name, by="site_id", filters=window, adjust=False,
+                 min_cell=min_cell)
+
+
+def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        compute(*args, **kwargs)
+    except Exception:  # precomputing is best effort; the page reports real errors when asked
+        LOG.debug("precomputing %s failed", what, exc_info=True)

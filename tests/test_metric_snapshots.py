@@ -1,0 +1,216 @@
+"""Results stored at load time (``queries.snapshots``, ``dashboard.precompute``) are the results of
+the unit-level path: the same frame (counts, suppression flags, dtypes, column order exactly;
+floats to the last bits DuckDB itself varies in) and the same metadata, for every metric the pages ask for under the default filters and under filters.
+
+Two copies of the session warehouse: one with ``meta.metric_snapshots`` written the way
+``outcomes ingest`` writes it, one without. Every request runs on both; on the first it must be
+answered from the table (the aggregation functions are disabled there), on the second it is
+computed from the marts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import queries
+from queries import aggregate, qi, snapshots
+from queries.access import user_for
+
+#: Filtered variants recorded besides the defaults: a site, a narrower period.
+FILTERED = ({"site_id": "first"}, {"period": "last_6m"})
+
+
+def _filtered_requests(con, defaults):  # type: ignore[no-untyped-def]
+    from dashboard import filters
+
+    site = con.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
+    out = []
+    for change in FILTERED:
+        if "period" in change:
+            from queries.periods import completeness
+
+            info = completeness(con)
+            start, end = filters.period_dates(change["period"], (info.data_start, info.data_end), info)
+            changed = {"start_date": start, "end_date": end}
+        else:
+            changed = {k: (site if v == "first" else v) for k, v in change.items()}
+        out += [(name, dataclasses.replace(f, **changed), by, overrides) for name, f, by, overrides in defaults]
+    # a breakdown by clinician: small cells, so suppressed and complementary cells are stored too
+    out.append(("response", defaults[0][1], ("clinician_id",), {}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_warehouses(warehouse_path: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """(with snapshots, without, the requests recorded)."""
+    from dashboard import precompute
+
+    folder = tmp_path_factory.mktemp("snapshots")
+    stored, plain = folder / "stored.duckdb", folder / "plain.duckdb"
+    shutil.copy(warehouse_path, stored)
+    shutil.copy(warehouse_path, plain)
+    con = duckdb.connect(str(stored))
+    try:
+        defaults = precompute.requests(con)
+        extra = _filtered_requests(con, defaults)
+        # the defaults exactly as the load stores them, plus the filtered variants
+        with snapshots.recording() as recorded:
+            _run_all(con, extra)
+        count = precompute.precompute(con)
+        snapshots.store(con, [*recorded, *_records(con)])
+    finally:
+        con.close()
+    return stored, plain, defaults + extra, count
+
+
+def _records(con):  # type: ignore[no-untyped-def]
+    """The rows precompute() wrote, back as records (store() replaces the table)."""
+    rows = con.sql("select request_key, metric from meta.metric_snapshots").fetchall()
+    out = []
+    for key, name in rows:
+        frame, meta = snapshots.lookup(con, key)
+        out.append((key, name, frame, meta))
+    return out
+
+
+def _run(con, name, f, by, overrides):  # type: ignore[no-untyped-def]
+    declared = queries.describe(name).params
+    chosen = {k: v for k, v in f.query_filters().items() if k in declared}
+    return queries.metric(con, name, by=by, filters=chosen, min_cell=11,
+                          user=user_for(None, "dashboard"), **overrides)
+
+
+def _run_all(con, requests):  # type: ignore[no-untyped-def]
+    for request in requests:
+        _run(con, *request)
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    """Counts, flags, labels and nulls exactly equal; floats to 1e-12 relative: DuckDB's parallel
+    ``stddev_samp`` can differ in the last bit between two runs of the same query (seen on
+    ``weight_change_12w``), so a stored sd is a unit-level result, not every run's bits."""
+    assert a.frame.columns == b.frame.columns
+    assert a.frame.schema == b.frame.schema
+    assert_frame_equal(a.frame, b.frame, check_exact=False, rel_tol=1e-12, abs_tol=1e-15)
+    for column in a.frame.columns:
+        if not a.frame.schema[column].is_float():
+            assert a.frame[column].equals(b.frame[column]), column
+        assert a.frame[column].is_null().equals(b.frame[column].is_null()), column
+    # the same metadata as JSON (the form it is stored in), but for when it was computed
+    meta_a = {k: v for k, v in a.meta.items() if k not in ("computed_at", "curve")}
+    meta_b = {k: v for k, v in b.meta.items() if k not in ("computed_at", "curve")}
+    assert json.dumps(meta_a, sort_keys=True, default=str) == json.dumps(meta_b, sort_keys=True, default=str)
+    if isinstance(a.meta.get("curve"), pl.DataFrame):
+        assert_frame_equal(a.meta["curve"], b.meta["curve"], check_exact=False, rel_tol=1e-12)
+
+
+def _no_aggregation(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed from the marts, not read from meta.metric_snapshots")
+
+    for kind in ("proportion", "mean", "survival", "count", "table"):
+        monkeypatch.setattr(aggregate, kind, refuse)
+
+
+def test_the_load_stores_every_default_request_of_the_pages(two_warehouses) -> None:  # type: ignore[no-untyped-def]
+    stored, _, _, count = two_warehouses
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        names = {row[0] for row in con.sql("select metric from meta.metric_snapshots").fetchall()}
+    finally:
+        con.close()
+    assert count > 0
+    # the Overview's tiles and the QI page's measures are among them
+    assert {"response", "remission", "adherence", "side_effects", "active_patients"} <= names
+    assert set(qi.MEASURES) <= names
+
+
+def test_stored_results_equal_the_unit_level_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    stored, plain, requests, _ = two_warehouses
+    computed = duckdb.connect(str(plain), read_only=True)
+    try:
+        fresh = [_run(computed, *request) for request in requests]
+    finally:
+        computed.close()
+    _no_aggregation(monkeypatch)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        read = [_run(con, *request) for request in requests]
+    finally:
+        con.close()
+    for request, a, b in zip(requests, read, fresh, strict=True):
+        try:
+            _same(a, b)
+        except AssertionError as exc:
+            raise AssertionError(f"{request[0]} by {request[2]}: {exc}") from None
+    flags = [c for r in read for c in r.frame.columns if c.endswith("_suppressed") and r.frame[c].any()]
+    assert flags, "no stored result holds a suppressed cell: the comparison would not cover them"
+
+
+def test_quality_page_defaults_are_read_not_computed(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    stored, plain, _, _ = two_warehouses
+    from dashboard.qi_data import quarter_options
+
+    computed = duckdb.connect(str(plain), read_only=True)
+    try:
+        quarter = quarter_options(computed)[0]
+        fresh = qi.measures_table(computed, qi.parse_period(quarter), filters=None, min_cell=11)
+    finally:
+        computed.close()
+    _no_aggregation(monkeypatch)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        read = qi.measures_table(con, qi.parse_period(quarter), filters=None, min_cell=11)
+    finally:
+        con.close()
+    assert read.equals(fresh)
+
+
+def test_another_threshold_or_salt_is_computed_not_read(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    stored, _, requests, _ = two_warehouses
+    name, f, by, overrides = next(r for r in requests if r[0] == "response")
+    _no_aggregation(monkeypatch)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        _run(con, name, f, by, overrides)  # stored: read
+        declared = queries.describe(name).params
+        chosen = {k: v for k, v in f.query_filters().items() if k in declared}
+        with pytest.raises(AssertionError, match="computed from the marts"):
+            queries.metric(con, name, by=by, filters=chosen, min_cell=20, **overrides)
+    finally:
+        con.close()
+    shutil.copy(stored, stored.with_name("resalted.duckdb"))
+    resalted = duckdb.connect(str(stored.with_name("resalted.duckdb")))
+    try:
+        resalted.execute("update meta.cell_key set value = 'another salt' where key = 'salt'")
+        with pytest.raises(AssertionError, match="computed from the marts"):
+            _run(resalted, name, f, by, overrides)
+    finally:
+        resalted.close()
+
+
+def test_a_new_load_starts_without_the_previous_loads_results(two_warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each load builds from a copy of the live warehouse, salt included, so the previous load's
+    keys would match the new data's requests: they are dropped when the load starts."""
+    from pipelines.meta import create_meta
+
+    stored = two_warehouses[0]
+    copy = tmp_path / "next-load.duckdb"
+    shutil.copy(stored, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        create_meta(con)
+        assert snapshots.lookup(con, "any") is None
+        left = con.sql("select count(*) from information_schema.tables "
+                       "where table_schema = 'meta' and table_name = 'metric_snapshots'").fetchall()
+        assert left == [(0,)]
+    finally:
+        con.close()
