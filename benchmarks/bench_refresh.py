@@ -8,9 +8,11 @@ normalise, publish) against the *floor*, DuckDB alone loading the same files int
 file (``create table t as select * from read_csv/read_parquet(...)`` per table, types sniffed,
 no checks, ``CHECKPOINT``). Target: ratio <= 2 on an extract of at least 10M rows.
 
-*Full refresh*: ``ingest()`` with every SQL model, split into the load and the model build (the
-build starts at the first model's progress event). Target: under 2 minutes and 6 GB peak for the
-1M-patient clinic, reported as a curve over ``--patients``.
+*Full refresh*: ``ingest()`` with every SQL model, split into phases by its progress events: the
+load (up to the first model), the model build (up to the last model's end), the audits (up to
+``models done``) and the publish (load log, ``CHECKPOINT``, swap). Target: under 2 minutes and
+6 GB peak for the 1M-patient clinic, reported as a curve over ``--patients``; the heaviest models
+are listed per size.
 
 The extract is the synthetic generator's output (``synthetic.generator.generate``), whose fills
 follow treatment episodes as a clinic's do. Each measurement runs in its own child process, which
@@ -62,21 +64,47 @@ def _child_floor(folder: Path, db: Path) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child_ingest(folder: Path, db: Path, run_models: bool) -> dict:
+    """The load (and, with ``run_models``, the model build and the audits), split by the
+    progress events: the first model's start, each model's end, and the build's ``models done``
+    (which follows the audits)."""
     from pipelines.ingest import ingest
 
-    marks: dict[str, float] = {}
+    marks: dict[str, tuple[float, float]] = {}  # event -> (wall, cpu)
+    models: dict[str, list[float]] = {}  # model -> [wall, cpu] at its start, then its cost
 
     def progress(name: str, stage: str, fraction: float) -> None:
-        if "." in name and "models" not in marks:  # model targets are layer.name
-            marks["models"] = time.perf_counter()
+        now = (time.perf_counter(), _cpu())
+        if name == "models" and stage == "done":
+            marks["audits_done"] = now
+        elif "." in name:  # model targets are layer.name
+            marks.setdefault("models", now)
+            if stage.startswith("building"):
+                models[name] = list(now)
+            elif stage.startswith("done") and name in models:
+                models[name] = [now[0] - models[name][0], now[1] - models[name][1]]
+                marks["models_done"] = now
 
-    start = time.perf_counter()
+    start = (time.perf_counter(), _cpu())
     summary = ingest(folder, db, run_models=run_models, deid_mode="synthetic", progress=progress)
-    seconds = time.perf_counter() - start
-    models = seconds - (marks["models"] - start) if "models" in marks else 0.0
-    return {"seconds": seconds, "models_seconds": models, "rows_read": summary.rows_read,
-            "rows_rejected": summary.rows_rejected, "model_rows": sum(summary.models.values())}
+    end = (time.perf_counter(), _cpu())
+    first = marks.get("models", end)
+    built = marks.get("models_done", end)
+    audited = marks.get("audits_done", built)
+
+    def span(a: tuple[float, float], b: tuple[float, float]) -> list[float]:
+        return [b[0] - a[0], b[1] - a[1]]
+
+    return {"seconds": end[0] - start[0], "rows_read": summary.rows_read,
+            "rows_rejected": summary.rows_rejected, "model_rows": sum(summary.models.values()),
+            "phases": {"load": span(start, first), "models": span(first, built),
+                       "audits": span(built, audited), "publish": span(audited, end)},
+            "heaviest": sorted(([n, *c] for n, c in models.items()), key=lambda m: -m[2])[:8]}
 
 
 def _run_child(mode: str, folder: Path, db: Path, *extra: str) -> dict:
@@ -86,7 +114,9 @@ def _run_child(mode: str, folder: Path, db: Path, *extra: str) -> dict:
     completed = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--data", str(folder), "--db", str(db),
          *extra], check=True, capture_output=True, text=True, env=env, cwd=REPO)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load_average"] = os.getloadavg()[0]  # the machine's load as the child ended
+    return result
 
 
 def _child_generate(patients: int, folder: Path, fmt: str) -> dict:
@@ -137,24 +167,34 @@ def main() -> int:
             load = _run_child("load", folder, Path(scratch) / "load.duckdb")
             full = _run_child("refresh", folder, Path(scratch) / "full.duckdb")
             rows = load["rows_read"]
+            phases = full["phases"]
             print(f"\n{patients:,} patients ({args.format}, generated in {generated:.1f} s): "
                   f"{rows:,} extract rows, {load['rows_rejected']:,} rejected, "
                   f"{full['model_rows']:,} model rows")
             print(f"  floor: DuckDB loads the files          {floor['seconds']:8.2f} s  "
-                  f"cpu {floor['cpu_seconds']:7.2f} s  peak {floor['peak_rss_mb']:7,.0f} MB")
+                  f"cpu {floor['cpu_seconds']:7.2f} s  peak {floor['peak_rss_mb']:7,.0f} MB  "
+                  f"(load average {floor['load_average']:.1f})")
             print(f"  load:  ingest, no models               {load['seconds']:8.2f} s  "
                   f"cpu {load['cpu_seconds']:7.2f} s  peak {load['peak_rss_mb']:7,.0f} MB  "
-                  f"ratio to floor {load['seconds'] / floor['seconds']:.2f} wall, "
+                  f"(load average {load['load_average']:.1f})")
+            print(f"         ratio to floor {load['seconds'] / floor['seconds']:.2f} wall, "
                   f"{load['cpu_seconds'] / floor['cpu_seconds']:.2f} cpu (target <= 2)")
             print(f"  full refresh: load + every model       {full['seconds']:8.2f} s  "
                   f"cpu {full['cpu_seconds']:7.2f} s  peak {full['peak_rss_mb']:7,.0f} MB  "
-                  f"(models {full['models_seconds']:.2f} s wall)")
-            curve.append((patients, rows, floor["seconds"], load["seconds"], full["seconds"],
-                          full["peak_rss_mb"]))
-    print("\npatients      rows  floor s  load s  ratio  refresh s  peak MB")
-    for patients, rows, floor_s, load_s, full_s, peak in curve:
-        print(f"{patients:>8,} {rows:>10,} {floor_s:8.2f} {load_s:7.2f} {load_s / floor_s:6.2f} "
-              f"{full_s:10.2f} {peak:8,.0f}")
+                  f"(load average {full['load_average']:.1f}; target < 120 s, < 6 GB)")
+            for phase, (wall, cpu) in phases.items():
+                print(f"    {phase:8s} {wall:8.2f} s  cpu {cpu:7.2f} s")
+            print("    heaviest models (wall s, cpu s): " + ", ".join(
+                f"{name} {wall:.1f}/{cpu:.1f}" for name, wall, cpu in full["heaviest"]))
+            curve.append((patients, rows, floor, load, full))
+    print("\npatients       rows  floor s  load s  ratio wall/cpu  models s  audits s  refresh s"
+          "  refresh cpu s  peak MB  load avg")
+    for patients, rows, floor, load, full in curve:
+        print(f"{patients:>8,} {rows:>10,} {floor['seconds']:8.2f} {load['seconds']:7.2f} "
+              f"{load['seconds'] / floor['seconds']:9.2f}/{load['cpu_seconds'] / floor['cpu_seconds']:.2f}"
+              f" {full['phases']['models'][0]:9.2f} {full['phases']['audits'][0]:9.2f} "
+              f"{full['seconds']:10.2f} {full['cpu_seconds']:14.2f} {full['peak_rss_mb']:8,.0f} "
+              f"{full['load_average']:9.1f}")
     return 0
 
 

@@ -181,6 +181,12 @@ def run(con: duckdb.DuckDBPyConnection, audits: Iterable[Audit], params: Mapping
         built: Iterable[str]) -> list[AuditResult]:
     """Count each audit's rows; an audit reading a model not in ``built`` is skipped."""
     built = set(built)
+    audits = list(audits)
+    # What the audits sharing unit rows read of them: only those columns are materialised
+    checks: dict[tuple[str, str], str] = {}
+    for audit in audits:
+        if audit.shared is not None:
+            checks[audit.shared] = checks.get(audit.shared, "") + "\n" + audit.sql
     results = []
     current: tuple[str, str] | None = None
     try:
@@ -200,8 +206,9 @@ def run(con: duckdb.DuckDBPyConnection, audits: Iterable[Audit], params: Mapping
             # parameters are bound.
             if audit.shared is not None and audit.shared != current:
                 name, shared_sql = audit.shared
-                con.execute(f"create or replace temp table {name} as\n{shared_sql}",
-                            bound(shared_sql))
+                columns = _read_columns(con, shared_sql, bound(shared_sql), checks[audit.shared])
+                con.execute(f"create or replace temp table {name} as\n"
+                            f"select {columns} from (\n{shared_sql}\n)", bound(shared_sql))
                 current = audit.shared
             sql = audit.sql if audit.shared is not None else audit.full_sql
             rows = con.execute(f"select count(*) from (\n{sql}\n)", bound(sql)).fetchall()[0][0]  # noqa: S608
@@ -210,6 +217,23 @@ def run(con: duckdb.DuckDBPyConnection, audits: Iterable[Audit], params: Mapping
         if current is not None:
             con.execute(f"drop table if exists {current[0]}")
     return results
+
+
+def _read_columns(con: duckdb.DuckDBPyConnection, shared_sql: str, params: dict[str, Any],
+                  checks: str) -> str:
+    """The select list of the shared unit rows that ``checks`` (the SQL of every audit reading
+    them) can name: each column whose name appears as a word in it, else the first column.
+
+    A metric's unit rows carry every filter and display column; its audits read a few of them.
+    Materialising only those lets DuckDB skip the rest of the metric's work (a column read from
+    a mart, an expression), so the build's audits cost less; a column named only in a comment
+    is kept too, which costs time, never a wrong count.
+    """
+    names = [d[0] for d in con.execute(
+        f"select * from (\n{shared_sql}\n) limit 0", params).description]  # noqa: S608
+    used = [n for n in names
+            if re.search(rf"(?<![\w$]){re.escape(n)}(?!\w)", checks, flags=re.IGNORECASE)]
+    return ", ".join('"' + n.replace('"', '""') + '"' for n in used or names[:1])
 
 
 def record(con: duckdb.DuckDBPyConnection, load_id: str, results: list[AuditResult]) -> None:
