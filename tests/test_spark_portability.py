@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("sqlglot", reason="the spark extra (pip install -e .[spark]) is not installed")
 
-from pipelines.portability import check, compile  # noqa: E402
+from pipelines.portability import check, compile
 
 
 def test_every_model_and_metric_can_be_carried_to_spark() -> None:

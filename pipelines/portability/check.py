@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -45,7 +46,7 @@ def _line(text: str, pattern: str, occurrence: int = 0) -> int:
     return text.count("\n", 0, match.start()) + 1
 
 
-def _constructs(tree: exp.Expression) -> Iterator[tuple[str, str, str]]:
+def _constructs(tree: Any) -> Iterator[tuple[str, str, str]]:
     """(construct, pattern to find its line, why) for each refused construct of ``tree``."""
     named = {w.alias_or_name.lower(): w for s in tree.find_all(exp.Select)
              for w in s.args.get("windows") or ()}

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp, transforms
@@ -49,11 +50,11 @@ _DATE_NAME = re.compile(r".*(_on|_date)$")
 
 
 @cache
-def macros() -> dict[str, tuple[tuple[str, ...], exp.Expression]]:
+def macros() -> dict[str, tuple[tuple[str, ...], Any]]:
     """Every shared macro: name -> (parameter names, body expression)."""
     text = re.sub(r"--[^\n]*", "", (MODELS_DIR / "macros.sql").read_text(encoding="utf-8"))
     statements = [s for s in re.split(r";\s*$", text, flags=re.M) if s.strip()]
-    found: dict[str, tuple[tuple[str, ...], exp.Expression]] = {}
+    found: dict[str, tuple[tuple[str, ...], Any]] = {}
     for statement in [age_band_macro(), family_macro(), *statements]:
         match = _MACRO.search(statement.strip())
         if not match:
@@ -92,9 +93,7 @@ def is_date(node: exp.Expression) -> bool:
         return any(is_date(branch.args["true"]) for branch in node.args.get("ifs") or ())
     if isinstance(node, (exp.Add, exp.Sub)):
         return is_date(node.this) and not is_date(node.expression)
-    if isinstance(node, exp.Anonymous) and node.name.lower() in ("make_date", "last_day"):
-        return True
-    return False
+    return bool(isinstance(node, exp.Anonymous) and node.name.lower() in ("make_date", "last_day"))
 
 
 def _is_list(node: exp.Expression) -> bool:
@@ -148,9 +147,9 @@ class SparkQualify(Spark):
     rewrite into a subquery leaks its row-number column through ``select *`` and drops the
     table prefix of the columns it lists outside."""
 
-    class Generator(Spark.Generator):  # type: ignore[name-defined,misc]
+    class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
         TRANSFORMS = {  # noqa: RUF012 - sqlglot's own class attribute, extended
-            **Spark.Generator.TRANSFORMS,  # type: ignore[attr-defined]
+            **Spark.Generator.TRANSFORMS,
             exp.Select: transforms.preprocess([
                 transforms.eliminate_distinct_on, transforms.unnest_to_explode,
                 transforms.any_to_exists]),

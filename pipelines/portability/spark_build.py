@@ -31,7 +31,7 @@ import duckdb
 
 from pipelines import dag
 from pipelines.portability.compile import to_spark
-from pipelines.transform import MODELS_DIR, _PARAM, _strip_comments
+from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments
 
 #: Schemas the loader writes and the Spark build reads as sources.
 SOURCE_SCHEMAS: tuple[str, ...] = ("raw", "ref", "meta")
