@@ -11,7 +11,6 @@ never sees half of it. ``staging`` and ``intermediate`` are not copied: no metri
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -43,5 +42,5 @@ def marts_database(warehouse: Path, db_path: Path) -> dict[str, int]:
                 rows[f"{schema}.{table.name}"] = con.sql(
                     f"select count(*) from {schema}.{table.name}").fetchall()[0][0]  # noqa: S608
         write_macros(con)
-    os.replace(scratch, db_path)
+    scratch.replace(db_path)
     return rows
