@@ -148,6 +148,9 @@ class SparkQualify(Spark):
     table prefix of the columns it lists outside."""
 
     class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
+        # Spark reads a WITH inside a CTE; hoisting it (sqlglot's default for Hive) would put the
+        # engine's `units` wrapper and a metric's own `units` CTE in one WITH, which Spark refuses
+        EXPRESSIONS_WITHOUT_NESTED_CTES: set[Any] = set()  # noqa: RUF012
         TRANSFORMS = {  # noqa: RUF012 - sqlglot's own class attribute, extended
             **Spark.Generator.TRANSFORMS,
             exp.Select: transforms.preprocess([

@@ -53,6 +53,9 @@ def session(master: str | None = None, remote: str | None = None, app: str = "ps
              .config("spark.log.level", "ERROR")
              .config("spark.sql.shuffle.partitions", "8")
              .config("spark.sql.session.timeZone", "UTC")
+             # an inner CTE named like an outer one (the engine wraps a metric as `units`) takes
+             # precedence, as in DuckDB and standard SQL
+             .config("spark.sql.legacy.ctePrecedencePolicy", "CORRECTED")
              .getOrCreate())
     return spark
 
