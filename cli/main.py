@@ -17,6 +17,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.info",
     "cli.ingest",
+    "cli.build",
     "cli.quarantine",
     "cli.serve",
     "cli.metric",

@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from cli.common import add_db_argument, error, note, resolve_db
@@ -45,6 +46,12 @@ def register(subparsers) -> None:  # type: ignore[no-untyped-def]
     add_selection_arguments(parser)
     parser.add_argument("--by", default="", help="dimensions, comma-separated (e.g. drug_class,sex)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: aggregate on Spark over --warehouse (built by `outcomes build`)")
+    parser.add_argument("--warehouse", type=Path, help="Parquet warehouse of `outcomes build`")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--master", help="Spark master URL (default local[*])")
+    where.add_argument("--remote", help="Spark Connect address, sc://HOST[:PORT]")
     parser.set_defaults(func=_run_metric)
 
     listing = subparsers.add_parser("metrics", help="list every metric with its definition")
@@ -217,13 +224,21 @@ def _run_metric(args: argparse.Namespace) -> int:
             cli_user = user_for(None, "cli")
         except ValueError as exc:  # a [roles] entry that names no known role
             raise UsageError(str(exc)) from None
-        con = open_readonly(resolve_db(args.db))
+        con = _spark_connection(args) if args.engine == "spark" else open_readonly(resolve_db(args.db))
+        if con is None:
+            return 2
         try:
             # the command line's role ([roles] cli of outcomes.toml; analyst by default)
             result = queries.metric(con, args.name, by=by, filters=filters, min_cell=min_cell,
                                     user=cli_user, **overrides)
+        except Exception as exc:
+            if args.engine != "spark" or isinstance(exc, (AccessDenied, MetricError)):
+                raise
+            raise UsageError(f"on Spark: {(str(exc).strip().splitlines() or [''])[0]}") from None
         finally:
             con.close()
+            if args.engine == "spark":
+                con.spark.stop()
     except AccessDenied as exc:
         error(str(exc))
         return 3
@@ -255,6 +270,23 @@ def _run_metric(args: argparse.Namespace) -> int:
         print()
         print("\n".join(footer(result)))
     return 0
+
+
+def _spark_connection(args: argparse.Namespace) -> Any:
+    """The metric engine's connection over a Spark-built warehouse (None after an error)."""
+    if args.warehouse is None or not Path(args.warehouse, "marts").is_dir():
+        raise UsageError("--engine spark needs --warehouse PATH, a folder `outcomes build "
+                         "--engine spark` wrote (with PATH/marts/)")
+    from cli.build import open_session
+
+    spark = open_session(args)
+    if spark is None:
+        return None
+    from pipelines.portability.spark_build import register
+    from pipelines.portability.spark_connection import SparkConnection
+
+    register(spark, args.warehouse)
+    return SparkConnection(spark)
 
 
 def _run_list(args: argparse.Namespace) -> int:

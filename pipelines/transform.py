@@ -70,12 +70,7 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
     seconds = {} if seconds is None else seconds
     # the instrument rules in force and the shared macros come first: every layer may use them
     write_rules(con, dict(params))
-    con.execute(age_band_macro())
-    con.execute(family_macro())
-    con.execute(episode_unit_columns_macro())
-    for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
-        if statement.strip():
-            con.execute(statement)
+    write_macros(con)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")  # layer names are constants
     count = len(models)
@@ -97,6 +92,17 @@ def build_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], *,
         if on_model is not None:
             on_model(target, len(rows) - 1, count, rows[target], seconds[target])
     return rows
+
+
+def write_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The shared macros (``age_band``, ``instrument_family``, ``episode_unit_columns`` and those
+    of ``macros.sql``)."""
+    con.execute(age_band_macro())
+    con.execute(family_macro())
+    con.execute(episode_unit_columns_macro())
+    for statement in re.split(r";\s*$", _strip_comments(MACROS.read_text(encoding="utf-8")), flags=re.M):
+        if statement.strip():
+            con.execute(statement)
 
 
 def materialization(path: Path, sql: str) -> str:

@@ -107,9 +107,21 @@ fills as not materialized (
 ),
 
 compressing_stays as (
-    -- stays move the timeline only when adjusting; otherwise this is empty and the ASOF joins
+    -- stays move the timeline only when adjusting; otherwise this is empty and the lookups
     -- below cost nothing
     select * from stays where $pdc_inpatient_adjustment
+),
+
+fill_stays as (
+    -- when adjusting: for each patient and fill date, the latest merged stay admitted on or
+    -- before it (merged stays are disjoint, so it is the stay the fill falls in or the last one
+    -- before it). What an ASOF join finds, written as a join and a maximum so that Spark, which
+    -- has no ASOF join, runs the same file (issue #20); a patient has a few stays at most.
+    select keys.patient_id, keys.filled_on, max(stays.stay_start_on) as stay_start_on
+    from (select distinct patient_id, filled_on from fills where $pdc_inpatient_adjustment) as keys
+    inner join compressing_stays as stays
+        on keys.patient_id = stays.patient_id and keys.filled_on >= stays.stay_start_on
+    group by keys.patient_id, keys.filled_on
 ),
 
 adjusted_fill_days as (
@@ -124,16 +136,27 @@ adjusted_fill_days as (
             else fills.filled_on - date '1970-01-01' - stays.inpatient_days_through
         end as integer) as fill_day
     from fills
-    asof left join compressing_stays as stays
-        on fills.patient_id = stays.patient_id and fills.filled_on >= stays.stay_start_on
+    left join fill_stays
+        on fills.patient_id = fill_stays.patient_id and fills.filled_on = fill_stays.filled_on
+    left join compressing_stays as stays
+        on fill_stays.patient_id = stays.patient_id and fill_stays.stay_start_on = stays.stay_start_on
     where $pdc_inpatient_adjustment
+),
+
+period_end_stays as (
+    -- when adjusting: the latest merged stay admitted on or before each period end (as above)
+    select keys.patient_id, keys.period_end_day, max(stays.stay_start_on) as stay_start_on
+    from (select distinct patient_id, period_end_day from adjusted_fill_days) as keys
+    inner join compressing_stays as stays
+        on keys.patient_id = stays.patient_id
+        and date '1970-01-01' + keys.period_end_day >= stays.stay_start_on
+    group by keys.patient_id, keys.period_end_day
 ),
 
 fill_days as (
     -- day numbers (days since 1970-01-01) of the fill and of its period's end, compressed past
     -- inpatient days when adjusting (a period ending inside a stay ends on the last day before
-    -- admission). The ASOF joins only see fills when adjusting: even against no stays they
-    -- sorted every fill.
+    -- admission). The stay lookups only see fills when adjusting.
     select
         fills.*,
         cast(fills.filled_on - date '1970-01-01' as integer) as fill_day
@@ -141,17 +164,26 @@ fill_days as (
     where not $pdc_inpatient_adjustment
     union all
     select
-        adjusted_fill_days.* replace (cast(case
+        adjusted_fill_days.patient_id,
+        adjusted_fill_days.drug,
+        adjusted_fill_days.filled_on,
+        adjusted_fill_days.days_supply,
+        adjusted_fill_days.measurement_year,
+        cast(case
             when stays.stay_start_on is null then adjusted_fill_days.period_end_day
             when adjusted_fill_days.period_end_day <= stays.stay_end_on - date '1970-01-01'
                 then stays.stay_start_on - date '1970-01-01' - 1
                     - (stays.inpatient_days_through - (stays.stay_end_on - stays.stay_start_on + 1))
             else adjusted_fill_days.period_end_day - stays.inpatient_days_through
-        end as integer) as period_end_day)
+        end as integer) as period_end_day,
+        adjusted_fill_days.fill_day
     from adjusted_fill_days
-    asof left join compressing_stays as stays
-        on adjusted_fill_days.patient_id = stays.patient_id
-        and date '1970-01-01' + adjusted_fill_days.period_end_day >= stays.stay_start_on
+    left join period_end_stays
+        on adjusted_fill_days.patient_id = period_end_stays.patient_id
+        and adjusted_fill_days.period_end_day = period_end_stays.period_end_day
+    left join compressing_stays as stays
+        on period_end_stays.patient_id = stays.patient_id
+        and period_end_stays.stay_start_on = stays.stay_start_on
 ),
 
 running_supply as (
@@ -160,7 +192,10 @@ running_supply as (
         -- integer, not the HUGEINT sum() returns: the maxima below then stay in 32-bit
         -- arithmetic (a patient's supply in one year is far below 2^31 days)
         cast(sum(days_supply) over running as integer) as supply_to_date,
-        filled_on is distinct from lag(filled_on) over running as is_new_fill_date
+        -- lag() with the same partition and order but no frame (Spark refuses a frame on lag)
+        filled_on is distinct from lag(filled_on) over (
+            partition by patient_id, drug, measurement_year order by filled_on
+        ) as is_new_fill_date
     from fill_days
     -- Same-day fills need no tie-break (DOMAIN 5.2 orders by dispense_id too): they form one
     -- contiguous block of coverage whatever their order, and every result below is a sum, a
@@ -297,7 +332,10 @@ multi_ingredient_classes as (
 targets as (
     select * from ingredient_level
     union all
-    select * replace ('class' as level, cast(null as varchar) as drug)
+    select
+        patient_id, 'class' as level, cast(null as varchar) as drug, drug_class, measurement_year,
+        period_start_on, period_end_on, index_on, index_day, period_end_day, fills, fill_dates,
+        days_supplied, covered_days
     from ingredient_level
     anti join multi_ingredient_class_years as keys
         on ingredient_level.patient_id = keys.patient_id

@@ -1,0 +1,167 @@
+"""Compile the DuckDB SQL of a model or a metric into Spark SQL (issue #20).
+
+The DuckDB files stay the only definition. ``to_spark(sql)`` parses a statement with sqlglot's
+DuckDB dialect, applies the rewrites below, and writes it in sqlglot's Spark dialect. Plain
+transpilation carries most constructs (``list()`` -> ``collect_list``, ``strftime`` ->
+``date_format``, null ordering, ``$name`` -> ``:name``); the rewrites handle what it gets wrong
+or leaves to the engine, each a difference of meaning rather than spelling:
+
+- the shared macros (``age_band``, ``instrument_family``, ``adherence_band``,
+  ``meets_response_rule``; ``pipelines.transform``) are expanded in place: Spark has no SQL macro;
+- ``date - date`` is a number of days in DuckDB and an interval in Spark: ``datediff``. Which
+  operands are dates comes from the schemas we declare (the contract's date columns, the
+  ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule)
+  and from the expression (date literals, casts, ``make_date``, ``least``/``greatest`` of dates,
+  a date plus or minus days);
+- ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
+- ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
+- ``interval (expr) month`` -> ``make_ym_interval(0, expr)``;
+- ``with x as not materialized (...)`` loses its hint (a DuckDB planner hint only);
+- ``bit_count(bitstring_agg(x, lo, hi))`` (a fast distinct count over a small integer domain) ->
+  ``count(distinct x)``;
+- ``a / b`` -> ``cast(a as double) / b``: DuckDB's ``/`` is always floating point, Spark's keeps
+  decimals as decimals;
+- QUALIFY is kept as QUALIFY (Spark 4.3 reads it): sqlglot's rewrite into a subquery leaked its
+  row-number column through ``select *`` and lost the table prefix of the columns it listed.
+
+``pipelines.portability.check`` refuses what none of this carries (ASOF joins, ``* replace``,
+functions Spark lacks), naming the file, the line and the construct.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp, transforms
+from sqlglot.dialects.spark import Spark
+
+from pipelines.contract import TABLES
+from pipelines.instruments import family_macro
+from pipelines.reference import age_band_macro
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+_HEADER_DATE = re.compile(r"^\s+([a-z_][a-z0-9_]*): \{type: date\b", re.M)
+_MACRO = re.compile(r"create or replace macro (\w+)\(([^)]*)\) as\s+(.*)", re.S | re.I)
+_DATE_NAME = re.compile(r".*(_on|_date)$")
+
+
+@cache
+def macros() -> dict[str, tuple[tuple[str, ...], Any]]:
+    """Every shared macro: name -> (parameter names, body expression)."""
+    text = re.sub(r"--[^\n]*", "", (MODELS_DIR / "macros.sql").read_text(encoding="utf-8"))
+    statements = [s for s in re.split(r";\s*$", text, flags=re.M) if s.strip()]
+    found: dict[str, tuple[tuple[str, ...], Any]] = {}
+    for statement in [age_band_macro(), family_macro(), *statements]:
+        match = _MACRO.search(statement.strip())
+        if not match:
+            raise ValueError(f"not a macro definition: {statement.strip()[:60]}")
+        params = tuple(p.strip().lower() for p in match.group(2).split(","))
+        found[match.group(1).lower()] = (params, sqlglot.parse_one(match.group(3), read="duckdb"))
+    return found
+
+
+@cache
+def date_columns() -> frozenset[str]:
+    """Column names declared as dates: the contract's, and ``type: date`` in any header."""
+    names = {c.name for t in TABLES.values() for c in t.columns if c.kind == "date"}
+    roots = [MODELS_DIR, MODELS_DIR.parent.parent / "queries"]
+    for root in roots:
+        for path in root.rglob("*.sql"):
+            names.update(_HEADER_DATE.findall(path.read_text(encoding="utf-8")))
+    return frozenset(names)
+
+
+def is_date(node: exp.Expression) -> bool:
+    """Whether ``node`` is a date, from the declared schemas and the expression's own form."""
+    if isinstance(node, exp.Paren):
+        return is_date(node.this)
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(exp.DataType.Type.DATE)
+    if isinstance(node, (exp.Date, exp.DateFromParts, exp.CurrentDate, exp.DateAdd, exp.DateSub)):
+        return True
+    if isinstance(node, exp.Column):
+        return node.name in date_columns() or bool(_DATE_NAME.fullmatch(node.name))
+    if isinstance(node, exp.Placeholder | exp.Parameter):
+        return bool(_DATE_NAME.fullmatch(node.name))
+    if isinstance(node, (exp.Least, exp.Greatest, exp.Coalesce, exp.Max, exp.Min, exp.AnyValue)):
+        return is_date(node.this)
+    if isinstance(node, exp.Case):
+        return any(is_date(branch.args["true"]) for branch in node.args.get("ifs") or ())
+    if isinstance(node, (exp.Add, exp.Sub)):
+        return is_date(node.this) and not is_date(node.expression)
+    return bool(isinstance(node, exp.Anonymous) and node.name.lower() in ("make_date", "last_day"))
+
+
+def _is_list(node: exp.Expression) -> bool:
+    return isinstance(node, (exp.Split, exp.Array, exp.ArrayAgg, exp.ArrayDistinct, exp.ArrayConcat,
+                             exp.ArrayFilter, exp.ArraySort, exp.RegexpSplit))
+
+
+def _expand_macro(node: exp.Expression) -> exp.Expression:
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
+    if name not in macros():
+        return node
+    params, body = macros()[name]
+    args = node.expressions
+    if len(args) != len(params):
+        raise ValueError(f"{name}() takes {len(params)} arguments, not {len(args)}")
+    bound = dict(zip(params, args, strict=True))
+
+    def substitute(part: exp.Expression) -> exp.Expression:
+        if isinstance(part, exp.Column) and not part.table and part.name.lower() in bound:
+            return exp.Paren(this=bound[part.name.lower()].copy())
+        return part
+
+    return exp.Paren(this=body.copy().transform(substitute)).transform(_expand_macro)
+
+
+def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+        return node
+    if isinstance(node, exp.Sub) and is_date(node.this) and is_date(node.expression):
+        return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Length) and _is_list(node.this):
+        return exp.Anonymous(this="size", expressions=[node.this])
+    if isinstance(node, exp.Interval) and node.unit and node.unit.name.upper() == "MONTH" \
+            and not node.this.is_string:
+        return exp.Anonymous(this="make_ym_interval", expressions=[exp.Literal.number(0), node.this])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "bit_count" and node.expressions \
+            and isinstance(node.expressions[0], exp.Anonymous) \
+            and node.expressions[0].name.lower() == "bitstring_agg":
+        return exp.Count(this=exp.Distinct(expressions=[node.expressions[0].expressions[0]]))
+    if isinstance(node, exp.Div) and not node.args.get("typed"):
+        return exp.Div(this=exp.Cast(this=node.this, to=exp.DataType.build("double")),
+                       expression=node.expression, typed=True)
+    return node
+
+
+class SparkQualify(Spark):
+    """Spark as sqlglot writes it, except that QUALIFY stays QUALIFY (Spark 4.3 has it): sqlglot's
+    rewrite into a subquery leaks its row-number column through ``select *`` and drops the
+    table prefix of the columns it lists outside."""
+
+    class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
+        # Spark reads a WITH inside a CTE; hoisting it (sqlglot's default for Hive) would put the
+        # engine's `units` wrapper and a metric's own `units` CTE in one WITH, which Spark refuses
+        EXPRESSIONS_WITHOUT_NESTED_CTES: set[Any] = set()  # noqa: RUF012
+        TRANSFORMS = {  # noqa: RUF012 - sqlglot's own class attribute, extended
+            **Spark.Generator.TRANSFORMS,
+            exp.Select: transforms.preprocess([
+                transforms.eliminate_distinct_on, transforms.unnest_to_explode,
+                transforms.any_to_exists]),
+        }
+
+
+def to_spark(sql: str) -> str:
+    """One DuckDB statement as Spark SQL (``$name`` becomes ``:name``)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(_expand_macro)
+    tree = tree.transform(_rewrite)
+    return tree.sql(dialect=SparkQualify, comments=False)

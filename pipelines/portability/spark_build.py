@@ -1,0 +1,156 @@
+"""Build the warehouse on Apache Spark: the same model files, compiled (issue #20).
+
+``build(extract, warehouse, ...)``:
+
+1. validates and stages the extract with the loader itself (``pipelines.ingest`` with
+   ``run_models=False``) into a temporary DuckDB file: the same checks, refusals, rejects,
+   de-identification guard and drug normalisation as ``outcomes ingest``, nothing restated;
+2. writes the instrument rules in force and ``meta.definitions`` there, then exports every
+   ``raw``, ``ref`` and ``meta`` table to Parquet under ``<warehouse>/<schema>/<table>/``;
+3. registers those as Spark tables and builds every model in the order of ``pipelines.dag``,
+   each compiled by ``pipelines.portability.compile.to_spark`` with its definition parameters
+   bound as Spark ``:name`` markers (``spark.sql(text, args=...)``), and written as Parquet under
+   ``<warehouse>/<layer>/<model>/``. Spark refuses ``create or replace table ... as`` on Parquet,
+   so each table is dropped, its folder overwritten and the table created over it. A model that
+   DuckDB keeps as a view is a table here: a Spark catalog without a metastore forgets views.
+
+``register(spark, warehouse)`` makes a built warehouse's tables known to a new session
+(``outcomes metric --engine spark``). pyspark is imported here only; the package works without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import dag
+from pipelines.portability.compile import to_spark
+from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments
+
+#: Schemas the loader writes and the Spark build reads as sources.
+SOURCE_SCHEMAS: tuple[str, ...] = ("raw", "ref", "meta")
+#: Every schema of a Spark-built warehouse, in the order they are written.
+SCHEMAS: tuple[str, ...] = (*SOURCE_SCHEMAS, *dag.LAYERS)
+
+
+def session(master: str | None = None, remote: str | None = None, app: str = "psych-outcomes") -> Any:
+    """A SparkSession: ``remote`` (``sc://host``) is Spark Connect; otherwise ``master``
+    (default ``local[*]``). Quiet logs, no UI, few shuffle partitions for one machine."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app)
+    if remote:
+        return builder.remote(remote).getOrCreate()
+    spark = (builder.master(master or "local[*]")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.log.level", "ERROR")
+             .config("spark.sql.shuffle.partitions", "8")
+             .config("spark.sql.session.timeZone", "UTC")
+             # an inner CTE named like an outer one (the engine wraps a metric as `units`) takes
+             # precedence, as in DuckDB and standard SQL
+             .config("spark.sql.legacy.ctePrecedencePolicy", "CORRECTED")
+             .getOrCreate())
+    return spark
+
+
+def stage(extract: Path, staging_db: Path, *, config_path: Path | None = None,
+          overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and load ``extract`` into ``staging_db`` (``raw``, ``ref``, ``meta``) with the
+    loader, write the rules and definitions the models read; return the definition parameters."""
+    from pipelines import load_config
+    from pipelines.ingest import ingest
+    from pipelines.instruments import write_rules
+
+    ingest(extract, staging_db, config_path=config_path, run_models=False, overrides=dict(overrides or {}))
+    definitions = load_config.definitions(config_path, dict(overrides or {}))
+    params = definitions.as_params()
+    with duckdb.connect(str(staging_db)) as con:
+        write_rules(con, dict(params))
+        con.execute("delete from meta.definitions")
+        con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
+    return dict(params)
+
+
+def export_sources(staging_db: Path, warehouse: Path) -> dict[str, int]:
+    """Every ``raw``/``ref``/``meta`` table of ``staging_db`` as ``<warehouse>/<schema>/<table>/``
+    Parquet; rows per table."""
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(staging_db), read_only=True) as con:
+        tables = con.sql("select table_schema, table_name from information_schema.tables "
+                         "where table_schema in ('raw', 'ref', 'meta') and table_type = 'BASE TABLE' "
+                         "order by 1, 2").fetchall()
+        for schema, table in tables:
+            folder = warehouse / schema / table
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            # schema and table names come from the loader's own catalogue, never from input
+            con.execute(f"copy (select * from {schema}.{table}) to '{folder}/part-0.parquet' "  # noqa: S608
+                        "(format parquet)")
+            rows[f"{schema}.{table}"] = con.sql(f"select count(*) from {schema}.{table}").fetchall()[0][0]  # noqa: S608
+    return rows
+
+
+def register(spark: Any, warehouse: str | Path, schemas: tuple[str, ...] = SCHEMAS) -> list[str]:
+    """Make every table folder under ``<warehouse>/<schema>/`` a Spark table ``schema.table``."""
+    root = Path(warehouse)
+    names = []
+    for schema in schemas:
+        if not (root / schema).is_dir():
+            continue
+        spark.sql(f"create database if not exists {schema}")
+        for folder in sorted(p for p in (root / schema).iterdir() if p.is_dir()):
+            target = f"{schema}.{folder.name}"
+            spark.sql(f"drop table if exists {target}")
+            spark.sql(f"create table {target} using parquet location '{folder.resolve()}'")
+            names.append(target)
+    return names
+
+
+def build_models(spark: Any, warehouse: str | Path, params: Mapping[str, Any], *,
+                 on_model: Callable[[str, int, int, int | None, float], None] | None = None,
+                 ) -> dict[str, int]:
+    """Build every model on Spark in DAG order into ``<warehouse>/<layer>/<model>/``; rows per
+    model. Sources must be registered first (``register``)."""
+    models = dag.plan(MODELS_DIR)
+    root = Path(warehouse)
+    rows: dict[str, int] = {}
+    for layer in dag.LAYERS:
+        spark.sql(f"create database if not exists {layer}")
+    for position, model in enumerate(models):
+        if on_model is not None:
+            on_model(model.target, position, len(models), None, 0.0)
+        started = time.perf_counter()
+        used = {name: params[name]
+                for name in sorted(set(_PARAM.findall(_strip_comments(model.sql))))}
+        folder = (root / model.layer / model.name).resolve()
+        spark.sql(f"drop table if exists {model.target}")
+        spark.sql(to_spark(model.sql), args=used).write.mode("overwrite").parquet(str(folder))
+        spark.sql(f"create table {model.target} using parquet location '{folder}'")
+        rows[model.target] = spark.table(model.target).count()
+        if on_model is not None:
+            on_model(model.target, position, len(models), rows[model.target],
+                     time.perf_counter() - started)
+    return rows
+
+
+def build(extract: Path, warehouse: Path, spark: Any, *, config_path: Path | None = None,
+          overrides: Mapping[str, Any] | None = None,
+          on_model: Callable[[str, int, int, int | None, float], None] | None = None,
+          ) -> dict[str, int]:
+    """Validate ``extract``, export its staged tables and build every model on ``spark`` under
+    ``warehouse``; rows per table written."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="outcomes-spark-") as scratch:
+        staging_db = Path(scratch) / "staged.duckdb"
+        params = stage(extract, staging_db, config_path=config_path, overrides=overrides)
+        rows = export_sources(staging_db, warehouse)
+    register(spark, warehouse, SOURCE_SCHEMAS)
+    rows.update(build_models(spark, warehouse, params, on_model=on_model))
+    return rows

@@ -1,0 +1,88 @@
+"""The portability check (issue #20): every model and metric compiles to Spark SQL, and a file
+with a construct the compile step cannot carry is refused, naming the file, line and construct.
+
+Needs sqlglot (the ``spark`` extra), not Spark itself: the results on Spark are
+tests/test_spark_parity.py's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlglot", reason="the spark extra (pip install -e .[spark]) is not installed")
+
+from pipelines.portability import check, compile
+
+
+def test_every_model_and_metric_can_be_carried_to_spark() -> None:
+    assert check.check_all() == []
+
+
+def test_the_check_reads_every_model_and_every_metric_variant() -> None:
+    paths = {path for path, _ in check.statements()}
+    assert compile.MODELS_DIR / "marts" / "fct_adherence_pdc.sql" in paths
+    assert check.QUERIES_DIR / "measures" / "amm.sql" in paths
+
+
+def test_a_planted_untranslatable_file_is_refused_with_file_line_and_construct(tmp_path: Path) -> None:
+    planted = tmp_path / "fct_planted.sql"
+    planted.write_text(
+        "-- an ASOF join in a comment is not a construct\n"
+        "select fills.patient_id, stays.stay_start_on\n"
+        "from staging.stg_dispenses as fills\n"
+        "asof left join staging.stg_visits as stays\n"
+        "    on fills.patient_id = stays.patient_id and fills.filled_on >= stays.visit_on\n",
+        encoding="utf-8")
+    found = check.problems(planted, planted.read_text(encoding="utf-8"))
+    assert len(found) == 1
+    assert found[0].startswith(f"{planted}:4: ASOF join")
+
+
+def test_an_unknown_function_is_refused_on_its_line(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.sql"
+    planted.write_text("select\n    patient_id,\n    bitstring_agg(day, 1, 366) as days\nfrom t\n",
+                       encoding="utf-8")
+    found = check.problems(planted, planted.read_text(encoding="utf-8"))
+    assert found == [f"{planted}:3: function bitstring_agg(): not a Spark function the compile "
+                     "step knows (SPARK_FUNCTIONS)"]
+
+
+def test_star_replace_and_a_framed_lag_are_refused(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.sql"
+    planted.write_text(
+        "select * replace (1 as a), lag(b) over running as previous\n"
+        "from t window running as (order by b rows between unbounded preceding and current row)\n",
+        encoding="utf-8")
+    found = check.problems(planted, planted.read_text(encoding="utf-8"))
+    assert [f.split(": ")[1] for f in found] == ["* replace", "lag over a window frame"]
+
+
+@pytest.mark.parametrize(("duckdb_sql", "spark_sql"), [
+    # a date minus a date is a number of days in DuckDB, an interval in Spark
+    ("select visit_on - date '2024-01-01' from t",
+     "SELECT DATEDIFF(visit_on, CAST('2024-01-01' AS DATE)) FROM t"),
+    # a date minus days stays a date
+    ("select visit_on - 3 from t", "SELECT visit_on - 3 FROM t"),
+    ("select list_has_any(groups, ['a']) from t", "SELECT ARRAYS_OVERLAP(groups, ARRAY('a')) FROM t"),
+    ("select len(string_split(regimen, '+')) from t", "SELECT SIZE(SPLIT(regimen, CONCAT('\\\\Q', '+', '\\\\E'))) FROM t"),
+    ("select d - interval (n % 4) month from t", "SELECT d - MAKE_YM_INTERVAL(0, (n % 4)) FROM t"),
+    ("with x as not materialized (select 1 as a) select a from x",
+     "WITH x AS (SELECT 1 AS a) SELECT a FROM x"),
+    ("select bit_count(bitstring_agg(dayofyear(filled_on), 1, 366)) from t",
+     "SELECT COUNT(DISTINCT DAYOFYEAR(filled_on)) FROM t"),
+    ("select a / b from t", "SELECT CAST(a AS DOUBLE) / b FROM t"),
+    ("select a from t qualify row_number() over (order by a) = 1",
+     "SELECT a FROM t QUALIFY ROW_NUMBER() OVER (ORDER BY a NULLS LAST) = 1"),
+    ("select a from t where site_id = $site_id", "SELECT a FROM t WHERE site_id = :site_id"),
+])
+def test_each_rewrite(duckdb_sql: str, spark_sql: str) -> None:
+    assert compile.to_spark(duckdb_sql) == spark_sql
+
+
+def test_a_macro_is_expanded_with_its_arguments() -> None:
+    # adherence_band(pdc, threshold) from pipelines/models/macros.sql, the arguments in place
+    compiled = compile.to_spark("select adherence_band(covered / days, $pdc_threshold) from t")
+    assert "adherence_band" not in compiled.lower()
+    assert "WHEN (CAST(covered AS DOUBLE) / days) >= (:pdc_threshold) THEN '>=' ||" in compiled
