@@ -1,4 +1,6 @@
-"""Reusable page pieces: KPI tiles, tables with CSV download, charts with PNG download, messages.
+"""Reusable page pieces: KPI tiles, charts with PNG download, definitions and drill-down, and
+the page helpers; cells and messages live in ``dashboard.cells``, tables in ``dashboard.tables``
+(re-exported here, so a view imports one module).
 
 Numbers are shown exactly as the query layer returns them: a cell it suppressed is null with
 ``<col>_suppressed`` set. Every piece here labels it with ``stats.suppression.hidden_label``:
@@ -19,110 +21,35 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
+from dashboard.cells import (  # noqa: F401 - the page pieces views use, one import
+    PERTURBATION_NOTE,
+    SUPPRESSED,
+    database_message,
+    empty_note,
+    fmt,
+    hidden_text,
+    is_suppressed,
+    missing_metric,
+    suppression_note,
+    value_at,
+)
+from dashboard.tables import (  # noqa: F401
+    PAGE_ROWS,
+    adjusted_download,
+    display_frame,
+    export_csv,
+    paged_table,
+    rate_and_n,
+    side_by_side,
+    table,
+)
 from queries import aggregate
 from stats.suppression import (
     SUPPRESSED_WORD,
-    display,
-    hidden_label,
     is_flag_column,
-    mark,
-    marks_note,
 )
 
 LOG = logging.getLogger(__name__)
-SUPPRESSED = mark(data.MIN_CELL)
-
-
-# --- values -------------------------------------------------------------------------------
-
-
-def value_at(frame: pl.DataFrame, column: str, row: int = 0) -> Any:
-    """One cell, or None when the frame is too short or the cell is suppressed."""
-    if frame.is_empty() or column not in frame.columns or row >= frame.height:
-        return None
-    flag = f"{column}_suppressed"
-    if flag in frame.columns and frame[flag][row]:
-        return None
-    return frame[column][row]
-
-
-def is_suppressed(frame: pl.DataFrame, column: str, row: int = 0) -> bool:
-    flag = f"{column}_suppressed"
-    return bool(flag in frame.columns and row < frame.height and frame[flag][row])
-
-
-def hidden_text(frame: pl.DataFrame, column: str, row: int = 0) -> str | None:
-    """How a hidden cell reads (``<11`` or "suppressed"); None when it is shown."""
-    if frame.is_empty() or column not in frame.columns or row >= frame.height:
-        return None
-    return hidden_label(frame, column, row, data.MIN_CELL)
-
-
-def fmt(value: Any, kind: str | None = "count", *, hidden: str | None = None) -> str:
-    """Format a number for people; a hidden value reads its label (``hidden_text``: ``<11`` or
-    "suppressed"), a missing value an en dash."""
-    if hidden:
-        return hidden
-    if value is None:
-        return "–"
-    if kind in ("pct", "pct1"):
-        return f"{100 * value:.1f}%"
-    if kind == "pp":  # percentage points, signed
-        return f"{100 * value:+.1f} pp"
-    if kind in ("num1", "mean"):
-        return f"{value:,.1f}"
-    if kind == "num2":
-        return f"{value:,.2f}"
-    if kind == "days":
-        return f"{value:,.0f} days"
-    return f"{int(value):,}"
-
-
-# --- messages -----------------------------------------------------------------------------
-
-
-def database_message(status: data.Status) -> None:
-    """The friendly stop page when the warehouse is missing, unreadable or empty."""
-    st.title("Psych outcomes")
-    headline = {
-        "missing": "No outcomes warehouse yet.",
-        "unreadable": "The outcomes warehouse can't be opened.",
-        "empty": "The outcomes warehouse is empty.",
-    }.get(status.state, "The outcomes warehouse is not ready.")
-    st.info(f"**{headline}** `{status.path}`: {status.detail}.", icon=":material/database:")
-    st.markdown("Create it with the sample clinic, or load your clinic's extract:")
-    st.code(
-        f"outcomes demo\n# or\noutcomes ingest EXTRACT_FOLDER --db {status.path}\n"
-        f"outcomes serve --db {status.path}",
-        language="bash",
-    )
-    st.caption("The dashboard reads the file read-only; reload this page once it exists.")
-
-
-def missing_metric(name: str) -> None:
-    st.info(f"The metric `{name}` is not available in this version yet.", icon=":material/construction:")
-
-
-def empty_note(what: str = "episodes") -> None:
-    st.info(f"No {what} match the filters. Widen the period or clear a filter.", icon=":material/filter_alt_off:")
-
-
-def suppression_note() -> None:
-    """The marks, the perturbation, and a link to the Privacy page (docs/privacy.md)."""
-    from dashboard.views import PRIVACY_URL_PATH
-
-    st.caption(
-        f"{marks_note(data.MIN_CELL)} (CMS cell-size policy). {PERTURBATION_NOTE} "
-        f"[How small counts are protected]({PRIVACY_URL_PATH})"
-    )
-
-
-#: Said wherever perturbed counts are shown (docs/privacy.md).
-PERTURBATION_NOTE = (
-    "Counts are perturbed by at most 2 (the same count always shows the same value), so that a "
-    "hidden count cannot be worked out by comparing views; a total may differ slightly from the "
-    "sum of its parts."
-)
 
 
 # --- KPI tiles ----------------------------------------------------------------------------
@@ -163,176 +90,6 @@ def kpi_tile(
     )
     if denominator:
         st.caption(denominator)
-
-
-# --- tables -------------------------------------------------------------------------------
-
-
-def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: Sequence[str] | None = None) -> pl.DataFrame:
-    """Strings for people and for CSV: counts of 1–10 ``<11``; complementary counts and hidden
-    derived figures 'suppressed' (``stats.suppression.display``)."""
-    shown = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
-    return display(frame, formats, min_cell=data.MIN_CELL, columns=shown)
-
-
-def _words(column: str) -> str:
-    from charts.labels import column_label
-
-    return column_label(column)
-
-
-def table(
-    frame: pl.DataFrame,
-    *,
-    title: str,
-    key: str,
-    formats: dict[str, str | None] | None = None,
-    columns: Sequence[str] | None = None,
-    labels: dict[str, str] | None = None,
-    caption: str = "",
-    height: int | str = "auto",
-    source: data.Result | None = None,
-) -> None:
-    """A full-width table with suppression marks, and a CSV download of the same rows and
-    columns as numbers under a stamp (``report.export``; ``source`` adds its definition)."""
-    if frame.is_empty():
-        st.markdown(f"**{title}**")
-        empty_note("rows")
-        return
-    formats = formats if formats is not None else (source.formats if source is not None else {})
-    shown = display_frame(frame, formats, columns)
-    for column in _coded(shown.columns):  # codes read as on every chart and filter (charts.labels)
-        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
-    # Columns without a label read as words ("median_days" -> "Median days"), never as code.
-    names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
-    shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
-    head, button = st.columns([5, 1], vertical_alignment="bottom")
-    head.markdown(f"**{title}**")
-    button.download_button(
-        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, columns=columns, names=names,
-                                       source=source),
-        file_name=f"{key}.csv", mime="text/csv",
-        key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help="Download this table as CSV: numbers (rates as proportions), suppressed cells empty, "
-             "with the filters, period, definition and suppression in # header lines",
-    )
-    st.dataframe(shown, hide_index=True, height=height, key=f"table_{key}", width="stretch")
-    if caption:
-        st.caption(caption)
-
-
-PAGE_ROWS = 50
-
-
-def paged_table(frame: pl.DataFrame, *, title: str, key: str, source: data.Result | None = None,
-                labels: dict[str, str] | None = None, page_rows: int = PAGE_ROWS) -> None:
-    """A long (patient-level) table shown one page of ``page_rows`` at a time: only that page is
-    sent to the browser; the CSV download (built on click) holds every row."""
-    pages = max(1, -(-frame.height // page_rows))
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages:,}; {frame.height:,} rows)", min_value=1, max_value=pages,
-                                   value=1, step=1, key=f"page_{key}"))
-    rows = frame.slice((page - 1) * page_rows, page_rows)
-    formats = source.formats if source is not None else {}
-    names = {**{c: _words(c) for c in frame.columns}, **(labels or {})}
-    shown = display_frame(rows, formats)
-    for column in _coded(shown.columns):
-        shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
-    shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
-    head, button = st.columns([5, 1], vertical_alignment="bottom")
-    head.markdown(f"**{title}**")
-    button.download_button(
-        "CSV", data=lambda: export_csv(frame, title=title, formats=formats, names=names, source=source),
-        file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help="Download every row as CSV, with the stamp of filters, period and definition",
-    )
-    st.dataframe(shown, hide_index=True, key=f"table_{key}", width="stretch")
-
-
-def rate_and_n(result: data.Result, label: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
-    """A by-class metric as two numeric columns, ``label`` (its rate, or the first survival
-    figure) and ``label n`` (its denominator), with their suppression flags kept."""
-    frame = result.frame
-    value = "rate" if "rate" in frame.columns else next(
-        (c for c in frame.columns if c.startswith("survival_") and not c.endswith(("_low", "_high")) and not is_flag_column(c)), None)
-    den = "denominator" if "denominator" in frame.columns else "n"
-    keep = {"drug_class": "drug_class"}
-    for column, name in ((value, label), (den, f"{label} n")):
-        if column is None:
-            continue
-        keep.update({column: name, **{f"{column}{suffix}": f"{name}{suffix}" for suffix in ("_suppressed", "_complementary")
-                                      if f"{column}{suffix}" in frame.columns}})
-    out = frame.select([pl.col(c).alias(n) for c, n in keep.items()])
-    return out, {label: "pct1", f"{label} n": "count"}
-
-
-def side_by_side(parts: Sequence[tuple[pl.DataFrame, dict[str, str | None]]], on: str) -> tuple[pl.DataFrame, dict[str, str | None]]:
-    """Join ``rate_and_n`` parts on ``on`` (drug classes in the fixed order)."""
-    from charts import sort_classes
-
-    merged, formats = parts[0][0], dict(parts[0][1])
-    for frame, extra in parts[1:]:
-        merged = merged.join(frame, on=on, how="full", coalesce=True)
-        formats.update(extra)
-    order = sort_classes(merged[on].to_list())
-    merged = merged.with_columns(pl.col(on).replace_strict(order, list(range(len(order))), return_dtype=pl.Int64)
-                                 .alias("_order")).sort("_order").drop("_order")
-    return merged, formats
-
-
-def _coded(columns: Sequence[str]) -> list[str]:
-    from charts.labels import has_labels
-
-    return [c for c in columns if has_labels(c) and not is_flag_column(c)]
-
-
-def _value_label(column: str) -> Callable[[str | None], str | None]:
-    """A column's codes to labels; marks of hidden cells and dashes stay as they are."""
-    from charts.labels import label
-
-    return lambda value: value if value in (None, "-", "–", SUPPRESSED, SUPPRESSED_WORD) else label(column, value)
-
-
-def export_csv(frame: pl.DataFrame, *, title: str, formats: dict[str, str | None], names: dict[str, str],
-               columns: Sequence[str] | None = None, source: data.Result | None = None) -> str:
-    """The CSV a table's download button gives: numbers, labelled columns, and the stamp."""
-    from dashboard import filters
-    from report.export import numeric_frame, stamp, stamped_csv
-
-    current = filters.current()
-    chosen = [c for c in (columns or frame.columns) if c in frame.columns and not is_flag_column(c)]
-    table_frame = numeric_frame(frame, labels=names, columns=chosen, min_cell=data.MIN_CELL,
-                                values={c: _value_label(c) for c in _coded(chosen)})
-    proportions = [names.get(c, c) for c in chosen if formats.get(c) in ("pct", "pct1")]
-    lines = stamp(title=title, filters=current.label(), period=filters.period_words(current),
-                  min_cell=data.MIN_CELL, data_as_of=data.deployment().get("data_end"),
-                  meta=source.meta if source is not None else None,
-                  maturing=filters.maturing_words(current), proportions=proportions)
-    return stamped_csv(table_frame, lines)
-
-
-def adjusted_download(comparison: Any, *, key: str) -> None:
-    """A CSV button for a propensity-score adjusted comparison: the balance table (SMD before
-    and after, numbers) under the stamp of method, covariates, diagnostics and effect
-    (``report.adjusted_export``); built only when clicked."""
-    st.download_button(
-        "CSV of the adjusted comparison", data=lambda: _adjusted_csv(comparison),
-        file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore",
-        icon=":material/download:",
-        help="Balance table (SMD before/after) as numbers, with the method, covariates, "
-             "effective sample size, overlap, verdict, effect, E-value and filters in # lines",
-    )
-
-
-def _adjusted_csv(comparison: Any) -> str:
-    from dashboard import filters
-    from report.adjusted_export import adjusted_csv
-
-    current = filters.current()
-    return adjusted_csv(comparison, filters=current.label(), period=filters.period_words(current),
-                        data_as_of=data.deployment().get("data_end"),
-                        maturing=filters.maturing_words(current))
 
 
 # --- charts -------------------------------------------------------------------------------
