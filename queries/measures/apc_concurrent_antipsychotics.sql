@@ -167,33 +167,13 @@ first_days as (
     group by patient_id, measurement_year
 ),
 
-prescribers as (
-    select
-        first_days.patient_id,
-        first_days.measurement_year,
-        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
-        arg_min(episodes.site_id, episodes.start_on) as site_id
-    from first_days
-    inner join marts.fct_treatment_episodes as episodes
-        on
-            first_days.patient_id = episodes.patient_id
-            and episodes.drug_class = 'antipsychotic'
-            and first_days.index_on between episodes.start_on and episodes.end_on
-    group by first_days.patient_id, first_days.measurement_year
-),
-
 units as (
     select
         first_days.patient_id || '|' || first_days.measurement_year as unit_id,
         first_days.measurement_year,
         first_days.index_on,
         first_days.patient_id,
-        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
-        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
-        patients.diagnosis_group,
-        age_band(first_days.measurement_year - patients.birth_year) as age_band,
-        patients.sex,
-        'not applicable' as severity_band,
+        unnest(patient_year_unit_columns(patients, prescriber, first_days.measurement_year)),
         coalesce(patient_years.longest_any_days, 0) as longest_any_days,
         coalesce(patient_years.longest_concurrent_days, 0) as longest_concurrent_days,
         make_date(first_days.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
@@ -204,10 +184,10 @@ units as (
         on
             first_days.patient_id = patient_years.patient_id
             and first_days.measurement_year = patient_years.measurement_year
-    left join prescribers
+    left join marts.dim_antipsychotic_prescribers as prescriber
         on
-            first_days.patient_id = prescribers.patient_id
-            and first_days.measurement_year = prescribers.measurement_year
+            first_days.patient_id = prescriber.patient_id
+            and first_days.index_on between prescriber.from_on and prescriber.to_on
 ),
 
 final as (

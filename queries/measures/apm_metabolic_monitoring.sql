@@ -68,21 +68,6 @@ patient_years as (
     group by patient_id, measurement_year
 ),
 
-prescribers as (
-    select
-        patient_years.patient_id,
-        patient_years.measurement_year,
-        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
-        arg_min(episodes.site_id, episodes.start_on) as site_id
-    from patient_years
-    inner join marts.fct_treatment_episodes as episodes
-        on
-            patient_years.patient_id = episodes.patient_id
-            and episodes.drug_class = 'antipsychotic'
-            and patient_years.index_on between episodes.start_on and episodes.end_on
-    group by patient_years.patient_id, patient_years.measurement_year
-),
-
 tests as (
     -- one row per measurement x episode in the mart: bool_or makes the duplicates harmless
     select
@@ -101,28 +86,23 @@ units as (
         patient_years.measurement_year,
         patient_years.index_on,
         patient_years.patient_id,
-        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
-        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
-        patients.diagnosis_group,
-        age_band(patient_years.measurement_year - patients.birth_year) as age_band,
+        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
         case
             when patients.birth_year is null then 'unknown'
             when patient_years.measurement_year - patients.birth_year <= 11 then '1-11'
             when patient_years.measurement_year - patients.birth_year <= 17 then '12-17'
             else '18+'
         end as age_stratum,
-        patients.sex,
-        'not applicable' as severity_band,
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed,
         coalesce(tests.has_glucose, false) as glucose_in_year,
         coalesce(tests.has_lipids, false) as lipids_in_year
     from patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join prescribers
+    left join marts.dim_antipsychotic_prescribers as prescriber
         on
-            patient_years.patient_id = prescribers.patient_id
-            and patient_years.measurement_year = prescribers.measurement_year
+            patient_years.patient_id = prescriber.patient_id
+            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     left join tests
         on
             patient_years.patient_id = tests.patient_id
