@@ -20,6 +20,45 @@ from pipelines import query_filters
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
 
+#: The unit columns every measure of this kind has: the patient and the five dimensions.
+_UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
+    "patient_id": {"type": "varchar", "description": "de-identified surrogate (drill-down only)"},
+    **{name: {"type": "varchar"} for name in (
+        "site_id", "clinician_id", "diagnosis_group", "age_band", "sex")},
+}
+
+#: Column sets a header names with ``columns_from:`` instead of restating them; they come first,
+#: before the file's own ``columns`` (which may override an entry's wording). ``worklist``: the
+#: leading columns of every worklist (queries/worklists, docs/worklists.md); ``unit_dimensions``:
+#: a measure unit's patient and dimension columns; ``patient_year_unit``: those of a patient x
+#: calendar year unit of the antipsychotic measures (the dimensions the macro
+#: ``patient_year_unit_columns`` returns, pipelines/models/macros.sql).
+SHARED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    "worklist": {
+        "worklist": {"type": "varchar"},
+        "patient_id": {"type": "varchar"},
+        "clinician_id": {"type": "varchar"},
+        "drug": {"type": "varchar"},
+        "drug_class": {"type": "varchar"},
+        "reason": {"type": "varchar"},
+        "facts": {"type": "varchar", "description": "the facts that triggered the row, with their dates"},
+        "trigger_on": {"type": "date"},
+        "due_on": {"type": "date"},
+        "days_overdue": {"type": "integer"},
+        "clears": {"type": "varchar", "description": "what would take the row off the list"},
+    },
+    "unit_dimensions": _UNIT_DIMENSIONS,
+    "patient_year_unit": {
+        "unit_id": {"type": "varchar", "description": "patient_id|year"},
+        "measurement_year": {"type": "integer"},
+        **_UNIT_DIMENSIONS,
+        "clinician_id": {"type": "varchar", "description":
+                         "prescriber of the antipsychotic episode covering index_on"},
+        "severity_band": {"type": "varchar",
+                          "description": "not applicable (no baseline score in this measure)"},
+    },
+}
+
 
 @dataclass(frozen=True)
 class Query:
@@ -94,6 +133,11 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     constants = dict(variant.pop("constants", None) or {})
     own_words = variant.pop("description", None)
     header = _merged(base, {**variant, "name": name})
+    shared = header.pop("columns_from", None)
+    if shared is not None:
+        if shared not in SHARED_COLUMNS:
+            raise ValueError(f"{path}: columns_from {shared!r} is not one of {sorted(SHARED_COLUMNS)}")
+        header["columns"] = {**SHARED_COLUMNS[shared], **(header.get("columns") or {})}
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")

@@ -15,16 +15,11 @@ description: >
   checked); there is no intake period (every new-user start is a unit, trended by IPSD month), no
   enrolment gap rule and no hospice exclusion.
 grain: one row per patient x IPSD (new antidepressant start), unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: 'patient_id|IPSD'}
   index_on: {type: date, description: IPSD (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   drug: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: 'baseline PHQ-9 band of the episode (case mix); no baseline when none'}
   treatment_days: {type: integer, description: 'days in [0, +window_end_day] covered by >= 1 antidepressant'}
   is_observed: {type: boolean, description: 'data cover [-105, +window_end_day]'}

@@ -14,17 +14,9 @@ description: >
   exclusion; NCQA has proposed retiring APC (check its status before making it a headline KPI).
   Trended by the month of the first covered day of the year.
 grain: one row per patient x measurement year with antipsychotic coverage, unit level
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: first day of the year covered by an antipsychotic}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   longest_any_days: {type: integer, description: longest run of days covered by >= 1 antipsychotic}
   longest_concurrent_days: {type: integer, description: longest run of days covered by >= 2 antipsychotics}
   is_observed: {type: boolean}

@@ -12,18 +12,10 @@ description: >
   no hospice exclusion or continuous-enrolment rule. Trended by the month of the first
   antipsychotic dispensing of the year.
 grain: one row per patient x measurement year, unit level
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: first antipsychotic dispensing of the year}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
   age_stratum: {type: varchar, description: 'APM strata 1-11, 12-17; 18+ outside the HEDIS population'}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   is_observed: {type: boolean}
   has_glucose: {type: boolean}
   has_lipids: {type: boolean}

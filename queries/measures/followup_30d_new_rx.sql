@@ -11,18 +11,13 @@ description: >
   prescriber (ADD requires a prescriber visit), telephone and inpatient visits count, and there
   are no narcolepsy, inpatient-stay or hospice exclusions.
 grain: one row per new-user treatment episode, unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: episode id}
   index_on: {type: date, description: episode start (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   drug_class: {type: varchar}
   drug_subclass: {type: varchar}
   drug: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: 'baseline PHQ-9 band (case mix); no baseline when none'}
   is_observed: {type: boolean, description: 'day +30 is inside the data'}
   is_numerator: {type: boolean, description: 'observed with a visit in [+1, +30]'}

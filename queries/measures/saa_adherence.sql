@@ -16,17 +16,9 @@ description: >
 grain: one row per patient x measurement year, unit level
 params:
   pdc_threshold: {type: double, default: 0.8, description: PDC needed to count as adherent}
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: IPSD}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar, description: prescriber of the antipsychotic episode covering the IPSD}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   dispensings: {type: integer}
   covered_days: {type: integer}
   treatment_days: {type: integer, description: IPSD to 31 December inclusive}
