@@ -40,11 +40,7 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, birth_year, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),
@@ -92,7 +88,7 @@ final as (
             + interval 4 month - interval 1 day)::date <= coverage.data_end_on as is_observed,
         is_observed and periods.has_phq9 as is_numerator
     from periods
-    cross join coverage
+    cross join marts.data_coverage as coverage
 )
 
 select * from final

@@ -44,11 +44,7 @@ tests:
    select count(*) from marts.fct_treatment_episodes, marts.data_coverage where drug_class =
    'antipsychotic' and start_on + 140 <= data_end_on
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-episodes as (
+with episodes as (
     select *
     from marts.fct_treatment_episodes
     where
@@ -77,7 +73,7 @@ final as (
         has_baseline_glucose and has_baseline_lipids as has_baseline_both,
         is_observed_140d and coalesce(tests.has_glucose_early, false) as has_early_glucose
     from episodes
-    cross join coverage
+    cross join marts.data_coverage as coverage
     left join tests on episodes.episode_id = tests.episode_id
 )
 
