@@ -59,7 +59,11 @@ variants:
       rates:
         - {name: rate, numerator: on_treatment_180d, denominator: observed, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
 --- */
-with patients as (
+with coverage as (
+    select data_start_on, data_end_on from marts.data_coverage
+),
+
+patients as (
     select patient_id, birth_year, diagnosis_groups from marts.dim_patients
 ),
 
@@ -102,7 +106,7 @@ units as (
         starts.start_on - 105 >= coverage.data_start_on
         and starts.start_on + $window_end_day <= coverage.data_end_on as is_observed
     from starts
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join marts.dim_episode_case_mix as case_mix on starts.episode_id = case_mix.episode_id
 ),
 

@@ -45,7 +45,11 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_denominator, is_denominator <= is_observed]
 --- */
-with fills as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+fills as (
     select patient_id, drug, cov_start_on, cov_end_on
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'
@@ -167,7 +171,7 @@ units as (
         make_date(first_days.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
     from first_days
     inner join marts.dim_patients as patients on first_days.patient_id = patients.patient_id
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join patient_years
         on
             first_days.patient_id = patient_years.patient_id

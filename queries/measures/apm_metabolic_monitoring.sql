@@ -45,7 +45,11 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
 --- */
-with patient_years as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+patient_years as (
     select
         patient_id,
         cast(year(filled_on) as integer) as measurement_year,
@@ -86,7 +90,7 @@ units as (
         coalesce(tests.has_lipids, false) as lipids_in_year
     from patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join marts.dim_antipsychotic_prescribers as prescriber
         on
             patient_years.patient_id = prescriber.patient_id

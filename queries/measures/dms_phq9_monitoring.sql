@@ -40,7 +40,11 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed]
 --- */
-with patients as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+patients as (
     select patient_id, birth_year, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),
@@ -88,7 +92,7 @@ final as (
             + interval 4 month - interval 1 day)::date <= coverage.data_end_on as is_observed,
         is_observed and periods.has_phq9 as is_numerator
     from periods
-    cross join marts.data_coverage as coverage
+    cross join coverage
 )
 
 select * from final

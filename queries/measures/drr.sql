@@ -69,7 +69,11 @@ variants:
         - {name: rate, numerator: remitters, denominator: observed, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
         - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
 --- */
-with patients as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+patients as (
     select patient_id, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),
@@ -121,7 +125,7 @@ final as (
             when 'remission' then outcomes.followup_score <= outcomes.remission_max
         end as is_numerator
     from outcomes
-    cross join marts.data_coverage as coverage
+    cross join coverage
 )
 
 select * from final

@@ -42,7 +42,11 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed]
 --- */
-with final as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+final as (
     select
         episodes.episode_id as unit_id,
         episodes.start_on as index_on,
@@ -59,7 +63,7 @@ with final as (
         episodes.start_on + 30 <= coverage.data_end_on as is_observed,
         is_observed and episodes.has_visit_1_30 as is_numerator
     from marts.fct_treatment_episodes as episodes
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join marts.dim_episode_case_mix as case_mix on episodes.episode_id = case_mix.episode_id
     where
         episodes.is_new_user

@@ -45,7 +45,11 @@ tests:
   unique: [unit_id]
   expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
 --- */
-with antipsychotic_fills as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+antipsychotic_fills as (
     select *, cast(year(filled_on) as integer) as measurement_year
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'
@@ -73,7 +77,7 @@ units as (
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
     from patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join marts.dim_antipsychotic_prescribers as prescriber
         on
             patient_years.patient_id = prescriber.patient_id

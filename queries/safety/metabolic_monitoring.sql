@@ -44,7 +44,11 @@ tests:
    select count(*) from marts.fct_treatment_episodes, marts.data_coverage where drug_class =
    'antipsychotic' and start_on + 140 <= data_end_on
 --- */
-with episodes as (
+with coverage as (
+    select data_end_on from marts.data_coverage
+),
+
+episodes as (
     select *
     from marts.fct_treatment_episodes
     where
@@ -73,7 +77,7 @@ final as (
         has_baseline_glucose and has_baseline_lipids as has_baseline_both,
         is_observed_140d and coalesce(tests.has_glucose_early, false) as has_early_glucose
     from episodes
-    cross join marts.data_coverage as coverage
+    cross join coverage
     left join tests on episodes.episode_id = tests.episode_id
 )
 
