@@ -146,7 +146,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description = description.replace(f"${key}", str(value))
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
-    metric = dict(header.get("metric") or {})
+    metric = query_filters.unit_defaults(dict(header.get("metric") or {}))
     columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
     body, shared_params = query_filters.compose(

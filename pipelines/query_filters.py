@@ -100,6 +100,17 @@ def unit_columns(metric: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(EPISODE_UNIT_COLUMNS) if metric.get("unit") == "episode" else {}
 
 
+def unit_defaults(metric: dict[str, Any]) -> dict[str, Any]:
+    """The metric block with what an episode unit implies unless it says otherwise: the episode is
+    placed in the period by its start (``period: start_on``) and dated by the same column."""
+    if metric.get("unit") != "episode":
+        return metric
+    out = {"period": "start_on", **metric}
+    if isinstance(out["period"], str):
+        out.setdefault("date", out["period"])
+    return out
+
+
 def episode_unit_columns_macro() -> str:
     """``create or replace macro episode_unit_columns(unit)``: the struct of
     ``EPISODE_UNIT_COLUMNS`` taken from the row ``unit`` (a table or CTE alias), for ``unnest``."""

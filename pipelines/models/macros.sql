@@ -49,6 +49,8 @@ create or replace macro severity_band(score, upper_bounds, labels) as
 -- marts.dim_antipsychotic_prescribers joined as `prescriber`; else the patient's site, else
 -- 'unknown'), the patient's diagnosis group and sex (`patients`, a row of marts.dim_patients), the
 -- age band in the measurement year, and no severity band (these measures have no baseline score).
+-- `patients` and `prescriber` are row aliases: the caller's FROM must bring no column of either
+-- name (marts.data_coverage has a column `patients`: read it in a CTE of its own columns).
 create or replace macro patient_year_unit_columns(patients, prescriber, measurement_year) as {
     'site_id': coalesce(prescriber.site_id, patients.site_id, 'unknown'),
     'clinician_id': coalesce(prescriber.clinician_id, 'unknown'),
