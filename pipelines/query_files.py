@@ -164,7 +164,9 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
         columns=columns,
-        tests=dict(header.get("tests") or {}),
+        # a patient-year unit is one row per unit_id (query_filters.unit_defaults)
+        tests={**({"unique": ["unit_id"]} if metric.get("unit") == "patient-year" else {}),
+               **dict(header.get("tests") or {})},
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,

@@ -23,26 +23,18 @@ columns:
   is_denominator: {type: boolean, description: 'observed and longest_any_days >= 90'}
   is_numerator: {type: boolean, description: 'in the denominator and longest_concurrent_days >= 90'}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: lower
   target: 0.05
   counts:
-    patient_years: '*'
-    observed: is_observed
     continuous_90d: is_denominator
     concurrent_90d: is_numerator
   attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
     - {count: continuous_90d, dropped: under_90_days}
   rates:
     - {name: rate, numerator: concurrent_90d, denominator: continuous_90d, label: '2+ antipsychotics concurrently for 90+ days (lower is better)'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_denominator, is_denominator <= is_observed]
 --- */
 with coverage as (

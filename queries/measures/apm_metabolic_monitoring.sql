@@ -21,28 +21,19 @@ columns:
   has_lipids: {type: boolean}
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: higher
   target: 0.6
   counts:
-    patient_years: '*'
-    observed: is_observed
     glucose_tested: has_glucose
     lipids_tested: has_lipids
     both_tested: is_numerator
-  attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
   rates:
     - {name: rate, numerator: both_tested, denominator: observed, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
     - {name: rate_glucose, numerator: glucose_tested, denominator: observed, label: 'Glucose or HbA1c tested'}
     - {name: rate_lipids, numerator: lipids_tested, denominator: observed, label: 'LDL-C or cholesterol tested'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
 --- */
 with coverage as (

@@ -25,24 +25,15 @@ columns:
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: higher
   target: 0.8
   counts:
-    patient_years: '*'
-    observed: is_observed
     adherent: is_numerator
-  attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
   rates:
     - {name: rate, numerator: adherent, denominator: observed, label: 'Antipsychotic PDC >= 80%'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
 --- */
 with coverage as (
