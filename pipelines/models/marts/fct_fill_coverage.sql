@@ -14,13 +14,6 @@ description: >
 columns_from: {model: int_fills__shifted, except: [previous_cov_end_on]}
 columns:
 --- */
-select
-    dispense_id,
-    patient_id,
-    drug,
-    drug_class,
-    filled_on,
-    days_supply,
-    cov_start_on,
-    cov_end_on
+-- every column of the fill but the previous fill's coverage end, which only the build uses
+select * exclude (previous_cov_end_on)
 from intermediate.int_fills__shifted
