@@ -24,9 +24,19 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
 
+#: The unit columns every measure of this kind has: the patient and the five dimensions.
+_UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
+    "patient_id": {"type": "varchar", "description": "de-identified surrogate (drill-down only)"},
+    **{name: {"type": "varchar"} for name in (
+        "site_id", "clinician_id", "diagnosis_group", "age_band", "sex")},
+}
+
 #: Column sets a header names with ``columns_from:`` instead of restating them; they come first,
-#: before the file's own ``columns``. ``worklist``: the leading columns of every worklist
-#: (queries/worklists, docs/worklists.md).
+#: before the file's own ``columns`` (which may override an entry's wording). ``worklist``: the
+#: leading columns of every worklist (queries/worklists, docs/worklists.md); ``unit_dimensions``:
+#: a measure unit's patient and dimension columns; ``patient_year_unit``: those of a patient x
+#: calendar year unit of the antipsychotic measures (the dimensions the macro
+#: ``patient_year_unit_columns`` returns, pipelines/models/macros.sql).
 SHARED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
     "worklist": {
         "worklist": {"type": "varchar"},
@@ -40,6 +50,16 @@ SHARED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
         "due_on": {"type": "date"},
         "days_overdue": {"type": "integer"},
         "clears": {"type": "varchar", "description": "what would take the row off the list"},
+    },
+    "unit_dimensions": _UNIT_DIMENSIONS,
+    "patient_year_unit": {
+        "unit_id": {"type": "varchar", "description": "patient_id|year"},
+        "measurement_year": {"type": "integer"},
+        **_UNIT_DIMENSIONS,
+        "clinician_id": {"type": "varchar", "description":
+                         "prescriber of the antipsychotic episode covering index_on"},
+        "severity_band": {"type": "varchar",
+                          "description": "not applicable (no baseline score in this measure)"},
     },
 }
 
@@ -130,7 +150,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description = description.replace(f"${key}", str(value))
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
-    metric = dict(header.get("metric") or {})
+    metric = query_filters.unit_defaults(dict(header.get("metric") or {}))
     columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
     body, shared_params = query_filters.compose(
@@ -148,7 +168,9 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
         columns=columns,
-        tests=dict(header.get("tests") or {}),
+        # a patient-year unit is one row per unit_id (query_filters.unit_defaults)
+        tests={**({"unique": ["unit_id"]} if metric.get("unit") == "patient-year" else {}),
+               **dict(header.get("tests") or {})},
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,

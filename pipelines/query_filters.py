@@ -100,6 +100,34 @@ def unit_columns(metric: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(EPISODE_UNIT_COLUMNS) if metric.get("unit") == "episode" else {}
 
 
+#: The shared filters of a patient x calendar year unit (``metric.unit: patient-year``: APC, SAA,
+#: APM); its columns are ``columns_from: patient_year_unit`` (pipelines.query_files).
+PATIENT_YEAR_FILTERS: list[str] = ["site_id", "clinician_id", "diagnosis_group", "age_band", "sex"]
+
+
+def unit_defaults(metric: dict[str, Any]) -> dict[str, Any]:
+    """The metric block with what its unit implies unless it says otherwise.
+
+    An episode is placed in the period by its start (``period: start_on``) and dated by the same
+    column. A patient-year (``patient-year``) takes the five patient dimension filters, is placed
+    in the period and dated by ``index_on``, and counts its units (``patient_years``) and the
+    observed ones (``observed: is_observed``, the years wholly inside the data) first, in its
+    counts and attrition, before the file's own.
+    """
+    if metric.get("unit") == "patient-year":
+        return {"filters": list(PATIENT_YEAR_FILTERS), "period": "index_on", "date": "index_on",
+                **metric,
+                "counts": {"patient_years": "*", "observed": "is_observed", **(metric.get("counts") or {})},
+                "attrition": [{"count": "patient_years"}, {"count": "observed", "dropped": "not_observed"},
+                              *(metric.get("attrition") or [])]}
+    if metric.get("unit") != "episode":
+        return metric
+    out = {"period": "start_on", **metric}
+    if isinstance(out["period"], str):
+        out.setdefault("date", out["period"])
+    return out
+
+
 def episode_unit_columns_macro() -> str:
     """``create or replace macro episode_unit_columns(unit)``: the struct of
     ``EPISODE_UNIT_COLUMNS`` taken from the row ``unit`` (a table or CTE alias), for ``unnest``."""

@@ -43,3 +43,30 @@ create or replace macro severity_band(score, upper_bounds, labels) as
 -- pipelines.transform: the struct of an episode unit row's patient and dimension columns, which a
 -- metric file returns with `unnest(episode_unit_columns(alias))` (the loader adds them to its
 -- header columns).
+
+-- The dimension columns of a patient x year unit of the antipsychotic measures (APC, SAA, APM),
+-- for `unnest(...)`: the site and clinician of the prescriber on the index date (the row of
+-- marts.dim_antipsychotic_prescribers joined as `prescriber`; else the patient's site, else
+-- 'unknown'), the patient's diagnosis group and sex (`patients`, a row of marts.dim_patients), the
+-- age band in the measurement year, and no severity band (these measures have no baseline score).
+-- `patients` and `prescriber` are row aliases: the caller's FROM must bring no column of either
+-- name (marts.data_coverage has a column `patients`: read it in a CTE of its own columns).
+create or replace macro patient_year_unit_columns(patients, prescriber, measurement_year) as {
+    'site_id': coalesce(prescriber.site_id, patients.site_id, 'unknown'),
+    'clinician_id': coalesce(prescriber.clinician_id, 'unknown'),
+    'diagnosis_group': patients.diagnosis_group,
+    'age_band': age_band(measurement_year - patients.birth_year),
+    'sex': patients.sex,
+    'severity_band': 'not applicable'
+};
+
+-- Days covered by a unit's intervals [from_on, to_on], overlapping days counted once (the
+-- running-maximum form of gaps and islands): sorted by start, each interval adds the days after
+-- both its own start - 1 and the latest end before it, so
+--   sum(days_newly_covered(from_on, to_on, latest_end_before(unit, from_on, to_on)))
+-- (the window in a subquery, the sum around it) is the unit's covered days. AMM and SAA use it.
+create or replace macro latest_end_before(unit, from_on, to_on) as
+    max(to_on) over (partition by unit order by from_on, to_on rows between unbounded preceding and 1 preceding);
+
+create or replace macro days_newly_covered(from_on, to_on, previous_end) as
+    greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)));

@@ -16,10 +16,8 @@ columns:
   persistence_days: {type: integer}
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
 metric:
-  period: start_on
   kind: survival
   unit: episode
-  date: start_on
   time: persistence_days
   event: is_event
   horizons: [182, 365]

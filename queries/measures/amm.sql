@@ -15,16 +15,11 @@ description: >
   checked); there is no intake period (every new-user start is a unit, trended by IPSD month), no
   enrolment gap rule and no hospice exclusion.
 grain: one row per patient x IPSD (new antidepressant start), unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: 'patient_id|IPSD'}
   index_on: {type: date, description: IPSD (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   drug: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: 'baseline PHQ-9 band of the episode (case mix); no baseline when none'}
   treatment_days: {type: integer, description: 'days in [0, +window_end_day] covered by >= 1 antidepressant'}
   is_observed: {type: boolean, description: 'data cover [-105, +window_end_day]'}
@@ -96,15 +91,6 @@ starts as (
     qualify row_number() over (partition by episodes.patient_id, episodes.start_on order by episodes.drug) = 1
 ),
 
-severity as (
-    -- has_baseline guards against a null score falling through to a band in the mart
-    select
-        episode_id,
-        case when has_baseline then baseline_severity_band else 'no baseline' end as severity_band
-    from marts.fct_episode_outcomes
-    where instrument = 'PHQ-9' and is_default_preset
-),
-
 units as (
     select
         starts.patient_id || '|' || strftime(starts.start_on, '%Y-%m-%d') as unit_id,
@@ -116,12 +102,12 @@ units as (
         starts.diagnosis_group,
         starts.age_band,
         starts.sex,
-        coalesce(severity.severity_band, 'no baseline') as severity_band,
+        case_mix.severity_band,
         starts.start_on - 105 >= coverage.data_start_on
         and starts.start_on + $window_end_day <= coverage.data_end_on as is_observed
     from starts
     cross join coverage
-    left join severity on starts.episode_id = severity.episode_id
+    left join marts.dim_episode_case_mix as case_mix on starts.episode_id = case_mix.episode_id
 ),
 
 clipped as (
@@ -140,22 +126,9 @@ clipped as (
 ),
 
 treatment as (
-    -- union of the clipped intervals in one pass: sorted by start, an interval adds the days after
-    -- both its own start - 1 and the latest end before it, so overlapping days count once (the
-    -- running-maximum form of gaps and islands, as in marts.fct_adherence_pdc)
-    select
-        unit_id,
-        cast(sum(greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)))) as integer)
-            as treatment_days
-    from (
-        select
-            *,
-            max(to_on) over (
-                partition by unit_id order by from_on, to_on
-                rows between unbounded preceding and 1 preceding
-            ) as previous_end
-        from clipped
-    )
+    -- union of the clipped intervals, overlapping days counted once (macros.sql)
+    select unit_id, cast(sum(days_newly_covered(from_on, to_on, previous_end)) as integer) as treatment_days
+    from (select *, latest_end_before(unit_id, from_on, to_on) as previous_end from clipped)
     group by unit_id
 ),
 

@@ -14,43 +14,27 @@ description: >
   exclusion; NCQA has proposed retiring APC (check its status before making it a headline KPI).
   Trended by the month of the first covered day of the year.
 grain: one row per patient x measurement year with antipsychotic coverage, unit level
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: first day of the year covered by an antipsychotic}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   longest_any_days: {type: integer, description: longest run of days covered by >= 1 antipsychotic}
   longest_concurrent_days: {type: integer, description: longest run of days covered by >= 2 antipsychotics}
   is_observed: {type: boolean}
   is_denominator: {type: boolean, description: 'observed and longest_any_days >= 90'}
   is_numerator: {type: boolean, description: 'in the denominator and longest_concurrent_days >= 90'}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: lower
   target: 0.05
   counts:
-    patient_years: '*'
-    observed: is_observed
     continuous_90d: is_denominator
     concurrent_90d: is_numerator
   attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
     - {count: continuous_90d, dropped: under_90_days}
   rates:
     - {name: rate, numerator: concurrent_90d, denominator: continuous_90d, label: '2+ antipsychotics concurrently for 90+ days (lower is better)'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_denominator, is_denominator <= is_observed]
 --- */
 with coverage as (
@@ -167,33 +151,13 @@ first_days as (
     group by patient_id, measurement_year
 ),
 
-prescribers as (
-    select
-        first_days.patient_id,
-        first_days.measurement_year,
-        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
-        arg_min(episodes.site_id, episodes.start_on) as site_id
-    from first_days
-    inner join marts.fct_treatment_episodes as episodes
-        on
-            first_days.patient_id = episodes.patient_id
-            and episodes.drug_class = 'antipsychotic'
-            and first_days.index_on between episodes.start_on and episodes.end_on
-    group by first_days.patient_id, first_days.measurement_year
-),
-
 units as (
     select
         first_days.patient_id || '|' || first_days.measurement_year as unit_id,
         first_days.measurement_year,
         first_days.index_on,
         first_days.patient_id,
-        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
-        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
-        patients.diagnosis_group,
-        age_band(first_days.measurement_year - patients.birth_year) as age_band,
-        patients.sex,
-        'not applicable' as severity_band,
+        unnest(patient_year_unit_columns(patients, prescriber, first_days.measurement_year)),
         coalesce(patient_years.longest_any_days, 0) as longest_any_days,
         coalesce(patient_years.longest_concurrent_days, 0) as longest_concurrent_days,
         make_date(first_days.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
@@ -204,10 +168,10 @@ units as (
         on
             first_days.patient_id = patient_years.patient_id
             and first_days.measurement_year = patient_years.measurement_year
-    left join prescribers
+    left join marts.dim_antipsychotic_prescribers as prescriber
         on
-            first_days.patient_id = prescribers.patient_id
-            and first_days.measurement_year = prescribers.measurement_year
+            first_days.patient_id = prescriber.patient_id
+            and first_days.index_on between prescriber.from_on and prescriber.to_on
 ),
 
 final as (

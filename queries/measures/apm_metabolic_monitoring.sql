@@ -12,45 +12,28 @@ description: >
   no hospice exclusion or continuous-enrolment rule. Trended by the month of the first
   antipsychotic dispensing of the year.
 grain: one row per patient x measurement year, unit level
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: first antipsychotic dispensing of the year}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
   age_stratum: {type: varchar, description: 'APM strata 1-11, 12-17; 18+ outside the HEDIS population'}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   is_observed: {type: boolean}
   has_glucose: {type: boolean}
   has_lipids: {type: boolean}
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: higher
   target: 0.6
   counts:
-    patient_years: '*'
-    observed: is_observed
     glucose_tested: has_glucose
     lipids_tested: has_lipids
     both_tested: is_numerator
-  attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
   rates:
     - {name: rate, numerator: both_tested, denominator: observed, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
     - {name: rate_glucose, numerator: glucose_tested, denominator: observed, label: 'Glucose or HbA1c tested'}
     - {name: rate_lipids, numerator: lipids_tested, denominator: observed, label: 'LDL-C or cholesterol tested'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
 --- */
 with coverage as (
@@ -66,21 +49,6 @@ patient_years as (
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'
     group by patient_id, measurement_year
-),
-
-prescribers as (
-    select
-        patient_years.patient_id,
-        patient_years.measurement_year,
-        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
-        arg_min(episodes.site_id, episodes.start_on) as site_id
-    from patient_years
-    inner join marts.fct_treatment_episodes as episodes
-        on
-            patient_years.patient_id = episodes.patient_id
-            and episodes.drug_class = 'antipsychotic'
-            and patient_years.index_on between episodes.start_on and episodes.end_on
-    group by patient_years.patient_id, patient_years.measurement_year
 ),
 
 tests as (
@@ -101,28 +69,23 @@ units as (
         patient_years.measurement_year,
         patient_years.index_on,
         patient_years.patient_id,
-        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
-        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
-        patients.diagnosis_group,
-        age_band(patient_years.measurement_year - patients.birth_year) as age_band,
+        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
         case
             when patients.birth_year is null then 'unknown'
             when patient_years.measurement_year - patients.birth_year <= 11 then '1-11'
             when patient_years.measurement_year - patients.birth_year <= 17 then '12-17'
             else '18+'
         end as age_stratum,
-        patients.sex,
-        'not applicable' as severity_band,
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed,
         coalesce(tests.has_glucose, false) as glucose_in_year,
         coalesce(tests.has_lipids, false) as lipids_in_year
     from patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join prescribers
+    left join marts.dim_antipsychotic_prescribers as prescriber
         on
-            patient_years.patient_id = prescribers.patient_id
-            and patient_years.measurement_year = prescribers.measurement_year
+            patient_years.patient_id = prescriber.patient_id
+            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     left join tests
         on
             patient_years.patient_id = tests.patient_id

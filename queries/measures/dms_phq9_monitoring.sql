@@ -11,16 +11,11 @@ description: >
   observed). What our data cannot do exactly: the diagnosis is any on record (no dates in the
   marts), visit types stand in for the encounter value sets, and there is no hospice exclusion.
 grain: one row per patient x DMS assessment period with an outpatient visit, unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: 'patient_id|period'}
   dms_period: {type: varchar, description: 'YYYY-P1 (Jan-Apr), P2 (May-Aug), P3 (Sep-Dec)'}
   index_on: {type: date, description: first outpatient visit of the period}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   is_observed: {type: boolean, description: the period has ended inside the data}
   is_numerator: {type: boolean, description: observed with a PHQ-9 in the period}

@@ -12,17 +12,12 @@ description: >
   any elevated PHQ-9), so untreated patients are not counted; diagnoses and exclusions are any on
   record (no dates in the marts); no intake period (trended by start month).
 grain: one row per patient x treatment start with an elevated baseline PHQ-9, unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: episode id of the start}
   index_on: {type: date, description: treatment start (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   drug_class: {type: varchar}
   drug: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: baseline PHQ-9 band (case mix)}
   baseline_score: {type: integer}
   followup_score: {type: integer}

@@ -11,18 +11,13 @@ description: >
   prescriber (ADD requires a prescriber visit), telephone and inpatient visits count, and there
   are no narcolepsy, inpatient-stay or hospice exclusions.
 grain: one row per new-user treatment episode, unit level
+columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: episode id}
   index_on: {type: date, description: episode start (day 0)}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
   drug_class: {type: varchar}
   drug_subclass: {type: varchar}
   drug: {type: varchar}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
   severity_band: {type: varchar, description: 'baseline PHQ-9 band (case mix); no baseline when none'}
   is_observed: {type: boolean, description: 'day +30 is inside the data'}
   is_numerator: {type: boolean, description: 'observed with a visit in [+1, +30]'}
@@ -51,15 +46,6 @@ with coverage as (
     select data_end_on from marts.data_coverage
 ),
 
-severity as (
-    -- has_baseline guards against a null score falling through to a band in the mart
-    select
-        episode_id,
-        case when has_baseline then baseline_severity_band else 'no baseline' end as severity_band
-    from marts.fct_episode_outcomes
-    where instrument = 'PHQ-9' and is_default_preset
-),
-
 final as (
     select
         episodes.episode_id as unit_id,
@@ -73,12 +59,12 @@ final as (
         episodes.diagnosis_group,
         episodes.age_band,
         episodes.sex,
-        coalesce(severity.severity_band, 'no baseline') as severity_band,
+        case_mix.severity_band,
         episodes.start_on + 30 <= coverage.data_end_on as is_observed,
         is_observed and episodes.has_visit_1_30 as is_numerator
     from marts.fct_treatment_episodes as episodes
     cross join coverage
-    left join severity on episodes.episode_id = severity.episode_id
+    left join marts.dim_episode_case_mix as case_mix on episodes.episode_id = case_mix.episode_id
     where
         episodes.is_new_user
 )

@@ -16,41 +16,24 @@ description: >
 grain: one row per patient x measurement year, unit level
 params:
   pdc_threshold: {type: double, default: 0.8, description: PDC needed to count as adherent}
+columns_from: patient_year_unit
 columns:
-  unit_id: {type: varchar, description: 'patient_id|year'}
-  measurement_year: {type: integer}
   index_on: {type: date, description: IPSD}
-  patient_id: {type: varchar, description: de-identified surrogate (drill-down only)}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar, description: prescriber of the antipsychotic episode covering the IPSD}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  severity_band: {type: varchar, description: 'not applicable (no baseline score in this measure)'}
   dispensings: {type: integer}
   covered_days: {type: integer}
   treatment_days: {type: integer, description: IPSD to 31 December inclusive}
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
 metric:
-  filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
-  period: index_on
   kind: proportion
   unit: patient-year
-  date: index_on
   direction: higher
   target: 0.8
   counts:
-    patient_years: '*'
-    observed: is_observed
     adherent: is_numerator
-  attrition:
-    - {count: patient_years}
-    - {count: observed, dropped: not_observed}
   rates:
     - {name: rate, numerator: adherent, denominator: observed, label: 'Antipsychotic PDC >= 80%'}
 tests:
-  unique: [unit_id]
   expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
 --- */
 with coverage as (
@@ -73,22 +56,6 @@ patient_years as (
     group by patient_id, measurement_year
 ),
 
-prescribers as (
-    -- the antipsychotic episode covering the IPSD gives the clinician (earliest start wins)
-    select
-        patient_years.patient_id,
-        patient_years.measurement_year,
-        arg_min(episodes.clinician_id, episodes.start_on) as clinician_id,
-        arg_min(episodes.site_id, episodes.start_on) as site_id
-    from patient_years
-    inner join marts.fct_treatment_episodes as episodes
-        on
-            patient_years.patient_id = episodes.patient_id
-            and episodes.drug_class = 'antipsychotic'
-            and patient_years.index_on between episodes.start_on and episodes.end_on
-    group by patient_years.patient_id, patient_years.measurement_year
-),
-
 units as (
     select
         patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
@@ -96,21 +63,16 @@ units as (
         patient_years.index_on,
         make_date(patient_years.measurement_year, 12, 31) as period_end_on,
         patient_years.patient_id,
-        coalesce(prescribers.site_id, patients.site_id, 'unknown') as site_id,
-        coalesce(prescribers.clinician_id, 'unknown') as clinician_id,
-        patients.diagnosis_group,
-        age_band(patient_years.measurement_year - patients.birth_year) as age_band,
-        patients.sex,
-        'not applicable' as severity_band,
+        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
         patient_years.dispensings,
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
     from patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join prescribers
+    left join marts.dim_antipsychotic_prescribers as prescriber
         on
-            patient_years.patient_id = prescribers.patient_id
-            and patient_years.measurement_year = prescribers.measurement_year
+            patient_years.patient_id = prescriber.patient_id
+            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     where
         patient_years.dispensings >= 2
         and patient_years.measurement_year - patients.birth_year >= 18
@@ -137,22 +99,9 @@ clipped as (
 ),
 
 covered as (
-    -- union of the clipped intervals in one pass: sorted by start, an interval adds the days after
-    -- both its own start - 1 and the latest end before it, so overlapping days count once (the
-    -- running-maximum form of gaps and islands, as in marts.fct_adherence_pdc)
-    select
-        unit_id,
-        cast(sum(greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)))) as integer)
-            as covered_days
-    from (
-        select
-            *,
-            max(to_on) over (
-                partition by unit_id order by from_on, to_on
-                rows between unbounded preceding and 1 preceding
-            ) as previous_end
-        from clipped
-    )
+    -- union of the clipped intervals, overlapping days counted once (macros.sql)
+    select unit_id, cast(sum(days_newly_covered(from_on, to_on, previous_end)) as integer) as covered_days
+    from (select *, latest_end_before(unit_id, from_on, to_on) as previous_end from clipped)
     group by unit_id
 ),
 

@@ -18,9 +18,7 @@ columns:
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
-  period: start_on
   unit: episode
-  date: start_on
 tests:
   unique: [episode_id]
 # Response, remission and the change in score are one unit (an eligible episode with its

@@ -17,10 +17,8 @@ columns:
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
-  period: start_on
   kind: survival
   unit: episode
-  date: start_on
   time: days_to_response
   event: is_response_event
   horizons: [56, 84]

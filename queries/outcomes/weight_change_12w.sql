@@ -18,10 +18,8 @@ columns:
   is_gain_7pct: {type: boolean}
 metric:
   filter_source: marts.fct_treatment_episodes
-  period: start_on
   kind: mean
   unit: episode
-  date: start_on
   value: change_kg
   counts:
     with_baseline_weight: '*'

@@ -18,10 +18,8 @@ columns:
   has_baseline_both: {type: boolean}
   has_early_glucose: {type: boolean}
 metric:
-  period: start_on
   kind: proportion
   unit: episode
-  date: start_on
   counts:
     episodes: '*'
     observed: is_observed_140d

@@ -19,10 +19,8 @@ columns:
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
-  period: start_on
   kind: proportion
   unit: episode
-  date: start_on
   counts:
     episodes: '*'
     reviewed: has_review

@@ -16,10 +16,8 @@ columns:
   is_augmentation: {type: boolean}
   is_discontinued: {type: boolean}
 metric:
-  period: start_on
   kind: count
   unit: episode
-  date: start_on
   counts:
     episodes: '*'
     patients: distinct patient_id

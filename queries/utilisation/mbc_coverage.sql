@@ -15,10 +15,8 @@ columns:
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
-  period: start_on
   kind: proportion
   unit: episode
-  date: start_on
   counts:
     episodes: '*'
     with_baseline: has_baseline

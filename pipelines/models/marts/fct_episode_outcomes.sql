@@ -17,28 +17,13 @@ description: >
   for ineligible episodes both are null. Time to response (eligible only): days to the first score
   in [1, preset end] meeting the response rule, else censored at the last score in that range.
   PHQ-9 and GAD-7 rows exist for every episode; other instruments only where the patient has a score.
+columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, is_new_user, line_of_therapy, site_id, clinician_id, diagnosis_group, age_band, sex, adherence_band]}
 columns:
-  episode_id: {type: varchar}
-  patient_id: {type: varchar}
   preset: {type: varchar}
   is_default_preset: {type: boolean}
   instrument: {type: varchar}
   followup_start_days: {type: integer}
   followup_end_days: {type: integer}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  start_on: {type: date}
-  start_month: {type: date}
-  is_new_user: {type: boolean}
-  line_of_therapy: {type: integer}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
   baseline_score: {type: integer}
   baseline_on: {type: date}
   baseline_severity_band: {type: varchar}

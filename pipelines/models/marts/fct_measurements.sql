@@ -8,13 +8,8 @@ description: >
   metabolic monitoring (DOMAIN 9.4: baseline [-90, +30], early [+56, +140]). A measurement falls
   in an episode when start_on - 90 <= measured_on <= greatest(end_on, start_on + 140);
   measurements in no episode appear once with a null episode.
+columns_from: stg_measurements  # its columns first (pipelines/model_columns.py)
 columns:
-  measurement_id: {type: varchar}
-  patient_id: {type: varchar}
-  measured_on: {type: date}
-  measure: {type: varchar}
-  value: {type: double}
-  measure_group: {type: varchar}
   episode_id: {type: varchar}
   drug: {type: varchar}
   drug_class: {type: varchar}

@@ -8,24 +8,8 @@ description: >
   end_on - start_on + 1 for a discontinued episode (event) and data_end_on - start_on + 1 for a
   censored one (supply plus grace runs past the data end). is_persistent_182/365: still on
   treatment after that many days; null when censored before it (unknown).
+columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, is_new_user, line_of_therapy, site_id, clinician_id, diagnosis_group, age_band, sex, adherence_band, grace_days]}
 columns:
-  episode_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  start_on: {type: date}
-  start_month: {type: date}
-  is_new_user: {type: boolean}
-  line_of_therapy: {type: integer}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
-  grace_days: {type: integer}
   persistence_days: {type: integer}
   is_event: {type: boolean}
   is_censored: {type: boolean}

@@ -8,26 +8,13 @@ description: >
   max_severity_rank >= s. The denominator is fct_treatment_episodes where
   has_visit_in_side_effect_window (a chance to report), with all episodes shown beside it; that
   flag is copied here for convenience.
+columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, site_id, clinician_id, diagnosis_group, age_band, sex, has_visit_in_side_effect_window]}
 columns:
-  episode_id: {type: varchar}
-  patient_id: {type: varchar}
   effect_code: {type: varchar}
   reports: {type: integer}
   max_severity_rank: {type: integer}
   first_report_days: {type: integer}
   has_discontinuing_action: {type: boolean}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  start_on: {type: date}
-  start_month: {type: date}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  has_visit_in_side_effect_window: {type: boolean}
 --- */
 with flags as (
     select

@@ -13,15 +13,8 @@ description: >
   grace_days; 'active_episode', so class rows do not sum to the total, DOMAIN 9.3); with none it
   is kept once with a null episode ('unattributed'), never dropped. is_within_window:
   days_from_start in [0, $side_effect_window_days].
+columns_from: stg_side_effects  # its columns first (pipelines/model_columns.py)
 columns:
-  side_effect_id: {type: varchar}
-  patient_id: {type: varchar}
-  report_on: {type: date}
-  effect_code: {type: varchar}
-  severity: {type: varchar}
-  severity_rank: {type: integer}
-  action: {type: varchar}
-  suspected_drug: {type: varchar}
   attribution: {type: varchar}
   episode_id: {type: varchar}
   drug: {type: varchar}
