@@ -42,7 +42,7 @@ islands as (
         *,
         sum(case when covered_until is null or cov_start_on - covered_until - 1 > grace_days then 1 else 0 end)
             over (
-                partition by patient_id, drug order by cov_start_on, cov_end_on
+                partition by patient_id, drug order by cov_start_on, cov_end_on, source_id
                 rows between unbounded preceding and current row
             ) as island
     from exposures

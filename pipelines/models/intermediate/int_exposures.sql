@@ -44,12 +44,15 @@ prescribed as (
 ),
 
 prescribed_coverage as (
-    -- prescriptions may overlap, so the coverage before each is a running maximum of earlier ends
-    -- (exact ties in start and end are the same interval: their order changes nothing)
+    -- prescriptions may overlap, so the coverage before each is a running maximum of earlier ends.
+    -- source_id breaks ties in start and end: int_episodes numbers its islands in the same total
+    -- order, so of two identical intervals the one without an earlier end is the one that
+    -- starts the island (two window passes ordered by start and end alone may order ties
+    -- differently, which split one episode into two with the same start)
     select
         *,
         max(cov_end_on) over (
-            partition by patient_id, drug order by cov_start_on, cov_end_on
+            partition by patient_id, drug order by cov_start_on, cov_end_on, source_id
             rows between unbounded preceding and 1 preceding
         ) as covered_until
     from prescribed
