@@ -18,4 +18,6 @@ fi
 python3 -m ruff check .
 lint-imports --no-cache
 python3 -m mypy
-exec python3 -m pytest "$@"
+# Two workers: the slow tests (browser, differencing attack, Spark parity) run beside the rest.
+# Every test uses its own temporary folder and free port, so they can share the machine.
+exec python3 -m pytest -n 2 "$@"
