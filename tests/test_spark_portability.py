@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("sqlglot", reason="the spark extra (pip install -e .[spark]) is not installed")
 
 from pipelines.portability import check, compile
+from pipelines.query_filters import EPISODE_UNIT_COLUMNS
 
 
 def test_every_model_and_metric_can_be_carried_to_spark() -> None:
@@ -86,3 +87,12 @@ def test_a_macro_is_expanded_with_its_arguments() -> None:
     compiled = compile.to_spark("select adherence_band(covered / days, $pdc_threshold) from t")
     assert "adherence_band" not in compiled.lower()
     assert "WHEN (CAST(covered AS DOUBLE) / days) >= (:pdc_threshold) THEN '>=' ||" in compiled
+
+
+def test_the_episode_unit_struct_is_unnested_into_the_aliased_columns() -> None:
+    # unnest(episode_unit_columns(alias)) stands for alias.<c> for every c of the one Python list
+    compiled = compile.to_spark("select episode_id, unnest(episode_unit_columns(eps)), is_event "
+                                "from eps")
+    listed = ", ".join(f"eps.{name}" for name in EPISODE_UNIT_COLUMNS)
+    assert compiled == f"SELECT episode_id, {listed}, is_event FROM eps"
+    assert "eps.patient_id" in listed and "eps.adherence_band" in listed

@@ -8,6 +8,9 @@ or leaves to the engine, each a difference of meaning rather than spelling:
 
 - the shared macros (``age_band``, ``instrument_family``, ``adherence_band``,
   ``meets_response_rule``; ``pipelines.transform``) are expanded in place: Spark has no SQL macro;
+- ``unnest(episode_unit_columns(alias))`` in a select list (a DuckDB struct macro written from
+  ``pipelines.query_filters.EPISODE_UNIT_COLUMNS``) becomes ``alias.<column>, ...`` from that same
+  list: Spark cannot unnest a struct into columns;
 - ``date - date`` is a number of days in DuckDB and an interval in Spark: ``datediff``. Which
   operands are dates comes from the schemas we declare (the contract's date columns, the
   ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule)
@@ -41,6 +44,7 @@ from sqlglot.dialects.spark import Spark
 
 from pipelines.contract import TABLES
 from pipelines.instruments import family_macro
+from pipelines.query_filters import EPISODE_UNIT_COLUMNS
 from pipelines.reference import age_band_macro
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -119,6 +123,30 @@ def _expand_macro(node: exp.Expression) -> exp.Expression:
     return exp.Paren(this=body.copy().transform(substitute)).transform(_expand_macro)
 
 
+def _episode_unit_alias(node: exp.Expression) -> str | None:
+    """The alias of ``unnest(episode_unit_columns(alias))``, or None for any other expression."""
+    inner = node.this if isinstance(node, exp.Explode) else None
+    if not (isinstance(inner, exp.Anonymous) and inner.name.lower() == "episode_unit_columns"):
+        return None
+    if len(inner.expressions) != 1 or not isinstance(inner.expressions[0], exp.Column) \
+            or inner.expressions[0].table:
+        raise ValueError("episode_unit_columns() takes one table or CTE alias")
+    return str(inner.expressions[0].name)
+
+
+def _expand_episode_unit_columns(node: exp.Expression) -> exp.Expression:
+    """``unnest(episode_unit_columns(alias))`` in a select list as the columns it unnests to."""
+    if not isinstance(node, exp.Select):
+        return node
+    expanded: list[exp.Expression] = []
+    for item in node.expressions:
+        alias = _episode_unit_alias(item)
+        expanded += [item] if alias is None else [
+            exp.column(name, table=alias) for name in EPISODE_UNIT_COLUMNS]
+    node.set("expressions", expanded)
+    return node
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
         node.set("materialized", None)
@@ -162,6 +190,7 @@ class SparkQualify(Spark):
 def to_spark(sql: str) -> str:
     """One DuckDB statement as Spark SQL (``$name`` becomes ``:name``)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(_expand_episode_unit_columns)
     tree = tree.transform(_expand_macro)
     tree = tree.transform(_rewrite)
     return tree.sql(dialect=SparkQualify, comments=False)
