@@ -10,12 +10,20 @@ or leaves to the engine, each a difference of meaning rather than spelling:
   ``meets_response_rule``; ``pipelines.transform``) are expanded in place: Spark has no SQL macro;
 - ``unnest(episode_unit_columns(alias))`` in a select list (a DuckDB struct macro written from
   ``pipelines.query_filters.EPISODE_UNIT_COLUMNS``) becomes ``alias.<column>, ...`` from that same
-  list: Spark cannot unnest a struct into columns;
+  list: Spark cannot unnest a struct into columns; ``columns(lambda c: list_contains([...], c))``
+  (a variant's projection) becomes the listed columns;
 - ``date - date`` is a number of days in DuckDB and an interval in Spark: ``datediff``. Which
   operands are dates comes from the schemas we declare (the contract's date columns, the
   ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule)
   and from the expression (date literals, casts, ``make_date``, ``least``/``greatest`` of dates,
   a date plus or minus days);
+- ``format('... {} ...', args)`` -> ``'... ' || cast(arg as string) || ' ...'``: Spark's
+  ``format_string`` is printf-style (``%`` is special, a date prints as its day number) and
+  writes ``null`` for a null argument where DuckDB's whole result is null, as ``||``'s is;
+- ``a union all by name b`` -> the branches' columns listed in the first branch's order (Spark
+  reads no ``by name``), resolved through ``select *`` of the statement's CTEs;
+- ``cross join unnest(list) as t (c)`` -> ``cross join lateral explode(list) as t (c)``: sqlglot's
+  ``lateral view`` comes after every join, so a join condition on ``t.c`` could not see it;
 - ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
 - ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
 - ``interval (expr) month`` -> ``make_ym_interval(0, expr)``;
@@ -141,9 +149,111 @@ def _expand_episode_unit_columns(node: exp.Expression) -> exp.Expression:
     expanded: list[exp.Expression] = []
     for item in node.expressions:
         alias = _episode_unit_alias(item)
-        expanded += [item] if alias is None else [
-            exp.column(name, table=alias) for name in EPISODE_UNIT_COLUMNS]
+        if isinstance(item, exp.Columns):
+            expanded += [exp.column(name) for name in _selected_columns(node, item)]
+        else:
+            expanded += [item] if alias is None else [
+                exp.column(name, table=alias) for name in EPISODE_UNIT_COLUMNS]
     node.set("expressions", expanded)
+    return node
+
+
+def _selected_columns(select: exp.Select, item: exp.Columns) -> list[str]:
+    """The names of ``columns(lambda c: list_contains([...], c))`` (a metric variant's
+    projection, ``pipelines.query_filters``), in the order its source returns them when the
+    source is one of the statement's CTEs, else in the listed order."""
+    body = item.this.this if isinstance(item.this, exp.Lambda) else None
+    if not (isinstance(body, exp.ArrayContains) and isinstance(body.this, exp.Array)
+            and all(isinstance(e, exp.Literal) and e.is_string for e in body.this.expressions)):
+        raise ValueError("columns() other than columns(lambda c: list_contains([...], c))")
+    listed = [str(e.this) for e in body.this.expressions]
+    source = select.args["from_"].this if select.args.get("from_") else None
+    ctes = {cte.alias: cte.this for w in select.root().find_all(exp.With) for cte in w.expressions}
+    try:
+        order = _output_names(ctes[source.name], ctes) if isinstance(source, exp.Table) else []
+    except (KeyError, ValueError):
+        order = []
+    return [n for n in order if n in listed] if set(listed) <= set(order) else listed
+
+
+def _format_as_concatenation(node: exp.Format) -> exp.Expression:
+    """DuckDB's ``format`` with ``{}`` placeholders as a ``||`` chain of its pieces."""
+    template = node.this
+    # 'a' 'b' and 'a' || 'b' (a template split over lines) are one literal
+    parts_of = template.expressions if isinstance(template, exp.Concat) else [template]
+    while any(isinstance(part, exp.DPipe) for part in parts_of):
+        parts_of = [piece for part in parts_of for piece in (
+            (part.this, part.expression) if isinstance(part, exp.DPipe) else (part,))]
+    if not all(isinstance(part, exp.Literal) and part.is_string for part in parts_of):
+        raise ValueError("format() with a template that is not a literal")
+    pieces = "".join(str(part.this) for part in parts_of).split("{}")
+    if any("{" in piece or "}" in piece for piece in pieces) or len(pieces) != len(
+            node.expressions) + 1:
+        raise ValueError("format() with placeholders other than one {} per argument")
+    parts: list[exp.Expression] = [exp.Literal.string(pieces[0])] if pieces[0] else []
+    for argument, piece in zip(node.expressions, pieces[1:], strict=True):
+        parts.append(exp.Cast(this=argument, to=exp.DataType.build("string")))
+        if piece:
+            parts.append(exp.Literal.string(piece))
+    chained = parts[0]
+    for part in parts[1:]:
+        chained = exp.DPipe(this=chained, expression=part, safe=True)
+    return exp.Paren(this=chained)
+
+
+def _branches(node: exp.Expression) -> list[exp.Expression]:
+    """The branches of a chain of ``union all by name`` (left to right)."""
+    if isinstance(node, exp.Union) and node.args.get("by_name"):
+        return [*_branches(node.this), *_branches(node.expression)]
+    return [node]
+
+
+def _output_names(select: exp.Expression, ctes: dict[str, exp.Expression]) -> list[str]:
+    """The column names a branch returns, through ``select * from <cte>``."""
+    if not isinstance(select, exp.Select):
+        raise ValueError("union by name of a branch that is not a select")
+    names: list[str] = []
+    for item in select.expressions:
+        if not isinstance(item, exp.Star):
+            names.append(item.alias_or_name)
+            continue
+        source = select.args["from_"].this if select.args.get("from_") else None
+        if select.args.get("joins") or item.args.get("except") or item.args.get("replace") \
+                or not isinstance(source, exp.Table) or source.name not in ctes:
+            raise ValueError("union by name of a select * not over one CTE")
+        names += _output_names(ctes[source.name], ctes)
+    return names
+
+
+def _union_by_position(node: exp.Expression) -> exp.Expression:
+    """``union all by name`` with every branch listing its columns in the first branch's order."""
+    if not (isinstance(node, exp.Union) and node.args.get("by_name")):
+        return node
+    ctes = {cte.alias: cte.this for w in node.root().find_all(exp.With) for cte in w.expressions}
+    branches = _branches(node)
+    order = _output_names(branches[0], ctes)
+    for branch in branches:
+        names = _output_names(branch, ctes)
+        if sorted(names) != sorted(order):
+            raise ValueError("union by name of branches with different columns")
+        if any(isinstance(item, exp.Star) for item in branch.expressions):
+            branch.set("expressions", [exp.column(name) for name in order])
+        else:
+            by_name = {item.alias_or_name: item for item in branch.expressions}
+            branch.set("expressions", [by_name[name] for name in order])
+    chained = branches[0]
+    for branch in branches[1:]:
+        chained = exp.Union(this=chained, expression=branch, distinct=node.args.get("distinct"))
+    return chained
+
+
+def _lateral_explode(node: exp.Expression) -> exp.Expression:
+    """``cross join unnest(list) as t (c)`` as a lateral ``explode`` in the join's place."""
+    unnest = node.this if isinstance(node, exp.Join) else None
+    if isinstance(unnest, exp.Unnest) and len(unnest.expressions) == 1 \
+            and not unnest.args.get("offset") and str(node.args.get("kind") or "").upper() == "CROSS":
+        node.set("this", exp.Lateral(this=exp.Explode(this=unnest.expressions[0]),
+                                     alias=unnest.args.get("alias")))
     return node
 
 
@@ -153,6 +263,12 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Sub) and is_date(node.this) and is_date(node.expression):
         return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Format):
+        return _format_as_concatenation(node)
+    if isinstance(node, exp.Union):
+        return _union_by_position(node)
+    if isinstance(node, exp.Join):
+        return _lateral_explode(node)
     if isinstance(node, exp.ArrayOverlaps):
         return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
     if isinstance(node, exp.Length) and _is_list(node.this):
