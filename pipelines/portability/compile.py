@@ -14,8 +14,8 @@ or leaves to the engine, each a difference of meaning rather than spelling:
   (a variant's projection) becomes the listed columns;
 - ``date - date`` is a number of days in DuckDB and an interval in Spark: ``datediff``. Which
   operands are dates comes from the schemas we declare (the contract's date columns, the
-  ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule)
-  and from the expression (date literals, casts, ``make_date``, ``least``/``greatest`` of dates,
+  ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule),
+  from the aliases the statement gives to date expressions, and from the expression (date literals, casts, ``make_date``, ``least``/``greatest`` of dates,
   a date plus or minus days);
 - ``format('... {} ...', args)`` -> ``'... ' || cast(arg as string) || ' ...'``: Spark's
   ``format_string`` is printf-style (``%`` is special, a date prints as its day number) and
@@ -42,6 +42,7 @@ functions Spark lacks), naming the file, the line and the construct.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 _HEADER_DATE = re.compile(r"^\s+([a-z_][a-z0-9_]*): \{type: date\b", re.M)
 _MACRO = re.compile(r"create or replace macro (\w+)\(([^)]*)\) as\s+(.*)", re.S | re.I)
 _DATE_NAME = re.compile(r".*(_on|_date)$")
+#: Names the statement being compiled gives to date expressions (``greatest(a_on, b_on) as
+#: overlap_from``): dates wherever the statement refers to them.
+_STATEMENT_DATES: ContextVar[frozenset[str]] = ContextVar("statement_dates", default=frozenset())
 
 
 @cache
@@ -96,7 +100,8 @@ def is_date(node: exp.Expression) -> bool:
     if isinstance(node, (exp.Date, exp.DateFromParts, exp.CurrentDate, exp.DateAdd, exp.DateSub)):
         return True
     if isinstance(node, exp.Column):
-        return node.name in date_columns() or bool(_DATE_NAME.fullmatch(node.name))
+        return node.name in date_columns() or node.name in _STATEMENT_DATES.get() \
+            or bool(_DATE_NAME.fullmatch(node.name))
     if isinstance(node, exp.Placeholder | exp.Parameter):
         return bool(_DATE_NAME.fullmatch(node.name))
     if isinstance(node, (exp.Least, exp.Greatest, exp.Coalesce, exp.Max, exp.Min, exp.AnyValue)):
@@ -258,6 +263,16 @@ def _lateral_explode(node: exp.Expression) -> exp.Expression:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    """One rewrite, then the rewrites of the new node's parts (``transform`` does not descend
+    into a node that replaced another)."""
+    new = _rewrite_node(node)
+    if new is not node:
+        for child in list(new.iter_expressions()):
+            child.replace(child.transform(_rewrite))
+    return new
+
+
+def _rewrite_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
         node.set("materialized", None)
         return node
@@ -308,5 +323,23 @@ def to_spark(sql: str) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(_expand_episode_unit_columns)
     tree = tree.transform(_expand_macro)
-    tree = tree.transform(_rewrite)
+    token = _STATEMENT_DATES.set(_aliased_dates(tree))
+    try:
+        tree = tree.transform(_rewrite)
+    finally:
+        _STATEMENT_DATES.reset(token)
     return tree.sql(dialect=SparkQualify, comments=False)
+
+
+def _aliased_dates(tree: exp.Expression) -> frozenset[str]:
+    """The aliases the statement gives to date expressions, through aliases of aliases."""
+    found: frozenset[str] = frozenset()
+    while True:
+        token = _STATEMENT_DATES.set(found)
+        try:
+            more = found | {a.alias for a in tree.find_all(exp.Alias) if is_date(a.this)}
+        finally:
+            _STATEMENT_DATES.reset(token)
+        if more == found:
+            return found
+        found = more
