@@ -15,8 +15,8 @@ or leaves to the engine, each a difference of meaning rather than spelling:
 - ``date - date`` is a number of days in DuckDB and an interval in Spark: ``datediff``. Which
   operands are dates comes from the schemas we declare (the contract's date columns, the
   ``type: date`` columns of every model and metric header, the ``*_on``/``*_date`` naming rule),
-  from the aliases the statement gives to date expressions, and from the expression (date literals, casts, ``make_date``, ``least``/``greatest`` of dates,
-  a date plus or minus days);
+  from the aliases the statement gives to date expressions, and from the expression (date
+  literals, casts, ``make_date``, ``least``/``greatest`` of dates, a date plus or minus days);
 - ``format('... {} ...', args)`` -> ``'... ' || cast(arg as string) || ' ...'``: Spark's
   ``format_string`` is printf-style (``%`` is special, a date prints as its day number) and
   writes ``null`` for a null argument where DuckDB's whole result is null, as ``||``'s is;
@@ -24,6 +24,7 @@ or leaves to the engine, each a difference of meaning rather than spelling:
   reads no ``by name``), resolved through ``select *`` of the statement's CTEs;
 - ``cross join unnest(list) as t (c)`` -> ``cross join lateral explode(list) as t (c)``: sqlglot's
   ``lateral view`` comes after every join, so a join condition on ``t.c`` could not see it;
+- a scalar subquery in a grouped select list is added to GROUP BY (Spark refuses it elsewhere);
 - ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
 - ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
 - ``interval (expr) month`` -> ``make_ym_interval(0, expr)``;
@@ -249,7 +250,21 @@ def _union_by_position(node: exp.Expression) -> exp.Expression:
     chained = branches[0]
     for branch in branches[1:]:
         chained = exp.Union(this=chained, expression=branch, distinct=node.args.get("distinct"))
+    for key, value in node.args.items():  # the statement's WITH, ORDER BY, LIMIT stay outermost
+        if key not in ("this", "expression", "by_name", "distinct") and value is not None:
+            chained.set(key, value)
     return chained
+
+
+def _group_by_scalar_subqueries(node: exp.Select) -> exp.Select:
+    """A grouped select's scalar subqueries (correlated on its group keys) added to its GROUP BY:
+    Spark refuses them outside GROUP BY or an aggregate; DuckDB computes one per group anyway."""
+    group = node.args["group"]
+    for item in node.expressions:
+        query = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(query, exp.Subquery) and query not in group.expressions:
+            group.append("expressions", query.copy())
+    return node
 
 
 def _lateral_explode(node: exp.Expression) -> exp.Expression:
@@ -278,6 +293,8 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Sub) and is_date(node.this) and is_date(node.expression):
         return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Select) and node.args.get("group"):
+        return _group_by_scalar_subqueries(node)
     if isinstance(node, exp.Format):
         return _format_as_concatenation(node)
     if isinstance(node, exp.Union):
