@@ -30,7 +30,7 @@ from pipelines.definitions import Definitions
 from pipelines.portability import spark_build
 from pipelines.portability.compile import to_spark
 from pipelines.portability.spark_connection import SparkConnection
-from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments
+from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments, write_macros
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -141,3 +141,18 @@ def test_every_metric_is_the_same_on_spark(name: str, filters: dict[str, Any],
     ours = queries.metric(duck, name, filters=filters, min_cell=0, **overrides).frame
     theirs = queries.metric(spark_con, name, filters=filters, min_cell=0, **overrides).frame  # type: ignore[arg-type]
     _same(ours, theirs)
+
+
+def test_the_severity_band_and_dms_period_macros_are_the_same_on_spark(spark: Any) -> None:
+    # severity_band: the first label up to and including the first bound, ..., the last label
+    # above the last bound, null for a null score; dms_period: Jan-Apr P1, May-Aug P2, Sep-Dec P3
+    sql = ("select severity_band(score, [4, 9, 14], ['minimal', 'mild', 'moderate', 'severe']) "
+           "as band, dms_period(day) as period from (values (0, date '2025-04-30'), "
+           "(4, date '2025-05-01'), (5, date '2025-08-31'), (14, date '2025-09-01'), "
+           "(15, date '2025-12-31'), (cast(null as integer), date '2025-01-01')) as t (score, day)")
+    expected = [("minimal", "2025-P1"), ("minimal", "2025-P2"), ("mild", "2025-P2"),
+                ("moderate", "2025-P3"), ("severe", "2025-P3"), (None, "2025-P1")]
+    con = duckdb.connect()
+    write_macros(con)
+    assert con.sql(sql).fetchall() == expected
+    assert [tuple(row) for row in spark.sql(to_spark(sql)).collect()] == expected
