@@ -24,6 +24,11 @@ or leaves to the engine, each a difference of meaning rather than spelling:
   reads no ``by name``), resolved through ``select *`` of the statement's CTEs;
 - ``cross join unnest(list) as t (c)`` -> ``cross join lateral explode(list) as t (c)``: sqlglot's
   ``lateral view`` comes after every join, so a join condition on ``t.c`` could not see it;
+- ``range(start, stop, interval 1 day)`` -> ``sequence(start, stop - 1, interval 1 day)``, empty
+  when ``start >= stop`` (Spark's sequence is inclusive and refuses a stop before its start);
+- ``cast(unnest(list) as t)`` -> ``explode(transform(list, v -> cast(v as t)))`` (Spark refuses
+  a generator inside an expression);
+- ``quantile_cont(x, p)`` -> ``percentile(x, p)`` (linear interpolation on both engines);
 - a scalar subquery in a grouped select list is added to GROUP BY (Spark refuses it elsewhere);
 - ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
 - ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
@@ -267,6 +272,23 @@ def _group_by_scalar_subqueries(node: exp.Select) -> exp.Select:
     return node
 
 
+def _is_one_day(step: exp.Expression | None) -> bool:
+    return isinstance(step, exp.Interval) and step.this.name == "1" and step.unit is not None \
+        and step.unit.name.upper() == "DAY"
+
+
+def _day_sequence(node: exp.GenerateSeries) -> exp.Expression:
+    """DuckDB's ``range(start, stop, interval 1 day)`` (the days from start up to, not including,
+    stop; none when start >= stop) as Spark's inclusive ``sequence``, which refuses a stop
+    before its start: ``case when start < stop then sequence(start, stop - 1, ...) else [] end``."""
+    start, stop = node.args["start"], node.args["end"]
+    days = exp.Anonymous(this="sequence", expressions=[
+        start.copy(), exp.Sub(this=exp.Paren(this=stop.copy()), expression=exp.Literal.number(1)),
+        node.args["step"].copy()])
+    return exp.Case(ifs=[exp.If(this=exp.LT(this=start.copy(), expression=stop.copy()), true=days)],
+                    default=exp.Array(expressions=[]))
+
+
 def _lateral_explode(node: exp.Expression) -> exp.Expression:
     """``cross join unnest(list) as t (c)`` as a lateral ``explode`` in the join's place."""
     unnest = node.this if isinstance(node, exp.Join) else None
@@ -295,6 +317,20 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
     if isinstance(node, exp.Select) and node.args.get("group"):
         return _group_by_scalar_subqueries(node)
+    if isinstance(node, exp.GenerateSeries) and _is_one_day(node.args.get("step")) \
+            and node.args.get("is_end_exclusive"):
+        return _day_sequence(node)
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Explode):
+        # Spark refuses a generator inside an expression: cast the elements instead
+        value = exp.to_identifier("unnested_value")
+        cast = exp.Cast(this=exp.column(value), to=node.to.copy())
+        return exp.Explode(this=exp.Anonymous(this="transform", expressions=[
+            node.this.this, exp.Lambda(this=cast, expressions=[value])]))
+    if isinstance(node, exp.PercentileCont) and node.expression is not None \
+            and not isinstance(node.expression, exp.Array):
+        # Spark's percentile_cont is WITHIN GROUP only; its percentile interpolates as DuckDB's
+        # quantile_cont (linear between order statistics)
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
     if isinstance(node, exp.Format):
         return _format_as_concatenation(node)
     if isinstance(node, exp.Union):
