@@ -94,6 +94,17 @@ def test_star_replace_and_a_framed_lag_are_refused(tmp_path: Path) -> None:
      " AS parts(c) INNER JOIN d ON parts.c = d.c"),
     ("with u as (select b, a, x from t) select columns(lambda c: list_contains(['a', 'b'], c)) "
      "from u", "WITH u AS (SELECT b, a, x FROM t) SELECT b, a FROM u"),
+    ("select quantile_cont(change, 0.25) from t", "SELECT PERCENTILE(change, 0.25) FROM t"),
+    # DuckDB's range stops before its end and is empty when start >= stop; Spark's sequence
+    # includes its end and refuses an end before its start
+    ("select unnest(range(a_on, b_on, interval 1 day)) from t",
+     "SELECT EXPLODE(CASE WHEN a_on < b_on THEN SEQUENCE(a_on, (b_on) - 1, INTERVAL '1' DAY) "
+     "ELSE ARRAY() END) FROM t"),
+    ("select cast(unnest(xs) as date) from t",
+     "SELECT EXPLODE(TRANSFORM(xs, unnested_value -> CAST(unnested_value AS DATE))) FROM t"),
+    ("select string_agg(distinct d, '+' order by d) filter (where k = 1) from t",
+     "SELECT LISTAGG(DISTINCT CASE WHEN k = 1 THEN d END, '+') WITHIN GROUP "
+     "(ORDER BY CASE WHEN k = 1 THEN d END NULLS LAST) FROM t"),
     ("select k, (select max(v) from s where s.k = t.k) as m from t group by k",
      "SELECT k, (SELECT MAX(v) FROM s WHERE s.k = t.k) AS m FROM t "
      "GROUP BY k, (SELECT MAX(v) FROM s WHERE s.k = t.k)"),

@@ -29,6 +29,8 @@ or leaves to the engine, each a difference of meaning rather than spelling:
 - ``cast(unnest(list) as t)`` -> ``explode(transform(list, v -> cast(v as t)))`` (Spark refuses
   a generator inside an expression);
 - ``quantile_cont(x, p)`` -> ``percentile(x, p)`` (linear interpolation on both engines);
+- ``string_agg(...) filter (where c)`` -> the filter moved into the aggregated value and its
+  order (Spark fails at run time on an ordered distinct ``listagg`` with a filter);
 - a scalar subquery in a grouped select list is added to GROUP BY (Spark refuses it elsewhere);
 - ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
 - ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
@@ -289,6 +291,26 @@ def _day_sequence(node: exp.GenerateSeries) -> exp.Expression:
                     default=exp.Array(expressions=[]))
 
 
+def _filter_into_string_agg(node: exp.Filter) -> exp.Expression:
+    """``string_agg(x ...) filter (where c)`` as ``string_agg(case when c then x end ...)``,
+    ordered by the same: Spark fails at run time on an ordered distinct listagg with a filter
+    (ClassCastException), and string_agg skips nulls, so the two agree."""
+    condition = node.expression.this
+
+    def only_when(part: exp.Expression) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=condition.copy(), true=part.copy())])
+
+    aggregate = node.this.copy()
+    for value in list(aggregate.find_all(exp.Distinct)):
+        value.set("expressions", [only_when(e) for e in value.expressions])
+    for ordered in list(aggregate.find_all(exp.Ordered)):
+        ordered.set("this", only_when(ordered.this))
+    if not any(aggregate.find_all(exp.Distinct)):
+        inner = aggregate.this.this if isinstance(aggregate.this, exp.Order) else aggregate.this
+        inner.replace(only_when(inner))
+    return aggregate
+
+
 def _lateral_explode(node: exp.Expression) -> exp.Expression:
     """``cross join unnest(list) as t (c)`` as a lateral ``explode`` in the join's place."""
     unnest = node.this if isinstance(node, exp.Join) else None
@@ -331,6 +353,8 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         # Spark's percentile_cont is WITHIN GROUP only; its percentile interpolates as DuckDB's
         # quantile_cont (linear between order statistics)
         return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.GroupConcat):
+        return _filter_into_string_agg(node)
     if isinstance(node, exp.Format):
         return _format_as_concatenation(node)
     if isinstance(node, exp.Union):
