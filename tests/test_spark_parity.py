@@ -40,9 +40,9 @@ KNOWN_GAPS: dict[str, str] = {
     "audit_results": "the Spark build runs no audits (meta.audit_results is not written)",
     "load_history": "the Spark build is its own load: another load_id",
     "data_freshness": "the Spark build is its own load: another load_id",
-    "prescribing_safety": "cob_covered's unnest(range(from_on, to_on + 1, interval 1 day)): "
-                          "sqlglot's Spark form of range compares the interval step with 0, "
-                          "which Spark refuses (DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES)",
+    "prescribing_safety": "Spark fails at run time with ClassCastException (AttributeReference "
+                          "cannot be cast to SortOrder), most likely from an ordered "
+                          "string_agg (LISTAGG ... WITHIN GROUP); not yet isolated",
 }
 
 
