@@ -30,9 +30,9 @@ from pipelines.definitions import Definitions
 from pipelines.portability import spark_build
 from pipelines.portability.compile import to_spark
 from pipelines.portability.spark_connection import SparkConnection
-from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments
+from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments, write_macros
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 MODELS = [m.target for m in dag.plan(MODELS_DIR)]
 #: Metrics whose Spark answer is known to differ or fail, and why (each its own follow-up).
@@ -40,11 +40,9 @@ KNOWN_GAPS: dict[str, str] = {
     "audit_results": "the Spark build runs no audits (meta.audit_results is not written)",
     "load_history": "the Spark build is its own load: another load_id",
     "data_freshness": "the Spark build is its own load: another load_id",
-    "regimens": "sqlglot writes cross join unnest as a LATERAL VIEW after the join it feeds",
-    "prescribing_safety": "Spark cannot parse its compiled SQL (syntax error at BY)",
-    "not_on_track": "the Spark job fails at run time (Py4J error; not yet diagnosed)",
-    "adherence_drop": "the worklist reason text differs (number formatting)",
-    "overdue_monitoring": "the worklist reason text differs (number formatting)",
+    "prescribing_safety": "Spark fails at run time with ClassCastException (AttributeReference "
+                          "cannot be cast to SortOrder), most likely from an ordered "
+                          "string_agg (LISTAGG ... WITHIN GROUP); not yet isolated",
 }
 
 
@@ -123,7 +121,7 @@ def spark_con(spark: Any, spark_warehouse: Path) -> SparkConnection:
 def _cases() -> list[Any]:
     cases = []
     for name in queries.catalog():
-        marks = [pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=False)] if name in KNOWN_GAPS else []
+        marks = [pytest.mark.xfail(reason=KNOWN_GAPS[name])] if name in KNOWN_GAPS else []
         cases.append(pytest.param(name, {}, {}, id=name, marks=marks))
     # non-default parameters and filters (the composed shared-filter SQL and a definition)
     cases += [
@@ -143,3 +141,18 @@ def test_every_metric_is_the_same_on_spark(name: str, filters: dict[str, Any],
     ours = queries.metric(duck, name, filters=filters, min_cell=0, **overrides).frame
     theirs = queries.metric(spark_con, name, filters=filters, min_cell=0, **overrides).frame  # type: ignore[arg-type]
     _same(ours, theirs)
+
+
+def test_the_severity_band_and_dms_period_macros_are_the_same_on_spark(spark: Any) -> None:
+    # severity_band: the first label up to and including the first bound, ..., the last label
+    # above the last bound, null for a null score; dms_period: Jan-Apr P1, May-Aug P2, Sep-Dec P3
+    sql = ("select severity_band(score, [4, 9, 14], ['minimal', 'mild', 'moderate', 'severe']) "
+           "as band, dms_period(day) as period from (values (0, date '2025-04-30'), "
+           "(4, date '2025-05-01'), (5, date '2025-08-31'), (14, date '2025-09-01'), "
+           "(15, date '2025-12-31'), (cast(null as integer), date '2025-01-01')) as t (score, day)")
+    expected = [("minimal", "2025-P1"), ("minimal", "2025-P2"), ("mild", "2025-P2"),
+                ("moderate", "2025-P3"), ("severe", "2025-P3"), (None, "2025-P1")]
+    con = duckdb.connect()
+    write_macros(con)
+    assert con.sql(sql).fetchall() == expected
+    assert [tuple(row) for row in spark.sql(to_spark(sql)).collect()] == expected

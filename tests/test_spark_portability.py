@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("sqlglot", reason="the spark extra (pip install -e .[spark]) is not installed")
 
 from pipelines.portability import check, compile
+from pipelines.query_filters import EPISODE_UNIT_COLUMNS
 
 
 def test_every_model_and_metric_can_be_carried_to_spark() -> None:
@@ -76,6 +77,37 @@ def test_star_replace_and_a_framed_lag_are_refused(tmp_path: Path) -> None:
     ("select a from t qualify row_number() over (order by a) = 1",
      "SELECT a FROM t QUALIFY ROW_NUMBER() OVER (ORDER BY a NULLS LAST) = 1"),
     ("select a from t where site_id = $site_id", "SELECT a FROM t WHERE site_id = :site_id"),
+    # DuckDB's format is null when an argument is; Spark's format_string is printf-style
+    ("select format('day {} of {}%', visit_on - start_on, n) from t",
+     "SELECT ('day ' || CAST(DATEDIFF(visit_on, start_on) AS STRING) || ' of ' || CAST(n AS STRING)"
+     " || '%') FROM t"),
+    # a date expression's alias is a date where the statement refers to it
+    ("with p as (select greatest(a_on, b_on) as since from t) select c_on - since from p",
+     "WITH p AS (SELECT GREATEST(a_on, b_on) AS since FROM t) SELECT DATEDIFF(c_on, since) FROM p"),
+    ("with p as (select a, b from t), q as (select b, a from u) "
+     "select * from p union all by name select * from q",
+     "WITH p AS (SELECT a, b FROM t), q AS (SELECT b, a FROM u) "
+     "SELECT a, b FROM p UNION ALL SELECT a, b FROM q"),
+    ("select r.a, parts.c from r cross join unnest(string_split(r.a, '+')) as parts (c) "
+     "inner join d on parts.c = d.c",
+     "SELECT r.a, parts.c FROM r CROSS JOIN LATERAL EXPLODE(SPLIT(r.a, CONCAT('\\\\Q', '+', '\\\\E')))"
+     " AS parts(c) INNER JOIN d ON parts.c = d.c"),
+    ("with u as (select b, a, x from t) select columns(lambda c: list_contains(['a', 'b'], c)) "
+     "from u", "WITH u AS (SELECT b, a, x FROM t) SELECT b, a FROM u"),
+    ("select quantile_cont(change, 0.25) from t", "SELECT PERCENTILE(change, 0.25) FROM t"),
+    # DuckDB's range stops before its end and is empty when start >= stop; Spark's sequence
+    # includes its end and refuses an end before its start
+    ("select unnest(range(a_on, b_on, interval 1 day)) from t",
+     "SELECT EXPLODE(CASE WHEN a_on < b_on THEN SEQUENCE(a_on, (b_on) - 1, INTERVAL '1' DAY) "
+     "ELSE ARRAY() END) FROM t"),
+    ("select cast(unnest(xs) as date) from t",
+     "SELECT EXPLODE(TRANSFORM(xs, unnested_value -> CAST(unnested_value AS DATE))) FROM t"),
+    ("select string_agg(distinct d, '+' order by d) filter (where k = 1) from t",
+     "SELECT LISTAGG(DISTINCT CASE WHEN k = 1 THEN d END, '+') WITHIN GROUP "
+     "(ORDER BY CASE WHEN k = 1 THEN d END NULLS LAST) FROM t"),
+    ("select k, (select max(v) from s where s.k = t.k) as m from t group by k",
+     "SELECT k, (SELECT MAX(v) FROM s WHERE s.k = t.k) AS m FROM t "
+     "GROUP BY k, (SELECT MAX(v) FROM s WHERE s.k = t.k)"),
 ])
 def test_each_rewrite(duckdb_sql: str, spark_sql: str) -> None:
     assert compile.to_spark(duckdb_sql) == spark_sql
@@ -86,3 +118,12 @@ def test_a_macro_is_expanded_with_its_arguments() -> None:
     compiled = compile.to_spark("select adherence_band(covered / days, $pdc_threshold) from t")
     assert "adherence_band" not in compiled.lower()
     assert "WHEN (CAST(covered AS DOUBLE) / days) >= (:pdc_threshold) THEN '>=' ||" in compiled
+
+
+def test_the_episode_unit_struct_is_unnested_into_the_aliased_columns() -> None:
+    # unnest(episode_unit_columns(alias)) stands for alias.<c> for every c of the one Python list
+    compiled = compile.to_spark("select episode_id, unnest(episode_unit_columns(eps)), is_event "
+                                "from eps")
+    listed = ", ".join(f"eps.{name}" for name in EPISODE_UNIT_COLUMNS)
+    assert compiled == "SELECT episode_id, " + listed + ", is_event FROM eps"  # noqa: S608 - an expected string
+    assert "eps.patient_id" in listed and "eps.adherence_band" in listed

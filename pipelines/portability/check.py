@@ -30,7 +30,8 @@ QUERIES_DIR = MODELS_DIR.parent.parent / "queries"
 #: Spark functions the compiled SQL may call by name (sqlglot has no class for them): each
 #: checked against Spark 4.3 by the parity tests. Add one only with a parity test that uses it.
 SPARK_FUNCTIONS: frozenset[str] = frozenset({
-    "make_date", "arrays_overlap", "make_ym_interval", "datediff", "size",
+    "make_date", "arrays_overlap", "make_ym_interval", "datediff", "size", "sequence",
+    "transform", "percentile",
 })
 _NO_FRAME = (exp.Lag, exp.Lead)
 

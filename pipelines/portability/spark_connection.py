@@ -5,7 +5,7 @@ and read ``.pl()`` or ``.fetchall()``; ``SparkConnection`` compiles each stateme
 ``pipelines.portability.compile.to_spark``, binds the parameters as Spark ``:name`` markers and
 hands back the aggregated rows, so the engine's statistics, intervals and suppression run in
 Python on the same rows whichever engine aggregated them. Only parameters the statement names
-are bound (Spark refuses unused ones). A Spark analysis error (a missing table, as on a
+are bound (Spark refuses unused ones); a list binds positional ``?`` markers in order. A Spark analysis error (a missing table, as on a
 warehouse without ``meta.cell_key``) is raised as ``duckdb.CatalogException`` so the engine's
 fallbacks for a missing table behave as on DuckDB.
 """
@@ -13,7 +13,7 @@ fallbacks for a missing table behave as on DuckDB.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -54,13 +54,18 @@ class SparkConnection:
     def __init__(self, spark: Any) -> None:
         self.spark = spark
 
-    def sql(self, query: str, params: Mapping[str, Any] | None = None, **_: Any) -> SparkResult:
+    def sql(self, query: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
+            **_: Any) -> SparkResult:
         for name, why in UNSUPPORTED.items():
             if name in query:
                 raise duckdb.NotImplementedException(why)
         compiled = to_spark(query)
-        names = set(_MARKER.findall(compiled))
-        args = {k: v for k, v in (params or {}).items() if k in names}
+        args: dict[str, Any] | list[Any]
+        if isinstance(params, Mapping) or params is None:
+            names = set(_MARKER.findall(compiled))
+            args = {k: v for k, v in (params or {}).items() if k in names}
+        else:  # positional `?` markers (queries.snapshots.lookup), bound in order
+            args = list(params)
         from pyspark.errors import AnalysisException
 
         try:
@@ -68,7 +73,7 @@ class SparkConnection:
         except AnalysisException as exc:
             raise duckdb.CatalogException((str(exc).strip().splitlines() or [""])[0]) from exc
 
-    def execute(self, query: str, params: Mapping[str, Any] | None = None) -> SparkResult:
+    def execute(self, query: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> SparkResult:
         return self.sql(query, params)
 
     def close(self) -> None:
