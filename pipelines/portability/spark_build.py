@@ -53,6 +53,10 @@ def session(master: str | None = None, remote: str | None = None, app: str = "ps
              .config("spark.log.level", "ERROR")
              .config("spark.sql.shuffle.partitions", "8")
              .config("spark.sql.session.timeZone", "UTC")
+             # the session's catalog databases hold nothing we keep (tables are written as
+             # Parquet under --warehouse): a temporary folder, not spark-warehouse/ in the
+             # user's working folder
+             .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="outcomes-spark-"))
              # an inner CTE named like an outer one (the engine wraps a metric as `units`) takes
              # precedence, as in DuckDB and standard SQL
              .config("spark.sql.legacy.ctePrecedencePolicy", "CORRECTED")
