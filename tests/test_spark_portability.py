@@ -127,3 +127,18 @@ def test_the_episode_unit_struct_is_unnested_into_the_aliased_columns() -> None:
     listed = ", ".join(f"eps.{name}" for name in EPISODE_UNIT_COLUMNS)
     assert compiled == "SELECT episode_id, " + listed + ", is_event FROM eps"  # noqa: S608 - an expected string
     assert "eps.patient_id" in listed and "eps.adherence_band" in listed
+
+
+def test_a_struct_macro_unnested_in_a_select_list_becomes_one_column_per_field() -> None:
+    # patient_year_unit_columns(patients, prescriber, measurement_year) (macros.sql) returns a
+    # struct of six fields; DuckDB's unnest() of it in a select list gives six columns, and
+    # Spark's explode takes no struct: the compile step lists the fields, each under its name,
+    # with the row parameters bound to the query's own aliases (p and pr here)
+    compiled = compile.to_spark("select unit_id, unnest(patient_year_unit_columns(p, pr, yr)) "
+                                "from units as p join spans as pr on true")
+    assert "explode" not in compiled.lower() and "patients." not in compiled
+    assert compiled.startswith("SELECT unit_id, COALESCE(pr.site_id, p.site_id, 'unknown') AS site_id, "
+                               "COALESCE(pr.clinician_id, 'unknown') AS clinician_id, "
+                               "p.diagnosis_group AS diagnosis_group, ")
+    assert compiled.endswith("AS age_band, p.sex AS sex, 'not applicable' AS severity_band "
+                             "FROM units AS p JOIN spans AS pr ON TRUE")

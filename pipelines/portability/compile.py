@@ -139,6 +139,10 @@ def _expand_macro(node: exp.Expression) -> exp.Expression:
     def substitute(part: exp.Expression) -> exp.Expression:
         if isinstance(part, exp.Column) and not part.table and part.name.lower() in bound:
             return exp.Paren(this=bound[part.name.lower()].copy())
+        argument = bound.get(part.table.lower()) if isinstance(part, exp.Column) and part.table else None
+        if isinstance(argument, exp.Column) and not argument.table:
+            # a row parameter (``patients.sex`` with ``patients`` bound to the alias ``p``)
+            return exp.column(part.name, table=argument.name)
         return part
 
     return exp.Paren(this=body.copy().transform(substitute)).transform(_expand_macro)
@@ -167,6 +171,35 @@ def _expand_episode_unit_columns(node: exp.Expression) -> exp.Expression:
         else:
             expanded += [item] if alias is None else [
                 exp.column(name, table=alias) for name in EPISODE_UNIT_COLUMNS]
+    node.set("expressions", expanded)
+    return node
+
+
+def _struct_of_unnest(node: exp.Expression) -> exp.Struct | None:
+    """The struct literal of ``unnest({'k': v, ...})`` (a struct macro such as
+    ``patient_year_unit_columns``, once expanded), or None for any other expression."""
+    inner = node.this if isinstance(node, exp.Explode) else None
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if isinstance(inner, exp.Struct) and all(isinstance(e, exp.PropertyEQ) for e in inner.expressions):
+        return inner
+    return None
+
+
+def _expand_struct_unnest(node: exp.Expression) -> exp.Expression:
+    """``unnest({'k': v, ...})`` in a select list (DuckDB: one column per field) as ``v as k``,
+    ... : Spark's explode takes arrays and maps only."""
+    if not isinstance(node, exp.Select):
+        return node
+    expanded: list[exp.Expression] = []
+    for item in node.expressions:
+        struct = _struct_of_unnest(item)
+        if struct is None:
+            expanded.append(item)
+            continue
+        for field in struct.expressions:
+            expanded.append(exp.Alias(this=field.expression.copy(),
+                                      alias=exp.to_identifier(str(field.this.name))))
     node.set("expressions", expanded)
     return node
 
@@ -400,6 +433,7 @@ def to_spark(sql: str) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(_expand_episode_unit_columns)
     tree = tree.transform(_expand_macro)
+    tree = tree.transform(_expand_struct_unnest)
     token = _STATEMENT_DATES.set(_aliased_dates(tree))
     try:
         tree = tree.transform(_rewrite)
