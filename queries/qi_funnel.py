@@ -31,8 +31,11 @@ from stats.suppression import SuppressionSpec, suppress
 
 #: Units a funnel compares; formatted into SQL only from this allow-list.
 FUNNEL_UNITS = ("clinician_id", "site_id")
-#: Case-mix strata columns, in this order; a measure uses those it returns (allow-listed).
-STRATA = ("severity_band", "age_band", "diagnosis_group")
+#: Case-mix strata, in this order, each with the column names a query may give it (allow-listed):
+#: QI measures call the baseline severity band ``severity_band``, the outcome metrics (response,
+#: remission) ``baseline_severity_band``. A query uses the first name of each stratum it returns.
+STRATA: tuple[tuple[str, ...], ...] = (
+    ("severity_band", "baseline_severity_band"), ("age_band",), ("diagnosis_group",))
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ def measure_funnel(
 
 def _strata_of(name: str) -> tuple[str, ...]:
     columns = loader.describe(name).columns
-    return tuple(s for s in STRATA if s in columns)
+    return tuple(next(n for n in names if n in columns)
+                 for names in STRATA if any(n in columns for n in names))
 
 
 def _flag_columns(name: str) -> tuple[str, str]:

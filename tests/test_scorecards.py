@@ -89,3 +89,31 @@ def test_a_clinician_sees_their_own_row_and_leadership_sees_no_patient(clinic):
     for frame in (card.positions, card.trend, card.clinic_trend):
         assert "patient_id" not in frame.columns
         assert not any(str(value).startswith("P0") for row in frame.rows() for value in row)
+
+
+#: (clinician, baseline PHQ-9) -> (responders, episodes). Baseline 12 is the moderate band,
+#: 22 the severe band (DOMAIN.md 2.1); a responder's day-60 score is at most half the baseline.
+BY_SEVERITY = {("C1", 12): (30, 40), ("C1", 22): (2, 10),
+               ("C2", 12): (8, 10), ("C2", 22): (10, 40)}
+
+
+def test_the_adjustment_stratifies_by_baseline_severity():
+    # Band rates over the clinic: moderate 38 / 50 = 0.76, severe 12 / 50 = 0.24.
+    # C1: O = 32, E = 40 * 0.76 + 10 * 0.24 = 32.8; C2: O = 18, E = 10 * 0.76 + 40 * 0.24 = 17.2.
+    # (Ignoring severity would give E = 50 * 0.5 = 25 for both: 1.28 and 0.72.)
+    warehouse = Warehouse()
+    number = 0
+    for (clinician, baseline), (responders, episodes) in BY_SEVERITY.items():
+        for index in range(episodes):
+            number += 1
+            patient = f"S{number:03d}"
+            warehouse.patient(patient)
+            warehouse.prescription(patient, "sertraline", 0, clinician_id=clinician)
+            for on in (0, 30, 60, 90):
+                warehouse.fill(patient, "sertraline", on)
+            warehouse.score(patient, 0, baseline)
+            warehouse.score(patient, 60, baseline // 2 if index < responders else baseline - 2)
+    warehouse.build()
+    positions, _ = _positions(warehouse)
+    assert positions["C1"]["observed_expected"] == pytest.approx(32 / 32.8)
+    assert positions["C2"]["observed_expected"] == pytest.approx(18 / 17.2)
