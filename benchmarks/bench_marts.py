@@ -30,6 +30,7 @@ import duckdb
 
 from pipelines.contract import TABLES
 from pipelines.definitions import Definitions
+from pipelines.meta import create_meta, load_reference_tables
 from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments, build_models
 
 _SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "date": "DATE",
@@ -37,13 +38,6 @@ _SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "date": "DA
 _ADDED = {"patients": {"is_birth_year_top_coded": "BOOLEAN"},
           "prescriptions": {"ingredient": "VARCHAR"}, "dispenses": {"ingredient": "VARCHAR"},
           "side_effects": {"ingredient": "VARCHAR", "effect_code": "VARCHAR"}}
-_DRUGS = [("sertraline", "antidepressant", "SSRI"), ("escitalopram", "antidepressant", "SSRI"),
-          ("fluoxetine", "antidepressant", "SSRI"), ("venlafaxine", "antidepressant", "SNRI"),
-          ("bupropion", "antidepressant", "atypical"), ("mirtazapine", "antidepressant", "atypical"),
-          ("aripiprazole", "antipsychotic", "second-generation"),
-          ("quetiapine", "antipsychotic", "second-generation"),
-          ("lithium", "mood_stabiliser", "mood stabiliser"),
-          ("lamotrigine", "mood_stabiliser", "mood stabiliser")]
 
 BARE_RUNNING_MAX = """
 with f as (
@@ -61,15 +55,12 @@ window w as (partition by patient_id, drug order by filled_on, dispense_id
 
 
 def create_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """The schemas and the product's own reference tables (``pipelines/reference``), as a load
+    writes them, so every model finds what it reads (a hand-made subset went stale)."""
     for schema in ("raw", "ref", "meta"):
         con.execute(f"create schema if not exists {schema}")  # constant names
-    con.execute("create or replace table ref.drugs (ingredient VARCHAR, drug_class VARCHAR, "
-                "drug_subclass VARCHAR, atc_code VARCHAR, rxnorm_cui VARCHAR, brands VARCHAR)")
-    con.executemany("insert into ref.drugs values (?, ?, ?, null, null, null)", _DRUGS)
-    con.execute("create or replace table ref.diagnosis_groups as select * from (values "
-                "('F32', 'major_depression', ''), ('F33', 'major_depression', ''), "
-                "('F41', 'anxiety', ''), ('F31', 'bipolar', '')) t(icd10_prefix, diagnosis_group, label)")
-    con.execute("create or replace table meta.deployment (key VARCHAR, value VARCHAR)")
+    create_meta(con)
+    load_reference_tables(con)
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
