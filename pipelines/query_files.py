@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from pipelines import query_filters
+from pipelines import metric_shorthand, query_filters
 
 #: libyaml's parser when PyYAML was built with it (ten times faster on the ~50 headers the
 #: dashboard parses at start), the same safe constructor either way.
@@ -150,7 +150,9 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description = description.replace(f"${key}", str(value))
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
-    metric = query_filters.unit_defaults(dict(header.get("metric") or {}))
+    metric, tests = metric_shorthand.expand(dict(header.get("metric") or {}),
+                                            dict(header.get("tests") or {}), str(path))
+    metric = query_filters.unit_defaults(metric)
     columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
     body, shared_params = query_filters.compose(
@@ -168,9 +170,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
         columns=columns,
-        # a patient-year unit is one row per unit_id (query_filters.unit_defaults)
-        tests={**({"unique": ["unit_id"]} if metric.get("unit") == "patient-year" else {}),
-               **dict(header.get("tests") or {})},
+        tests=tests,
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,

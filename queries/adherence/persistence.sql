@@ -23,7 +23,6 @@ metric:
   horizons: [182, 365]
   event_label: discontinued
 tests:
-  unique: [episode_id]
   expressions: [persistence_days >= 1]
   total: >
    select count(*) from marts.fct_persistence

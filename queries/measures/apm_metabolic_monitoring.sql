@@ -21,20 +21,16 @@ columns:
   has_lipids: {type: boolean}
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
-  kind: proportion
   unit: patient-year
   direction: higher
   target: 0.6
-  counts:
-    glucose_tested: has_glucose
-    lipids_tested: has_lipids
-    both_tested: is_numerator
+  observed_rate: {numerator: both_tested, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
+  counts: {glucose_tested: has_glucose, lipids_tested: has_lipids}
   rates:
-    - {name: rate, numerator: both_tested, denominator: observed, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
     - {name: rate_glucose, numerator: glucose_tested, denominator: observed, label: 'Glucose or HbA1c tested'}
     - {name: rate_lipids, numerator: lipids_tested, denominator: observed, label: 'LDL-C or cholesterol tested'}
 tests:
-  expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
+  expressions: [has_glucose <= is_observed]
 --- */
 with coverage as (
     select data_end_on from marts.data_coverage

@@ -25,16 +25,12 @@ columns:
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
 metric:
-  kind: proportion
   unit: patient-year
   direction: higher
   target: 0.8
-  counts:
-    adherent: is_numerator
-  rates:
-    - {name: rate, numerator: adherent, denominator: observed, label: 'Antipsychotic PDC >= 80%'}
+  observed_rate: {numerator: adherent, label: 'Antipsychotic PDC >= 80%'}
 tests:
-  expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
+  expressions: [covered_days <= treatment_days]
 --- */
 with coverage as (
     select data_end_on from marts.data_coverage

@@ -19,8 +19,6 @@ metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
   unit: episode
-tests:
-  unique: [episode_id]
 # Response, remission and the change in score are one unit (an eligible episode with its
 # follow-up score) with three outcomes: each variant is a catalogue entry of its own and returns
 # only the columns it declares. The rate variants share their counts and attrition (YAML anchors).

@@ -24,7 +24,6 @@ metric:
   horizons: [56, 84]
   event_label: responded
 tests:
-  unique: [episode_id]
   expressions: [days_to_response >= 1]
   total: >
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and

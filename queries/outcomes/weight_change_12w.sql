@@ -26,7 +26,6 @@ metric:
     gained_7pct: is_gain_7pct
   fmt: num1
 tests:
-  unique: [episode_id]
   expressions: [(change_kg is null) = (not has_followup)]
   total: >
    select count(distinct episode_id) from marts.fct_measurements where measure = 'weight_kg' and

@@ -36,7 +36,6 @@ metric:
     - {name: rate_baseline_lipids, numerator: baseline_lipids, denominator: observed, label: 'Baseline LDL-C or cholesterol'}
     - {name: rate_early_glucose, numerator: early_glucose, denominator: observed, label: 'Glucose or HbA1c at 8-20 weeks'}
 tests:
-  unique: [episode_id]
   expressions: [has_baseline_both <= is_observed_140d]
   total: >
    select count(*) from marts.fct_treatment_episodes, marts.data_coverage where drug_class =

@@ -33,7 +33,6 @@ metric:
     - {name: rate, numerator: with_report, denominator: reviewed, label: 'Episodes with the side effect among episodes with a visit in the window'}
     - {name: rate_all_episodes, numerator: with_report_any, denominator: episodes, label: 'Episodes with the side effect among all episodes'}
 tests:
-  unique: [episode_id]
   expressions: [is_reviewed_with_report <= has_report, is_reviewed_with_report <= has_review]
   total: >
    select count(*) from marts.fct_treatment_episodes where has_visit_in_side_effect_window

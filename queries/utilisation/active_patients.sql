@@ -18,7 +18,6 @@ metric:
     patients: distinct patient_id
     active_episodes: '*'
 tests:
-  unique: [episode_id]
   total: >
    select count(distinct patient_id) from marts.fct_treatment_episodes
 --- */

@@ -26,7 +26,6 @@ metric:
     augmentations: is_augmentation
     discontinued: is_discontinued
 tests:
-  unique: [episode_id]
   total: >
    select count(*) from marts.fct_treatment_episodes
 --- */
