@@ -4,8 +4,8 @@
 and the audits see the same ``metric`` and ``tests`` blocks as if the file spelled them out
 (tests/test_metric_shorthand.py checks each converted file against its explicit header).
 
-``metric.observed_rate``: a proportion of the *observed* units (those whose window lies inside the
-data, ``is_observed``) that meet the numerator (``is_numerator``)::
+``metric.observed_rate``: the headline rate, a proportion of the *observed* units (those whose
+window lies inside the data, ``is_observed``) that meet the numerator (``is_numerator``)::
 
     metric:
       observed_rate: {units: new_starts, numerator: followed_up, label: 'Visit within 30 days'}
@@ -14,22 +14,29 @@ stands for ``kind: proportion``; counts ``{new_starts: '*', observed: is_observe
 own counts>, followed_up: is_numerator}``; attrition ``[{count: new_starts}, {count: observed,
 dropped: not_observed}, <the file's own steps>]``; rates ``[{name: rate, numerator: followed_up,
 denominator: observed, label: ...}, <the file's own rates>]``; and the tests ``unique: [unit_id]``
-and ``expressions: [is_numerator <= is_observed, <the file's own>]``. ``within: has_followup``
-says the numerator is a subset of a column that is itself a subset of the observed units (the
-tests become ``is_numerator <= has_followup, has_followup <= is_observed``). A patient-year unit
-omits ``units``: ``unit_defaults`` already counts ``patient_years`` and ``observed`` first.
+(unless the unit or the file names the key) and ``expressions: [is_numerator <= is_observed,
+<the file's own>]``. Options: ``denominator: {reviewed: has_review, dropped: without_review}``
+names the observed units' count, column and attrition step otherwise (``dropped`` defaults to
+``not_observed``); a numerator the file's own counts name keeps that column and place; ``within:
+has_followup`` says the numerator is a subset of a column that is itself a subset of the observed
+units (the tests become ``is_numerator <= has_followup, has_followup <= is_observed``). A
+patient-year unit omits ``units``: ``query_filters.unit_defaults`` counts ``patient_years`` and
+``observed`` first.
 
 ``metric.source: episodes``: a table aggregated from the treatment episodes (``kind: table``,
-``filter_source: marts.fct_treatment_episodes``, the episode filters of ``EPISODE_TABLE`` and
+``filter_source: marts.fct_treatment_episodes``, the episode filters of ``SOURCES`` and
 ``period: start_on``); the file's own entries override these.
 
-A unit implies its key's test: ``unit: episode`` is one row per ``episode_id``, ``unit:
-patient-year`` one row per ``unit_id``.
+Implied tests: a unit implies its key (``unit: episode`` is one row per ``episode_id``,
+``unit: patient-year`` one per ``unit_id``), and attrition steps are nested, so each step after
+the second is a subset of the one before (``is_eligible <= has_baseline``).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pipelines import query_filters
 
 #: ``metric.source`` presets: the filtering of a table built from one mart's rows.
 SOURCES: dict[str, dict[str, Any]] = {
@@ -44,13 +51,13 @@ SOURCES: dict[str, dict[str, Any]] = {
 #: The key column a unit implies (``tests.unique``).
 UNIT_KEYS: dict[str, str] = {"episode": "episode_id", "patient-year": "unit_id"}
 
-_RATE_KEYS = {"units", "numerator", "label", "within"}
+_RATE_KEYS = {"units", "numerator", "label", "within", "denominator"}
 
 
 def expand(metric: dict[str, Any], tests: dict[str, Any],
            where: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header's ``metric`` and ``tests`` with ``source`` and ``observed_rate`` spelt out and
-    the unit's key test added (see the module docstring)."""
+    """The header's ``metric`` (with ``query_filters.unit_defaults`` applied) and ``tests``, with
+    ``source`` and ``observed_rate`` spelt out and the implied tests added (module docstring)."""
     metric, tests = dict(metric), dict(tests)
     source = metric.pop("source", None)
     if source is not None:
@@ -60,10 +67,24 @@ def expand(metric: dict[str, Any], tests: dict[str, Any],
     rate = metric.pop("observed_rate", None)
     if rate is not None:
         metric, tests = _observed_rate(metric, tests, rate, where)
-    key = UNIT_KEYS.get(str(metric.get("unit")))
+    metric = query_filters.unit_defaults(metric)
+    key = UNIT_KEYS.get(str(metric.get("unit")), "unit_id" if rate is not None else None)
     if key is not None:
         tests = {"unique": [key], **tests}
+    nested = _nested_steps(metric)
+    if nested:
+        own = list(tests.get("expressions") or [])
+        tests["expressions"] = [*[b for b in nested if b not in own], *own]
     return metric, tests
+
+
+def _nested_steps(metric: dict[str, Any]) -> list[str]:
+    """``<step> <= <previous step>`` for each attrition step after the second (the first is
+    every unit), in the columns the counts name."""
+    counts = metric.get("counts") or {}
+    columns = [counts.get(step.get("count")) for step in metric.get("attrition") or []]
+    return [f"{column} <= {previous}" for previous, column in zip(columns[1:], columns[2:], strict=False)
+            if previous not in (None, "*") and column not in (None, "*")]
 
 
 def _observed_rate(metric: dict[str, Any], tests: dict[str, Any], rate: Any,
@@ -74,22 +95,27 @@ def _observed_rate(metric: dict[str, Any], tests: dict[str, Any], rate: Any,
     units = rate.get("units")
     if units is None and metric.get("unit") != "patient-year":
         raise ValueError(f"{where}: metric.observed_rate needs units (the count of every unit row)")
-    every = {units: "*", "observed": "is_observed"} if units else {}
-    steps = [{"count": units}, {"count": "observed", "dropped": "not_observed"}] if units else []
+    step = dict(rate.get("denominator") or {"observed": "is_observed"})
+    dropped = step.pop("dropped", "not_observed")
+    if len(step) != 1:
+        raise ValueError(f"{where}: metric.observed_rate.denominator names one count and its column")
+    [(observed, observed_column)] = step.items()
+    own = dict(metric.get("counts") or {})
     numerator = rate["numerator"]
+    numerator_column = own.get(numerator, "is_numerator")
     within = rate.get("within")
-    bounds = ([f"is_numerator <= {within}", f"{within} <= is_observed"] if within
-              else ["is_numerator <= is_observed"])
+    bounds = ([f"{numerator_column} <= {within}", f"{within} <= {observed_column}"] if within
+              else [f"{numerator_column} <= {observed_column}"])
     metric = {
         "kind": "proportion",
         **metric,
-        "counts": {**every, **(metric.get("counts") or {}), numerator: "is_numerator"},
-        "attrition": [*steps, *(metric.get("attrition") or [])],
-        "rates": [{"name": "rate", "numerator": numerator, "denominator": "observed",
+        "counts": {**({units: "*", observed: observed_column} if units else {}), **own,
+                   numerator: numerator_column},
+        "attrition": [*([{"count": units}, {"count": observed, "dropped": dropped}] if units else []),
+                      *(metric.get("attrition") or [])],
+        "rates": [{"name": "rate", "numerator": numerator, "denominator": observed,
                    "label": rate["label"]}, *(metric.get("rates") or [])],
     }
     if not metric["attrition"]:
         del metric["attrition"]
-    tests = {"unique": ["unit_id"], **tests,
-             "expressions": [*bounds, *(tests.get("expressions") or [])]}
-    return metric, tests
+    return metric, {**tests, "expressions": [*bounds, *(tests.get("expressions") or [])]}

@@ -51,7 +51,7 @@ variants:
         - {name: rate, numerator: responders, denominator: eligible, label: 'Response among eligible (missing follow-up = not achieved)'}
         - {name: rate_assessed, numerator: responders, denominator: assessed, label: 'Response among assessed (completers)'}
     tests:
-      expressions: &rate_expressions [is_eligible <= has_baseline, is_assessed <= is_eligible, is_responder <= is_assessed]
+      expressions: [is_responder <= is_assessed]
       total: &eligible_total >
         select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
         is_default_preset and is_eligible
@@ -80,7 +80,7 @@ variants:
         - {name: rate, numerator: remitters, denominator: eligible, label: 'Remission among eligible (missing follow-up = not achieved)'}
         - {name: rate_assessed, numerator: remitters, denominator: assessed, label: 'Remission among assessed (completers)'}
     tests:
-      expressions: [is_eligible <= has_baseline, is_assessed <= is_eligible, is_remitter <= is_assessed]
+      expressions: [is_remitter <= is_assessed]
       total: *eligible_total
   score_change:
     title: Mean change in score

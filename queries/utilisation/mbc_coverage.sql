@@ -29,7 +29,6 @@ metric:
     - {name: rate, numerator: with_both, denominator: episodes, label: 'Episodes with a baseline and a follow-up score'}
     - {name: rate_baseline, numerator: with_baseline, denominator: episodes, label: 'Episodes with a baseline score'}
 tests:
-  expressions: [has_both <= has_baseline]
   total: >
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
    is_default_preset
