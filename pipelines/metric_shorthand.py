@@ -48,6 +48,27 @@ SOURCES: dict[str, dict[str, Any]] = {
     },
 }
 
+#: A worklist (``columns_from: worklist``, docs/worklists.md) lists patients on a day: a table at
+#: patient level, with the parameter ``as_of`` and two CTEs before the file's own: ``as_of`` (one
+#: row, ``as_of_on``: ``$as_of``, or the data end date) and ``current_episodes`` (the treatment
+#: episodes current on that day, start_on <= as_of_on <= end_on + grace_days, with as_of_on).
+WORKLIST_METRIC: dict[str, Any] = {"kind": "table", "patient_level": True}
+WORKLIST_PARAMS: dict[str, dict[str, Any]] = {
+    "as_of": {"type": "date", "description": "the day the list is for (null = the data end date)"},
+}
+WORKLIST_CTES = """as_of as (
+    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
+),
+
+current_episodes as (
+    select
+        episodes.episode_id, episodes.patient_id, episodes.clinician_id, episodes.drug,
+        episodes.drug_class, episodes.start_on, episodes.end_on, as_of.as_of_on
+    from marts.fct_treatment_episodes as episodes
+    cross join as_of
+    where episodes.start_on <= as_of.as_of_on and as_of.as_of_on <= episodes.end_on + episodes.grace_days
+)"""
+
 #: The key column a unit implies (``tests.unique``).
 UNIT_KEYS: dict[str, str] = {"episode": "episode_id", "patient-year": "unit_id"}
 
@@ -76,6 +97,13 @@ def expand(metric: dict[str, Any], tests: dict[str, Any],
         own = list(tests.get("expressions") or [])
         tests["expressions"] = [*[b for b in nested if b not in own], *own]
     return metric, tests
+
+
+def worklist(header: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+    """A worklist's header and SQL with what every worklist has (``WORKLIST_*``) added."""
+    header = {**header, "metric": {**WORKLIST_METRIC, **(header.get("metric") or {})},
+              "params": {**WORKLIST_PARAMS, **(header.get("params") or {})}}
+    return header, query_filters.with_leading_ctes(body, WORKLIST_CTES)
 
 
 def _nested_steps(metric: dict[str, Any]) -> list[str]:

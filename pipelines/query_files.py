@@ -142,6 +142,9 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         if shared not in SHARED_COLUMNS:
             raise ValueError(f"{path}: columns_from {shared!r} is not one of {sorted(SHARED_COLUMNS)}")
         header["columns"] = {**SHARED_COLUMNS[shared], **(header.get("columns") or {})}
+    body = text[match.end():].rstrip().rstrip(";")
+    if shared == "worklist":
+        header, body = metric_shorthand.worklist(header, body)
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
@@ -154,9 +157,8 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
                                             dict(header.get("tests") or {}), str(path))
     columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
-    body, shared_params = query_filters.compose(
-        text[match.end():].rstrip().rstrip(";"), metric, str(path),
-        columns=list(columns) if project else None)
+    body, shared_params = query_filters.compose(body, metric, str(path),
+                                                columns=list(columns) if project else None)
     clash = sorted(set(shared_params) & set(header.get("params") or {}))
     if clash:
         raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
