@@ -69,6 +69,20 @@ current_episodes as (
     where episodes.start_on <= as_of.as_of_on and as_of.as_of_on <= episodes.end_on + episodes.grace_days
 )"""
 
+#: The leading CTE of a metric that counts observed units (``counts.observed: is_observed``): the
+#: one row of the data's coverage, against which a unit's window is observed or not.
+COVERAGE_CTE = """coverage as (
+    select data_start_on, data_end_on from marts.data_coverage
+)"""
+
+
+def observed_body(metric: dict[str, Any], body: str) -> str:
+    """``body`` with the CTE ``coverage`` first when the metric counts observed units."""
+    if (metric.get("counts") or {}).get("observed") != "is_observed":
+        return body
+    return query_filters.with_leading_ctes(body, COVERAGE_CTE)
+
+
 #: The key column a unit implies (``tests.unique``).
 UNIT_KEYS: dict[str, str] = {"episode": "episode_id", "patient-year": "unit_id"}
 
@@ -89,6 +103,8 @@ def expand(metric: dict[str, Any], tests: dict[str, Any],
     if rate is not None:
         metric, tests = _observed_rate(metric, tests, rate, where)
     metric = query_filters.unit_defaults(metric)
+    if metric.get("kind", "table") != "table" and isinstance(metric.get("period"), str):
+        metric.setdefault("date", metric["period"])  # an aggregated unit is dated as it is placed
     key = UNIT_KEYS.get(str(metric.get("unit")), "unit_id" if rate is not None else None)
     if key is not None:
         tests = {"unique": [key], **tests}

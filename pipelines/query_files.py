@@ -157,6 +157,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
                                             dict(header.get("tests") or {}), str(path))
     columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
+    body = metric_shorthand.observed_body(metric, body)
     body, shared_params = query_filters.compose(body, metric, str(path),
                                                 columns=list(columns) if project else None)
     clash = sorted(set(shared_params) & set(header.get("params") or {}))

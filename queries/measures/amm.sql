@@ -28,7 +28,6 @@ metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug]
   period: index_on
   unit: patient IPSD
-  date: index_on
   direction: higher
   observed_rate: {units: starts}  # each phase names its numerator
 # The two phases are one rule with two windows: each variant is a catalogue entry of its own,
@@ -49,11 +48,7 @@ variants:
       target: 0.5
       observed_rate: {numerator: on_treatment_180d, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
 --- */
-with coverage as (
-    select data_start_on, data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, birth_year, diagnosis_groups from marts.dim_patients
 ),
 

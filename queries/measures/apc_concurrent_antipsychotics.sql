@@ -37,11 +37,7 @@ metric:
 tests:
   expressions: [is_numerator <= is_denominator]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-fills as (
+with fills as (
     select patient_id, drug, cov_start_on, cov_end_on
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'

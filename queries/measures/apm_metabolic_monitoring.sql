@@ -32,11 +32,7 @@ metric:
 tests:
   expressions: [has_glucose <= is_observed]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patient_years as (
+with patient_years as (
     select
         patient_id,
         cast(year(filled_on) as integer) as measurement_year,

@@ -28,7 +28,6 @@ metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class]
   period: index_on
   unit: treatment start
-  date: index_on
   direction: higher
   observed_rate: {units: starts, within: has_followup}  # each rule names its numerator
   counts: {followed_up: has_followup}
@@ -56,11 +55,7 @@ variants:
       target: 0.2
       observed_rate: {numerator: remitters, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),

@@ -25,16 +25,11 @@ metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: index_on
   unit: new treatment episode
-  date: index_on
   direction: higher
   target: 0.8
   observed_rate: {units: new_starts, numerator: followed_up, label: 'Visit within 30 days of a new prescription'}
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-final as (
+with final as (
     select
         episodes.episode_id as unit_id,
         episodes.start_on as index_on,

@@ -32,11 +32,7 @@ metric:
 tests:
   expressions: [covered_days <= treatment_days]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-antipsychotic_fills as (
+with antipsychotic_fills as (
     select *, cast(year(filled_on) as integer) as measurement_year
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'
