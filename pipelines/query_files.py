@@ -23,6 +23,7 @@ from pipelines import metric_shorthand, query_filters
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
+_PLACEHOLDER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 #: The unit columns every measure of this kind has: the patient and the five dimensions.
 _UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
@@ -100,6 +101,17 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _filled(value: Any, constants: dict[str, Any]) -> Any:
+    """``value`` with ``$name`` of each constant replaced by its value, in strings and keys."""
+    if isinstance(value, dict):
+        return {_filled(k, constants): _filled(v, constants) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, constants) for v in value]
+    if isinstance(value, str) and constants:
+        return _PLACEHOLDER.sub(lambda m: str(constants.get(m.group(1), m.group(0))), value)
+    return value
+
+
 def parse(path: Path) -> Query:
     """Parse a query file of one metric; a malformed header raises ValueError naming the file."""
     found = parse_file(path)
@@ -136,7 +148,9 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
            variant: dict[str, Any], *, project: bool) -> Query:
     constants = dict(variant.pop("constants", None) or {})
     own_words = variant.pop("description", None)
-    header = _merged(base, {**variant, "name": name})
+    # a variant's constants fill their $name anywhere in the header (its wording, grain, columns,
+    # suppression, tests), so what follows from the constant is stated once
+    header = _filled(_merged(base, {**variant, "name": name}), constants)
     shared = header.pop("columns_from", None)
     if shared is not None:
         if shared not in SHARED_COLUMNS:
@@ -149,8 +163,6 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
     description = " ".join(str(header["description"]).split())
-    for key, value in constants.items():
-        description = description.replace(f"${key}", str(value))
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
     metric, tests = metric_shorthand.expand(dict(header.get("metric") or {}),
