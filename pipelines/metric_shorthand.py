@@ -34,6 +34,7 @@ the second is a subset of the one before (``is_eligible <= has_baseline``).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from pipelines import query_filters
@@ -127,7 +128,7 @@ def _nested_steps(metric: dict[str, Any]) -> list[str]:
     every unit), in the columns the counts name."""
     counts = metric.get("counts") or {}
     columns = [counts.get(step.get("count")) for step in metric.get("attrition") or []]
-    return [f"{column} <= {previous}" for previous, column in zip(columns[1:], columns[2:], strict=False)
+    return [f"{column} <= {previous}" for previous, column in itertools.pairwise(columns[1:])
             if previous not in (None, "*") and column not in (None, "*")]
 
 

@@ -34,7 +34,8 @@ _UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
 
 #: Column sets a header names with ``columns_from:`` instead of restating them; they come first,
 #: before the file's own ``columns`` (which may override an entry's wording). ``worklist``: the
-#: leading columns of every worklist (queries/worklists, docs/worklists.md); ``unit_dimensions``:
+#: leading columns of every worklist (queries/worklists, docs/worklists.md; the rest of what a
+#: worklist has comes from ``metric_shorthand.worklist``); ``unit_dimensions``:
 #: a measure unit's patient and dimension columns; ``patient_year_unit``: those of a patient x
 #: calendar year unit of the antipsychotic measures (the dimensions the macro
 #: ``patient_year_unit_columns`` returns, pipelines/models/macros.sql).
