@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines import metric_shorthand
 from pipelines.query_files import HEADER, parse_file
+from pipelines.query_filters import with_leading_ctes
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPLICIT = sorted((ROOT / "tests/fixtures/explicit_headers").glob("*.yaml"))
@@ -74,3 +76,23 @@ def test_a_malformed_shorthand_is_refused_naming_the_file() -> None:
         metric_shorthand.expand({"observed_rate": {"numerator": "n", "label": "L"}}, {}, "x.sql")
     with pytest.raises(ValueError, match=r"x\.sql: metric\.source 'visits' is not one of"):
         metric_shorthand.expand({"source": "visits"}, {}, "x.sql")
+
+
+def test_a_worklist_lists_the_episodes_current_on_its_day() -> None:
+    """current_episodes: start_on <= as_of <= end_on + grace_days; as_of null = the data end."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.data_coverage as select date '2025-03-31' as data_end_on")
+    con.execute("""create table marts.fct_treatment_episodes as select * from (values
+        ('ended', 'p1', 'c1', 'sertraline', 'antidepressant', date '2025-01-01', date '2025-02-01', 30),
+        ('in_grace', 'p1', 'c1', 'lithium', 'mood_stabiliser', date '2025-01-01', date '2025-03-01', 30),
+        ('later', 'p2', 'c2', 'quetiapine', 'antipsychotic', date '2025-04-01', date '2025-05-01', 0)
+    ) as t (episode_id, patient_id, clinician_id, drug, drug_class, start_on, end_on, grace_days)""")
+    sql = with_leading_ctes(
+        "with listed as (select episode_id, strftime(as_of_on, '%Y-%m-%d') as day from current_episodes)\n"
+        "select * from listed order by episode_id", metric_shorthand.WORKLIST_CTES)
+    # 31 March: 'ended' stopped 1 Feb, its 30 grace days ran out on 3 March; 'in_grace' ends
+    # 1 March + 30 = 31 March; 'later' starts 1 April
+    assert con.sql(sql, params={"as_of": None}).fetchall() == [("in_grace", "2025-03-31")]
+    assert con.sql(sql, params={"as_of": "2025-04-01"}).fetchall() == [("later", "2025-04-01")]
+
