@@ -38,16 +38,6 @@ with antipsychotic_fills as (
     where drug_class = 'antipsychotic'
 ),
 
-patient_years as (
-    select
-        patient_id,
-        measurement_year,
-        min(filled_on) as index_on,
-        cast(count(*) as integer) as dispensings
-    from antipsychotic_fills
-    group by patient_id, measurement_year
-),
-
 units as (
     select
         patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
@@ -55,16 +45,12 @@ units as (
         patient_years.index_on,
         make_date(patient_years.measurement_year, 12, 31) as period_end_on,
         patient_years.patient_id,
-        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
+        unnest(patient_year_unit_columns(patients, patient_years, patient_years.measurement_year)),
         patient_years.dispensings,
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
-    from patient_years
+    from marts.fct_antipsychotic_years as patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join marts.dim_antipsychotic_prescribers as prescriber
-        on
-            patient_years.patient_id = prescriber.patient_id
-            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     where
         patient_years.dispensings >= 2
         and patient_years.measurement_year - patients.birth_year >= 18
