@@ -46,7 +46,7 @@ with tests as (
 
 units as (
     select
-        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.unit_id,
         patient_years.measurement_year,
         patient_years.index_on,
         patient_years.patient_id,

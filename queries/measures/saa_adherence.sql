@@ -40,7 +40,7 @@ with antipsychotic_fills as (
 
 units as (
     select
-        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.unit_id,
         patient_years.measurement_year,
         patient_years.index_on,
         make_date(patient_years.measurement_year, 12, 31) as period_end_on,

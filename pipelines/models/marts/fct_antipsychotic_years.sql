@@ -1,15 +1,16 @@
 /* ---
 name: fct_antipsychotic_years
 grain: one row per patient x calendar year with an antipsychotic dispensing
-unique_key: [patient_id, measurement_year]
+unique_key: [unit_id]
 description: >
   A patient's antipsychotic dispensings in a calendar year (marts.fct_fill_coverage, drug class
   antipsychotic): the first fill of the year (index_on, the index date of the patient-year
   measures), the number of dispensings, and the antipsychotic prescriber on the index date
   (marts.dim_antipsychotic_prescribers: clinician and site; null when no antipsychotic episode
   covers the day). Stated once for the measures whose unit it is (SAA, APM), which select their
-  patient-years from it.
+  patient-years from it; unit_id is their unit key.
 columns:
+  unit_id: {type: varchar, description: 'patient_id|measurement_year'}
   patient_id: {type: varchar}
   measurement_year: {type: integer}
   index_on: {type: date}
@@ -34,6 +35,7 @@ years as (
 )
 
 select
+    years.patient_id || '|' || years.measurement_year as unit_id,
     years.patient_id,
     years.measurement_year,
     years.index_on,
