@@ -87,6 +87,12 @@ def observed_body(metric: dict[str, Any], body: str) -> str:
 #: The key column a unit implies (``tests.unique``).
 UNIT_KEYS: dict[str, str] = {"episode": "episode_id", "patient-year": "unit_id"}
 
+
+def key_columns(metric: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The key column an episode unit returns first (``episode_id``), without the header listing
+    it; a patient-year unit's comes with ``columns_from: patient_year_unit``."""
+    return {"episode_id": {"type": "varchar"}} if metric.get("unit") == "episode" else {}
+
 _RATE_KEYS = {"units", "numerator", "label", "within", "denominator"}
 
 

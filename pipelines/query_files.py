@@ -168,7 +168,8 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         description = f"{' '.join(str(own_words).split())}. {description}"
     metric, tests = metric_shorthand.expand(dict(header.get("metric") or {}),
                                             dict(header.get("tests") or {}), str(path))
-    columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
+    columns = {**metric_shorthand.key_columns(metric), **dict(header["columns"]),
+               **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
     body = metric_shorthand.observed_body(metric, body)
     body, shared_params = query_filters.compose(body, metric, str(path),

@@ -8,7 +8,6 @@ grain: one row per treatment episode x instrument in the chosen preset (unit lev
 params:
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date, description: episode start (day 0)}
   instrument: {type: varchar}
   baseline_score: {type: integer}

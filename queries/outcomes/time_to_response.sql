@@ -9,7 +9,6 @@ description: >
   Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.
 grain: one row per eligible episode with a score after the start (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   instrument: {type: varchar}
   days_to_response: {type: integer}

@@ -9,7 +9,6 @@ description: >
   significant threshold in antipsychotic trials).
 grain: one row per episode with a baseline weight (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   baseline_kg: {type: double}
   followup_kg: {type: double}

@@ -10,7 +10,6 @@ description: >
   to day 140 are excluded and counted as not_observed.
 grain: one row per antipsychotic episode (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   is_observed_140d: {type: boolean}
   has_baseline_glucose: {type: boolean}

@@ -13,7 +13,6 @@ params:
   effect_code: {type: varchar, description: 'vocabulary code (DOMAIN 9.1), e.g. weight_gain; null = any side effect'}
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}

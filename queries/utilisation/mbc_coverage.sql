@@ -8,7 +8,6 @@ description: >
   is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
 grain: one row per treatment episode x instrument in the chosen preset (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   has_baseline: {type: boolean}
   has_both: {type: boolean}
