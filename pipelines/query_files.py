@@ -16,13 +16,14 @@ from typing import Any
 
 import yaml
 
-from pipelines import query_filters
+from pipelines import metric_shorthand, query_filters
 
 #: libyaml's parser when PyYAML was built with it (ten times faster on the ~50 headers the
 #: dashboard parses at start), the same safe constructor either way.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
+_PLACEHOLDER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 #: The unit columns every measure of this kind has: the patient and the five dimensions.
 _UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
@@ -33,7 +34,8 @@ _UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
 
 #: Column sets a header names with ``columns_from:`` instead of restating them; they come first,
 #: before the file's own ``columns`` (which may override an entry's wording). ``worklist``: the
-#: leading columns of every worklist (queries/worklists, docs/worklists.md); ``unit_dimensions``:
+#: leading columns of every worklist (queries/worklists, docs/worklists.md; the rest of what a
+#: worklist has comes from ``metric_shorthand.worklist``); ``unit_dimensions``:
 #: a measure unit's patient and dimension columns; ``patient_year_unit``: those of a patient x
 #: calendar year unit of the antipsychotic measures (the dimensions the macro
 #: ``patient_year_unit_columns`` returns, pipelines/models/macros.sql).
@@ -100,6 +102,17 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _filled(value: Any, constants: dict[str, Any]) -> Any:
+    """``value`` with ``$name`` of each constant replaced by its value, in strings and keys."""
+    if isinstance(value, dict):
+        return {_filled(k, constants): _filled(v, constants) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, constants) for v in value]
+    if isinstance(value, str) and constants:
+        return _PLACEHOLDER.sub(lambda m: str(constants.get(m.group(1), m.group(0))), value)
+    return value
+
+
 def parse(path: Path) -> Query:
     """Parse a query file of one metric; a malformed header raises ValueError naming the file."""
     found = parse_file(path)
@@ -136,26 +149,31 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
            variant: dict[str, Any], *, project: bool) -> Query:
     constants = dict(variant.pop("constants", None) or {})
     own_words = variant.pop("description", None)
-    header = _merged(base, {**variant, "name": name})
+    # a variant's constants fill their $name anywhere in the header (its wording, grain, columns,
+    # suppression, tests), so what follows from the constant is stated once
+    header = _filled(_merged(base, {**variant, "name": name}), constants)
     shared = header.pop("columns_from", None)
     if shared is not None:
         if shared not in SHARED_COLUMNS:
             raise ValueError(f"{path}: columns_from {shared!r} is not one of {sorted(SHARED_COLUMNS)}")
         header["columns"] = {**SHARED_COLUMNS[shared], **(header.get("columns") or {})}
+    body = text[match.end():].rstrip().rstrip(";")
+    if shared == "worklist":
+        header, body = metric_shorthand.worklist(header, body)
     missing = [k for k in ("name", "title", "description", "grain", "columns") if k not in header]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
     description = " ".join(str(header["description"]).split())
-    for key, value in constants.items():
-        description = description.replace(f"${key}", str(value))
     if own_words:
         description = f"{' '.join(str(own_words).split())}. {description}"
-    metric = query_filters.unit_defaults(dict(header.get("metric") or {}))
-    columns = {**dict(header["columns"]), **query_filters.unit_columns(metric)}
+    metric, tests = metric_shorthand.expand(dict(header.get("metric") or {}),
+                                            dict(header.get("tests") or {}), str(path))
+    columns = {**metric_shorthand.key_columns(metric), **dict(header["columns"]),
+               **query_filters.unit_columns(metric)}
     # a variant returns only the columns its header declares: the file's and its own
-    body, shared_params = query_filters.compose(
-        text[match.end():].rstrip().rstrip(";"), metric, str(path),
-        columns=list(columns) if project else None)
+    body = metric_shorthand.observed_body(metric, body)
+    body, shared_params = query_filters.compose(body, metric, str(path),
+                                                columns=list(columns) if project else None)
     clash = sorted(set(shared_params) & set(header.get("params") or {}))
     if clash:
         raise ValueError(f"{path}: params {clash} are shared filters declared by metric.filters/period; "
@@ -168,9 +186,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         grain=str(header["grain"]),
         params={**shared_params, **dict(header.get("params") or {})},
         columns=columns,
-        # a patient-year unit is one row per unit_id (query_filters.unit_defaults)
-        tests={**({"unique": ["unit_id"]} if metric.get("unit") == "patient-year" else {}),
-               **dict(header.get("tests") or {})},
+        tests=tests,
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,

@@ -158,10 +158,15 @@ def _filtered_source(body: str, table: Any, clauses: list[str], where: str) -> s
     # the table is a checked marts.<name> from our header; the clauses bind every value
     source = (f"filtered_source as (\n    select *\n    from {table}\n    where\n        "  # noqa: S608
               + "\n        and ".join(clauses) + "\n)")
+    return with_leading_ctes(body, source)
+
+
+def with_leading_ctes(body: str, ctes: str) -> str:
+    """``body`` with ``ctes`` (``name as (...)``, comma-separated) before its own CTEs."""
     leading = _LEADING_WITH.match(body)
     if leading:
-        return f"with {source},\n\n{body[leading.end():]}"
-    return f"with {source}\n\n{body}"
+        return f"with {ctes},\n\n{body[leading.end():]}"
+    return f"with {ctes}\n\n{body}"
 
 
 def _projection(columns: list[str] | None, where: str) -> str:

@@ -27,8 +27,11 @@ def render() -> str:
         "`metric.filter_source` (for example `marts.fct_treatment_episodes`), and its SQL reads "
         "the leading CTE `filtered_source` (that mart's rows passing the filters) where it read "
         "the mart. Their parameters are never restated in a header. A file with `variants:` "
-        "holds several metrics that share one SQL (each variant fixes its `constants` and "
-        "returns only the columns it declares).",
+        "holds several metrics that share one SQL (each variant fixes its `constants`, which "
+        "fill their `$name` in the shared header, and returns only the columns it declares). "
+        "Header shorthands (`metric.observed_rate`, `metric.source`, the tests a unit and an "
+        "attrition imply, `columns_from: worklist`) are spelt out by "
+        "`pipelines/metric_shorthand.py`; the entries below are the expanded headers.",
         "",
         "| Metric | Domain | Kind | Title |",
         "| --- | --- | --- | --- |",

@@ -46,7 +46,8 @@ create or replace macro severity_band(score, upper_bounds, labels) as
 
 -- The dimension columns of a patient x year unit of the antipsychotic measures (APC, SAA, APM),
 -- for `unnest(...)`: the site and clinician of the prescriber on the index date (the row of
--- marts.dim_antipsychotic_prescribers joined as `prescriber`; else the patient's site, else
+-- marts.dim_antipsychotic_prescribers, or the row of marts.fct_antipsychotic_years that carries
+-- it, passed as `prescriber`; else the patient's site, else
 -- 'unknown'), the patient's diagnosis group and sex (`patients`, a row of marts.dim_patients), the
 -- age band in the measurement year, and no severity band (these measures have no baseline score).
 -- `patients` and `prescriber` are row aliases: the caller's FROM must bring no column of either

@@ -49,18 +49,14 @@ variants:
       is_adherent: {type: boolean}
       not_evaluable_reason: {type: varchar}
     metric:
-      kind: proportion
-      counts:
-        patient_targets: '*'
-        evaluable: is_evaluable
-        adherent: is_adherent
-      attrition:
-        - {count: patient_targets}
-        - {count: evaluable, dropped: not_evaluable}
-      rates:
-        - {name: rate, numerator: adherent, denominator: evaluable, label: 'PDC >= 80% among evaluable patients'}
+      observed_rate:
+        units: patient_targets
+        denominator: {evaluable: is_evaluable, dropped: not_evaluable}
+        numerator: adherent
+        label: 'PDC >= 80% among evaluable patients'
+      counts: {adherent: is_adherent}
     tests:
-      expressions: [is_adherent <= is_evaluable, pdc between 0 and 1]
+      expressions: [pdc between 0 and 1]
   mpr:
     title: Medication possession ratio
     description: >

@@ -11,7 +11,6 @@ grain: one row per treatment episode (unit level)
 params:
   new_users_only: {type: boolean, default: false, description: 'only new-user episodes (no drug of the class in the prior 105 days)'}
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   persistence_days: {type: integer}
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
@@ -23,7 +22,6 @@ metric:
   horizons: [182, 365]
   event_label: discontinued
 tests:
-  unique: [episode_id]
   expressions: [persistence_days >= 1]
   total: >
    select count(*) from marts.fct_persistence

@@ -27,16 +27,9 @@ columns:
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug]
   period: index_on
-  kind: proportion
   unit: patient IPSD
-  date: index_on
   direction: higher
-  attrition:
-    - {count: starts}
-    - {count: observed, dropped: not_observed}
-tests:
-  unique: [unit_id]
-  expressions: [is_numerator <= is_observed]
+  observed_rate: {units: starts}  # each phase names its numerator
 # The two phases are one rule with two windows: each variant is a catalogue entry of its own,
 # with its window bound as constant parameters (not settable by users) and its own wording.
 variants:
@@ -46,24 +39,16 @@ variants:
     constants: {window_end_day: 114, min_treatment_days: 84}
     metric:
       target: 0.7
-      counts: {starts: '*', observed: is_observed, on_treatment_84d: is_numerator}
-      rates:
-        - {name: rate, numerator: on_treatment_84d, denominator: observed, label: 'Remained on an antidepressant >= 84 of the first 115 days'}
+      observed_rate: {numerator: on_treatment_84d, label: 'Remained on an antidepressant >= 84 of the first 115 days'}
   amm_continuation:
     title: Antidepressant management, continuation phase (AMM-style)
     description: numerator 2 (continuation phase) of HEDIS AMM / CMS128 - at least 180 treatment days in [0, +231] (232 days)
     constants: {window_end_day: 231, min_treatment_days: 180}
     metric:
       target: 0.5
-      counts: {starts: '*', observed: is_observed, on_treatment_180d: is_numerator}
-      rates:
-        - {name: rate, numerator: on_treatment_180d, denominator: observed, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
+      observed_rate: {numerator: on_treatment_180d, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
 --- */
-with coverage as (
-    select data_start_on, data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, birth_year, diagnosis_groups from marts.dim_patients
 ),
 

@@ -35,13 +35,9 @@ metric:
   rates:
     - {name: rate, numerator: concurrent_90d, denominator: continuous_90d, label: '2+ antipsychotics concurrently for 90+ days (lower is better)'}
 tests:
-  expressions: [is_numerator <= is_denominator, is_denominator <= is_observed]
+  expressions: [is_numerator <= is_denominator]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-fills as (
+with fills as (
     select patient_id, drug, cov_start_on, cov_end_on
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'

@@ -21,37 +21,18 @@ columns:
   has_lipids: {type: boolean}
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
-  kind: proportion
   unit: patient-year
   direction: higher
   target: 0.6
-  counts:
-    glucose_tested: has_glucose
-    lipids_tested: has_lipids
-    both_tested: is_numerator
+  observed_rate: {numerator: both_tested, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
+  counts: {glucose_tested: has_glucose, lipids_tested: has_lipids}
   rates:
-    - {name: rate, numerator: both_tested, denominator: observed, label: 'Glucose/HbA1c and LDL-C/cholesterol tested'}
     - {name: rate_glucose, numerator: glucose_tested, denominator: observed, label: 'Glucose or HbA1c tested'}
     - {name: rate_lipids, numerator: lipids_tested, denominator: observed, label: 'LDL-C or cholesterol tested'}
 tests:
-  expressions: [is_numerator <= is_observed, has_glucose <= is_observed]
+  expressions: [has_glucose <= is_observed]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patient_years as (
-    select
-        patient_id,
-        cast(year(filled_on) as integer) as measurement_year,
-        min(filled_on) as index_on,
-        count(*) as dispensings
-    from marts.fct_fill_coverage
-    where drug_class = 'antipsychotic'
-    group by patient_id, measurement_year
-),
-
-tests as (
+with tests as (
     -- one row per measurement x episode in the mart: bool_or makes the duplicates harmless
     select
         patient_id,
@@ -65,11 +46,11 @@ tests as (
 
 units as (
     select
-        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.unit_id,
         patient_years.measurement_year,
         patient_years.index_on,
         patient_years.patient_id,
-        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
+        unnest(patient_year_unit_columns(patients, patient_years, patient_years.measurement_year)),
         case
             when patients.birth_year is null then 'unknown'
             when patient_years.measurement_year - patients.birth_year <= 11 then '1-11'
@@ -79,13 +60,9 @@ units as (
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed,
         coalesce(tests.has_glucose, false) as glucose_in_year,
         coalesce(tests.has_lipids, false) as lipids_in_year
-    from patient_years
+    from marts.fct_antipsychotic_years as patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join marts.dim_antipsychotic_prescribers as prescriber
-        on
-            patient_years.patient_id = prescriber.patient_id
-            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     left join tests
         on
             patient_years.patient_id = tests.patient_id

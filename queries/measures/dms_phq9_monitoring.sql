@@ -22,29 +22,12 @@ columns:
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex]
   period: index_on
-  kind: proportion
   unit: patient-period
-  date: index_on
   direction: higher
   target: 0.5
-  counts:
-    patient_periods: '*'
-    observed: is_observed
-    monitored: is_numerator
-  attrition:
-    - {count: patient_periods}
-    - {count: observed, dropped: not_observed}
-  rates:
-    - {name: rate, numerator: monitored, denominator: observed, label: 'PHQ-9 in the same 4-month period'}
-tests:
-  unique: [unit_id]
-  expressions: [is_numerator <= is_observed]
+  observed_rate: {units: patient_periods, numerator: monitored, label: 'PHQ-9 in the same 4-month period'}
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, birth_year, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),

@@ -27,20 +27,12 @@ columns:
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class]
   period: index_on
-  kind: proportion
   unit: treatment start
-  date: index_on
   direction: higher
-  counts:
-    starts: '*'
-    observed: is_observed
-    followed_up: has_followup
-  attrition:
-    - {count: starts}
-    - {count: observed, dropped: not_observed}
-tests:
-  unique: [unit_id]
-  expressions: [is_numerator <= has_followup, has_followup <= is_observed]
+  observed_rate: {units: starts, within: has_followup}  # each rule names its numerator
+  counts: {followed_up: has_followup}
+  rates:
+    - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
 # Response and remission are one measure with two numerator rules: each variant is a catalogue
 # entry of its own, its rule bound as a constant parameter (not settable by users).
 variants:
@@ -52,10 +44,7 @@ variants:
       is_numerator: {description: observed and 2 * follow-up <= baseline}
     metric:
       target: 0.4
-      counts: {responders: is_numerator}
-      rates:
-        - {name: rate, numerator: responders, denominator: observed, label: 'Response at 4-8 months (missing follow-up = not achieved)'}
-        - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
+      observed_rate: {numerator: responders, label: 'Response at 4-8 months (missing follow-up = not achieved)'}
   drr_remission:
     title: Depression remission at 4-8 months (DRR-style)
     description: 'Numerator: follow-up PHQ-9 below 5 (remission, strict inequality)'
@@ -64,16 +53,9 @@ variants:
       is_numerator: {description: observed and follow-up < 5}
     metric:
       target: 0.2
-      counts: {remitters: is_numerator}
-      rates:
-        - {name: rate, numerator: remitters, denominator: observed, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
-        - {name: rate_followup, numerator: followed_up, denominator: observed, label: 'PHQ-9 follow-up at 4-8 months'}
+      observed_rate: {numerator: remitters, label: 'Remission (PHQ-9 < 5) at 4-8 months (missing follow-up = not achieved)'}
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-patients as (
+with patients as (
     select patient_id, string_split(diagnosis_groups, '+') as groups
     from marts.dim_patients
 ),

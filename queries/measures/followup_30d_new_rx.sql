@@ -24,29 +24,12 @@ columns:
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class, drug]
   period: index_on
-  kind: proportion
   unit: new treatment episode
-  date: index_on
   direction: higher
   target: 0.8
-  counts:
-    new_starts: '*'
-    observed: is_observed
-    followed_up: is_numerator
-  attrition:
-    - {count: new_starts}
-    - {count: observed, dropped: not_observed}
-  rates:
-    - {name: rate, numerator: followed_up, denominator: observed, label: 'Visit within 30 days of a new prescription'}
-tests:
-  unique: [unit_id]
-  expressions: [is_numerator <= is_observed]
+  observed_rate: {units: new_starts, numerator: followed_up, label: 'Visit within 30 days of a new prescription'}
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-final as (
+with final as (
     select
         episodes.episode_id as unit_id,
         episodes.start_on as index_on,

@@ -25,54 +25,32 @@ columns:
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
 metric:
-  kind: proportion
   unit: patient-year
   direction: higher
   target: 0.8
-  counts:
-    adherent: is_numerator
-  rates:
-    - {name: rate, numerator: adherent, denominator: observed, label: 'Antipsychotic PDC >= 80%'}
+  observed_rate: {numerator: adherent, label: 'Antipsychotic PDC >= 80%'}
 tests:
-  expressions: [is_numerator <= is_observed, covered_days <= treatment_days]
+  expressions: [covered_days <= treatment_days]
 --- */
-with coverage as (
-    select data_end_on from marts.data_coverage
-),
-
-antipsychotic_fills as (
+with antipsychotic_fills as (
     select *, cast(year(filled_on) as integer) as measurement_year
     from marts.fct_fill_coverage
     where drug_class = 'antipsychotic'
 ),
 
-patient_years as (
-    select
-        patient_id,
-        measurement_year,
-        min(filled_on) as index_on,
-        cast(count(*) as integer) as dispensings
-    from antipsychotic_fills
-    group by patient_id, measurement_year
-),
-
 units as (
     select
-        patient_years.patient_id || '|' || patient_years.measurement_year as unit_id,
+        patient_years.unit_id,
         patient_years.measurement_year,
         patient_years.index_on,
         make_date(patient_years.measurement_year, 12, 31) as period_end_on,
         patient_years.patient_id,
-        unnest(patient_year_unit_columns(patients, prescriber, patient_years.measurement_year)),
+        unnest(patient_year_unit_columns(patients, patient_years, patient_years.measurement_year)),
         patient_years.dispensings,
         make_date(patient_years.measurement_year, 12, 31) <= coverage.data_end_on as is_observed
-    from patient_years
+    from marts.fct_antipsychotic_years as patient_years
     inner join marts.dim_patients as patients on patient_years.patient_id = patients.patient_id
     cross join coverage
-    left join marts.dim_antipsychotic_prescribers as prescriber
-        on
-            patient_years.patient_id = prescriber.patient_id
-            and patient_years.index_on between prescriber.from_on and prescriber.to_on
     where
         patient_years.dispensings >= 2
         and patient_years.measurement_year - patients.birth_year >= 18

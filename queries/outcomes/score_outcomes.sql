@@ -8,7 +8,6 @@ grain: one row per treatment episode x instrument in the chosen preset (unit lev
 params:
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date, description: episode start (day 0)}
   instrument: {type: varchar}
   baseline_score: {type: integer}
@@ -19,8 +18,6 @@ metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
   unit: episode
-tests:
-  unique: [episode_id]
 # Response, remission and the change in score are one unit (an eligible episode with its
 # follow-up score) with three outcomes: each variant is a catalogue entry of its own and returns
 # only the columns it declares. The rate variants share their counts and attrition (YAML anchors).
@@ -53,7 +50,7 @@ variants:
         - {name: rate, numerator: responders, denominator: eligible, label: 'Response among eligible (missing follow-up = not achieved)'}
         - {name: rate_assessed, numerator: responders, denominator: assessed, label: 'Response among assessed (completers)'}
     tests:
-      expressions: &rate_expressions [is_eligible <= has_baseline, is_assessed <= is_eligible, is_responder <= is_assessed]
+      expressions: [is_responder <= is_assessed]
       total: &eligible_total >
         select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
         is_default_preset and is_eligible
@@ -82,7 +79,7 @@ variants:
         - {name: rate, numerator: remitters, denominator: eligible, label: 'Remission among eligible (missing follow-up = not achieved)'}
         - {name: rate_assessed, numerator: remitters, denominator: assessed, label: 'Remission among assessed (completers)'}
     tests:
-      expressions: [is_eligible <= has_baseline, is_assessed <= is_eligible, is_remitter <= is_assessed]
+      expressions: [is_remitter <= is_assessed]
       total: *eligible_total
   score_change:
     title: Mean change in score

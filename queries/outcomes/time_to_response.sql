@@ -9,7 +9,6 @@ description: >
   Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.
 grain: one row per eligible episode with a score after the start (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   instrument: {type: varchar}
   days_to_response: {type: integer}
@@ -24,7 +23,6 @@ metric:
   horizons: [56, 84]
   event_label: responded
 tests:
-  unique: [episode_id]
   expressions: [days_to_response >= 1]
   total: >
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and

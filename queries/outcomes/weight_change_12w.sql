@@ -9,7 +9,6 @@ description: >
   significant threshold in antipsychotic trials).
 grain: one row per episode with a baseline weight (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   baseline_kg: {type: double}
   followup_kg: {type: double}
@@ -26,7 +25,6 @@ metric:
     gained_7pct: is_gain_7pct
   fmt: num1
 tests:
-  unique: [episode_id]
   expressions: [(change_kg is null) = (not has_followup)]
   total: >
    select count(distinct episode_id) from marts.fct_measurements where measure = 'weight_kg' and

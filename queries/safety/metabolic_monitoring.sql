@@ -10,7 +10,6 @@ description: >
   to day 140 are excluded and counted as not_observed.
 grain: one row per antipsychotic episode (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   is_observed_140d: {type: boolean}
   has_baseline_glucose: {type: boolean}
@@ -18,26 +17,22 @@ columns:
   has_baseline_both: {type: boolean}
   has_early_glucose: {type: boolean}
 metric:
-  kind: proportion
   unit: episode
+  observed_rate:
+    units: episodes
+    denominator: {observed: is_observed_140d}
+    numerator: baseline_both
+    label: 'Baseline glucose/HbA1c and lipids'
   counts:
-    episodes: '*'
-    observed: is_observed_140d
     baseline_both: has_baseline_both
     baseline_glucose: has_baseline_glucose
     baseline_lipids: has_baseline_lipids
     early_glucose: has_early_glucose
-  attrition:
-    - {count: episodes}
-    - {count: observed, dropped: not_observed}
   rates:
-    - {name: rate, numerator: baseline_both, denominator: observed, label: 'Baseline glucose/HbA1c and lipids'}
     - {name: rate_baseline_glucose, numerator: baseline_glucose, denominator: observed, label: 'Baseline glucose or HbA1c'}
     - {name: rate_baseline_lipids, numerator: baseline_lipids, denominator: observed, label: 'Baseline LDL-C or cholesterol'}
     - {name: rate_early_glucose, numerator: early_glucose, denominator: observed, label: 'Glucose or HbA1c at 8-20 weeks'}
 tests:
-  unique: [episode_id]
-  expressions: [has_baseline_both <= is_observed_140d]
   total: >
    select count(*) from marts.fct_treatment_episodes, marts.data_coverage where drug_class =
    'antipsychotic' and start_on + 140 <= data_end_on

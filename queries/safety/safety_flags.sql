@@ -24,11 +24,11 @@ columns:
   is_positive: {type: boolean}
   is_positive_followed_up: {type: boolean}
 metric:
+  filter_source: marts.fct_safety_flags
   filters: [site_id, diagnosis_group, age_band, sex]
   period: assessed_on
   kind: proportion
   unit: score
-  date: assessed_on
   counts:
     scores: '*'
     positive: is_positive
@@ -42,12 +42,7 @@ tests:
   total: >
    select count(*) from marts.fct_safety_flags
 --- */
-with flags as (
-    select *
-    from marts.fct_safety_flags
-),
-
-final as (
+with final as (
     select
         assessment_id,
         assessed_on,
@@ -60,7 +55,7 @@ final as (
         is_positive,
         coalesce(is_positive and first_contact_on <= assessed_on + $item9_followup_days, false)
             as is_positive_followed_up
-    from flags
+    from filtered_source
 )
 
 select * from final

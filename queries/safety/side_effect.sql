@@ -4,12 +4,13 @@ description: >
   Side-effect reports dated in the period attributed to an episode of the drug class (suspected
   drug when named, else every active episode; DOMAIN.md 9.3), with each value's share of the
   class's reports. Unattributed reports are counted under drug_class 'unattributed', never dropped
-grain: one row per drug_class x counted value
+grain: one row per drug_class x $counted_by
 columns:
   drug_class: {type: varchar}
   reports: {type: bigint, fmt: count}
   class_reports: {type: bigint, fmt: count, description: all reports of the class}
   share: {type: double, fmt: pct1}
+  $counted_by: {type: varchar}
 metric:
   filter_source: marts.fct_side_effect_events
   filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
@@ -18,33 +19,22 @@ metric:
   suppression:
     derived: {share: [reports, class_reports]}
     nested: [[reports, class_reports]]
+    margins: [drug_class, $counted_by]
 tests:
+  unique: [drug_class, $counted_by]
   expressions: [reports <= class_reports]
 # The same count by action taken or by severity: each variant is a catalogue entry of its own,
-# its attribute fixed by the constant counted_by, and returns only the columns it declares.
+# its attribute fixed by the constant counted_by ($counted_by above), and returns only the
+# columns it declares.
 variants:
   side_effect_actions:
     title: What was done about side effects
     description: Counted by the action taken (none, dose_reduced, discontinued, switched, or not_recorded when the extract sent none)
-    grain: one row per drug_class x action
     constants: {counted_by: action}
-    columns:
-      action: {type: varchar}
-    metric:
-      suppression: {margins: [drug_class, action]}
-    tests:
-      unique: [drug_class, action]
   side_effect_severity:
     title: Side-effect reports by severity
     description: Counted by severity (mild, moderate, severe; DOMAIN.md 9.2)
-    grain: one row per drug_class x severity
     constants: {counted_by: severity}
-    columns:
-      severity: {type: varchar}
-    metric:
-      suppression: {margins: [drug_class, severity]}
-    tests:
-      unique: [drug_class, severity]
 --- */
 with events as (
     select

@@ -17,10 +17,7 @@ columns:
   denominator: {type: bigint, fmt: count, description: reviewed episodes of the drug}
   rate: {type: double, fmt: pct1}
 metric:
-  filter_source: marts.fct_treatment_episodes
-  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
-  period: start_on
-  kind: table
+  source: episodes
   rates:
     - {name: rate, numerator: numerator, denominator: denominator}
   suppression:

@@ -13,28 +13,22 @@ params:
   effect_code: {type: varchar, description: 'vocabulary code (DOMAIN 9.1), e.g. weight_gain; null = any side effect'}
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
   is_reviewed_with_report: {type: boolean}
 metric:
-  kind: proportion
   unit: episode
-  counts:
-    episodes: '*'
-    reviewed: has_review
-    with_report: is_reviewed_with_report
-    with_report_any: has_report
-  attrition:
-    - {count: episodes}
-    - {count: reviewed, dropped: without_review}
+  observed_rate:
+    units: episodes
+    denominator: {reviewed: has_review, dropped: without_review}
+    numerator: with_report
+    label: 'Episodes with the side effect among episodes with a visit in the window'
+  counts: {with_report: is_reviewed_with_report, with_report_any: has_report}
   rates:
-    - {name: rate, numerator: with_report, denominator: reviewed, label: 'Episodes with the side effect among episodes with a visit in the window'}
     - {name: rate_all_episodes, numerator: with_report_any, denominator: episodes, label: 'Episodes with the side effect among all episodes'}
 tests:
-  unique: [episode_id]
-  expressions: [is_reviewed_with_report <= has_report, is_reviewed_with_report <= has_review]
+  expressions: [is_reviewed_with_report <= has_report]
   total: >
    select count(*) from marts.fct_treatment_episodes where has_visit_in_side_effect_window
 --- */

@@ -7,8 +7,7 @@ description: >
   bound means no limit), and the number of such episodes. A patient on two classes counts once in
   the total and once under each class, so class rows do not sum to the total.
 grain: one row per treatment episode active in the period (unit level)
-columns:
-  episode_id: {type: varchar}
+columns: {}  # an episode unit's key and dimensions only (pipelines/metric_shorthand.py)
 metric:
   filter_source: marts.fct_treatment_episodes
   period: {overlap: [start_on, end_on]}
@@ -18,7 +17,6 @@ metric:
     patients: distinct patient_id
     active_episodes: '*'
 tests:
-  unique: [episode_id]
   total: >
    select count(distinct patient_id) from marts.fct_treatment_episodes
 --- */

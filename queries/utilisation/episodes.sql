@@ -9,7 +9,6 @@ description: >
   discontinuations observed. DOMAIN.md glossary and 5.5.
 grain: one row per treatment episode (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   is_new_user: {type: boolean}
   is_switch: {type: boolean, description: the episode was followed by a switch to another ingredient}
@@ -26,7 +25,6 @@ metric:
     augmentations: is_augmentation
     discontinued: is_discontinued
 tests:
-  unique: [episode_id]
   total: >
    select count(*) from marts.fct_treatment_episodes
 --- */

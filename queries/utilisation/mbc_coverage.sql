@@ -8,7 +8,6 @@ description: >
   is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
 grain: one row per treatment episode x instrument in the chosen preset (unit level)
 columns:
-  episode_id: {type: varchar}
   start_on: {type: date}
   has_baseline: {type: boolean}
   has_both: {type: boolean}
@@ -29,8 +28,6 @@ metric:
     - {name: rate, numerator: with_both, denominator: episodes, label: 'Episodes with a baseline and a follow-up score'}
     - {name: rate_baseline, numerator: with_baseline, denominator: episodes, label: 'Episodes with a baseline score'}
 tests:
-  unique: [episode_id]
-  expressions: [has_both <= has_baseline]
   total: >
    select count(*) from marts.fct_episode_outcomes where instrument = 'PHQ-9' and
    is_default_preset

@@ -21,10 +21,7 @@ columns:
   combined: {type: bigint, fmt: count}
   median_days_on_line: {type: double, fmt: days}
 metric:
-  filter_source: marts.fct_treatment_episodes
-  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
-  period: start_on
-  kind: table
+  source: episodes
   suppression:
     derived: {median_days_on_line: [episodes]}
     nested: [[switched, episodes], [augmented, episodes], [combined, episodes], [patients, episodes]]

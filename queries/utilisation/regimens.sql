@@ -14,10 +14,7 @@ columns:
   episodes: {type: bigint, fmt: count}
   patients: {type: bigint, fmt: count}
 metric:
-  filter_source: marts.fct_treatment_episodes
-  filters: [site_id, diagnosis_group, age_band, sex, drug_class]
-  period: start_on
-  kind: table
+  source: episodes
   suppression:
     nested: [[patients, episodes]]
 tests:

@@ -15,25 +15,17 @@ description: >
   no fills and are not listed.
 grain: one row per patient x ingredient listed
 params:
-  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
   clinician_id: {type: varchar, description: 'the episode clinician (null = all)'}
   adherence_window_days: {type: integer, default: 90}
   adherence_pdc_min: {type: double, default: 0.80}
   lapse_lookback_days: {type: integer, default: 90}
-columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
+columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
   pdc: {type: double, fmt: pct1}
-metric:
-  kind: table
-  patient_level: true
 tests:
   unique: [patient_id, drug]
 --- */
-with as_of as (
-    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
-),
-
-episodes as (
+with episodes as (
     select episodes.*, as_of.as_of_on
     from marts.fct_treatment_episodes as episodes
     cross join as_of

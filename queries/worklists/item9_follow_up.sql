@@ -13,25 +13,17 @@ description: >
   screen date, else the clinician of the patient's latest visit on or before it.
 grain: one row per positive item-9 screen without follow-up
 params:
-  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
   clinician_id: {type: varchar, description: 'the clinician (null = all)'}
   item9_followup_days: {type: integer, default: 1, description: 'follow-up window [0, +N] days'}
   item9_lookback_days: {type: integer, default: 365, description: 'screens dated in [as_of - N, as_of]'}
-columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
+columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
   item_9: {type: integer}
-metric:
-  kind: table
-  patient_level: true
 tests:
   unique: [patient_id, trigger_on]
   expressions: [days_overdue >= 1, item_9 between 1 and 3]
 --- */
-with as_of as (
-    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
-),
-
-positives as (
+with positives as (
     select distinct scores.patient_id, scores.assessed_on, scores.total_score, scores.item_9, as_of.as_of_on
     from marts.fct_scores as scores
     cross join as_of

@@ -17,7 +17,6 @@ description: >
   switch. Adequate dose is not checked (the contract's doses are optional).
 grain: one row per listed episode
 params:
-  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
   clinician_id: {type: varchar, description: 'the episode clinician (null = all)'}
   baseline_start_days: {type: integer, default: -30, description: baseline window start (DOMAIN 3)}
   baseline_end_days: {type: integer, default: 7, description: baseline window end}
@@ -29,35 +28,17 @@ params:
   week6_window_end_days: {type: integer, default: 63}
   week6_improvement_min_pct: {type: integer, default: 25}
   not_on_track_listed_until_days: {type: integer, default: 91, description: an episode leaves the list after this day}
-columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
-columns: {}
-metric:
-  kind: table
-  patient_level: true
+columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 tests:
   unique: [patient_id, drug, trigger_on]
 --- */
-with as_of as (
-    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
-),
-
-episodes as (
-    select
-        episodes.episode_id,
-        episodes.patient_id,
-        episodes.clinician_id,
-        episodes.drug,
-        episodes.drug_class,
-        episodes.start_on,
-        as_of.as_of_on
-    from marts.fct_treatment_episodes as episodes
-    cross join as_of
+with episodes as (
+    select *
+    from current_episodes
     where
-        episodes.drug_class = 'antidepressant'
-        and episodes.start_on <= as_of.as_of_on
-        and as_of.as_of_on <= episodes.end_on + episodes.grace_days
-        and as_of.as_of_on - episodes.start_on <= $not_on_track_listed_until_days
-        and ($clinician_id is null or episodes.clinician_id = $clinician_id)
+        drug_class = 'antidepressant'
+        and as_of_on - start_on <= $not_on_track_listed_until_days
+        and ($clinician_id is null or clinician_id = $clinician_id)
 ),
 
 -- fct_scores repeats a score per episode it falls in: one row per score here

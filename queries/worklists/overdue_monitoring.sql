@@ -17,26 +17,18 @@ description: >
   (apa2020, ada2004). No overdue rule for drug levels of valproate (SPS).
 grain: one row per current episode x overdue test group
 params:
-  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
   clinician_id: {type: varchar, description: 'the episode clinician (null = all)'}
   lithium_preset: {type: varchar, default: nice_cg185}
   clozapine_preset: {type: varchar, default: us_label}
   metabolic_preset: {type: varchar, default: apa2020}
-columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
+columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
   test_group: {type: varchar}
-metric:
-  kind: table
-  patient_level: true
 tests:
   unique: [patient_id, drug, test_group]
   expressions: [days_overdue > 0]
 --- */
-with as_of as (
-    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
-),
-
-schedules as (
+with schedules as (
     select
         *,
         min(phase_from_day) over (partition by schedule, preset, test_group) as first_phase_day
@@ -55,26 +47,16 @@ rules as (
 
 due_rules as (
     select
-        episodes.episode_id,
-        episodes.patient_id,
-        episodes.clinician_id,
-        episodes.drug,
-        episodes.drug_class,
-        episodes.start_on,
-        as_of.as_of_on,
+        episodes.*,
         rules.schedule,
         rules.test_group,
         rules.counts_from_day,
         rules.first_due_day,
         rules.first_phase_day
-    from marts.fct_treatment_episodes as episodes
-    cross join as_of
+    from current_episodes as episodes
     inner join rules
         on rules.drug = episodes.drug
         or (rules.drug is null and rules.drug_class = episodes.drug_class)
-    where
-        episodes.start_on <= as_of.as_of_on
-        and as_of.as_of_on <= episodes.end_on + episodes.grace_days
     -- a class schedule (metabolic) runs once per patient, from the earliest current episode
     qualify row_number() over (
         partition by episodes.patient_id, rules.schedule, rules.test_group

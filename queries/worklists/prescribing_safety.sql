@@ -27,7 +27,6 @@ description: >
   patient is older than its age). Benzodiazepines from prescriptions only are not counted.
 grain: one row per patient x rule x drug (or drug pair)
 params:
-  as_of: {type: date, description: 'the day the list is for (null = the data end date)'}
   clinician_id: {type: varchar, description: 'the clinician (null = all)'}
   polypharmacy_min_days: {type: integer, default: 90}
   benzodiazepine_min_days: {type: integer, default: 120}
@@ -38,26 +37,11 @@ params:
   cob_opioid_min_supply_days: {type: integer, default: 15, description: "opioid days' supply in total"}
   cob_benzodiazepine_min_fills: {type: integer, default: 2, description: benzodiazepine fills on different dates}
   cob_overlap_min_days: {type: integer, default: 30, description: days covered by both}
-columns_from: worklist  # the leading columns of every worklist (pipelines/query_files.py)
-columns: {}
-metric:
-  kind: table
-  patient_level: true
+columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 tests:
   unique: [patient_id, reason, drug]
 --- */
-with as_of as (
-    select coalesce(cast($as_of as date), (select data_end_on from marts.data_coverage)) as as_of_on
-),
-
-current_episodes as (
-    select episodes.*, as_of.as_of_on
-    from marts.fct_treatment_episodes as episodes
-    cross join as_of
-    where episodes.start_on <= as_of.as_of_on and as_of.as_of_on <= episodes.end_on + episodes.grace_days
-),
-
-antipsychotic_pairs as (
+with antipsychotic_pairs as (
     select
         first.patient_id,
         first.clinician_id,
