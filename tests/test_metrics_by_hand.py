@@ -248,22 +248,29 @@ def test_safety_flags_by_hand():
     # days. P1 item 9 = 1, a visit on day 1 (the window's last day): followed up. P2 item 9 = 2,
     # a visit on day 2 (a day late): not. P5 item 9 = 3, a C-SSRS the same day: followed up.
     # P3 item 9 = 0 (not positive); P4 item 9 not recorded (not in the denominator).
-    # Scores with item 9: 4; positive: P1, P2, P5 -> 3 of 4; followed up: P1, P5 -> 2 of the 3.
+    # P6 item 9 = 1 on day 730, the data end: its window [730, 731] is still open, so it is
+    # maturing, a positive screen but not an evaluable one.
+    # Scores with item 9: 5; positive: P1, P2, P5, P6 -> 4 of 5; evaluable positives: P1, P2, P5;
+    # followed up: P1, P5 -> 2 of the 3 evaluable.
     # With a 2-day window (--set item9_followup_days=2) P2 is followed up too: 3 of 3.
     warehouse = Warehouse()
     for patient, item_9 in (("P1", 1), ("P2", 2), ("P3", 0), ("P4", None), ("P5", 3)):
         warehouse.patient(patient)
         warehouse.score(patient, 0, 12, item_9=item_9)
+    warehouse.patient("P6")
+    warehouse.score("P6", 730, 12, item_9=1)
     warehouse.visit("P1", 1)
     warehouse.visit("P2", 2)
     warehouse.score("P5", 0, 10, instrument="C-SSRS")
     warehouse.build()
     row = _metric(warehouse, "safety_flags")
-    assert (row["numerator"], row["denominator"]) == (3, 4)
-    assert row["rate"] == pytest.approx(3 / 4)
-    assert (row["followed_up"], row["rate_followed_up"]) == (2, pytest.approx(2 / 3))
+    assert (row["numerator"], row["denominator"]) == (4, 5)
+    assert row["rate"] == pytest.approx(4 / 5)
+    assert (row["evaluable"], row["followed_up"]) == (3, 2)
+    assert row["rate_followed_up"] == pytest.approx(2 / 3)
     wider = _metric(warehouse, "safety_flags", item9_followup_days=2)
-    assert (wider["followed_up"], wider["rate_followed_up"]) == (3, pytest.approx(1.0))
+    assert (wider["evaluable"], wider["followed_up"]) == (3, 3)
+    assert wider["rate_followed_up"] == pytest.approx(1.0)
 
 
 def _measure(warehouse: Warehouse, patient: str, on: int, measure: str, value: float) -> None:
