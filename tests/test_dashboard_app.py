@@ -92,7 +92,7 @@ def test_empty_allow_list_admits_nobody():
 
 def test_serve_command_binds_localhost_and_hides_error_details():
     argv = serve.streamlit_command()
-    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
+    assert argv[1:4] == ["-m", "dashboard.server", "run"] and argv[4].endswith("dashboard/app.py")
     for flag in ("--server.address=127.0.0.1", "--server.port=8501", "--browser.gatherUsageStats=false",
                  "--client.showErrorDetails=none", "--client.toolbarMode=viewer",
                  "--server.enableStaticServing=false"):
