@@ -31,6 +31,9 @@ SECURITY_FLAGS: tuple[str, ...] = (
     "--server.enableCORS=true",
     "--server.enableXsrfProtection=true",
 )
+#: No file watcher: the served app never reloads on a change (``runOnSave = false``), and
+#: Streamlit's polling watcher hashes the app's files every few seconds, on the first page's time too.
+SPEED_FLAGS: tuple[str, ...] = ("--server.fileWatcherType=none",)
 
 
 def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
@@ -44,6 +47,7 @@ def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]
         f"--server.port={int(port)}",
         f"--server.address={address}",
         *SECURITY_FLAGS,
+        *SPEED_FLAGS,
     ]
 
 
