@@ -83,6 +83,8 @@ def _started(file_version: tuple[int, int], f: Any) -> threading.Thread:
 
 #: Set by ``at_boot`` when it runs (the server warms), and by ``start`` once a page is drawn.
 _BOOTING = threading.Event()
+#: Metrics whose warming failed (for the log and the tests; the page computes them when asked).
+_FAILED: list[str] = []
 _FIRST_PAGE_DRAWN = threading.Event()
 
 
@@ -118,6 +120,7 @@ def at_boot(wait_s: float = 120.0, first_page_s: float = 60.0) -> None:
             return
         time.sleep(0.02)
     try:
+        began = time.monotonic()
         _import_pages()
         if not data.status().ok:
             return
@@ -126,12 +129,14 @@ def at_boot(wait_s: float = 120.0, first_page_s: float = 60.0) -> None:
         for call in first:
             _metric(*call)
         _sidebar_and_notices(f)
+        LOG.info("warmed the first page in %.1f s", time.monotonic() - began)
         if _FIRST_PAGE_DRAWN.wait(first_page_s):
             time.sleep(AFTER_FIRST_PAGE_S)  # the script has ended; the browser is still drawing
         for call in calls(f, overview=True):
             if call not in first:
                 _metric(*call)
         _quality_defaults(f)
+        _worklist_pages(f)
         from dashboard import filters as sidebar
 
         for key in sidebar.period_options():
@@ -142,6 +147,7 @@ def at_boot(wait_s: float = 120.0, first_page_s: float = 60.0) -> None:
                     _metric(*call)
                 _quality_funnel(other)
         _read_marts()
+        LOG.info("warmed the other pages, periods and marts in %.1f s", time.monotonic() - began)
     except Exception:  # warming must never take the server down
         LOG.debug("warming at boot failed", exc_info=True)
 
@@ -159,6 +165,7 @@ def _metric(name: str, f: Any, by: tuple[str, ...], overrides: dict[str, Any]) -
         data.metric(name, f, by, **overrides)
     except Exception:
         LOG.debug("warming %s failed", name, exc_info=True)
+        _FAILED.append(name)
 
 
 def _import_pages() -> None:
@@ -205,6 +212,20 @@ def _quality_defaults(f: Any) -> None:
         except Exception:
             LOG.debug("warming the quality page failed", exc_info=True)
     _quality_funnel(f)
+
+
+def _worklist_pages(f: Any) -> None:
+    """My patients' and Clinicians' counts and scorecards (computed, not stored: worklists are
+    evaluated on the data end date and the scorecards' funnels are not metric results)."""
+    from dashboard import worklist_data as worklists
+
+    for call in (worklists.worklist_counts, worklists.worklist_counts_by_clinician,
+                 lambda: worklists.scorecard("response", f.query_filters()),
+                 lambda: worklists.scorecard("remission", f.query_filters())):
+        try:
+            call()
+        except Exception:
+            LOG.debug("warming the worklist pages failed", exc_info=True)
 
 
 def _quality_funnel(f: Any) -> None:
