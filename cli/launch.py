@@ -1,8 +1,10 @@
-"""Start the dashboard: ``python -m streamlit run dashboard/app.py`` with clinical-data settings.
+"""Start the dashboard: ``python -m dashboard.server run dashboard/app.py`` with clinical-data settings.
 
 ``serve()`` is what ``outcomes serve`` and ``outcomes demo`` call. It runs Streamlit in a child
 process (so the app reads ``dashboard/.streamlit/config.toml`` beside the script; ``st.App`` would
-ignore it) and repeats the security-relevant settings as command-line flags, which take precedence
+ignore it) with ``dashboard.server``, which is Streamlit's own ``streamlit run`` command line plus
+a thread that warms the caches while the server starts (``OUTCOMES_NO_WARM=1`` turns it off),
+and repeats the security-relevant settings as command-line flags, which take precedence
 over any ``~/.streamlit/config.toml`` a user may have: bound to localhost unless asked otherwise,
 no usage statistics, no tracebacks sent to the browser, viewer toolbar, no static file serving.
 The warehouse path reaches the app through the environment variable ``OUTCOMES_DB``.
@@ -29,6 +31,9 @@ SECURITY_FLAGS: tuple[str, ...] = (
     "--server.enableCORS=true",
     "--server.enableXsrfProtection=true",
 )
+#: No file watcher: the served app never reloads on a change (``runOnSave = false``), and
+#: Streamlit's polling watcher hashes the app's files every few seconds, on the first page's time too.
+SPEED_FLAGS: tuple[str, ...] = ("--server.fileWatcherType=none",)
 
 
 def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
@@ -36,12 +41,13 @@ def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboard.server",
         "run",
         str(APP_PATH),
         f"--server.port={int(port)}",
         f"--server.address={address}",
         *SECURITY_FLAGS,
+        *SPEED_FLAGS,
     ]
 
 
@@ -99,10 +105,6 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
     env = {**os.environ, "OUTCOMES_DB": str(db)}
     print(f"outcomes serve: dashboard on http://{address}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
     process = subprocess.Popen(streamlit_command(port, address), env=env)
-    if not os.environ.get("OUTCOMES_NO_WARM"):
-        import threading
-
-        threading.Thread(target=_warm_up, args=(f"http://127.0.0.1:{port}",), daemon=True).start()
     # A SIGTERM (a service manager, a test fixture's terminate()) must stop Streamlit too: by
     # default it ended only this process and left the server running as an orphan.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -115,37 +117,6 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
         except subprocess.TimeoutExpired:
             process.kill()
         return 0
-
-
-def _warm_up(url: str) -> None:
-    """Open the first page once in headless Chromium as soon as the server answers, so its
-    figures are computed (and the app's warm-up thread starts on the other pages) before the
-    first person opens it. Best effort: without Playwright or Chromium, the first visitor warms."""
-    import time
-    import urllib.request
-
-    chromium = "/usr/bin/chromium"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return
-    if not Path(chromium).exists():
-        return
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            page.goto(url + "/")
-            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=300_000)
-            browser.close()
-    except Exception:  # warming must never stop the server
-        return
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -25,15 +25,15 @@ TABLE_COLUMNS = ("patient_id", "clinician_id", "drug", "reason", "due_on", "days
 
 
 def register(subparsers) -> None:  # type: ignore[no-untyped-def]
-    from queries.worklist import WORKLISTS
-
+    # no import of queries here: every ``outcomes`` command (serve's cold start too) builds this
+    # parser, and queries.worklist pulls in polars and duckdb; a wrong name is refused with the list
     parser = subparsers.add_parser(
         "worklist",
         help="list the patients who need a review (patient-level; not for the leadership role)",
         description="Patients who need something on a day, by rule (DOMAIN.md section 13). "
         "Rows name patient surrogates: keep them inside the clinic.",
     )
-    parser.add_argument("name", help=f"worklist: {', '.join(WORKLISTS)}")
+    parser.add_argument("name", help="worklist name (`outcomes worklists` lists them with their rules)")
     add_db_argument(parser)
     parser.add_argument("--clinician", dest="clinician_id", help="only this clinician's patients")
     parser.add_argument("--as-of", dest="as_of", type=_date,

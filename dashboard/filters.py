@@ -148,7 +148,12 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 def period_options() -> list[str]:
-    start, end = data_span()
+    return period_keys(data_span())
+
+
+def period_keys(span: tuple[dt.date | None, dt.date | None]) -> list[str]:
+    """The sidebar's period choices for a data span (no session: the load precomputes each)."""
+    start, end = span
     years = [str(y) for y in range(end.year, start.year - 1, -1)] if start and end else []
     return [*ROLLING_PERIODS, *years, ALL]
 

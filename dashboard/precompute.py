@@ -32,22 +32,54 @@ LOG = logging.getLogger(__name__)
 
 def default_filters(con: duckdb.DuckDBPyConnection) -> filters.Filters:
     """The sidebar's filters when nothing is chosen (period ``last_12m``, instrument PHQ-9)."""
+    return period_filters(con)[0]
+
+
+def period_filters(con: duckdb.DuckDBPyConnection) -> list[filters.Filters]:
+    """The sidebar's filters for each period choice, all else at its default; the default
+    period first (the first page), then the others in the sidebar's order."""
     from queries.periods import completeness
 
     info = completeness(con)
-    start, end = filters.period_dates(filters.DEFAULT_PERIOD, (info.data_start, info.data_end), info)
-    return filters.Filters(start_date=start, end_date=end)
+    span = (info.data_start, info.data_end)
+    keys = filters.period_keys(span)
+    keys.sort(key=lambda k: k != filters.DEFAULT_PERIOD)
+    out = []
+    for key in keys:
+        start, end = filters.period_dates(key, span, info)
+        out.append(filters.Filters(period=key, start_date=start, end_date=end))
+    return out
 
 
-def requests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
-    """(metric, Filters, by, definition overrides) of the pages under the default filters."""
+def requests(con: duckdb.DuckDBPyConnection, periods: bool = True) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
+    """(metric, Filters, by, definition overrides) of the pages under the default filters, then
+    (``periods``) under each other period of the sidebar: a period change is the commonest
+    filter change, and at 100,000 patients a page's live queries take a few CPU seconds.
+    Requests that bind the same parameters are listed once."""
     from queries.periods import completeness
 
-    f = default_filters(con)
-    out = warm.calls(f, overview=True)
-    span = completeness(con).maturing_span()
-    if span is not None:  # the "maturing" notice under every page's title (filters.maturing_count)
-        out.append(("episodes", dataclasses.replace(f, start_date=span[0], end_date=span[1]), (), {}))
+    chosen = period_filters(con) if periods else period_filters(con)[:1]
+    out = []
+    for f in chosen:
+        out += warm.calls(f, overview=True)
+        if f is chosen[0]:
+            span = completeness(con).maturing_span()
+            if span is not None:  # the "maturing" notice under every title (filters.maturing_count)
+                out.append(("episodes", dataclasses.replace(f, start_date=span[0], end_date=span[1]), (), {}))
+    return _distinct(out)
+
+
+def _distinct(requests: list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
+    import queries
+
+    seen, out = set(), []
+    for name, f, by, overrides in requests:
+        declared = queries.describe(name).params
+        key = (name, tuple(sorted((k, v) for k, v in f.query_filters().items() if k in declared)), by,
+               tuple(sorted(overrides.items())))
+        if key not in seen:
+            seen.add(key)
+            out.append((name, f, by, overrides))
     return out
 
 
@@ -66,12 +98,13 @@ def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
             chosen = {k: v for k, v in f.query_filters().items() if k in declared}
             _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
                      user=user, **overrides)
-        _quality_defaults(con, default_filters(con), min_cell)
+        _quality_defaults(con, period_filters(con), min_cell)
     return snapshots.store(con, recorded)
 
 
-def _quality_defaults(con: duckdb.DuckDBPyConnection, f: filters.Filters, min_cell: int) -> None:
-    """The Quality improvement page as first opened (``views/quality.py`` via ``qi_data``)."""
+def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filters], min_cell: int) -> None:
+    """The Quality improvement page as first opened (``views/quality.py`` via ``qi_data``), its
+    funnel under each period of the sidebar."""
     from queries import qi
     from queries.qi_funnel import measure_funnel
 
@@ -83,9 +116,10 @@ def _quality_defaults(con: duckdb.DuckDBPyConnection, f: filters.Filters, min_ce
     if names:
         name = names[0]
         _attempt(name, qi.measure_series, con, name, by="month", filters={}, min_cell=min_cell)
-        window = {k: v for k, v in (("start_date", f.start_date), ("end_date", f.end_date)) if v is not None}
-        _attempt(name, measure_funnel, con, name, by="site_id", filters=window, adjust=False,
-                 min_cell=min_cell)
+        for f in periods:
+            window = {k: v for k, v in (("start_date", f.start_date), ("end_date", f.end_date)) if v is not None}
+            _attempt(name, measure_funnel, con, name, by="site_id", filters=window, adjust=False,
+                     min_cell=min_cell)
 
 
 def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-
-from report.html import render_html
+from typing import Any
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -49,6 +48,16 @@ def write_pdf(html_path: Path, pdf_path: Path, timeout_s: int = 120) -> Path:
         detail = (completed.stderr or "").strip().splitlines()[-1:] or ["no output"]
         raise PdfError(f"chromium could not print {html_path} (exit {completed.returncode}: {detail[0]})")
     return pdf_path
+
+
+def __getattr__(name: str) -> Any:
+    # ``render_html`` on first use: report.html pulls in the pack, the SPC rules and scipy.stats,
+    # and the dashboard's sidebar (saved views, interventions) imports this package on every page.
+    if name == "render_html":
+        from report.html import render_html
+
+        return render_html
+    raise AttributeError(f"module 'report' has no attribute {name!r}")
 
 
 __all__ = ["PdfError", "find_chromium", "render_html", "write_pdf"]

@@ -92,7 +92,7 @@ def test_empty_allow_list_admits_nobody():
 
 def test_serve_command_binds_localhost_and_hides_error_details():
     argv = serve.streamlit_command()
-    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
+    assert argv[1:4] == ["-m", "dashboard.server", "run"] and argv[4].endswith("dashboard/app.py")
     for flag in ("--server.address=127.0.0.1", "--server.port=8501", "--browser.gatherUsageStats=false",
                  "--client.showErrorDetails=none", "--client.toolbarMode=viewer",
                  "--server.enableStaticServing=false"):
@@ -168,3 +168,23 @@ def test_issue_18_an_unknown_url_value_is_refused_with_a_suggestion(monkeypatch,
     assert "site “S0l”" in warnings and "Did you mean “S01”?" in warnings
     assert "instrument “PHQ9”" in warnings and "Did you mean “PHQ-9”?" in warnings
     assert at.session_state["site"] == "all"
+
+
+def test_the_boot_warms_the_overviews_requests_first() -> None:
+    """``warm.first_page_calls``: what the Overview asks for (each tile this period and the
+    previous one, by-class rates over every class), all among what the rest of warming and the
+    load's precomputation cover; nothing of another page comes before the first page is drawn."""
+    import datetime as dt
+
+    from dashboard import filters, warm
+
+    f = filters.Filters(period="last_12m", start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 12, 31))
+    first = warm.first_page_calls(f)
+    assert all(call in warm.calls(f, overview=True) for call in first)
+    previous = f.previous()
+    assert previous is not None and previous.end_date == dt.date(2023, 12, 31)
+    for tile in ("response", "remission", "adherence", "side_effects"):
+        assert (tile, f, (), {}) in first
+        assert (tile, previous, (), {}) in first
+    assert ("response", f.without("drug_class"), ("drug_class",), {}) in first
+    assert not [c for c in first if c[0] in ("pathways", "score_trajectory", "side_effect_heatmap")]

@@ -24,8 +24,9 @@ import queries
 from queries import aggregate, qi, snapshots
 from queries.access import user_for
 
-#: Filtered variants recorded besides the defaults: a site, a narrower period.
-FILTERED = ({"site_id": "first"}, {"period": "last_6m"})
+#: Filtered variants recorded besides the stored requests (which cover every period of the
+#: sidebar already): a site.
+FILTERED = ({"site_id": "first"},)
 
 
 def _filtered_requests(con, defaults):  # type: ignore[no-untyped-def]
@@ -33,6 +34,7 @@ def _filtered_requests(con, defaults):  # type: ignore[no-untyped-def]
 
     site = con.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
     out = []
+    defaults = [r for r in defaults if r[1].period == filters.DEFAULT_PERIOD]  # one period is enough
     for change in FILTERED:
         if "period" in change:
             from queries.periods import completeness
@@ -172,6 +174,29 @@ def test_quality_page_defaults_are_read_not_computed(two_warehouses, monkeypatch
     finally:
         con.close()
     assert read.equals(fresh)
+
+
+def test_every_period_of_the_sidebar_has_the_overview_stored(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A period change is answered from the table too: for each period the sidebar offers (the
+    rolling periods, each calendar year of the data, all data), the Overview's response tile
+    under that period's dates is read, not computed."""
+    from dashboard import filters
+    from queries.periods import completeness
+
+    stored = two_warehouses[0]
+    _no_aggregation(monkeypatch)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        info = completeness(con)
+        span = (info.data_start, info.data_end)
+        keys = filters.period_keys(span)
+        assert keys[:3] == ["last_12m", "last_6m", "last_3m"] and keys[-1] == "all"
+        assert keys[3:-1] == [str(y) for y in range(span[1].year, span[0].year - 1, -1)]
+        for key in keys:
+            start, end = filters.period_dates(key, span, info)
+            _run(con, "response", filters.Filters(period=key, start_date=start, end_date=end), (), {})
+    finally:
+        con.close()
 
 
 def test_another_threshold_or_salt_is_computed_not_read(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,10 +1,9 @@
 """Adherence & persistence: PDC distribution, share ≥80%, KM persistence, outreach list."""
 
-import components
-import filters
 import streamlit as st
 
 import charts
+from dashboard import components, filters
 
 f = filters.current()
 st.title("Adherence & persistence")

@@ -1,11 +1,9 @@
 """Overview for clinic leadership: headline tiles, outcomes by drug class, freshness, de-id mode."""
 
-import components
-import data
-import filters
 import streamlit as st
 
 import charts
+from dashboard import components, data, filters
 
 f = filters.current()
 st.title("Overview")

@@ -1,11 +1,10 @@
 """Treatment pathways: lines 1→2→3 (Sankey of true transitions), lines per diagnosis group, time on line."""
 
-import components
-import filters
 import polars as pl
 import streamlit as st
 
 import charts
+from dashboard import components, filters
 
 f = filters.current()
 st.title("Treatment pathways")

@@ -7,12 +7,10 @@ Three clicks from this page to a meeting pack: pick the quarter, "Prepare meetin
 
 import datetime as dt
 
-import components
-import data
-import filters
 import streamlit as st
 
 import charts
+from dashboard import components, data, filters
 
 f = filters.current()
 st.title("Quality improvement")

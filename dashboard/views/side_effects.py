@@ -1,10 +1,9 @@
 """Side effects: drug × effect heat map, severity mix, actions, discontinuations, weight, monitoring."""
 
-import components
-import filters
 import streamlit as st
 
 import charts
+from dashboard import components, filters
 
 #: The heat map's ``min_severity`` parameter (the lowest severity counted) and its label.
 SEVERITIES = {"mild": "Any severity", "moderate": "Moderate or severe", "severe": "Severe only"}

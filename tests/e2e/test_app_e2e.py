@@ -89,6 +89,10 @@ def _settle(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector(READY, timeout=90_000)
     page.wait_for_timeout(400)
     page.wait_for_selector(READY, timeout=90_000)
+    # plotly draws after the script has finished: on a busy machine, a chart read at once can
+    # still be empty; wait until every chart on the page has drawn its SVG
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))"
+                           ".every(c => c.querySelector('.main-svg'))", timeout=90_000)
 
 
 def _tile(page, label: str) -> str:  # type: ignore[no-untyped-def]
