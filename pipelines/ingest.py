@@ -10,9 +10,10 @@
    normalisation (``pipelines.reference``, on distinct values only), rejected values masked and
    quarantined (``domains``), top-coding of birth years, then an upsert into ``raw.<table>``
    (``publish``);
-3. the ``ref`` tables, ``meta.deployment``, the SQL models (``pipelines.transform``) with the
-   definitions (``pipelines.definitions``), ``meta.definitions``, the audits
-   (``pipelines.audits``: an error-level one refuses the load) and the load log;
+3. the ``ref`` tables, ``meta.deployment``, then the model step (``pipelines.model_step``): the
+   SQL models (``pipelines.transform``) with the definitions (``pipelines.definitions``),
+   ``meta.definitions``, the audits (``pipelines.audits``: an error-level one refuses the load)
+   and the caller's ``after_models``; then the load log;
 4. the atomic swap of ``<db>.tmp`` over the live file (``publish.build_then_swap``).
 
 ``check_only=True`` runs 1-2 in an in-memory database and writes no file. File-level problems
@@ -34,9 +35,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines import meta
+from pipelines import meta, preflight
 from pipelines.contract import CONTRACT_VERSION, TABLE_ORDER, TABLES, Table
-from pipelines.extract import IngestError, SourceFile, discover, inspect_file, read_as_text
+from pipelines.extract import IngestError, SourceFile, read_as_text
 from pipelines.thresholds import check_thresholds
 
 __all__ = ["IngestError", "LoadSummary", "ingest"]
@@ -153,7 +154,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         source_kind=source_kind, deid_mode=requested_mode or "limited_data_set",
         software_version=software_version(), contract_version=CONTRACT_VERSION,
         started_at=_now(), notes=list(notes))
-    sources = _inspect_sources(folder, summary.notes)
+    sources = preflight.inspect_sources(folder, summary.notes)
     from pipelines.domains import id_pattern_from_config
 
     id_pattern = id_pattern_from_config(config_path)
@@ -164,7 +165,7 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
         try:
             meta.create_meta(con)
             if db_path is not None and Path(db_path).is_file():
-                _copy_live_patients(con, Path(db_path))
+                preflight.copy_live_patients(con, Path(db_path))
             _load_tables(con, sources, summary, progress, source_rejects or [], id_pattern)
             check_thresholds(summary, settings.max_reject_share)
         finally:
@@ -183,62 +184,14 @@ def _ingest_folder(folder: Path, db_path: str | Path | None, *, input_label: str
             meta.load_reference_tables(con)
             meta.write_deployment_record(con, summary, deployment_config)
             if run_models:
-                _build_models(con, summary, definitions, progress)
-                if after_models is not None:
-                    after_models(con)
+                from pipelines import model_step
+
+                model_step.run(con, summary, definitions, progress, after_models)
             summary.finished_at = _now()
             meta.write_load_log(con, summary, _file_rows(con, summary))
     summary.finished_at = summary.finished_at or _now()
     summary.seconds = round(time.perf_counter() - clock, 3)
     return summary
-
-
-def _inspect_sources(folder: Path, notes: list[str]) -> dict[str, tuple]:
-    """Every table's files, hashed, encoding-checked and header-checked (Parquet: column types
-    too), before any load; the Parquet coercions to come are added to ``notes``."""
-    from pipelines.parquet_types import check_schema, coercion_notes
-    from pipelines.validate import check_header
-
-    found = discover(folder)
-    absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in found]
-    if absent:
-        raise IngestError(
-            f"{folder}: required table(s) absent: {', '.join(absent)} (expected "
-            f"{absent[0]}.csv, {absent[0]}.parquet or a folder {absent[0]}/)",
-            file=f"{absent[0]}.csv", reason="missing_table")
-    con = duckdb.connect(":memory:")
-    try:
-        sources = {}
-        for name in TABLE_ORDER:
-            if name in found:
-                files = tuple(inspect_file(p, rel, fmt, con) for p, rel, fmt in found[name])
-                for source in files:
-                    check_header(TABLES[name], source)
-                    check_schema(TABLES[name], source)
-                for source in files:
-                    notes.extend(coercion_notes(con, TABLES[name], source))
-                sources[name] = files
-    finally:
-        con.close()
-    return sources
-
-
-def _copy_live_patients(con: duckdb.DuckDBPyConnection, live: Path) -> None:
-    """For ``--check``: the patients already loaded count as known (read-only attach)."""
-    try:
-        con.execute("attach $path as live (read_only)", {"path": str(live)})
-    except duckdb.Error as exc:
-        raise IngestError(f"--db {live}: cannot be opened as a DuckDB warehouse "
-                          f"({str(exc).splitlines()[0]})", file=str(live),
-                          reason="bad_database") from exc
-    try:
-        exists = con.sql("select count(*) from information_schema.tables where "
-                         "table_catalog = 'live' and table_schema = 'raw' and "
-                         "table_name = 'patients'").fetchall()[0][0]
-        if exists:
-            con.execute("create table raw.patients as select * from live.raw.patients")
-    finally:
-        con.execute("detach live")
 
 
 def _load_tables(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple],
@@ -420,33 +373,6 @@ def _refuse_identifier_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> 
             f"{source_file}: column '{column}' holds a value shaped like {value_kind(value)} "
             f"(line {line}); the extract must be de-identified, so the load is refused",
             file=source_file, column=column, reason="direct_identifier_value")
-
-
-def _build_models(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
-                  definitions: Any, progress: Progress | None) -> None:
-    from pipelines.transform import build_models
-
-    def report(model: str, position: int, count: int, rows: int | None, seconds: float) -> None:
-        if progress is None:
-            return
-        if rows is None:
-            progress(model, f"building model {position + 1}/{count}", position / count)
-        else:
-            progress(model, f"done ({rows:,} rows, {seconds:.1f} s)", (position + 1) / count)
-
-    summary.models = build_models(con, definitions.as_params(), on_model=report)
-    con.execute("delete from meta.definitions")
-    con.executemany("insert into meta.definitions values (?, ?, ?)", definitions.as_records())
-    # Before the swap: an error-level audit raises AuditError and the live file stays as it was.
-    from pipelines.audits import audit_build
-    from pipelines.transform import plan
-
-    summary.audits = [
-        {"audit": r.audit.name, "severity": r.audit.severity, "model": r.audit.model,
-         "status": r.status, "offending_rows": r.offending_rows}
-        for r in audit_build(con, summary.load_id, definitions.as_params(), plan())]
-    if progress:
-        progress("models", "done", 1.0)
 
 
 def _file_rows(con: duckdb.DuckDBPyConnection,
