@@ -40,9 +40,6 @@ KNOWN_GAPS: dict[str, str] = {
     "audit_results": "the Spark build runs no audits (meta.audit_results is not written)",
     "load_history": "the Spark build is its own load: another load_id",
     "data_freshness": "the Spark build is its own load: another load_id",
-    "prescribing_safety": "Spark fails at run time with ClassCastException (AttributeReference "
-                          "cannot be cast to SortOrder), most likely from an ordered "
-                          "string_agg (LISTAGG ... WITHIN GROUP); not yet isolated",
 }
 
 

@@ -209,7 +209,39 @@ def _filter_into_string_agg(node: exp.Filter) -> exp.Expression:
     if not any(aggregate.find_all(exp.Distinct)):
         inner = aggregate.this.this if isinstance(aggregate.this, exp.Order) else aggregate.this
         inner.replace(only_when(inner))
-    return aggregate
+    return _string_agg_as_array(aggregate)
+
+
+def _string_agg_as_array(node: exp.GroupConcat) -> exp.Expression:
+    """``string_agg([distinct] x, sep order by x [desc])`` (ordered by the value it joins) as
+    ``case when size(a) > 0 then array_join(transform(array_sort(a), v -> cast(v as string)),
+    sep) end`` over ``a = collect_set(x)`` (``collect_list`` without distinct), reversed for
+    ``desc``. Spark 4.3's ``listagg ... within group`` fails at run time (ClassCastException in
+    ListAgg, from RewriteDistinctAggregates) in a select holding other distinct aggregates;
+    ``collect_set`` is not a distinct aggregate there. Both skip nulls, sort by the value itself
+    and give null, not '', when no value is left. Any other ``string_agg`` is left as it is."""
+    order = node.this
+    if not (isinstance(order, exp.Order) and len(order.expressions) == 1):
+        return node
+    distinct = isinstance(order.this, exp.Distinct)
+    values = order.this.expressions if distinct else [order.this]
+    ordered = order.expressions[0]
+    if len(values) != 1 or ordered.this != values[0]:
+        return node
+    collected = exp.Anonymous(this="collect_set" if distinct else "collect_list",
+                              expressions=[values[0].copy()])
+    items: exp.Expression = exp.Anonymous(this="array_sort", expressions=[collected])
+    if ordered.args.get("desc"):
+        items = exp.Anonymous(this="reverse", expressions=[items])
+    value = exp.to_identifier("joined_value")
+    as_text = exp.Anonymous(this="transform", expressions=[items, exp.Lambda(
+        this=exp.Cast(this=exp.column(value), to=exp.DataType.build("string")),
+        expressions=[value])])
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    joined = exp.Anonymous(this="array_join", expressions=[as_text, separator.copy()])
+    size = exp.Anonymous(this="size", expressions=[collected.copy()])
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=size, expression=exp.Literal.number(0)),
+                                true=joined)])
 
 
 def _lateral_explode(node: exp.Expression) -> exp.Expression:
@@ -256,6 +288,8 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
     if isinstance(node, exp.Filter) and isinstance(node.this, exp.GroupConcat):
         return _filter_into_string_agg(node)
+    if isinstance(node, exp.GroupConcat):
+        return _string_agg_as_array(node)
     if isinstance(node, exp.Format):
         return _format_as_concatenation(node)
     if isinstance(node, exp.Union):
