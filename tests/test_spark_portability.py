@@ -115,6 +115,16 @@ def test_star_replace_and_a_framed_lag_are_refused(tmp_path: Path) -> None:
     # ordered by another column: left to Spark's listagg
     ("select string_agg(x, ',' order by y) from t",
      "SELECT LISTAGG(x, ',') WITHIN GROUP (ORDER BY y NULLS LAST) FROM t"),
+    # group by () (a one-row model's key audit) is the one group of an aggregate select;
+    # group by all stays
+    ("select count(*) as n from t group by () having count(*) > 1",
+     "SELECT COUNT(*) AS n FROM t HAVING COUNT(*) > 1"),
+    ("select a, count(*) from t group by all", "SELECT a, COUNT(*) FROM t GROUP BY ALL"),
+    # DuckDB's md5_number_lower: the digest's last 8 bytes, little-endian, unsigned
+    ("select md5_number_lower(s)::hugeint from t",
+     "SELECT CAST(CAST(CONV(ARRAY_JOIN(REVERSE(REGEXP_EXTRACT_ALL(SUBSTR(MD5(s), 17, 16), '..', 0)),"
+     " ''), 16, 10) AS DECIMAL(20, 0)) AS DECIMAL(38, 0)) FROM t"),
+    ("select unnest($ranges, recursive := true)", "SELECT INLINE(:ranges)"),
     ("select k, (select max(v) from s where s.k = t.k) as m from t group by k",
      "SELECT k, (SELECT MAX(v) FROM s WHERE s.k = t.k) AS m FROM t "
      "GROUP BY k, (SELECT MAX(v) FROM s WHERE s.k = t.k)"),

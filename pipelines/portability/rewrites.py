@@ -27,11 +27,18 @@ difference of meaning rather than spelling:
 - ``list_has_any(a, b)`` -> ``arrays_overlap`` (sqlglot writes ``&&``, which Spark lacks);
 - ``len`` of a list -> ``size`` (sqlglot writes ``length``, a string function in Spark);
 - ``interval (expr) month`` -> ``make_ym_interval(0, expr)``;
+- ``group by ()`` is dropped (an aggregate select without GROUP BY is the same one group);
 - ``with x as not materialized (...)`` loses its hint (a DuckDB planner hint only);
 - ``bit_count(bitstring_agg(x, lo, hi))`` (a fast distinct count over a small integer domain) ->
   ``count(distinct x)``;
 - ``a / b`` -> ``cast(a as double) / b``: DuckDB's ``/`` is always floating point, Spark's keeps
-  decimals as decimals.
+  decimals as decimals;
+- ``md5_number_lower(s)`` (the record keys of cell-key perturbation, ``queries.cell_keys``) ->
+  the same unsigned 64-bit number from Spark's ``md5`` hex digits, as ``decimal(20, 0)``, and
+  ``hugeint`` -> ``decimal(38, 0)``;
+- ``unnest(list, recursive := true)`` (a list of flat structs) -> ``inline(list)``;
+- ``string_agg(x, sep order by x)`` (distinct or not) -> a sorted ``collect_set``/``collect_list``
+  joined: Spark 4.3's ordered ``listagg`` fails beside other distinct aggregates.
 """
 
 from __future__ import annotations
@@ -244,6 +251,25 @@ def _string_agg_as_array(node: exp.GroupConcat) -> exp.Expression:
                                 true=joined)])
 
 
+def _md5_number_lower(argument: exp.Expression) -> exp.Expression:
+    """DuckDB's ``md5_number_lower(s)``: the last 8 bytes of the md5 digest of ``s`` read as a
+    little-endian unsigned 64-bit integer (checked against Python's hashlib in the tests). Spark
+    has no such function: the digest's hex digits 17-32, their byte order reversed (two hex
+    digits a byte), read by ``conv`` as an unsigned base-16 number, kept exact as
+    ``decimal(20, 0)`` (a ``bigint`` holds only half the range)."""
+    digits = exp.Anonymous(this="substr", expressions=[
+        exp.Anonymous(this="md5", expressions=[argument]), exp.Literal.number(17),
+        exp.Literal.number(16)])
+    reversed_bytes = exp.Anonymous(this="array_join", expressions=[
+        exp.Anonymous(this="reverse", expressions=[exp.Anonymous(
+            this="regexp_extract_all",
+            expressions=[digits, exp.Literal.string(".."), exp.Literal.number(0)])]),
+        exp.Literal.string("")])
+    number = exp.Anonymous(this="conv", expressions=[
+        reversed_bytes, exp.Literal.number(16), exp.Literal.number(10)])
+    return exp.Cast(this=number, to=exp.DataType.build("decimal(20, 0)"))
+
+
 def _lateral_explode(node: exp.Expression) -> exp.Expression:
     """``cross join unnest(list) as t (c)`` as a lateral ``explode`` in the join's place."""
     unnest = node.this if isinstance(node, exp.Join) else None
@@ -270,6 +296,13 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Sub) and is_date(node.this) and is_date(node.expression):
         return exp.Anonymous(this="datediff", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Select) and node.args.get("group") \
+            and node.args["group"].expressions and all(
+            isinstance(e, exp.Tuple) and not e.expressions for e in node.args["group"].expressions):
+        # group by () (the whole table as one group; an audit of a one-row model): Spark reads
+        # no empty grouping set, and an aggregate select without GROUP BY is the same one group
+        node.set("group", None)
+        return node
     if isinstance(node, exp.Select) and node.args.get("group"):
         return _group_by_scalar_subqueries(node)
     if isinstance(node, exp.GenerateSeries) and _is_one_day(node.args.get("step")) \
@@ -292,6 +325,17 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return _string_agg_as_array(node)
     if isinstance(node, exp.Format):
         return _format_as_concatenation(node)
+    if isinstance(node, exp.Explode) and any(
+            isinstance(e, exp.PropertyEQ) and e.name.lower() == "recursive" for e in node.expressions):
+        # unnest(list of structs, recursive := true) in a select list: a row per element, a
+        # column per field; Spark's inline (flat structs, the one shape our SQL unnests so)
+        return exp.Anonymous(this="inline", expressions=[node.this])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "md5_number_lower" \
+            and len(node.expressions) == 1:
+        return _md5_number_lower(node.expressions[0])
+    if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.INT128):
+        # hugeint (a sum of unsigned 64-bit record keys): exact in Spark's widest decimal
+        return exp.DataType.build("decimal(38, 0)")
     if isinstance(node, exp.Union):
         return _union_by_position(node)
     if isinstance(node, exp.Join):
