@@ -162,3 +162,19 @@ def test_a_struct_macro_unnested_in_a_select_list_becomes_one_column_per_field()
                                "p.diagnosis_group AS diagnosis_group, ")
     assert compiled.endswith("AS age_band, p.sex AS sex, 'not applicable' AS severity_band "
                              "FROM units AS p JOIN spans AS pr ON TRUE")
+
+
+def test_a_failed_audit_on_spark_names_the_audit_and_its_count_and_says_the_tables_are_unsafe(
+        tmp_path: Path) -> None:
+    from pipelines.audit_rule import Audit
+    from pipelines.audits import AuditResult
+    from pipelines.portability.spark_audits import SparkAuditError
+
+    audit = Audit(name="episode_ends_before_start", severity="error",
+                  model="marts.fct_treatment_episodes", category="plausibility (temporal)",
+                  description="d", sql="select 'P000123' as patient_id", origin="planted.sql")
+    error = SparkAuditError([AuditResult(audit, 3, "fail")], tmp_path)
+    assert str(error) == ("1 error-level audit(s) failed (episode_ends_before_start on "
+                          "marts.fct_treatment_episodes: 3 offending rows); the build is refused: "
+                          f"the tables under {tmp_path} are this build's and must not be served")
+    assert error.exit_status == 1
