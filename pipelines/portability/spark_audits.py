@@ -10,7 +10,9 @@ build did not make is skipped, as on DuckDB.
 
 The results are written as ``<warehouse>/meta/audit_results/`` (one row per audit, the columns of
 ``pipelines.audits.AUDIT_RESULTS_DDL``) and registered as ``meta.audit_results``. When an
-error-level audit returns rows, nothing is recorded and ``SparkAuditError`` names each failed
+error-level audit returns rows, no result is recorded (the table is left empty: it exists
+before the audits run, since the ``audit_results`` metric is audited too) and
+``SparkAuditError`` names each failed
 audit and its count of rows, never their values. The models are already written under the
 warehouse by then (a Spark build writes its folders in place): the message says so, and the
 command exits with the status of a refused load.
