@@ -6,8 +6,10 @@ Spark from the same SQL files, compiled (``pipelines.portability``; docs/scale-o
 land as Parquet under ``PATH/<schema>/<table>/``: ``outcomes metric NAME --engine spark
 --warehouse PATH`` answers metrics on Spark, ``outcomes serve --marts PATH`` serves them through
 DuckDB. ``--master URL`` picks a cluster (default ``local[*]``); ``--remote sc://HOST`` uses Spark
-Connect. Exit status as ``outcomes ingest``: 0 built, 1-3 the load refused the extract (its
-message), 2 usage (Spark missing), 4 internal error.
+Connect. The build's audits run on Spark too and are recorded as ``meta.audit_results``
+(``pipelines.portability.spark_audits``). Exit status as ``outcomes ingest``: 0 built, 1-3 the
+load refused the extract or an error-level audit returned rows (its message names each audit and
+its count), 2 usage (Spark missing), 4 internal error.
 """
 
 from __future__ import annotations

@@ -102,9 +102,29 @@ def test_star_replace_and_a_framed_lag_are_refused(tmp_path: Path) -> None:
      "ELSE ARRAY() END) FROM t"),
     ("select cast(unnest(xs) as date) from t",
      "SELECT EXPLODE(TRANSFORM(xs, unnested_value -> CAST(unnested_value AS DATE))) FROM t"),
+    # Spark 4.3's ordered listagg fails beside other distinct aggregates: the filter moves into
+    # the value, and a string_agg ordered by its own value joins a sorted collect_set (distinct)
+    # or collect_list, null when nothing is left, reversed for desc
     ("select string_agg(distinct d, '+' order by d) filter (where k = 1) from t",
-     "SELECT LISTAGG(DISTINCT CASE WHEN k = 1 THEN d END, '+') WITHIN GROUP "
-     "(ORDER BY CASE WHEN k = 1 THEN d END NULLS LAST) FROM t"),
+     "SELECT CASE WHEN SIZE(COLLECT_SET(CASE WHEN k = 1 THEN d END)) > 0 THEN ARRAY_JOIN("
+     "TRANSFORM(ARRAY_SORT(COLLECT_SET(CASE WHEN k = 1 THEN d END)), joined_value -> "
+     "CAST(joined_value AS STRING)), '+') END FROM t"),
+    ("select string_agg(m, ' or ' order by m desc) from t",
+     "SELECT CASE WHEN SIZE(COLLECT_LIST(m)) > 0 THEN ARRAY_JOIN(TRANSFORM(REVERSE(ARRAY_SORT("
+     "COLLECT_LIST(m))), joined_value -> CAST(joined_value AS STRING)), ' or ') END FROM t"),
+    # ordered by another column: left to Spark's listagg
+    ("select string_agg(x, ',' order by y) from t",
+     "SELECT LISTAGG(x, ',') WITHIN GROUP (ORDER BY y NULLS LAST) FROM t"),
+    # group by () (a one-row model's key audit) is the one group of an aggregate select;
+    # group by all stays
+    ("select count(*) as n from t group by () having count(*) > 1",
+     "SELECT COUNT(*) AS n FROM t HAVING COUNT(*) > 1"),
+    ("select a, count(*) from t group by all", "SELECT a, COUNT(*) FROM t GROUP BY ALL"),
+    # DuckDB's md5_number_lower: the digest's last 8 bytes, little-endian, unsigned
+    ("select md5_number_lower(s)::hugeint from t",
+     "SELECT CAST(CAST(CONV(ARRAY_JOIN(REVERSE(REGEXP_EXTRACT_ALL(SUBSTR(MD5(s), 17, 16), '..', 0)),"
+     " ''), 16, 10) AS DECIMAL(20, 0)) AS DECIMAL(38, 0)) FROM t"),
+    ("select unnest($ranges, recursive := true)", "SELECT INLINE(:ranges)"),
     ("select k, (select max(v) from s where s.k = t.k) as m from t group by k",
      "SELECT k, (SELECT MAX(v) FROM s WHERE s.k = t.k) AS m FROM t "
      "GROUP BY k, (SELECT MAX(v) FROM s WHERE s.k = t.k)"),
@@ -142,3 +162,19 @@ def test_a_struct_macro_unnested_in_a_select_list_becomes_one_column_per_field()
                                "p.diagnosis_group AS diagnosis_group, ")
     assert compiled.endswith("AS age_band, p.sex AS sex, 'not applicable' AS severity_band "
                              "FROM units AS p JOIN spans AS pr ON TRUE")
+
+
+def test_a_failed_audit_on_spark_names_the_audit_and_its_count_and_says_the_tables_are_unsafe(
+        tmp_path: Path) -> None:
+    from pipelines.audit_rule import Audit
+    from pipelines.audits import AuditResult
+    from pipelines.portability.spark_audits import SparkAuditError
+
+    audit = Audit(name="episode_ends_before_start", severity="error",
+                  model="marts.fct_treatment_episodes", category="plausibility (temporal)",
+                  description="d", sql="select 'P000123' as patient_id", origin="planted.sql")
+    error = SparkAuditError([AuditResult(audit, 3, "fail")], tmp_path)
+    assert str(error) == ("1 error-level audit(s) failed (episode_ends_before_start on "
+                          "marts.fct_treatment_episodes: 3 offending rows); the build is refused: "
+                          f"the tables under {tmp_path} are this build's and must not be served")
+    assert error.exit_status == 1

@@ -12,7 +12,9 @@
    bound as Spark ``:name`` markers (``spark.sql(text, args=...)``), and written as Parquet under
    ``<warehouse>/<layer>/<model>/``. Spark refuses ``create or replace table ... as`` on Parquet,
    so each table is dropped, its folder overwritten and the table created over it. A model that
-   DuckDB keeps as a view is a table here: a Spark catalog without a metastore forgets views.
+   DuckDB keeps as a view is a table here: a Spark catalog without a metastore forgets views;
+4. runs the build's audits on Spark (``pipelines.portability.spark_audits``) and records them
+   with the load as ``meta.audit_results``; an error-level audit with rows refuses the build.
 
 ``register(spark, warehouse)`` makes a built warehouse's tables known to a new session
 (``outcomes metric --engine spark``). pyspark is imported here only; the package works without it.
@@ -31,6 +33,7 @@ import duckdb
 
 from pipelines import dag
 from pipelines.portability.compile import to_spark
+from pipelines.portability.spark_audits import audit_build
 from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments
 
 #: Schemas the loader writes and the Spark build reads as sources.
@@ -155,6 +158,10 @@ def build(extract: Path, warehouse: Path, spark: Any, *, config_path: Path | Non
         staging_db = Path(scratch) / "staged.duckdb"
         params = stage(extract, staging_db, config_path=config_path, overrides=overrides)
         rows = export_sources(staging_db, warehouse)
+        with duckdb.connect(str(staging_db), read_only=True) as con:
+            load_id = str(con.sql("select load_id from meta.load_log").fetchall()[0][0])
     register(spark, warehouse, SOURCE_SCHEMAS)
     rows.update(build_models(spark, warehouse, params, on_model=on_model))
+    results = audit_build(spark, warehouse, load_id, params, dag.plan(MODELS_DIR))
+    rows["meta.audit_results"] = len(results)
     return rows

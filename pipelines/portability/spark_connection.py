@@ -22,28 +22,22 @@ import polars as pl
 from pipelines.portability.compile import to_spark
 
 _MARKER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)", re.I)
-#: DuckDB functions the engine's own SQL uses that Spark has no equivalent of: refused by name.
-UNSUPPORTED: dict[str, str] = {
-    "md5_number_lower": "cell-key perturbation (queries/cell_keys.py) is not carried to Spark yet; "
-    "use --min-cell 0 for exact counts, or answer the metric on DuckDB "
-    "(outcomes serve --marts / the DuckDB warehouse)",
-}
 
 
 class SparkResult:
     """The rows of one statement, read the ways the engine reads DuckDB results."""
 
     def __init__(self, frame: Any) -> None:
-        self._frame = frame
+        self.frame = frame  # the Spark DataFrame (lazy: nothing runs until it is read)
 
     def pl(self) -> pl.DataFrame:
-        return pl.from_arrow(self._frame.toArrow())  # type: ignore[return-value]
+        return pl.from_arrow(self.frame.toArrow())  # type: ignore[return-value]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self._frame.collect()]
+        return [tuple(row) for row in self.frame.collect()]
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        rows = self._frame.take(1)
+        rows = self.frame.take(1)
         return tuple(rows[0]) if rows else None
 
 
@@ -56,14 +50,11 @@ class SparkConnection:
 
     def sql(self, query: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
             **_: Any) -> SparkResult:
-        for name, why in UNSUPPORTED.items():
-            if name in query:
-                raise duckdb.NotImplementedException(why)
         compiled = to_spark(query)
         args: dict[str, Any] | list[Any]
         if isinstance(params, Mapping) or params is None:
             names = set(_MARKER.findall(compiled))
-            args = {k: v for k, v in (params or {}).items() if k in names}
+            args = {k: _spark_value(v) for k, v in (params or {}).items() if k in names}
         else:  # positional `?` markers (queries.snapshots.lookup), bound in order
             args = list(params)
         from pyspark.errors import AnalysisException
@@ -78,3 +69,14 @@ class SparkConnection:
 
     def close(self) -> None:
         """The session outlives the connection (the caller stops it)."""
+
+
+def _spark_value(value: Any) -> Any:
+    """A parameter as Spark binds it: a list of dicts (``$instrument_ranges`` of the audits, a
+    DuckDB list of structs) as ``array(named_struct(...), ...)``; anything else as it is."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        from pyspark.sql import functions
+
+        return functions.array(*[functions.struct(*[functions.lit(v).alias(k) for k, v in row.items()])
+                                 for row in value])
+    return value
