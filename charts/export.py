@@ -7,11 +7,14 @@ ships the browser as ``/usr/bin/chromium``; we point ``BROWSER_PATH`` at the fir
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 
 import plotly.graph_objects as go
+
+LOG = logging.getLogger(__name__)
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 FORMATS = ("png", "svg")
@@ -49,4 +52,12 @@ def figure_image(fig: go.Figure, fmt: str = "png", *, width: int = 1200, scale: 
     if problem:
         raise RuntimeError(problem)
     height = int(fig.layout.height or 450)
-    return fig.to_image(format=fmt, width=width, height=height, scale=scale if fmt == "png" else 1)
+    scale = scale if fmt == "png" else 1
+    try:
+        return fig.to_image(format=fmt, width=width, height=height, scale=scale)
+    except Exception as first:  # kaleido raises its own JavaScript error types
+        # On a busy machine kaleido can evaluate its render call before the Chromium tab has
+        # loaded its scripts ("kaleido_scopes is not defined"); a second attempt in a fresh tab
+        # renders. A real problem fails twice and is raised.
+        LOG.warning("%s export failed once (%s); retrying", fmt.upper(), type(first).__name__)
+        return fig.to_image(format=fmt, width=width, height=height, scale=scale)

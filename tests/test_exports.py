@@ -92,3 +92,29 @@ def test_meeting_pack_charts_have_no_toolbar() -> None:
     embed.first = False  # leave plotly.js out: only the call's config matters here
     snippet = embed.html(go.Figure(go.Bar(x=[1], y=[1])), "chart")
     assert '"displayModeBar": false' in snippet
+
+
+def test_chart_image_export_retries_once_after_a_browser_hiccup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kaleido on a busy machine can call into its tab before the tab's scripts have loaded; the
+    # export tries once more, and a second failure is raised (never an empty or partial image).
+    from charts import export
+
+    monkeypatch.setattr(export, "export_problem", lambda: None)
+    calls: list[str] = []
+
+    def flaky(self: go.Figure, **kwargs: object) -> bytes:
+        calls.append(str(kwargs["format"]))
+        if len(calls) == 1:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        return b"\x89PNG..."
+
+    monkeypatch.setattr(go.Figure, "to_image", flaky)
+    assert export.figure_image(go.Figure(), "png") == b"\x89PNG..."
+    assert calls == ["png", "png"]
+
+    def broken(self: go.Figure, **kwargs: object) -> bytes:
+        raise RuntimeError("no browser")
+
+    monkeypatch.setattr(go.Figure, "to_image", broken)
+    with pytest.raises(RuntimeError, match="no browser"):
+        export.figure_image(go.Figure(), "svg")
