@@ -17,11 +17,13 @@ from stats.funnel import exact_limit
 CLINICIANS = {"C1": (60, 72), "C2": (12, 72), "C3": (12, 24)}
 
 
-@pytest.fixture(scope="module")
-def clinic():
+def _clinic(cases: list[tuple[str, int, int, int, int, int]]) -> Warehouse:
+    """One sertraline episode per patient from day 0 (fills every 30 days to day 90), with a
+    baseline PHQ-9 on day 0 and one follow-up on day 60. ``cases``: (clinician, baseline,
+    responder's score, other score, responders, episodes)."""
     warehouse = Warehouse()
     number = 0
-    for clinician, (responders, episodes) in CLINICIANS.items():
+    for clinician, baseline, responder_score, other_score, responders, episodes in cases:
         for index in range(episodes):
             number += 1
             patient = f"P{number:03d}"
@@ -29,10 +31,16 @@ def clinic():
             warehouse.prescription(patient, "sertraline", 0, clinician_id=clinician)
             for on in (0, 30, 60, 90):
                 warehouse.fill(patient, "sertraline", on)
-            warehouse.score(patient, 0, 20)
-            warehouse.score(patient, 60, 8 if index < responders else 15)
+            warehouse.score(patient, 0, baseline)
+            warehouse.score(patient, 60, responder_score if index < responders else other_score)
     warehouse.build()
     return warehouse
+
+
+@pytest.fixture(scope="module")
+def clinic():
+    return _clinic([(clinician, 20, 8, 15, responders, episodes)
+                    for clinician, (responders, episodes) in CLINICIANS.items()])
 
 
 def _positions(clinic, user=None, min_cell=0) -> tuple[dict[str, dict], Scorecard]:
@@ -101,19 +109,8 @@ def test_the_adjustment_stratifies_by_baseline_severity():
     # Band rates over the clinic: moderate 38 / 50 = 0.76, severe 12 / 50 = 0.24.
     # C1: O = 32, E = 40 * 0.76 + 10 * 0.24 = 32.8; C2: O = 18, E = 10 * 0.76 + 40 * 0.24 = 17.2.
     # (Ignoring severity would give E = 50 * 0.5 = 25 for both: 1.28 and 0.72.)
-    warehouse = Warehouse()
-    number = 0
-    for (clinician, baseline), (responders, episodes) in BY_SEVERITY.items():
-        for index in range(episodes):
-            number += 1
-            patient = f"S{number:03d}"
-            warehouse.patient(patient)
-            warehouse.prescription(patient, "sertraline", 0, clinician_id=clinician)
-            for on in (0, 30, 60, 90):
-                warehouse.fill(patient, "sertraline", on)
-            warehouse.score(patient, 0, baseline)
-            warehouse.score(patient, 60, baseline // 2 if index < responders else baseline - 2)
-    warehouse.build()
+    warehouse = _clinic([(clinician, baseline, baseline // 2, baseline - 2, responders, episodes)
+                         for (clinician, baseline), (responders, episodes) in BY_SEVERITY.items()])
     positions, _ = _positions(warehouse)
     assert positions["C1"]["observed_expected"] == pytest.approx(32 / 32.8)
     assert positions["C2"]["observed_expected"] == pytest.approx(18 / 17.2)
