@@ -55,6 +55,7 @@ from dashboard.warehouse import (  # noqa: F401 - re-exported: views reach every
 )
 from queries.access import AccessDenied, User, authorise
 from queries.aggregate import not_defined_reasons  # noqa: F401 - re-exported for views
+from queries.vocabulary import VALUE_SOURCES, known_values
 
 
 def available(name: str) -> bool:
@@ -262,36 +263,19 @@ def last_load() -> dict[str, Any]:
     return _last_load(str(db_path()), version())
 
 
-#: Dimensions whose distinct values feed the sidebar; the mart and column are allow-listed here,
-#: so formatting them into SQL cannot inject anything a user typed.
-_DIMENSION_SOURCES: dict[str, tuple[str, str]] = {
-    "site_id": ("marts.fct_treatment_episodes", "site_id"),
-    "clinician_id": ("marts.fct_treatment_episodes", "clinician_id"),
-    "diagnosis_group": ("marts.fct_treatment_episodes", "diagnosis_group"),
-    "age_band": ("marts.fct_treatment_episodes", "age_band"),
-    "sex": ("marts.fct_treatment_episodes", "sex"),
-    "drug_class": ("marts.fct_treatment_episodes", "drug_class"),
-}
-
-
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _dimension_values(path: str, file_version: tuple[int, int], dimension: str) -> tuple[str, ...]:
     del path, file_version
-    table, column = _DIMENSION_SOURCES[dimension]
     cur = cursor()
     try:
-        # table and column from _DIMENSION_SOURCES, an allow-list in this module, never user text
-        sql = f"select distinct {column} as v from {table} where {column} is not null order by 1"  # noqa: S608
-        return tuple(str(v) for (v,) in cur.sql(sql).fetchall())
-    except duckdb.Error:
-        return ()
+        return known_values(cur, dimension)
     finally:
         cur.close()
 
 
 def dimension_values(dimension: str) -> tuple[str, ...]:
     """Distinct values of a filter dimension present in the warehouse (for the sidebar)."""
-    if dimension not in _DIMENSION_SOURCES or not status().ok:
+    if dimension not in VALUE_SOURCES or not status().ok:
         return ()
     return _dimension_values(str(db_path()), version(), dimension)
 

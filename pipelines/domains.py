@@ -29,9 +29,7 @@ the extract's own file, on request.
 
 from __future__ import annotations
 
-import os
 import secrets
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,6 +39,7 @@ import duckdb
 from pipelines import identifiers
 from pipelines.contract import TABLES, Table
 from pipelines.extract import IngestError
+from pipelines.meta import config_section
 
 DomainKind = Literal["enumeration", "vocabulary", "identifier", "drug"]
 
@@ -94,16 +93,8 @@ QUARANTINE_DDL = """create table if not exists meta.quarantine (
 
 def id_pattern_from_config(config_path: str | Path | None) -> str:
     """``[identifiers] id_pattern`` of ``outcomes.toml`` (same file as ``[deployment]``)."""
-    candidate = Path(config_path or os.environ.get("OUTCOMES_CONFIG") or "outcomes.toml")
-    if not candidate.is_file():
-        return identifiers.DEFAULT_ID_PATTERN
-    with candidate.open("rb") as handle:
-        try:
-            document = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raise IngestError(f"{candidate}: not valid TOML ({exc})", file=str(candidate),
-                              reason="bad_config") from exc
-    pattern = document.get("identifiers", {}).get("id_pattern", identifiers.DEFAULT_ID_PATTERN)
+    candidate, section = config_section(config_path, "identifiers")
+    pattern = section.get("id_pattern", identifiers.DEFAULT_ID_PATTERN)
     try:
         identifiers.valid_id_pattern(str(pattern))
         with duckdb.connect() as probe:  # DuckDB's RE2 must accept it too: it runs the check

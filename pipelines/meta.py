@@ -191,18 +191,25 @@ def write_load_log(con: duckdb.DuckDBPyConnection, summary: LoadSummary,
                         [(summary.load_id, note) for note in summary.notes])
 
 
-def deployment_config(config_path: str | Path | None) -> dict[str, str]:
-    """``[deployment]`` of ``outcomes.toml`` (``config_path``, ``$OUTCOMES_CONFIG`` or ./)."""
+def config_section(config_path: str | Path | None, section: str) -> tuple[Path, dict[str, Any]]:
+    """The file the loader's settings come from (``config_path``, ``$OUTCOMES_CONFIG`` or
+    ./outcomes.toml) and its ``[section]``, empty when there is no such file; a file that is not
+    TOML is refused (``bad_config``)."""
     candidate = Path(config_path or os.environ.get("OUTCOMES_CONFIG") or "outcomes.toml")
     if not candidate.is_file():
-        return {}
+        return candidate, {}
     with candidate.open("rb") as handle:
         try:
             document = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise IngestError(f"{candidate}: not valid TOML ({exc})", file=str(candidate),
                               reason="bad_config") from exc
-    return {k: str(v) for k, v in document.get("deployment", {}).items()}
+    return candidate, dict(document.get(section, {}))
+
+
+def deployment_config(config_path: str | Path | None) -> dict[str, str]:
+    """``[deployment]`` of the settings file (``config_section``)."""
+    return {k: str(v) for k, v in config_section(config_path, "deployment")[1].items()}
 
 
 def settle_deid_mode(con: duckdb.DuckDBPyConnection, summary: LoadSummary, *,

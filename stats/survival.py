@@ -26,6 +26,19 @@ def _group_rows(counts: pl.DataFrame, by: Sequence[str]) -> dict[tuple[object, .
     return dict(sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0])))
 
 
+def _events_by_time(part: pl.DataFrame) -> pl.DataFrame:
+    """One row per distinct time: the units with the event then (``events``) and the units
+    censored then (``censored``), sorted by time."""
+    return (
+        part.group_by("time_days")
+        .agg(
+            pl.col("units").filter(pl.col("is_event")).sum().alias("events"),
+            pl.col("units").filter(~pl.col("is_event")).sum().alias("censored"),
+        )
+        .sort("time_days")
+    )
+
+
 def survival_summary(
     counts: pl.DataFrame, by: Sequence[str], horizons: Sequence[int]
 ) -> pl.DataFrame:
@@ -36,14 +49,7 @@ def survival_summary(
     """
     rows: list[dict[str, object]] = []
     for key, part in _group_rows(counts, by).items():
-        per_time = (
-            part.group_by("time_days")
-            .agg(
-                pl.col("units").filter(pl.col("is_event")).sum().alias("events"),
-                pl.col("units").filter(~pl.col("is_event")).sum().alias("censored"),
-            )
-            .sort("time_days")
-        )
+        per_time = _events_by_time(part)
         events = int(per_time.get_column("events").sum())
         censored = int(per_time.get_column("censored").sum())
         row: dict[str, object] = dict(zip(by, key, strict=True))
@@ -97,14 +103,7 @@ def survival_curve(counts: pl.DataFrame, by: Sequence[str], min_cell: int) -> pl
     threshold = max(min_cell, 1)
     frames = []
     for key, part in _group_rows(counts, by).items():
-        per_time = (
-            part.group_by("time_days")
-            .agg(
-                pl.col("units").filter(pl.col("is_event")).sum().alias("events"),
-                pl.col("units").filter(~pl.col("is_event")).sum().alias("censored"),
-            )
-            .sort("time_days")
-        )
+        per_time = _events_by_time(part)
         total = int(per_time.get_column("events").sum()) + int(per_time.get_column("censored").sum())
         if total == 0 or total < threshold:
             continue
