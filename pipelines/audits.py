@@ -35,6 +35,7 @@ import yaml
 
 from pipelines import dag
 from pipelines.audit_rule import CATEGORIES, SEVERITIES, Audit  # noqa: F401 - re-exported
+from pipelines.column_kinds import expand_columns
 from pipelines.contract import INSTRUMENT_RANGES
 from pipelines.extract import IngestError
 
@@ -78,9 +79,12 @@ def parse_header(path: Path, text: str) -> dict[str, Any]:
     if not match:
         raise ValueError(f"{path}: no '/* --- ... --- */' YAML header at the top of the file")
     try:
-        return yaml.safe_load(match.group(1)) or {}
+        header = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: header is not valid YAML: {exc}") from exc
+    if "columns" in header:
+        header["columns"] = expand_columns(header["columns"], str(path))
+    return header
 
 
 def audit_files(audits_dir: Path = AUDITS_DIR) -> list[Audit]:

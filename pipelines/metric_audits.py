@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.audit_rule import Audit
-from pipelines.query_files import Query, parse_file
+from pipelines.query_files import Query, count_condition, count_expression, parse_file
 from pipelines.query_filters import TRAILING_ORDER_BY
 
 METRICS_DIR = Path(__file__).resolve().parents[1] / "queries"
@@ -80,7 +80,7 @@ def audits_of(query: Query) -> list[Audit]:
                 description=f"every unit counted in {rate['numerator']} is counted in "
                             f"{rate['denominator']}, so the rate is in [0, 1]",
                 sql=(f"select *\nfrom {UNITS}\n"
-                     f"where {_flag(numerator)} and not coalesce({_flag(denominator)}, false)")))
+                     f"where {count_condition(numerator)} and not coalesce({count_condition(denominator)}, false)")))
     if tests.get("total"):
         total = _total_expression(spec)
         found.append(Audit(
@@ -95,15 +95,6 @@ def audits_of(query: Query) -> list[Audit]:
     return found
 
 
-def _flag(source: str) -> str:
-    """A ``metric.counts`` entry as a condition on a unit row."""
-    if source == "*":
-        return "true"
-    if source.startswith("distinct "):
-        return f"({source.removeprefix('distinct ')} is not null)"
-    return f"({source})"
-
-
 def _total_expression(spec: dict[str, Any]) -> str:
     """The metric's total over its unit rows, as ``queries.aggregate`` counts it."""
     counts = spec.get("counts") or {}
@@ -116,11 +107,7 @@ def _total_expression(spec: dict[str, Any]) -> str:
         return "count(*)"
     else:
         source = next(iter(counts.values()))
-    if source == "*":
-        return "count(*)"
-    if source.startswith("distinct "):
-        return f"count({source})"
-    return f"count(*) filter (where {source})"
+    return count_expression(source)
 
 
 def _slug(expression: str) -> str:

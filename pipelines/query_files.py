@@ -17,13 +17,15 @@ from typing import Any
 import yaml
 
 from pipelines import metric_shorthand, query_filters
+from pipelines.column_kinds import expand_columns
 
 #: libyaml's parser when PyYAML was built with it (ten times faster on the ~50 headers the
 #: dashboard parses at start), the same safe constructor either way.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HEADER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
-_PLACEHOLDER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+#: ``$name``, or ``${name}`` where a name runs into other text (``on_treatment_${days}d``)
+_PLACEHOLDER = re.compile(r"\$(?:\{([a-z_][a-z0-9_]*)\}|([a-z_][a-z0-9_]*))")
 
 #: The unit columns every measure of this kind has: the patient and the five dimensions.
 _UNIT_DIMENSIONS: dict[str, dict[str, Any]] = {
@@ -81,7 +83,8 @@ class Query:
     sql: str
     path: Path
     metric: dict[str, Any] = field(default_factory=dict)
-    #: parameters a variant fixes (``variants:`` in the header): bound on every run, never settable
+    #: parameters a variant fixes (``variants:`` in the header) that its SQL uses: bound on every
+    #: run, never settable
     constants: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -109,7 +112,8 @@ def _filled(value: Any, constants: dict[str, Any]) -> Any:
     if isinstance(value, list):
         return [_filled(v, constants) for v in value]
     if isinstance(value, str) and constants:
-        return _PLACEHOLDER.sub(lambda m: str(constants.get(m.group(1), m.group(0))), value)
+        return _PLACEHOLDER.sub(
+            lambda m: str(constants.get(m.group(1) or m.group(2), m.group(0))), value)
     return value
 
 
@@ -119,6 +123,27 @@ def parse(path: Path) -> Query:
     if len(found) != 1:
         raise ValueError(f"{path}: declares variants {[q.name for q in found]}; use parse_file")
     return found[0]
+
+
+def count_condition(source: str) -> str:
+    """A ``metric.counts`` entry as a condition on one unit row: ``'*'`` holds for every row,
+    ``'distinct <column>'`` for a row whose column is set, anything else is the row's own flag."""
+    if source == "*":
+        return "true"
+    if source.startswith("distinct "):
+        return f"({source.removeprefix('distinct ')} is not null)"
+    return f"({source})"
+
+
+def count_expression(source: str) -> str:
+    """A ``metric.counts`` entry counted over the unit rows: every row, the distinct values of a
+    column, or the rows whose flag holds."""
+    # ``source`` comes from a header in this repository, never from user text
+    if source == "*":
+        return "count(*)"
+    if source.startswith("distinct "):
+        return f"count({source})"
+    return f"count(*) filter (where {source})"
 
 
 def parse_file(path: Path) -> list[Query]:
@@ -138,6 +163,11 @@ def parse_file(path: Path) -> list[Query]:
         header = yaml.load(match.group(1), Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: header is not valid YAML: {exc}") from exc
+    # one-word column specs are written out first, so a variant's entry for a column merges
+    # with the file's whole spec
+    for spec in (header, *dict(header.get("variants") or {}).values()):
+        if isinstance(spec, dict) and "columns" in spec:
+            spec["columns"] = expand_columns(spec["columns"], str(path))
     variants = header.pop("variants", None)
     if not variants:
         return [_query(path, text, match, header, str(header.get("name")), {}, project=False)]
@@ -190,5 +220,7 @@ def _query(path: Path, text: str, match: re.Match[str], base: dict[str, Any], na
         sql=text[: match.end()] + body,
         path=path,
         metric=metric,
-        constants=constants,
+        # a constant only the wording uses (an AMM phase's name) is not bound
+        constants={k: v for k, v in constants.items()
+                   if re.search(rf"\${k}\b", text[match.end():])},
     )

@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from pipelines.query_files import count_expression
 from pipelines.query_filters import TRAILING_ORDER_BY
 from queries import cell_keys, loader
 from stats import inference, suppression
@@ -42,15 +43,6 @@ def dimension_sql(query: loader.Query, by: tuple[str, ...]) -> list[str]:
         else:
             expressions.append(dim)
     return expressions
-
-
-def count_expression(source: str) -> str:
-    # ``source`` is a flag column name, "*" or "distinct <column>" from a header in this package.
-    if source == "*":
-        return "count(*)"
-    if source.startswith("distinct "):
-        return f"count({source})"
-    return f"count(*) filter (where {source})"
 
 
 def unit_rows(sql: str) -> str:

@@ -58,7 +58,7 @@ def keyed_units_sql(query: loader.Query) -> str:
 
 
 def key_measure(out: str, source: str) -> str:
-    """The cell key of count ``out`` (``source`` as in ``aggregate.count_expression``)."""
+    """The cell key of count ``out`` (``source`` as in ``pipelines.query_files.count_expression``)."""
     base = cell_key.KEY_BASE
     if source == "*":
         total = f"sum({RECORD_KEY})"

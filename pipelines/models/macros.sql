@@ -65,9 +65,16 @@ create or replace macro patient_year_unit_columns(patients, prescriber, measurem
 -- running-maximum form of gaps and islands): sorted by start, each interval adds the days after
 -- both its own start - 1 and the latest end before it, so
 --   sum(days_newly_covered(from_on, to_on, latest_end_before(unit, from_on, to_on)))
--- (the window in a subquery, the sum around it) is the unit's covered days. AMM and SAA use it.
+-- (the window in a subquery, the sum around it) is the unit's covered days.
 create or replace macro latest_end_before(unit, from_on, to_on) as
     max(to_on) over (partition by unit order by from_on, to_on rows between unbounded preceding and 1 preceding);
 
 create or replace macro days_newly_covered(from_on, to_on, previous_end) as
     greatest(0, to_on - greatest(from_on - 1, coalesce(previous_end, from_on - 1)));
+
+-- A unit's covered days, overlapping days counted once: ``intervals`` (a table or CTE with
+-- unit_id, from_on, to_on) -> one row per unit_id with covered_days. AMM and SAA use it.
+create or replace macro covered_days_by_unit(intervals) as table
+    select unit_id, cast(sum(days_newly_covered(from_on, to_on, previous_end)) as integer) as covered_days
+    from (select *, latest_end_before(unit_id, from_on, to_on) as previous_end from query_table(intervals))
+    group by unit_id;

@@ -54,13 +54,40 @@ def macros() -> dict[str, tuple[tuple[str, ...], Any]]:
         if not match:
             raise ValueError(f"not a macro definition: {statement.strip()[:60]}")
         params = tuple(p.strip().lower() for p in match.group(2).split(","))
-        found[match.group(1).lower()] = (params, sqlglot.parse_one(match.group(3), read="duckdb"))
+        body = match.group(3).strip()
+        # a table macro (``as table select ...``) keeps its SELECT; ``_expand_table_macro`` inlines it
+        is_table = re.match(r"table\s", body, re.I) is not None
+        parsed = sqlglot.parse_one(body[5:] if is_table else body, read="duckdb")
+        found[match.group(1).lower()] = (params, exp.Subquery(this=parsed) if is_table else parsed)
     return found
+
+
+def _expand_table_macro(node: exp.Expression) -> exp.Expression:
+    """``from macro(cte) as alias`` (a table macro of macros.sql) as the macro's SELECT, with
+    ``query_table(param)`` reading the CTE it was given: Spark has no table macros."""
+    call = node.this if isinstance(node, exp.Table) else None
+    if not isinstance(call, exp.Anonymous) or call.name.lower() not in macros() \
+            or not isinstance(macros()[call.name.lower()][1], exp.Subquery):
+        return node
+    name = call.name.lower()
+    params, body = macros()[name]
+    args = [a.name for a in call.expressions]
+    if len(args) != len(params):
+        raise ValueError(f"{name}() takes {len(params)} arguments, not {len(args)}")
+    bound = dict(zip(params, args, strict=True))
+
+    def read(part: exp.Expression) -> exp.Expression:
+        inner = part.this if isinstance(part, exp.Table) else None
+        if isinstance(inner, exp.Anonymous) and inner.name.lower() == "query_table":
+            return exp.to_table(bound[inner.expressions[0].name.lower()], alias=part.alias or None)
+        return part
+
+    return exp.Subquery(this=body.this.copy().transform(read), alias=node.args.get("alias"))
 
 
 def _expand_macro(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
-    if name not in macros():
+    if name not in macros() or isinstance(macros()[name][1], exp.Subquery):
         return node
     params, body = macros()[name]
     args = node.expressions
@@ -176,6 +203,7 @@ def to_spark(sql: str) -> str:
     """One DuckDB statement as Spark SQL (``$name`` becomes ``:name``)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(_expand_episode_unit_columns)
+    tree = tree.transform(_expand_table_macro)
     tree = tree.transform(_expand_macro)
     tree = tree.transform(_expand_struct_unnest)
     return rewrite_statement(tree).sql(dialect=SparkQualify, comments=False)

@@ -10,17 +10,17 @@ grain: one row per patient x target x measurement year with a fill in the period
 params:
   level: {type: varchar, default: class, description: 'class (all ingredients of the class combined, no shift between them) or ingredient'}
 columns:
-  patient_id: {type: varchar}
-  period_start_on: {type: date}
-  measurement_year: {type: integer}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
-  site_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  adherence_band: {type: varchar}
+  patient_id: varchar
+  period_start_on: date
+  measurement_year: integer
+  drug_class: varchar
+  drug_subclass: varchar
+  drug: varchar
+  site_id: varchar
+  diagnosis_group: varchar
+  age_band: varchar
+  sex: varchar
+  adherence_band: varchar
 metric:
   filter_source: marts.fct_adherence_pdc
   filters: [site_id, diagnosis_group, age_band, sex, drug_class, drug]
@@ -44,10 +44,10 @@ variants:
     grain: one row per patient x target x measurement year with a fill in the period (unit level)
     constants: {evaluable_only: false}
     columns:
-      pdc: {type: double}
-      is_evaluable: {type: boolean}
-      is_adherent: {type: boolean}
-      not_evaluable_reason: {type: varchar}
+      pdc: double
+      is_evaluable: boolean
+      is_adherent: boolean
+      not_evaluable_reason: varchar
     metric:
       observed_rate:
         units: patient_targets
@@ -67,8 +67,8 @@ variants:
     grain: one row per evaluable patient x target x measurement year (unit level)
     constants: {evaluable_only: true}
     columns:
-      mpr: {type: double}
-      mpr_capped: {type: double, fmt: pct1}
+      mpr: double
+      mpr_capped: pct1
     metric:
       kind: mean
       value: mpr_capped

@@ -9,14 +9,14 @@ description: >
   entity that holds the id mapping; do not export it beyond care management.
 grain: one row per patient x drug_class
 columns:
-  patient_id: {type: varchar}
-  drug_class: {type: varchar}
-  measurement_year: {type: integer}
-  index_on: {type: date}
-  pdc: {type: double, fmt: pct1}
-  covered_days: {type: integer}
-  denominator_days: {type: integer}
-  fills: {type: integer}
+  patient_id: varchar
+  drug_class: varchar
+  measurement_year: integer
+  index_on: date
+  pdc: pct1
+  covered_days: integer
+  denominator_days: integer
+  fills: integer
 metric:
   filter_source: marts.fct_adherence_pdc
   filters: [site_id, diagnosis_group, age_band, sex, drug_class]

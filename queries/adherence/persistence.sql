@@ -11,8 +11,8 @@ grain: one row per treatment episode (unit level)
 params:
   new_users_only: {type: boolean, default: false, description: 'only new-user episodes (no drug of the class in the prior 105 days)'}
 columns:
-  start_on: {type: date}
-  persistence_days: {type: integer}
+  start_on: date
+  persistence_days: integer
   is_event: {type: boolean, description: discontinued (true) or censored (false)}
 metric:
   kind: survival

@@ -11,14 +11,14 @@ grain: one row per audit of one load (the latest load with audit results unless 
 params:
   load_id: {type: varchar, description: one load (null = the latest load with audit results)}
 columns:
-  load_id: {type: varchar}
-  audit: {type: varchar}
-  severity: {type: varchar}
-  status: {type: varchar}
-  offending_rows: {type: bigint, fmt: rows}
-  model: {type: varchar}
-  category: {type: varchar}
-  description: {type: varchar}
+  load_id: varchar
+  audit: varchar
+  severity: varchar
+  status: varchar
+  offending_rows: rows
+  model: varchar
+  category: varchar
+  description: varchar
 metric:
   kind: table
 tests:

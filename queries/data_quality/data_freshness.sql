@@ -8,13 +8,13 @@ description: >
 grain: one row
 params: {}
 columns:
-  data_start_on: {type: date}
-  data_end_on: {type: date}
-  data_end_source: {type: varchar}
-  last_load_id: {type: varchar}
-  last_loaded_at: {type: timestamp}
+  data_start_on: date
+  data_end_on: date
+  data_end_source: varchar
+  last_load_id: varchar
+  last_loaded_at: timestamp
   days_since_data_end: {type: bigint, fmt: days}
-  deid_mode: {type: varchar}
+  deid_mode: varchar
 metric:
   kind: table
 tests:

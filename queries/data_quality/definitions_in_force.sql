@@ -8,9 +8,9 @@ description: >
 grain: one row per definition parameter
 params: {}
 columns:
-  key: {type: varchar}
-  value: {type: varchar}
-  is_default: {type: boolean}
+  key: varchar
+  value: varchar
+  is_default: boolean
 metric:
   kind: table
 tests:

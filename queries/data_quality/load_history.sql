@@ -8,17 +8,17 @@ description: >
 grain: one row per load
 params: {}
 columns:
-  load_id: {type: varchar}
-  started_at: {type: timestamp}
-  finished_at: {type: timestamp}
-  status: {type: varchar}
-  source_kind: {type: varchar}
-  software_version: {type: varchar}
-  contract_version: {type: varchar}
-  files: {type: bigint, fmt: rows}
-  rows_read: {type: bigint, fmt: rows}
-  rows_loaded: {type: bigint, fmt: rows}
-  rows_rejected: {type: bigint, fmt: rows}
+  load_id: varchar
+  started_at: timestamp
+  finished_at: timestamp
+  status: varchar
+  source_kind: varchar
+  software_version: varchar
+  contract_version: varchar
+  files: rows
+  rows_read: rows
+  rows_loaded: rows
+  rows_rejected: rows
 metric:
   kind: table
 tests:

@@ -10,12 +10,12 @@ description: >
 grain: one row per load x table x column x reason x detector
 params: {}
 columns:
-  load_id: {type: varchar}
-  table_name: {type: varchar}
-  column_name: {type: varchar}
-  reason_code: {type: varchar}
-  detector: {type: varchar}
-  quarantined_values: {type: bigint, fmt: rows}
+  load_id: varchar
+  table_name: varchar
+  column_name: varchar
+  reason_code: varchar
+  detector: varchar
+  quarantined_values: rows
 metric:
   kind: table
 tests:
@@ -28,10 +28,8 @@ with quarantine as (
 
 final as (
     select
-        load_id,
-        table_name,
-        column_name,
-        reason_code,
+        -- a refusal's key: the load, where (table and column) and why
+        load_id, table_name, column_name, reason_code,
         coalesce(detector, 'domain only') as detector,
         count(*) as quarantined_values
     from quarantine

@@ -9,13 +9,13 @@ grain: one row per load x table x column x reason
 params:
   load_id: {type: varchar, description: one load (null = every load)}
 columns:
-  load_id: {type: varchar}
-  table_name: {type: varchar}
-  column_name: {type: varchar}
-  reason_code: {type: varchar}
-  rejected_rows: {type: bigint, fmt: rows}
-  first_line: {type: bigint}
-  example_message: {type: varchar}
+  load_id: varchar
+  table_name: varchar
+  column_name: varchar
+  reason_code: varchar
+  rejected_rows: rows
+  first_line: bigint
+  example_message: varchar
 metric:
   kind: table
 tests:
@@ -29,10 +29,8 @@ with rejects as (
 
 final as (
     select
-        load_id,
-        table_name,
-        column_name,
-        reason_code,
+        -- a refusal's key: the load, where (table and column) and why
+        load_id, table_name, column_name, reason_code,
         count(*) as rejected_rows,
         min(line)::bigint as first_line,
         min(message) as example_message

@@ -9,16 +9,16 @@ description: >
 grain: one row per instrument
 params: {}
 columns:
-  instrument: {type: varchar}
-  scores: {type: bigint, fmt: count}
-  patients: {type: bigint, fmt: count}
-  scores_in_episode: {type: bigint, fmt: count}
-  with_item_9: {type: bigint, fmt: count}
-  episodes: {type: bigint, fmt: count}
-  episodes_with_baseline: {type: bigint, fmt: count}
-  episodes_with_both: {type: bigint, fmt: count}
-  share_in_episode: {type: double, fmt: pct1}
-  share_with_baseline: {type: double, fmt: pct1}
+  instrument: varchar
+  scores: count
+  patients: count
+  scores_in_episode: count
+  with_item_9: count
+  episodes: count
+  episodes_with_baseline: count
+  episodes_with_both: count
+  share_in_episode: pct1
+  share_with_baseline: pct1
 metric:
   kind: table
   suppression:

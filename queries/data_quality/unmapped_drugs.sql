@@ -8,9 +8,9 @@ description: >
 grain: one row per drug name as written
 params: {}
 columns:
-  drug_as_written: {type: varchar}
-  tables: {type: varchar}
-  affected_rows: {type: bigint, fmt: rows}
+  drug_as_written: varchar
+  tables: varchar
+  affected_rows: rows
 metric:
   kind: table
 tests:

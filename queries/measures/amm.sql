@@ -1,6 +1,6 @@
 /* ---
 name: amm
-title: Antidepressant management (AMM-style), one file for both phases
+title: Antidepressant management, $phase phase (AMM-style)
 description: >
   Modelled on HEDIS AMM / eCQM CMS128 (NQF 0105), DOMAIN.md section 4. Unit: a newly treated adult
   with depression: an antidepressant dispensing (IPSD = the first fill of the episode) with no
@@ -19,7 +19,7 @@ columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: 'patient_id|IPSD'}
   index_on: {type: date, description: IPSD (day 0)}
-  drug: {type: varchar}
+  drug: varchar
   severity_band: {type: varchar, description: 'baseline PHQ-9 band of the episode (case mix); no baseline when none'}
   treatment_days: {type: integer, description: 'days in [0, +window_end_day] covered by >= 1 antidepressant'}
   is_observed: {type: boolean, description: 'data cover [-105, +window_end_day]'}
@@ -29,24 +29,21 @@ metric:
   period: index_on
   unit: patient IPSD
   direction: higher
-  observed_rate: {units: starts}  # each phase names its numerator
+  observed_rate:
+    units: starts
+    numerator: on_treatment_${min_treatment_days}d
+    label: 'Remained on an antidepressant >= $min_treatment_days days of [0, +$window_end_day]'
 # The two phases are one rule with two windows: each variant is a catalogue entry of its own,
-# with its window bound as constant parameters (not settable by users) and its own wording.
+# with its phase and window bound as constant parameters (not settable by users).
 variants:
   amm_acute:
-    title: Antidepressant management, acute phase (AMM-style)
-    description: numerator 1 (acute phase) of HEDIS AMM / CMS128 - at least 84 treatment days in [0, +114] (115 days)
-    constants: {window_end_day: 114, min_treatment_days: 84}
-    metric:
-      target: 0.7
-      observed_rate: {numerator: on_treatment_84d, label: 'Remained on an antidepressant >= 84 of the first 115 days'}
+    description: numerator 1 (acute phase) of HEDIS AMM / CMS128 (115 days)
+    constants: {phase: acute, window_end_day: 114, min_treatment_days: 84}
+    metric: {target: 0.7}
   amm_continuation:
-    title: Antidepressant management, continuation phase (AMM-style)
-    description: numerator 2 (continuation phase) of HEDIS AMM / CMS128 - at least 180 treatment days in [0, +231] (232 days)
-    constants: {window_end_day: 231, min_treatment_days: 180}
-    metric:
-      target: 0.5
-      observed_rate: {numerator: on_treatment_180d, label: 'Remained on an antidepressant >= 180 of the first 232 days'}
+    description: numerator 2 (continuation phase) of HEDIS AMM / CMS128 (232 days)
+    constants: {phase: continuation, window_end_day: 231, min_treatment_days: 180}
+    metric: {target: 0.5}
 --- */
 with patients as (
     select patient_id, birth_year, diagnosis_groups from marts.dim_patients
@@ -110,13 +107,6 @@ clipped as (
             and fills.cov_end_on >= units.index_on
 ),
 
-treatment as (
-    -- union of the clipped intervals, overlapping days counted once (macros.sql)
-    select unit_id, cast(sum(days_newly_covered(from_on, to_on, previous_end)) as integer) as treatment_days
-    from (select *, latest_end_before(unit_id, from_on, to_on) as previous_end from clipped)
-    group by unit_id
-),
-
 final as (
     select
         units.unit_id,
@@ -129,11 +119,12 @@ final as (
         units.age_band,
         units.sex,
         units.severity_band,
-        coalesce(treatment.treatment_days, 0) as treatment_days,
+        coalesce(treatment.covered_days, 0) as treatment_days,
         units.is_observed,
-        units.is_observed and coalesce(treatment.treatment_days, 0) >= $min_treatment_days as is_numerator
+        units.is_observed and coalesce(treatment.covered_days, 0) >= $min_treatment_days as is_numerator
     from units
-    left join treatment on units.unit_id = treatment.unit_id
+    -- the union of the clipped intervals, overlapping days counted once (macros.sql)
+    left join covered_days_by_unit(clipped) as treatment on units.unit_id = treatment.unit_id
 )
 
 select * from final

@@ -19,7 +19,7 @@ columns:
   index_on: {type: date, description: first day of the year covered by an antipsychotic}
   longest_any_days: {type: integer, description: longest run of days covered by >= 1 antipsychotic}
   longest_concurrent_days: {type: integer, description: longest run of days covered by >= 2 antipsychotics}
-  is_observed: {type: boolean}
+  is_observed: boolean
   is_denominator: {type: boolean, description: 'observed and longest_any_days >= 90'}
   is_numerator: {type: boolean, description: 'in the denominator and longest_concurrent_days >= 90'}
 metric:

@@ -16,9 +16,9 @@ columns_from: patient_year_unit
 columns:
   index_on: {type: date, description: first antipsychotic dispensing of the year}
   age_stratum: {type: varchar, description: 'APM strata 1-11, 12-17; 18+ outside the HEDIS population'}
-  is_observed: {type: boolean}
-  has_glucose: {type: boolean}
-  has_lipids: {type: boolean}
+  is_observed: boolean
+  has_glucose: boolean
+  has_lipids: boolean
   is_numerator: {type: boolean, description: observed with both tests}
 metric:
   unit: patient-year

@@ -16,14 +16,14 @@ columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: episode id of the start}
   index_on: {type: date, description: treatment start (day 0)}
-  drug_class: {type: varchar}
-  drug: {type: varchar}
+  drug_class: varchar
+  drug: varchar
   severity_band: {type: varchar, description: baseline PHQ-9 band (case mix)}
-  baseline_score: {type: integer}
-  followup_score: {type: integer}
+  baseline_score: integer
+  followup_score: integer
   is_observed: {type: boolean, description: 'day +240 is inside the data'}
   has_followup: {type: boolean, description: 'observed with a PHQ-9 in [+120, +240]'}
-  is_numerator: {type: boolean}
+  is_numerator: boolean
 metric:
   filters: [site_id, clinician_id, diagnosis_group, age_band, sex, drug_class]
   period: index_on

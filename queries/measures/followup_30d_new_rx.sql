@@ -15,9 +15,9 @@ columns_from: unit_dimensions
 columns:
   unit_id: {type: varchar, description: episode id}
   index_on: {type: date, description: episode start (day 0)}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  drug: {type: varchar}
+  drug_class: varchar
+  drug_subclass: varchar
+  drug: varchar
   severity_band: {type: varchar, description: 'baseline PHQ-9 band (case mix); no baseline when none'}
   is_observed: {type: boolean, description: 'day +30 is inside the data'}
   is_numerator: {type: boolean, description: 'observed with a visit in [+1, +30]'}

@@ -19,8 +19,8 @@ params:
 columns_from: patient_year_unit
 columns:
   index_on: {type: date, description: IPSD}
-  dispensings: {type: integer}
-  covered_days: {type: integer}
+  dispensings: integer
+  covered_days: integer
   treatment_days: {type: integer, description: IPSD to 31 December inclusive}
   is_observed: {type: boolean, description: the whole year is observed}
   is_numerator: {type: boolean, description: observed and PDC at or above the threshold}
@@ -76,13 +76,6 @@ clipped as (
             and fills.cov_start_on <= filtered.period_end_on
 ),
 
-covered as (
-    -- union of the clipped intervals, overlapping days counted once (macros.sql)
-    select unit_id, cast(sum(days_newly_covered(from_on, to_on, previous_end)) as integer) as covered_days
-    from (select *, latest_end_before(unit_id, from_on, to_on) as previous_end from clipped)
-    group by unit_id
-),
-
 final as (
     select
         filtered.unit_id,
@@ -104,7 +97,8 @@ final as (
         and 100 * coalesce(covered.covered_days, 0)
         >= cast(round(100 * coalesce($pdc_threshold, 0.8)) as integer) * treatment_days as is_numerator
     from filtered
-    left join covered on filtered.unit_id = covered.unit_id
+    -- the union of the clipped intervals, overlapping days counted once (macros.sql)
+    left join covered_days_by_unit(clipped) as covered on filtered.unit_id = covered.unit_id
 )
 
 select * from final

@@ -13,8 +13,8 @@ columns:
   level: {type: varchar, description: category level (null for continuous rows)}
   episodes: {type: bigint, fmt: count, description: eligible episodes in the group}
   n: {type: bigint, fmt: count, description: episodes with the value (continuous) or in the level (categorical)}
-  mean: {type: double, fmt: num1}
-  sd: {type: double, fmt: num1}
+  mean: num1
+  sd: num1
   proportion: {type: double, fmt: pct1, description: n / episodes for categorical rows}
 metric:
   filter_source: marts.fct_episode_outcomes

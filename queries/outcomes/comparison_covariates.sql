@@ -12,16 +12,16 @@ description: >
   and only balance statistics and effects leave the comparison.
 grain: one row per treatment episode
 columns:
-  episode_id: {type: varchar}
-  age_at_start: {type: integer}
-  sex: {type: varchar}
+  episode_id: varchar
+  age_at_start: integer
+  sex: varchar
   baseline_score: {type: integer, description: baseline score on the instrument (null = no baseline)}
-  baseline_severity_band: {type: varchar}
-  diagnosis_group: {type: varchar}
-  line_of_therapy: {type: integer}
+  baseline_severity_band: varchar
+  diagnosis_group: varchar
+  line_of_therapy: integer
   prior_episodes: {type: bigint, description: the patient's episodes of any drug that started before this one}
-  site_id: {type: varchar}
-  start_year: {type: integer}
+  site_id: varchar
+  start_year: integer
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]

@@ -9,10 +9,10 @@ params:
   eligibility_min: {type: integer, description: 'baseline score needed to be eligible (null = the configured threshold, PHQ-9 >= 10)'}
 columns:
   start_on: {type: date, description: episode start (day 0)}
-  instrument: {type: varchar}
-  baseline_score: {type: integer}
-  followup_score: {type: integer}
-  is_eligible: {type: boolean}
+  instrument: varchar
+  baseline_score: integer
+  followup_score: integer
+  is_eligible: boolean
   is_assessed: {type: boolean, description: eligible and a follow-up score in the window}
 metric:
   filter_source: marts.fct_episode_outcomes
@@ -34,10 +34,10 @@ variants:
     constants: {remission_max: null}
     columns:
       <<: &rate_columns
-        preset: {type: varchar}
+        preset: varchar
         baseline_severity_band: {type: varchar, description: 'severity band of the baseline score (stratifier for compare --adjust baseline_severity)'}
-        has_baseline: {type: boolean}
-      is_responder: {type: boolean}
+        has_baseline: boolean
+      is_responder: boolean
     metric:
       kind: proportion
       counts: {<<: &rate_counts {episodes: '*', with_baseline: has_baseline, eligible: is_eligible, assessed: is_assessed}, responders: is_responder}

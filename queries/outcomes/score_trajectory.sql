@@ -9,11 +9,11 @@ description: >
   counted once per episode it falls in. DOMAIN.md section 3.
 grain: one row per drug_class x week_since_start
 columns:
-  drug_class: {type: varchar}
-  week_since_start: {type: integer}
+  drug_class: varchar
+  week_since_start: integer
   n: {type: bigint, fmt: count, description: scores in the week}
-  mean_score: {type: double, fmt: num1}
-  sd_score: {type: double, fmt: num1}
+  mean_score: num1
+  sd_score: num1
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument]

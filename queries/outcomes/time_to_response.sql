@@ -9,9 +9,9 @@ description: >
   Median with 95% interval (log-log) and the share responded by 8 and 12 weeks. DOMAIN.md 3 and 7.
 grain: one row per eligible episode with a score after the start (unit level)
 columns:
-  start_on: {type: date}
-  instrument: {type: varchar}
-  days_to_response: {type: integer}
+  start_on: date
+  instrument: varchar
+  days_to_response: integer
   is_response_event: {type: boolean, description: true = responded on that day, false = censored}
 metric:
   filter_source: marts.fct_episode_outcomes

@@ -9,12 +9,12 @@ description: >
   significant threshold in antipsychotic trials).
 grain: one row per episode with a baseline weight (unit level)
 columns:
-  start_on: {type: date}
-  baseline_kg: {type: double}
-  followup_kg: {type: double}
-  has_followup: {type: boolean}
-  change_kg: {type: double, fmt: num1}
-  is_gain_7pct: {type: boolean}
+  start_on: date
+  baseline_kg: double
+  followup_kg: double
+  has_followup: boolean
+  change_kg: num1
+  is_gain_7pct: boolean
 metric:
   filter_source: marts.fct_treatment_episodes
   kind: mean

@@ -10,12 +10,12 @@ description: >
   to day 140 are excluded and counted as not_observed.
 grain: one row per antipsychotic episode (unit level)
 columns:
-  start_on: {type: date}
-  is_observed_140d: {type: boolean}
-  has_baseline_glucose: {type: boolean}
-  has_baseline_lipids: {type: boolean}
-  has_baseline_both: {type: boolean}
-  has_early_glucose: {type: boolean}
+  start_on: date
+  is_observed_140d: boolean
+  has_baseline_glucose: boolean
+  has_baseline_lipids: boolean
+  has_baseline_both: boolean
+  has_early_glucose: boolean
 metric:
   unit: episode
   observed_rate:
@@ -23,11 +23,7 @@ metric:
     denominator: {observed: is_observed_140d}
     numerator: baseline_both
     label: 'Baseline glucose/HbA1c and lipids'
-  counts:
-    baseline_both: has_baseline_both
-    baseline_glucose: has_baseline_glucose
-    baseline_lipids: has_baseline_lipids
-    early_glucose: has_early_glucose
+  counts: {baseline_both: has_baseline_both, baseline_glucose: has_baseline_glucose, baseline_lipids: has_baseline_lipids, early_glucose: has_early_glucose}
   rates:
     - {name: rate_baseline_glucose, numerator: baseline_glucose, denominator: observed, label: 'Baseline glucose or HbA1c'}
     - {name: rate_baseline_lipids, numerator: baseline_lipids, denominator: observed, label: 'Baseline LDL-C or cholesterol'}

@@ -15,28 +15,24 @@ grain: one row per PHQ-9 score with item 9 recorded (unit level)
 params:
   item9_followup_days: {type: integer, default: 1, description: 'follow-up window [0, +N] days (DOMAIN 13.3; as the item-9 worklist)'}
 columns:
-  assessment_id: {type: varchar}
-  assessed_on: {type: date}
-  patient_id: {type: varchar}
-  regimen: {type: varchar}
-  site_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  is_positive: {type: boolean}
+  assessment_id: varchar
+  assessed_on: date
+  patient_id: varchar
+  regimen: varchar
+  site_id: varchar
+  diagnosis_group: varchar
+  age_band: varchar
+  sex: varchar
+  is_positive: boolean
   is_positive_evaluable: {type: boolean, description: positive and its follow-up window closed inside the data}
-  is_positive_followed_up: {type: boolean}
+  is_positive_followed_up: boolean
 metric:
   filter_source: marts.fct_safety_flags
   filters: [site_id, diagnosis_group, age_band, sex]
   period: assessed_on
   kind: proportion
   unit: score
-  counts:
-    scores: '*'
-    positive: is_positive
-    evaluable: is_positive_evaluable
-    followed_up: is_positive_followed_up
+  counts: {scores: '*', positive: is_positive, evaluable: is_positive_evaluable, followed_up: is_positive_followed_up}
   rates:
     - {name: rate, numerator: positive, denominator: scores, label: 'Scores with item 9 above 0'}
     - {name: rate_followed_up, numerator: followed_up, denominator: evaluable, label: 'Positive item 9 with a risk assessment or contact within the follow-up window'}

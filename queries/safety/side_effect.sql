@@ -6,10 +6,10 @@ description: >
   class's reports. Unattributed reports are counted under drug_class 'unattributed', never dropped
 grain: one row per drug_class x $counted_by
 columns:
-  drug_class: {type: varchar}
-  reports: {type: bigint, fmt: count}
+  drug_class: varchar
+  reports: count
   class_reports: {type: bigint, fmt: count, description: all reports of the class}
-  share: {type: double, fmt: pct1}
+  share: pct1
   $counted_by: {type: varchar}
 metric:
   filter_source: marts.fct_side_effect_events

@@ -10,12 +10,12 @@ grain: one row per drug x effect_code
 params:
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
-  drug_class: {type: varchar}
-  drug: {type: varchar}
-  effect_code: {type: varchar}
+  drug_class: varchar
+  drug: varchar
+  effect_code: varchar
   numerator: {type: bigint, fmt: count, description: reviewed episodes with the effect}
   denominator: {type: bigint, fmt: count, description: reviewed episodes of the drug}
-  rate: {type: double, fmt: pct1}
+  rate: pct1
 metric:
   source: episodes
   rates:

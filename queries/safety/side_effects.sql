@@ -13,10 +13,10 @@ params:
   effect_code: {type: varchar, description: 'vocabulary code (DOMAIN 9.1), e.g. weight_gain; null = any side effect'}
   min_severity: {type: varchar, default: mild, description: 'lowest severity counted: mild, moderate or severe'}
 columns:
-  start_on: {type: date}
+  start_on: date
   has_review: {type: boolean, description: 'a visit in [0, +90] days'}
   has_report: {type: boolean, description: 'a report of the effect at or above the severity in [0, +90] days'}
-  is_reviewed_with_report: {type: boolean}
+  is_reviewed_with_report: boolean
 metric:
   unit: episode
   observed_rate:

@@ -9,11 +9,11 @@ description: >
   discontinuations observed. DOMAIN.md glossary and 5.5.
 grain: one row per treatment episode (unit level)
 columns:
-  start_on: {type: date}
-  is_new_user: {type: boolean}
+  start_on: date
+  is_new_user: boolean
   is_switch: {type: boolean, description: the episode was followed by a switch to another ingredient}
-  is_augmentation: {type: boolean}
-  is_discontinued: {type: boolean}
+  is_augmentation: boolean
+  is_discontinued: boolean
 metric:
   kind: count
   unit: episode

@@ -8,22 +8,16 @@ description: >
   is shown beside it. Denominator: all episodes starting in the period. DOMAIN.md section 3.
 grain: one row per treatment episode x instrument in the chosen preset (unit level)
 columns:
-  start_on: {type: date}
-  has_baseline: {type: boolean}
-  has_both: {type: boolean}
+  start_on: date
+  has_baseline: boolean
+  has_both: boolean
 metric:
   filter_source: marts.fct_episode_outcomes
   scope: [instrument, preset]
   kind: proportion
   unit: episode
-  counts:
-    episodes: '*'
-    with_baseline: has_baseline
-    with_both: has_both
-  attrition:
-    - {count: episodes}
-    - {count: with_baseline, dropped: without_baseline}
-    - {count: with_both, dropped: without_follow_up}
+  counts: {episodes: '*', with_baseline: has_baseline, with_both: has_both}
+  attrition: [{count: episodes}, {count: with_baseline, dropped: without_baseline}, {count: with_both, dropped: without_follow_up}]
   rates:
     - {name: rate, numerator: with_both, denominator: episodes, label: 'Episodes with a baseline and a follow-up score'}
     - {name: rate_baseline, numerator: with_baseline, denominator: episodes, label: 'Episodes with a baseline score'}

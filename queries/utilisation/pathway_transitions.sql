@@ -17,12 +17,12 @@ params:
   drug_class: {type: varchar, description: drug class of line 1 (null = all)}
 columns:
   from_line: {type: integer, description: '1 or 2'}
-  from_class: {type: varchar}
+  from_class: varchar
   to_class: {type: varchar, description: "drug class of the next line, 'none' when there was none"}
-  patients: {type: bigint, fmt: count}
-  switched: {type: bigint, fmt: count}
-  added: {type: bigint, fmt: count}
-  median_days_to_next: {type: double, fmt: days}
+  patients: count
+  switched: count
+  added: count
+  median_days_to_next: days
 metric:
   filter_source: marts.fct_treatment_episodes
   filters: [site_id, diagnosis_group, age_band, sex]

@@ -11,15 +11,15 @@ description: >
   n is the transition line n -> n+1. DOMAIN.md glossary (switch, augment).
 grain: one row per diagnosis_group x drug_class x line
 columns:
-  diagnosis_group: {type: varchar}
-  drug_class: {type: varchar}
+  diagnosis_group: varchar
+  drug_class: varchar
   line: {type: varchar, description: '1, 2, 3 or 4+'}
-  episodes: {type: bigint, fmt: count}
-  patients: {type: bigint, fmt: count}
-  switched: {type: bigint, fmt: count}
-  augmented: {type: bigint, fmt: count}
-  combined: {type: bigint, fmt: count}
-  median_days_on_line: {type: double, fmt: days}
+  episodes: count
+  patients: count
+  switched: count
+  augmented: count
+  combined: count
+  median_days_on_line: days
 metric:
   source: episodes
   suppression:

@@ -8,11 +8,11 @@ description: >
   number of drug classes in the regimen. DOMAIN.md glossary (regimen).
 grain: one row per regimen
 columns:
-  regimen: {type: varchar}
-  ingredients: {type: integer}
-  drug_classes: {type: bigint}
-  episodes: {type: bigint, fmt: count}
-  patients: {type: bigint, fmt: count}
+  regimen: varchar
+  ingredients: integer
+  drug_classes: bigint
+  episodes: count
+  patients: count
 metric:
   source: episodes
   suppression:

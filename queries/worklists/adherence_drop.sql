@@ -21,7 +21,7 @@ params:
   lapse_lookback_days: {type: integer, default: 90}
 columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
-  pdc: {type: double, fmt: pct1}
+  pdc: pct1
 tests:
   unique: [patient_id, drug]
 --- */

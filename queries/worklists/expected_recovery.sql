@@ -24,10 +24,10 @@ params:
   max_week: {type: integer, default: 16, description: the last week shown; an episode counts once all its weeks have passed}
   min_episodes: {type: integer, default: 30, description: episodes a cell needs for its percentiles}
 columns:
-  baseline_severity_band: {type: varchar}
-  week_since_start: {type: integer}
+  baseline_severity_band: varchar
+  week_since_start: integer
   episodes: {type: bigint, fmt: count, description: episodes with a PHQ-9 in the week}
-  p25_change: {type: double, fmt: num1}
+  p25_change: num1
   p50_change: {type: double, fmt: num1, description: the expected change (the cell median)}
   p75_change: {type: double, fmt: num1, description: amber above}
   p90_change: {type: double, fmt: num1, description: red above}

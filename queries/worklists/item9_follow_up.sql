@@ -18,7 +18,7 @@ params:
   item9_lookback_days: {type: integer, default: 365, description: 'screens dated in [as_of - N, as_of]'}
 columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
-  item_9: {type: integer}
+  item_9: integer
 tests:
   unique: [patient_id, trigger_on]
   expressions: [days_overdue >= 1, item_9 between 1 and 3]

@@ -23,7 +23,7 @@ params:
   metabolic_preset: {type: varchar, default: apa2020}
 columns_from: worklist  # the columns, parameter as_of and CTEs of every worklist (pipelines/metric_shorthand.py)
 columns:
-  test_group: {type: varchar}
+  test_group: varchar
 tests:
   unique: [patient_id, drug, test_group]
   expressions: [days_overdue > 0]

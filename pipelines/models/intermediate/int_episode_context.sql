@@ -11,15 +11,15 @@ description: >
   [+1, +30] (follow-up after a new prescription, ADD initiation), [+31, +300] (ADD continuation)
   and [0, $side_effect_window_days] (the side-effect denominator, DOMAIN 9.3).
 columns:
-  episode_id: {type: varchar}
-  max_daily_dose_mg: {type: double}
-  stop_reason: {type: varchar}
-  prescriber_id: {type: varchar}
-  nearest_visit_clinician_id: {type: varchar}
-  nearest_visit_site_id: {type: varchar}
-  has_visit_1_30: {type: boolean}
-  visits_31_300: {type: integer}
-  has_visit_in_side_effect_window: {type: boolean}
+  episode_id: varchar
+  max_daily_dose_mg: double
+  stop_reason: varchar
+  prescriber_id: varchar
+  nearest_visit_clinician_id: varchar
+  nearest_visit_site_id: varchar
+  has_visit_1_30: boolean
+  visits_31_300: integer
+  has_visit_in_side_effect_window: boolean
 --- */
 with episodes as (
     select episode_id, patient_id, drug, start_on, end_on

@@ -11,9 +11,9 @@ description: >
   sertraline -> escitalopram gives lines 1 and 2, a restart of sertraline keeps line 1, and an
   added second drug of the class (combination) takes the next line.
 columns:
-  episode_id: {type: varchar}
+  episode_id: varchar
   class_course: {type: integer, description: "0 = before the first new-user episode of the class"}
-  line_of_therapy: {type: integer}
+  line_of_therapy: integer
 --- */
 with courses as (
     select

@@ -15,13 +15,13 @@ description: >
   start (A.end >= start + w - 1, i.e. >= w days together): augmentation when one is of another
   class, combination when one is of the same class.
 columns:
-  episode_id: {type: varchar}
-  regimen: {type: varchar}
-  switched_to: {type: varchar}
-  switched_from: {type: varchar}
-  added_to: {type: varchar}
-  is_augmentation: {type: boolean}
-  is_combination: {type: boolean}
+  episode_id: varchar
+  regimen: varchar
+  switched_to: varchar
+  switched_from: varchar
+  added_to: varchar
+  is_augmentation: boolean
+  is_combination: boolean
 --- */
 with episodes as (
     select episode_id, patient_id, drug, drug_class, start_on, end_on

@@ -12,19 +12,19 @@ description: >
   Discontinued: end_on + grace < data end (the over-long gap is observed); otherwise censored.
 columns:
   episode_id: {type: varchar, description: "patient_id|drug|start_on"}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  exposure_source: {type: varchar}
-  exposures: {type: integer}
-  start_on: {type: date}
-  end_on: {type: date}
-  grace_days: {type: integer}
-  is_new_user: {type: boolean}
-  has_full_lookback: {type: boolean}
-  is_discontinued: {type: boolean}
-  is_censored: {type: boolean}
-  days_on_treatment: {type: integer}
+  patient_id: varchar
+  drug: varchar
+  drug_class: varchar
+  exposure_source: varchar
+  exposures: integer
+  start_on: date
+  end_on: date
+  grace_days: integer
+  is_new_user: boolean
+  has_full_lookback: boolean
+  is_discontinued: boolean
+  is_censored: boolean
+  days_on_treatment: integer
 --- */
 with exposures as (
     -- covered_until (the latest earlier end) comes with the exposures: for fills it is the

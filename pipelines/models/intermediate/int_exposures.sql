@@ -9,13 +9,13 @@ description: >
   start_on + days_supply * (1 + refills) - 1 (the supply written, refills included). Prescriptions
   with neither end date nor days supply are not exposures; dq_model_exclusions lists them.
 columns:
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
+  patient_id: varchar
+  drug: varchar
+  drug_class: varchar
   exposure_source: {type: varchar, description: "dispenses or prescriptions"}
-  source_id: {type: varchar}
-  cov_start_on: {type: date}
-  cov_end_on: {type: date}
+  source_id: varchar
+  cov_start_on: date
+  cov_end_on: date
   covered_until: {type: date, description: "the latest end of the pair's earlier exposures (sorted by start, then end); null for the first"}
 --- */
 with filled_pairs as (

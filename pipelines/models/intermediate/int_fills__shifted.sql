@@ -10,12 +10,12 @@ description: >
   running sum, then a running maximum) replace a loop. Day numbers are integers (days since
   1970-01-01). Fills are ordered by date, then dispense_id, so same-day fills are deterministic.
 columns:
-  dispense_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  filled_on: {type: date}
-  days_supply: {type: integer}
+  dispense_id: varchar
+  patient_id: varchar
+  drug: varchar
+  drug_class: varchar
+  filled_on: date
+  days_supply: integer
   cov_start_on: {type: date, description: first day this fill covers after shifting}
   cov_end_on: {type: date, description: last day this fill covers}
   previous_cov_end_on: {type: date, description: "last day the patient's previous fill of this ingredient covers (null for the first); shifted intervals are disjoint and in fill order, so this is the latest coverage before the fill"}

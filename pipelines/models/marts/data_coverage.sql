@@ -7,14 +7,14 @@ description: >
   latest event dates) and warehouse row counts. Counts are internal: pass them through the
   suppression function before showing them.
 columns:
-  data_start_on: {type: date}
-  data_end_on: {type: date}
-  data_end_source: {type: varchar}
-  patients: {type: bigint}
-  episodes: {type: bigint}
-  assessments: {type: bigint}
-  dispenses: {type: bigint}
-  prescriptions: {type: bigint}
+  data_start_on: date
+  data_end_on: date
+  data_end_source: varchar
+  patients: bigint
+  episodes: bigint
+  assessments: bigint
+  dispenses: bigint
+  prescriptions: bigint
 --- */
 select
     coverage.data_start_on,

@@ -10,11 +10,11 @@ description: >
   every day after an episode ends, so the covering episodes, and the winner, are the same on
   every day of a span; days no antipsychotic episode covers have no row.
 columns:
-  patient_id: {type: varchar}
-  from_on: {type: date}
-  to_on: {type: date}
-  clinician_id: {type: varchar}
-  site_id: {type: varchar}
+  patient_id: varchar
+  from_on: {type: date, description: first day of the span}
+  to_on: {type: date, description: last day of the span}
+  clinician_id: {type: varchar, description: prescriber of the winning episode}
+  site_id: {type: varchar, description: site of the winning episode}
 --- */
 with episodes as (
     select patient_id, start_on, end_on, clinician_id, site_id

@@ -10,11 +10,11 @@ description: >
   formulation the contract does not carry (paroxetine CR, bupropion XL), the higher maximum is
   used so that no patient is listed for a dose their formulation allows.
 columns:
-  drug: {type: varchar}
-  max_daily_dose_mg: {type: double}
-  older_than_age: {type: integer}
-  note: {type: varchar}
-  source: {type: varchar}
+  drug: varchar
+  max_daily_dose_mg: double
+  older_than_age: integer
+  note: varchar
+  source: varchar
 --- */
 select
     trim(drug) as drug,

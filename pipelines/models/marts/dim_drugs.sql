@@ -4,10 +4,10 @@ grain: one row per ingredient of ref.drugs
 unique_key: [drug]
 description: The ingredient -> class and subclass mapping (DOMAIN 8), keyed by ingredient.
 columns:
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  atc_code: {type: varchar}
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  atc_code: varchar
 --- */
 select drug, drug_class, drug_subclass, atc_code
 from staging.stg_drugs

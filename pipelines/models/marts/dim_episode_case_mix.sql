@@ -8,8 +8,8 @@ description: >
   baseline PHQ-9 score (has_baseline guards against a null score falling through to a band).
   Stated once for the measures that stratify by it (AMM, follow-up after a new prescription).
 columns:
-  episode_id: {type: varchar}
-  severity_band: {type: varchar}
+  episode_id: varchar
+  severity_band: varchar
 --- */
 select
     episodes.episode_id,

@@ -14,21 +14,21 @@ description: >
   short_if_age_min years old or the last value is at least short_if_value_min (lithium: 91 days
   at 65+ or a level >= 0.8 mmol/L). Overdue when as_of > due + grace_days.
 columns:
-  schedule: {type: varchar}
-  preset: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  test_group: {type: varchar}
-  counts_from_day: {type: integer}
-  first_due_day: {type: integer}
-  phase_from_day: {type: integer}
-  phase_to_day: {type: integer}
-  interval_days: {type: integer}
-  grace_days: {type: integer}
-  short_interval_days: {type: integer}
-  short_if_age_min: {type: integer}
-  short_if_value_min: {type: double}
-  source: {type: varchar}
+  schedule: varchar
+  preset: varchar
+  drug: varchar
+  drug_class: varchar
+  test_group: varchar
+  counts_from_day: integer
+  first_due_day: integer
+  phase_from_day: integer
+  phase_to_day: integer
+  interval_days: integer
+  grace_days: integer
+  short_interval_days: integer
+  short_if_age_min: integer
+  short_if_value_min: double
+  source: varchar
 --- */
 select
     schedule,

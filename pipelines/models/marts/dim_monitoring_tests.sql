@@ -9,9 +9,9 @@ description: >
   weight or BMI, glucose = glucose or HbA1c, lipids = LDL-C or total cholesterol (DOMAIN 9.4).
   A group is done when any of its measures is present.
 columns:
-  test_group: {type: varchar}
-  measure: {type: varchar}
-  label: {type: varchar}
+  test_group: varchar
+  measure: varchar
+  label: varchar
 --- */
 select
     trim(test_group) as test_group,

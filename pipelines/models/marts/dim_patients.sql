@@ -9,17 +9,17 @@ description: >
   the most diagnosis rows (ties: earliest diagnosis, then the one listed first in the extract, then name), 'other' only when the patient has
   no other group, 'unknown' with no diagnosis. site_id falls back to the site of most visits.
 columns:
-  patient_id: {type: varchar}
-  birth_year: {type: integer}
-  is_birth_year_top_coded: {type: boolean}
-  sex: {type: varchar}
-  site_id: {type: varchar}
-  age_band: {type: varchar}
-  diagnosis_group: {type: varchar}
-  diagnosis_groups: {type: varchar}
-  first_visit_on: {type: date}
-  last_visit_on: {type: date}
-  visits: {type: bigint}
+  patient_id: varchar
+  birth_year: integer
+  is_birth_year_top_coded: boolean
+  sex: varchar
+  site_id: varchar
+  age_band: varchar
+  diagnosis_group: varchar
+  diagnosis_groups: varchar
+  first_visit_on: date
+  last_visit_on: date
+  visits: bigint
 --- */
 with group_counts as (
     select

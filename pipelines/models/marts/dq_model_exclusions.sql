@@ -8,11 +8,11 @@ description: >
   meta.unmapped_drugs), prescriptions with neither end date nor days supply (no exposure interval),
   and same-day duplicate scores (the higher total of the patient, date and instrument family kept).
 columns:
-  source_table: {type: varchar}
-  record_id: {type: varchar}
-  patient_id: {type: varchar}
-  reason_code: {type: varchar}
-  detail: {type: varchar}
+  source_table: varchar
+  record_id: varchar
+  patient_id: varchar
+  reason_code: varchar
+  detail: varchar
 --- */
 select
     'prescriptions' as source_table,

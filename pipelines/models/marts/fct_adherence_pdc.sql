@@ -22,32 +22,32 @@ description: >
   first day after discharge, and supply then shifts on the compressed timeline (DOMAIN 5.1 step 7,
   derived method). inpatient_days is reported either way. age_band: age on 31 Dec of the year.
 columns:
-  patient_id: {type: varchar}
+  patient_id: varchar
   level: {type: varchar, description: "ingredient or class"}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  measurement_year: {type: integer}
-  period_start_on: {type: date}
-  period_end_on: {type: date}
-  index_on: {type: date}
-  fills: {type: integer}
-  fill_dates: {type: integer}
-  covered_days: {type: integer}
-  denominator_days: {type: integer}
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  measurement_year: integer
+  period_start_on: date
+  period_end_on: date
+  index_on: date
+  fills: integer
+  fill_dates: integer
+  covered_days: integer
+  denominator_days: integer
   pdc: {type: double, range: [0, 1]}
-  is_adherent: {type: boolean}
-  days_supplied: {type: integer}
-  mpr: {type: double}
+  is_adherent: boolean
+  days_supplied: integer
+  mpr: double
   mpr_capped: {type: double, range: [0, 1]}
-  inpatient_days: {type: integer}
-  is_inpatient_adjusted: {type: boolean}
-  not_evaluable_reason: {type: varchar}
-  site_id: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
-  adherence_band: {type: varchar}
+  inpatient_days: integer
+  is_inpatient_adjusted: boolean
+  not_evaluable_reason: varchar
+  site_id: varchar
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
+  adherence_band: varchar
 --- */
 with stay_days as (
     select

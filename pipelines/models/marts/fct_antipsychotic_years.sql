@@ -11,12 +11,12 @@ description: >
   patient-years from it; unit_id is their unit key.
 columns:
   unit_id: {type: varchar, description: 'patient_id|measurement_year'}
-  patient_id: {type: varchar}
-  measurement_year: {type: integer}
-  index_on: {type: date}
-  dispensings: {type: integer}
-  clinician_id: {type: varchar}
-  site_id: {type: varchar}
+  patient_id: varchar
+  measurement_year: integer
+  index_on: date
+  dispensings: integer
+  clinician_id: varchar
+  site_id: varchar
 --- */
 with fills as (
     select patient_id, filled_on

@@ -10,10 +10,10 @@ description: >
   the prescribing-safety worklist excludes cancer (C00-C96) and sickle cell disease (D57), as
   PQA COB does.
 columns:
-  patient_id: {type: varchar}
-  diagnosed_on: {type: date}
-  icd10_code: {type: varchar}
-  diagnosis_group: {type: varchar}
+  patient_id: varchar
+  diagnosed_on: date
+  icd10_code: varchar
+  diagnosis_group: varchar
 --- */
 select distinct
     patient_id,

@@ -19,30 +19,30 @@ description: >
   PHQ-9 and GAD-7 rows exist for every episode; other instruments only where the patient has a score.
 columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, is_new_user, line_of_therapy, site_id, clinician_id, diagnosis_group, age_band, sex, adherence_band]}
 columns:
-  preset: {type: varchar}
-  is_default_preset: {type: boolean}
-  instrument: {type: varchar}
-  followup_start_days: {type: integer}
-  followup_end_days: {type: integer}
-  baseline_score: {type: integer}
-  baseline_on: {type: date}
-  baseline_severity_band: {type: varchar}
-  followup_score: {type: integer}
-  followup_on: {type: date}
-  change: {type: integer}
-  has_baseline: {type: boolean}
-  has_followup: {type: boolean}
-  eligibility_min: {type: integer}
-  is_eligible: {type: boolean}
-  is_response: {type: boolean}
-  is_remission: {type: boolean}
+  preset: varchar
+  is_default_preset: boolean
+  instrument: varchar
+  followup_start_days: integer
+  followup_end_days: integer
+  baseline_score: integer
+  baseline_on: date
+  baseline_severity_band: varchar
+  followup_score: integer
+  followup_on: date
+  change: integer
+  has_baseline: boolean
+  has_followup: boolean
+  eligibility_min: integer
+  is_eligible: boolean
+  is_response: boolean
+  is_remission: boolean
   meets_response_rule: {type: boolean, description: "the follow-up meets the instrument's response rule, whatever the eligibility (null without both scores)"}
-  remission_max: {type: integer}
+  remission_max: integer
   remission_not_defined_reason: {type: varchar, description: "why the instrument has no remission rule (PCL-5); null when it has one"}
-  cutoff_id: {type: varchar}
-  not_evaluable_reason: {type: varchar}
-  days_to_response: {type: integer}
-  is_response_event: {type: boolean}
+  cutoff_id: {type: varchar, description: "the remission comparator as configured, e.g. 'PHQ-9<5' (ref.instrument_rules)"}
+  not_evaluable_reason: {type: varchar, description: 'no_baseline, ineligible_baseline or no_followup, in this order; null when evaluable'}
+  days_to_response: integer
+  is_response_event: boolean
 --- */
 with presets as (
     select

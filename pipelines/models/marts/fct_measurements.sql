@@ -10,16 +10,16 @@ description: >
   measurements in no episode appear once with a null episode.
 columns_from: stg_measurements  # its columns first (pipelines/model_columns.py)
 columns:
-  episode_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  start_on: {type: date}
-  days_from_start: {type: integer}
-  site_id: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
+  episode_id: varchar
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  start_on: date
+  days_from_start: integer
+  site_id: varchar
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
 --- */
 -- one left join, as in fct_scores: a measurement matches every episode whose window holds it, or
 -- stays once with nulls (matching first and joining back by measurement_id read every

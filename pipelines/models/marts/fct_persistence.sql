@@ -10,11 +10,11 @@ description: >
   treatment after that many days; null when censored before it (unknown).
 columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, is_new_user, line_of_therapy, site_id, clinician_id, diagnosis_group, age_band, sex, adherence_band, grace_days]}
 columns:
-  persistence_days: {type: integer}
-  is_event: {type: boolean}
-  is_censored: {type: boolean}
-  is_persistent_182: {type: boolean}
-  is_persistent_365: {type: boolean}
+  persistence_days: integer
+  is_event: boolean
+  is_censored: boolean
+  is_persistent_182: boolean
+  is_persistent_365: boolean
 --- */
 with persistence as (
     select

@@ -8,15 +8,15 @@ description: >
   the patient's birth year (the age condition of a maximum is evaluated at the worklist's as-of
   date). end_on is the prescription's end date, else start + days_supply - 1, else null (open).
 columns:
-  prescription_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  start_on: {type: date}
-  end_on: {type: date}
-  daily_dose_mg: {type: double}
-  clinician_id: {type: varchar}
-  birth_year: {type: integer}
+  prescription_id: varchar
+  patient_id: varchar
+  drug: varchar
+  drug_class: varchar
+  start_on: date
+  end_on: date
+  daily_dose_mg: double
+  clinician_id: varchar
+  birth_year: integer
 --- */
 select
     prescriptions.prescription_id,

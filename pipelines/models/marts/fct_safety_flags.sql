@@ -12,21 +12,21 @@ description: >
   item9_followup_days parameter of the metric or worklist that asks. regimen: the regimen of the
   latest-starting episode active on the date (start_on <= date <= end_on), null if none.
 columns:
-  assessment_id: {type: varchar}
-  patient_id: {type: varchar}
-  assessed_on: {type: date}
-  instrument_as_sent: {type: varchar}
-  total_score: {type: integer}
-  item_9: {type: integer}
-  is_positive: {type: boolean}
+  assessment_id: varchar
+  patient_id: varchar
+  assessed_on: date
+  instrument_as_sent: varchar
+  total_score: integer
+  item_9: integer
+  is_positive: boolean
   first_contact_on: {type: date, description: 'first visit or C-SSRS on or after assessed_on (null: none)'}
-  regimen: {type: varchar}
-  drug_class: {type: varchar}
-  site_id: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
-  assessed_month: {type: date}
+  regimen: varchar
+  drug_class: varchar
+  site_id: varchar
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
+  assessed_month: date
 --- */
 with flagged as (
     select * from staging.stg_assessments

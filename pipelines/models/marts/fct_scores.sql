@@ -12,25 +12,25 @@ description: >
   weeks_from_start = floor(days_from_start / 7). dms_period: DMS-E periods Jan-Apr (P1), May-Aug
   (P2), Sep-Dec (P3).
 columns:
-  assessment_id: {type: varchar}
-  patient_id: {type: varchar}
-  assessed_on: {type: date}
-  instrument: {type: varchar}
-  instrument_as_sent: {type: varchar}
-  total_score: {type: integer}
-  item_9: {type: integer}
-  episode_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  days_from_start: {type: integer}
-  weeks_from_start: {type: integer}
-  site_id: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
-  dms_period: {type: varchar}
+  assessment_id: varchar
+  patient_id: varchar
+  assessed_on: date
+  instrument: varchar
+  instrument_as_sent: varchar
+  total_score: integer
+  item_9: integer
+  episode_id: varchar
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  regimen: varchar
+  days_from_start: integer
+  weeks_from_start: integer
+  site_id: varchar
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
+  dms_period: varchar
 --- */
 with scores as (
     select

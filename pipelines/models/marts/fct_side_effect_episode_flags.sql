@@ -10,11 +10,11 @@ description: >
   flag is copied here for convenience.
 columns_from: {model: fct_treatment_episodes, only: [episode_id, patient_id, drug, drug_class, drug_subclass, regimen, start_on, start_month, site_id, clinician_id, diagnosis_group, age_band, sex, has_visit_in_side_effect_window]}
 columns:
-  effect_code: {type: varchar}
-  reports: {type: integer}
-  max_severity_rank: {type: integer}
-  first_report_days: {type: integer}
-  has_discontinuing_action: {type: boolean}
+  effect_code: varchar
+  reports: integer
+  max_severity_rank: integer
+  first_report_days: integer
+  has_discontinuing_action: boolean
 --- */
 with flags as (
     select

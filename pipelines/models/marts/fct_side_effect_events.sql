@@ -15,20 +15,20 @@ description: >
   days_from_start in [0, $side_effect_window_days].
 columns_from: stg_side_effects  # its columns first (pipelines/model_columns.py)
 columns:
-  attribution: {type: varchar}
-  episode_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  episode_start_on: {type: date}
-  days_from_start: {type: integer}
-  is_within_window: {type: boolean}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
+  attribution: varchar
+  episode_id: varchar
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  regimen: varchar
+  episode_start_on: date
+  days_from_start: integer
+  is_within_window: boolean
+  site_id: varchar
+  clinician_id: varchar
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
 --- */
 with reports as (
     select * from staging.stg_side_effects

@@ -11,43 +11,43 @@ description: >
   patient's. Missing dimension values are 'unknown' so group-bys keep every row. docs/marts.md
   gives every column.
 columns:
-  episode_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  regimen: {type: varchar}
-  start_on: {type: date}
-  end_on: {type: date}
-  exposure_source: {type: varchar}
-  exposures: {type: integer}
-  grace_days: {type: integer}
-  days_on_treatment: {type: integer}
-  is_discontinued: {type: boolean}
-  is_censored: {type: boolean}
-  is_new_user: {type: boolean}
-  has_full_lookback: {type: boolean}
-  line_of_therapy: {type: integer}
-  max_daily_dose_mg: {type: double}
-  stop_reason: {type: varchar}
-  switched_to: {type: varchar}
-  switched_from: {type: varchar}
-  added_to: {type: varchar}
-  is_augmentation: {type: boolean}
-  is_combination: {type: boolean}
-  site_id: {type: varchar}
-  clinician_id: {type: varchar}
-  diagnosis_group: {type: varchar}
-  sex: {type: varchar}
-  age_band: {type: varchar}
-  age_at_start: {type: integer}
+  episode_id: varchar
+  patient_id: varchar
+  drug: varchar
+  drug_class: varchar
+  drug_subclass: varchar
+  regimen: varchar
+  start_on: date
+  end_on: date
+  exposure_source: varchar
+  exposures: integer
+  grace_days: integer
+  days_on_treatment: integer
+  is_discontinued: boolean
+  is_censored: boolean
+  is_new_user: boolean
+  has_full_lookback: boolean
+  line_of_therapy: integer
+  max_daily_dose_mg: double
+  stop_reason: varchar
+  switched_to: varchar
+  switched_from: varchar
+  added_to: varchar
+  is_augmentation: boolean
+  is_combination: boolean
+  site_id: varchar
+  clinician_id: varchar
+  diagnosis_group: varchar
+  sex: varchar
+  age_band: varchar
+  age_at_start: integer
   pdc_84: {type: double, range: [0, 1]}
   pdc_180: {type: double, range: [0, 1]}
-  adherence_band: {type: varchar}
-  has_visit_1_30: {type: boolean}
-  visits_31_300: {type: integer}
-  has_visit_in_side_effect_window: {type: boolean}
-  start_month: {type: date}
+  adherence_band: varchar
+  has_visit_1_30: boolean
+  visits_31_300: integer
+  has_visit_in_side_effect_window: boolean
+  start_month: date
 --- */
 select
     episodes.episode_id,

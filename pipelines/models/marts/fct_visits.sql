@@ -7,22 +7,22 @@ description: >
   Sep-Dec P3), whether a PHQ-9 (or PHQ-A) was scored the same day or in the same DMS period, and
   inpatient days of a stay (visit_on..end_on inclusive). age_band is the age at the visit.
 columns:
-  visit_id: {type: varchar}
-  patient_id: {type: varchar}
-  visit_on: {type: date}
-  end_on: {type: date}
-  visit_type: {type: varchar}
-  clinician_id: {type: varchar}
-  site_id: {type: varchar}
-  is_inpatient: {type: boolean}
-  inpatient_days: {type: integer}
-  dms_period: {type: varchar}
-  has_phq9_same_day: {type: boolean}
-  has_phq9_same_period: {type: boolean}
-  age_band: {type: varchar}
-  sex: {type: varchar}
-  diagnosis_group: {type: varchar}
-  visit_month: {type: date}
+  visit_id: varchar
+  patient_id: varchar
+  visit_on: date
+  end_on: date
+  visit_type: varchar
+  clinician_id: varchar
+  site_id: varchar
+  is_inpatient: boolean
+  inpatient_days: integer
+  dms_period: varchar
+  has_phq9_same_day: boolean
+  has_phq9_same_period: boolean
+  age_band: varchar
+  sex: varchar
+  diagnosis_group: varchar
+  visit_month: date
 --- */
 with visits as (
     select

@@ -8,13 +8,13 @@ description: >
   choice; ties go to the smaller assessment_id so rebuilds agree); the others are listed in
   stg_assessments__duplicates and so in dq_model_exclusions.
 columns:
-  assessment_id: {type: varchar}
-  patient_id: {type: varchar}
-  assessed_on: {type: date}
+  assessment_id: varchar
+  patient_id: varchar
+  assessed_on: date
   instrument: {type: varchar, description: family}
-  instrument_as_sent: {type: varchar}
-  total_score: {type: integer}
-  item_9: {type: integer}
+  instrument_as_sent: varchar
+  total_score: integer
+  item_9: integer
 --- */
 with sent as not materialized (
     select

@@ -5,9 +5,9 @@ description: >
   The complement of stg_assessments: scores of the same patient, date and instrument family that
   lost to a higher total (or, on equal totals, to a smaller assessment_id).
 columns:
-  assessment_id: {type: varchar}
-  patient_id: {type: varchar}
-  kept_assessment_id: {type: varchar}
+  assessment_id: varchar
+  patient_id: varchar
+  kept_assessment_id: varchar
 --- */
 -- Only the scores stg_assessments left out (an anti join on the key, whose output is the few
 -- duplicates) are matched to the score kept in their place: matching every score to its own

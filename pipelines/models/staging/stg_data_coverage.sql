@@ -6,8 +6,8 @@ description: >
   recorded them (the extract's declared period); otherwise the earliest and latest event dates.
   Persistence censoring and "not yet observable" windows use data_end_on.
 columns:
-  data_start_on: {type: date}
-  data_end_on: {type: date}
+  data_start_on: date
+  data_end_on: date
   data_end_source: {type: varchar, description: "deployment or observed"}
 --- */
 with event_dates as (

@@ -6,11 +6,11 @@ description: >
   longest matching prefix: every prefix of the code (lengths 1..8) is equi-joined to the reference
   prefixes, and the longest match wins. A code matching no prefix gets diagnosis_group 'other'.
 columns:
-  patient_id: {type: varchar}
-  diagnosed_on: {type: date}
+  patient_id: varchar
+  diagnosed_on: date
   icd10_code: {type: varchar, description: "normalised, e.g. F331"}
-  diagnosis_group: {type: varchar}
-  visit_id: {type: varchar}
+  diagnosis_group: varchar
+  visit_id: varchar
   _source_file: {type: varchar, description: "lineage: the file the row came from"}
   _source_line: {type: bigint, description: "lineage: its line (the order the extract lists diagnoses in)"}
 --- */

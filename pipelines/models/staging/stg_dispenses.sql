@@ -4,11 +4,11 @@ grain: one row per pharmacy fill
 materialized: view
 description: raw.dispenses renamed; drug is the normalised ingredient (null when unmapped).
 columns:
-  dispense_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  filled_on: {type: date}
-  days_supply: {type: integer}
+  dispense_id: varchar
+  patient_id: varchar
+  drug: varchar
+  filled_on: date
+  days_supply: integer
 --- */
 select
     dispense_id,

@@ -4,9 +4,9 @@ grain: one row per ingredient of ref.drugs
 description: The curated ingredient -> class/subclass table (DOMAIN 8), renamed.
 columns:
   drug: {type: varchar, description: normalised ingredient}
-  drug_class: {type: varchar}
-  drug_subclass: {type: varchar}
-  atc_code: {type: varchar}
+  drug_class: varchar
+  drug_subclass: varchar
+  atc_code: varchar
 --- */
 select
     ingredient as drug,

@@ -6,12 +6,12 @@ description: >
   raw.measurements renamed. measure_group pools interchangeable tests as APM does (glucose with
   HbA1c, LDL-C with total cholesterol and triglycerides) and weight with BMI.
 columns:
-  measurement_id: {type: varchar}
-  patient_id: {type: varchar}
-  measured_on: {type: date}
-  measure: {type: varchar}
-  value: {type: double}
-  measure_group: {type: varchar}
+  measurement_id: varchar
+  patient_id: varchar
+  measured_on: date
+  measure: varchar
+  value: double
+  measure_group: varchar
 --- */
 select
     measurement_id,

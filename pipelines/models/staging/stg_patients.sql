@@ -6,11 +6,11 @@ description: >
   raw.patients renamed and typed. Missing sex becomes 'U' (unknown) so that group-bys keep the row;
   missing site becomes null here (dim_patients falls back to the patient's visits).
 columns:
-  patient_id: {type: varchar}
-  birth_year: {type: integer}
+  patient_id: varchar
+  birth_year: integer
   is_birth_year_top_coded: {type: boolean, description: stored birth year is load_year - 90}
   sex: {type: varchar, description: "F, M, X or U"}
-  site_id: {type: varchar}
+  site_id: varchar
 --- */
 select
     patient_id,

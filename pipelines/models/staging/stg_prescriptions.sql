@@ -6,17 +6,17 @@ description: >
   raw.prescriptions renamed; drug is the normalised ingredient (null when unmapped: such rows are
   listed in dq_model_exclusions and used by no model).
 columns:
-  prescription_id: {type: varchar}
-  patient_id: {type: varchar}
-  drug: {type: varchar}
-  drug_as_written: {type: varchar}
-  start_on: {type: date}
-  end_on: {type: date}
-  daily_dose_mg: {type: double}
-  days_supply: {type: integer}
-  refills: {type: integer}
-  clinician_id: {type: varchar}
-  stop_reason: {type: varchar}
+  prescription_id: varchar
+  patient_id: varchar
+  drug: varchar
+  drug_as_written: varchar
+  start_on: date
+  end_on: date
+  daily_dose_mg: double
+  days_supply: integer
+  refills: integer
+  clinician_id: varchar
+  stop_reason: varchar
 --- */
 select
     prescription_id,

@@ -6,14 +6,14 @@ description: >
   raw.side_effects renamed. severity_rank orders severities (1 mild, 2 moderate, 3 severe) so a
   query can ask for "at or above" a severity. suspected_drug is the normalised ingredient.
 columns:
-  side_effect_id: {type: varchar}
-  patient_id: {type: varchar}
-  report_on: {type: date}
-  effect_code: {type: varchar}
-  severity: {type: varchar}
-  severity_rank: {type: integer}
-  action: {type: varchar}
-  suspected_drug: {type: varchar}
+  side_effect_id: varchar
+  patient_id: varchar
+  report_on: date
+  effect_code: varchar
+  severity: varchar
+  severity_rank: integer
+  action: varchar
+  suspected_drug: varchar
 --- */
 select
     side_effect_id,

@@ -6,14 +6,14 @@ description: >
   raw.visits renamed. An inpatient visit with an end date is a stay covering visit_on..end_on
   inclusive (used by the optional PDC inpatient adjustment).
 columns:
-  visit_id: {type: varchar}
-  patient_id: {type: varchar}
-  visit_on: {type: date}
-  end_on: {type: date}
-  clinician_id: {type: varchar}
-  site_id: {type: varchar}
-  visit_type: {type: varchar}
-  is_inpatient: {type: boolean}
+  visit_id: varchar
+  patient_id: varchar
+  visit_on: date
+  end_on: date
+  clinician_id: varchar
+  site_id: varchar
+  visit_type: varchar
+  is_inpatient: boolean
 --- */
 select
     visit_id,
