@@ -1,22 +1,17 @@
 """Intervention dates for QI charts, kept in ``<warehouse>.annotations.json`` beside the warehouse.
 
-Why a side file and not ``meta.qi_annotations`` inside the warehouse: the dashboard attaches the
-warehouse read-only, and ingestion publishes a *new* warehouse file with ``os.replace`` on every
-load, so a row written into the live file would be lost at the next load (and a write
-connection would contend with the one-writer rule while a load runs). A small JSON file next to
-it survives every swap, needs no DuckDB lock, and is written atomically (temporary file, then
-``os.replace``), so a reader never sees half a file. It holds dates and short labels only, no
-patient data. Format: ``{"version": 1, "annotations": [{"measure", "on", "label"}]}``;
+Not ``meta.qi_annotations`` inside the warehouse: ``report.side_files`` says why a side file.
+It holds dates and short labels only, no patient data. Format: ``{"version": 1, "annotations": [{"measure", "on", "label"}]}``;
 ``measure`` "*" applies to every measure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 from report.pack import Annotation
+from report.side_files import read_entries, write_entries
 
 MAX_LABEL = 80
 
@@ -32,14 +27,8 @@ def path_for(db_path: Path) -> Path:
 def load(db_path: Path) -> list[Annotation]:
     """Every saved annotation, sorted by date; a missing file is an empty list."""
     path = path_for(db_path)
-    if not path.exists():
-        return []
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AnnotationError(f"{path}: not readable JSON ({exc})") from exc
     out = []
-    for index, entry in enumerate(payload.get("annotations", [])):
+    for index, entry in enumerate(read_entries(path, "annotations", AnnotationError)):
         try:
             out.append(Annotation(str(entry["measure"]), dt.date.fromisoformat(entry["on"]),
                                   str(entry["label"])[:MAX_LABEL]))
@@ -49,12 +38,8 @@ def load(db_path: Path) -> list[Annotation]:
 
 
 def _write(db_path: Path, annotations: list[Annotation]) -> None:
-    path = path_for(db_path)
-    payload = {"version": 1, "annotations": [
-        {"measure": a.measure, "on": a.on.isoformat(), "label": a.label} for a in annotations]}
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    temporary.replace(path)  # atomic rename: readers see the old or the new file, never half
+    write_entries(path_for(db_path), "annotations", [
+        {"measure": a.measure, "on": a.on.isoformat(), "label": a.label} for a in annotations])
 
 
 def add(db_path: Path, annotation: Annotation) -> list[Annotation]:

@@ -11,11 +11,12 @@ Format: ``{"version": 1, "views": [{"name", "page", "query"}]}``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
+
+from report.side_files import read_entries, write_entries
 
 MAX_NAME = 60
 #: URL parameter names a saved view may carry (the sidebar's and the pages' bound widgets).
@@ -56,14 +57,8 @@ def make(name: str, page: str, params: dict[str, str]) -> SavedView:
 def load(db_path: Path) -> list[SavedView]:
     """Every saved view, by name; a missing file is an empty list."""
     path = path_for(db_path)
-    if not path.exists():
-        return []
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SavedViewError(f"{path}: not readable JSON ({exc})") from exc
     out = []
-    for index, entry in enumerate(payload.get("views", [])):
+    for index, entry in enumerate(read_entries(path, "views", SavedViewError)):
         try:
             out.append(make(str(entry["name"]), str(entry["page"]), dict(parse_qsl(str(entry["query"])))))
         except (KeyError, TypeError, SavedViewError) as exc:
@@ -72,11 +67,8 @@ def load(db_path: Path) -> list[SavedView]:
 
 
 def _write(db_path: Path, views: list[SavedView]) -> None:
-    path = path_for(db_path)
-    payload = {"version": 1, "views": [{"name": v.name, "page": v.page, "query": v.query} for v in views]}
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)  # atomic: readers see the old or the new file, never half
+    write_entries(path_for(db_path), "views",
+                  [{"name": v.name, "page": v.page, "query": v.query} for v in views])
 
 
 def save(db_path: Path, view: SavedView) -> list[SavedView]:
