@@ -4,7 +4,9 @@
 before it is published: every metric the pages ask for under the default sidebar filters (the
 Overview's tiles with their previous period and quarterly trend, the by-class charts and tables
 of every page, the maturing count) and the Quality improvement page's defaults (the measures
-table of the default quarter, the first measure's monthly series and funnel by site) run through
+table of the default quarter, the first measure's monthly series and funnel by site), the
+Clinicians page's scorecards and the worklist counts, under each period of the sidebar and each
+site under the default period, run through
 ``queries.metric`` as the pages run them, and ``queries.snapshots`` stores the results in
 ``meta.metric_snapshots``. The first visit to a page then reads stored results instead of
 aggregating the marts (docs/dashboard.md, "Speed").
@@ -115,8 +117,26 @@ def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
             chosen = {k: v for k, v in f.query_filters().items() if k in declared}
             _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
                      user=user, **overrides)
-        _quality_defaults(con, period_filters(con), min_cell)
+        periods = period_filters(con)
+        _quality_defaults(con, periods, min_cell)
+        _clinician_pages(con, [*periods, *site_filters(con, periods[0])], min_cell)
     return snapshots.store(con, recorded)
+
+
+def _clinician_pages(con: duckdb.DuckDBPyConnection, variants: list[filters.Filters], min_cell: int) -> None:
+    """My patients' and Clinicians' published counts (the five worklists on the data end: seconds
+    at 1,000,000 patients, the same under every filter) and the Clinicians page's two scorecards
+    (funnel positions and quarterly trends) under each period and each site."""
+    from queries import published_counts
+    from queries.scorecards import clinician_scorecard
+
+    _attempt("worklist counts", published_counts.worklist_counts, con, min_cell)
+    _attempt("worklist counts by clinician", published_counts.worklist_counts_by_clinician, con, min_cell)
+    for f in variants:
+        for measure in ("response", "remission"):
+            chosen = {k: v for k, v in f.query_filters().items() if v is not None}
+            _attempt(f"{measure} scorecard", clinician_scorecard, con, measure, filters=chosen,
+                     min_cell=min_cell)
 
 
 def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filters], min_cell: int) -> None:

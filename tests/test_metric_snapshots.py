@@ -236,6 +236,45 @@ def _untimed(result):  # type: ignore[no-untyped-def]
     return result
 
 
+def test_the_clinician_pages_counts_and_scorecards_are_read_and_equal_the_live_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The worklist counts (My patients for leadership, Clinicians per clinician) and the
+    Clinicians page's scorecards under a site: stored by the load, read without running a
+    worklist, and the same published frames as the live path."""
+    from queries import published_counts
+    from queries.scorecards import clinician_scorecard
+
+    stored, plain = two_warehouses[:2]
+
+    def pages(con):  # type: ignore[no-untyped-def]
+        site = con.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
+        from dashboard import precompute
+
+        f = next(r[1] for r in precompute.requests(con) if r[1].site_id == site)
+        chosen = {k: v for k, v in f.query_filters().items() if v is not None}
+        card = clinician_scorecard(con, "response", filters=chosen, min_cell=11)
+        return (published_counts.worklist_counts(con, 11), published_counts.worklist_counts_by_clinician(con, 11),
+                card.positions, card.trend, card.clinic_trend)
+
+    computed = duckdb.connect(str(plain), read_only=True)
+    try:
+        fresh = pages(computed)
+    finally:
+        computed.close()
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a worklist was run, not read from meta.metric_snapshots")
+
+    monkeypatch.setattr(published_counts, "_patient_rows", refuse)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        read = pages(con)
+    finally:
+        con.close()
+    for a, b in zip(read, fresh, strict=True):
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12)
+    assert read[1].height > 1  # a row per clinician
+
+
 def test_every_period_of_the_sidebar_has_the_overview_stored(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """A period change is answered from the table too: for each period the sidebar offers (the
     rolling periods, each calendar year of the data, all data), the Overview's response tile
