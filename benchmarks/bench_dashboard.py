@@ -178,14 +178,7 @@ def main() -> int:
         server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    if time.perf_counter() - started > 300:
-                        raise
-                    time.sleep(0.02)
+            _wait_answering(base, started)
             answering, answering_cpu = time.perf_counter() - started, _tree_cpu(server.pid)
             page.goto(f"{base}/")
             _drawn(page, 1)
@@ -242,6 +235,18 @@ def main() -> int:
     return 0
 
 
+def _wait_answering(base: str, started: float) -> None:
+    """Until Streamlit's health endpoint answers (at most 300 s after ``started``)."""
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            if time.perf_counter() - started > 300:
+                raise
+            time.sleep(0.02)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -279,12 +284,7 @@ def hello(repeat: int) -> int:
                                        *SECURITY_FLAGS, *SPEED_FLAGS],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                while True:
-                    try:
-                        urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                        break
-                    except OSError:
-                        time.sleep(0.02)
+                _wait_answering(base, started)
                 answering = time.perf_counter() - started
                 page.goto(f"{base}/")
                 _drawn(page, 1)

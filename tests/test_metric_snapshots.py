@@ -116,6 +116,14 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
         assert_frame_equal(a.meta["curve"], b.meta["curve"], check_exact=False, rel_tol=1e-12)
 
 
+def _all_same(requests, read, fresh) -> None:  # type: ignore[no-untyped-def]
+    for request, a, b in zip(requests, read, fresh, strict=True):
+        try:
+            _same(a, b)
+        except AssertionError as exc:
+            raise AssertionError(f"{request[0]} by {request[2]} ({request[1]}): {exc}") from None
+
+
 def _no_aggregation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("computed from the marts, not read from meta.metric_snapshots")
@@ -150,11 +158,7 @@ def test_stored_results_equal_the_unit_level_path(two_warehouses, monkeypatch: p
         read = [_run(con, *request) for request in requests]
     finally:
         con.close()
-    for request, a, b in zip(requests, read, fresh, strict=True):
-        try:
-            _same(a, b)
-        except AssertionError as exc:
-            raise AssertionError(f"{request[0]} by {request[2]}: {exc}") from None
+    _all_same(requests, read, fresh)
     flags = [c for r in read for c in r.frame.columns if c.endswith("_suppressed") and r.frame[c].any()]
     assert flags, "no stored result holds a suppressed cell: the comparison would not cover them"
 
@@ -219,11 +223,7 @@ def test_a_site_filter_is_read_from_the_load_and_equals_the_live_path(two_wareho
         read_quality = quality(con)
     finally:
         con.close()
-    for request, a, b in zip(requests, read, fresh, strict=True):
-        try:
-            _same(a, b)
-        except AssertionError as exc:
-            raise AssertionError(f"{request[0]} by {request[2]} at site {site}: {exc}") from None
+    _all_same(requests, read, fresh)
     assert read_quality[0].equals(fresh_quality[0])
     assert _untimed(read_quality[1]) == _untimed(fresh_quality[1])
     assert str(_untimed(read_quality[2])) == str(_untimed(fresh_quality[2]))
