@@ -26,6 +26,11 @@ install`` leaves it. Then:
 so a run that starts late is not missed), the page's title is on the page, no spinner or
 skeleton is left, and every Plotly chart has drawn its SVG.
 
+``--hello`` times only what Streamlit itself costs on the machine, the same way: a bare app (a
+title and a line of text) started with ``python -m streamlit run`` and the dashboard's own
+flags (``cli.launch``), from launch to the page drawn, ``--repeat`` times. The dashboard's cold
+start cannot be faster than that floor.
+
 Beside every figure: the server's CPU seconds for that step (``serve`` and its children, all
 threads, from ``/proc``), which the machine's load inflates far less than wall-clock time. The
 machine's cores and ``uptime`` are printed before and after. Nothing is asserted (targets: issue
@@ -145,13 +150,17 @@ def _cells(times: list[tuple[float, float]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", help="the warehouse (not needed with --hello)")
+    parser.add_argument("--hello", action="store_true",
+                        help="time a bare hello-world Streamlit app's cold start instead (the floor)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--views", default="", help="comma-separated view titles (default: all)")
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    if args.hello:
+        return hello(args.repeat)
+    if not args.db:
+        parser.error("--db is required (or --hello)")
+    port = _free_port()
     from playwright.sync_api import sync_playwright
 
     print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; warehouse {args.db}")
@@ -169,14 +178,7 @@ def main() -> int:
         server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    if time.perf_counter() - started > 300:
-                        raise
-                    time.sleep(0.02)
+            _wait_answering(base, started)
             answering, answering_cpu = time.perf_counter() - started, _tree_cpu(server.pid)
             page.goto(f"{base}/")
             _drawn(page, 1)
@@ -229,6 +231,71 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=15)
             browser.close()
+    print(f"after: {_uptime()}")
+    return 0
+
+
+def _wait_answering(base: str, started: float) -> None:
+    """Until Streamlit's health endpoint answers (at most 300 s after ``started``)."""
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            if time.perf_counter() - started > 300:
+                raise
+            time.sleep(0.02)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+HELLO_APP = 'import streamlit as st\nst.title("Hello")\nst.write("A bare Streamlit app.")\n'
+
+
+def hello(repeat: int) -> int:
+    """Launch -> drawn of a bare Streamlit app with the dashboard's flags, ``repeat`` times."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from cli.launch import SECURITY_FLAGS, SPEED_FLAGS
+
+    print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; a bare Streamlit app")
+    print(f"before: {_uptime()}")
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as pw:
+        app = Path(folder) / "hello.py"
+        app.write_text(HELLO_APP)
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        for _ in range(repeat):
+            context = browser.new_context(viewport={"width": 1280, "height": 1000})
+            context.add_init_script(WATCH_RUNS)
+            page = context.new_page()
+            page.goto("about:blank")
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            started = time.perf_counter()
+            server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app),
+                                       f"--server.port={port}", "--server.address=127.0.0.1",
+                                       *SECURITY_FLAGS, *SPEED_FLAGS],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                _wait_answering(base, started)
+                answering = time.perf_counter() - started
+                page.goto(f"{base}/")
+                _drawn(page, 1)
+                drawn = time.perf_counter() - started
+                print(f"hello world: serve -> drawn {drawn:.2f} s (answering after {answering:.2f} s; "
+                      f"server CPU {_tree_cpu(server.pid):.2f} s)")
+            finally:
+                server.terminate()
+                server.wait(timeout=15)
+                context.close()
+        browser.close()
     print(f"after: {_uptime()}")
     return 0
 

@@ -4,7 +4,9 @@
 before it is published: every metric the pages ask for under the default sidebar filters (the
 Overview's tiles with their previous period and quarterly trend, the by-class charts and tables
 of every page, the maturing count) and the Quality improvement page's defaults (the measures
-table of the default quarter, the first measure's monthly series and funnel by site) run through
+table of the default quarter, the first measure's monthly series and funnel by site), the
+Clinicians page's scorecards and the worklist counts, under each period of the sidebar and each
+site under the default period, run through
 ``queries.metric`` as the pages run them, and ``queries.snapshots`` stores the results in
 ``meta.metric_snapshots``. The first visit to a page then reads stored results instead of
 aggregating the marts (docs/dashboard.md, "Speed").
@@ -51,21 +53,38 @@ def period_filters(con: duckdb.DuckDBPyConnection) -> list[filters.Filters]:
     return out
 
 
-def requests(con: duckdb.DuckDBPyConnection, periods: bool = True) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
+def site_filters(con: duckdb.DuckDBPyConnection, base: filters.Filters) -> list[filters.Filters]:
+    """``base`` (the default period) with each site the sidebar offers (the same distinct values
+    as ``data.dimension_values``), at most ``MAX_SITES`` of them: a site is the commonest filter
+    change after the period, and computed live it costs the Overview 26 requests."""
+    rows = con.sql("select distinct site_id from marts.fct_treatment_episodes "
+                   "where site_id is not null order by 1").fetchall()
+    return [dataclasses.replace(base, site_id=str(site)) for (site,) in rows[:MAX_SITES]]
+
+
+#: Sites precomputed at load time (each adds about a quarter of the default period's requests
+#: after de-duplication); a clinic with more sites has the first ones stored, the rest live.
+MAX_SITES = 32
+
+
+def requests(con: duckdb.DuckDBPyConnection, periods: bool = True,
+             sites: bool = True) -> list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]:
     """(metric, Filters, by, definition overrides) of the pages under the default filters, then
     (``periods``) under each other period of the sidebar: a period change is the commonest
-    filter change, and at 100,000 patients a page's live queries take a few CPU seconds.
-    Requests that bind the same parameters are listed once."""
+    filter change, and at 100,000 patients a page's live queries take a few CPU seconds; then
+    (``sites``) under the default period with each site. Requests that bind the same parameters
+    are listed once."""
     from queries.periods import completeness
 
     chosen = period_filters(con) if periods else period_filters(con)[:1]
+    if sites:
+        chosen += site_filters(con, chosen[0])
+    span = completeness(con).maturing_span()
     out = []
     for f in chosen:
         out += warm.calls(f, overview=True)
-        if f is chosen[0]:
-            span = completeness(con).maturing_span()
-            if span is not None:  # the "maturing" notice under every title (filters.maturing_count)
-                out.append(("episodes", dataclasses.replace(f, start_date=span[0], end_date=span[1]), (), {}))
+        if span is not None:  # the "maturing" notice under every title (filters.maturing_count)
+            out.append(("episodes", dataclasses.replace(f, start_date=span[0], end_date=span[1]), (), {}))
     return _distinct(out)
 
 
@@ -98,28 +117,51 @@ def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
             chosen = {k: v for k, v in f.query_filters().items() if k in declared}
             _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
                      user=user, **overrides)
-        _quality_defaults(con, period_filters(con), min_cell)
+        periods = period_filters(con)
+        _quality_defaults(con, periods, min_cell)
+        _clinician_pages(con, [*periods, *site_filters(con, periods[0])], min_cell)
     return snapshots.store(con, recorded)
+
+
+def _clinician_pages(con: duckdb.DuckDBPyConnection, variants: list[filters.Filters], min_cell: int) -> None:
+    """My patients' and Clinicians' published counts (the five worklists on the data end: seconds
+    at 1,000,000 patients, the same under every filter) and the Clinicians page's two scorecards
+    (funnel positions and quarterly trends) under each period and each site."""
+    from queries import published_counts
+    from queries.scorecards import clinician_scorecard
+
+    _attempt("worklist counts", published_counts.worklist_counts, con, min_cell)
+    _attempt("worklist counts by clinician", published_counts.worklist_counts_by_clinician, con, min_cell)
+    for f in variants:
+        for measure in ("response", "remission"):
+            chosen = {k: v for k, v in f.query_filters().items() if v is not None}
+            _attempt(f"{measure} scorecard", clinician_scorecard, con, measure, filters=chosen,
+                     min_cell=min_cell)
 
 
 def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filters], min_cell: int) -> None:
     """The Quality improvement page as first opened (``views/quality.py`` via ``qi_data``), its
-    funnel under each period of the sidebar."""
+    funnel under each period of the sidebar; then, for each site, the page under that site
+    (measures table, series and funnel of the default period)."""
     from queries import qi
     from queries.qi_funnel import measure_funnel
 
     quarters = quarter_options(con)
-    if quarters:
-        _attempt("QI measures table", qi.measures_table, con, qi.parse_period(quarters[0]),
-                 filters=None, min_cell=min_cell)
     names = qi.proportion_metrics()
-    if names:
+    sites = [None, *(f.site_id for f in site_filters(con, periods[0]))]
+    for site in sites:
+        by_site = {"site_id": site} if site else {}
+        if quarters:
+            _attempt("QI measures table", qi.measures_table, con, qi.parse_period(quarters[0]),
+                     filters=by_site or None, min_cell=min_cell)
+        if not names:
+            continue
         name = names[0]
-        _attempt(name, qi.measure_series, con, name, by="month", filters={}, min_cell=min_cell)
-        for f in periods:
+        _attempt(name, qi.measure_series, con, name, by="month", filters=by_site, min_cell=min_cell)
+        for f in periods if site is None else periods[:1]:
             window = {k: v for k, v in (("start_date", f.start_date), ("end_date", f.end_date)) if v is not None}
-            _attempt(name, measure_funnel, con, name, by="site_id", filters=window, adjust=False,
-                     min_cell=min_cell)
+            _attempt(name, measure_funnel, con, name, by="site_id", filters={**window, **by_site},
+                     adjust=False, min_cell=min_cell)
 
 
 def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

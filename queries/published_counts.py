@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -105,8 +106,13 @@ def worklist_counts(con: duckdb.DuckDBPyConnection, min_cell: int, *,
     the true or published count is 1 to ``min_cell - 1``) and its flags. One row per list in
     ``WORKLISTS`` order. The lists overlap, so no total is published and none is implied."""
     salt = _salt(con, min_cell)
-    frame = _count_with_keys(con, _patient_rows(con, as_of, site_id, definitions), False, salt)
-    return publish(frame, (PATIENTS,), min_cell, perturbed=salt is not None)
+
+    def compute() -> pl.DataFrame:
+        frame = _count_with_keys(con, _patient_rows(con, as_of, site_id, definitions), False, salt)
+        return publish(frame, (PATIENTS,), min_cell, perturbed=salt is not None)
+
+    return _stored_or(con, "worklist_counts", {"as_of": as_of, "site_id": site_id}, definitions,
+                      min_cell, salt, compute)
 
 
 def worklist_counts_by_clinician(con: duckdb.DuckDBPyConnection, min_cell: int, *,
@@ -117,6 +123,12 @@ def worklist_counts_by_clinician(con: duckdb.DuckDBPyConnection, min_cell: int, 
     ``worklist_counts``. Without perturbation the per-view rule adds complementary cells along
     the clinician margin (each list's total is published on My patients)."""
     salt = _salt(con, min_cell)
+    return _stored_or(con, "worklist_counts_by_clinician", {"as_of": as_of}, definitions, min_cell,
+                      salt, lambda: _by_clinician(con, min_cell, as_of, definitions, salt))
+
+
+def _by_clinician(con: duckdb.DuckDBPyConnection, min_cell: int, as_of: dt.date | None,
+                  definitions: Definitions | None, salt: str | None) -> pl.DataFrame:
     long = _count_with_keys(con, _patient_rows(con, as_of, None, definitions), True, salt)
     values = [PATIENTS, cell_keys.key_column(PATIENTS)] if salt is not None else [PATIENTS]
     wide = None
@@ -134,6 +146,21 @@ def worklist_counts_by_clinician(con: duckdb.DuckDBPyConnection, min_cell: int, 
     wide = wide.with_columns(pl.col(c).fill_null(0) for c in wide.columns if c != "clinician_id")
     return publish(wide.sort("clinician_id"), tuple(WORKLISTS), min_cell,
                    perturbed=salt is not None, margins=("clinician_id",))
+
+
+def _stored_or(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object],
+               definitions: Definitions | None, min_cell: int, salt: str | None,
+               compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """``compute()``, or the same published frame stored by the load (``queries.snapshots``:
+    ``dashboard.precompute`` stores the Clinicians and My patients pages' counts; at 1,000,000
+    patients running the five lists takes seconds). Keyed on the lists' SQL and every parameter
+    they bind (the definitions in force included), the threshold, the salt and the version."""
+    from pipelines.definitions import Definitions
+    from queries import snapshots
+
+    configured = (definitions or Definitions.from_config()).worklist_params()
+    sql = "\n".join(loader.describe(WORKLISTS[n]).sql for n in WORKLISTS)
+    return snapshots.published(con, name, sql, {**configured, **params}, min_cell, salt, compute)
 
 
 def _salt(con: duckdb.DuckDBPyConnection, min_cell: int) -> str | None:

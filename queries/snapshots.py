@@ -20,6 +20,8 @@ from the table instead of the marts.
   recorded.
 
 ``recording()`` collects the results ``metric()`` computes inside it; ``store()`` writes them.
+``published()`` does the same for a published frame that is not a metric's result (the worklist
+counts of ``queries.published_counts``), keyed the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import functools
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import duckdb
@@ -135,3 +137,16 @@ def store(con: duckdb.DuckDBPyConnection,
     if rows:
         con.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?)", list(rows.values()))  # noqa: S608
     return len(rows)
+
+
+def published(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict[str, Any],
+              min_cell: int, salt: str | None, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """A published frame that is not a metric result (``name``, computed by ``compute`` from
+    ``sql`` run with ``params``): read when the load stored it under the same key (``sql``, every
+    parameter, the threshold, the salt and the software version), else computed; recorded either
+    way while ``recording()`` is on."""
+    key = request_key(name, sql, (), params, min_cell, salt is not None, "published", salt)
+    stored = lookup(con, key)
+    frame = stored[0] if stored is not None else compute()
+    offer(key, name, frame, {})
+    return frame

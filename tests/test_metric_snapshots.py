@@ -61,11 +61,13 @@ def two_warehouses(warehouse_path: Path, tmp_path_factory: pytest.TempPathFactor
     shutil.copy(warehouse_path, plain)
     con = duckdb.connect(str(stored))
     try:
-        defaults = precompute.requests(con)
+        defaults = precompute.requests(con, sites=False)
         extra = _filtered_requests(con, defaults)
-        # the defaults exactly as the load stores them, plus the filtered variants
+        # the defaults exactly as the load stores them (a site under the default period
+        # included: those are not recorded here, so the comparison shows the load stored them),
+        # plus the breakdown by clinician
         with snapshots.recording() as recorded:
-            _run_all(con, extra)
+            _run_all(con, [r for r in extra if r[1].site_id is None])
         count = precompute.precompute(con)
         snapshots.store(con, [*recorded, *_records(con)])
     finally:
@@ -114,6 +116,14 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
         assert_frame_equal(a.meta["curve"], b.meta["curve"], check_exact=False, rel_tol=1e-12)
 
 
+def _all_same(requests, read, fresh) -> None:  # type: ignore[no-untyped-def]
+    for request, a, b in zip(requests, read, fresh, strict=True):
+        try:
+            _same(a, b)
+        except AssertionError as exc:
+            raise AssertionError(f"{request[0]} by {request[2]} ({request[1]}): {exc}") from None
+
+
 def _no_aggregation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("computed from the marts, not read from meta.metric_snapshots")
@@ -148,11 +158,7 @@ def test_stored_results_equal_the_unit_level_path(two_warehouses, monkeypatch: p
         read = [_run(con, *request) for request in requests]
     finally:
         con.close()
-    for request, a, b in zip(requests, read, fresh, strict=True):
-        try:
-            _same(a, b)
-        except AssertionError as exc:
-            raise AssertionError(f"{request[0]} by {request[2]}: {exc}") from None
+    _all_same(requests, read, fresh)
     flags = [c for r in read for c in r.frame.columns if c.endswith("_suppressed") and r.frame[c].any()]
     assert flags, "no stored result holds a suppressed cell: the comparison would not cover them"
 
@@ -174,6 +180,99 @@ def test_quality_page_defaults_are_read_not_computed(two_warehouses, monkeypatch
     finally:
         con.close()
     assert read.equals(fresh)
+
+
+def test_a_site_filter_is_read_from_the_load_and_equals_the_live_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Under the default period with a site chosen, every page's request (the Overview's tiles,
+    their previous period and trend, the by-class charts; ``precompute.requests``) and the
+    Quality improvement page (measures table, series, funnel) are stored by the load itself, and
+    what is read is the published result the live path computes (the same perturbed counts, the
+    same suppressed cells)."""
+    from dashboard import filters, precompute
+    from dashboard.qi_data import quarter_options
+    from queries.qi_funnel import measure_funnel
+
+    stored, plain = two_warehouses[:2]
+    computed = duckdb.connect(str(plain), read_only=True)
+    try:
+        site = computed.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
+        requests = [r for r in precompute.requests(computed) if r[1].site_id == site]
+        assert {r[1].period for r in requests} == {filters.DEFAULT_PERIOD}
+        assert {"response", "remission", "adherence", "side_effects", "active_patients"} <= {r[0] for r in requests}
+        fresh = [_run(computed, *r) for r in requests]
+        quarter = quarter_options(computed)[0]
+        f = requests[0][1]
+        window = {"start_date": f.start_date, "end_date": f.end_date, "site_id": site}
+
+        def quality(con):  # type: ignore[no-untyped-def]
+            name = qi.proportion_metrics()[0]
+            try:
+                funnel = measure_funnel(con, name, by="site_id", filters=window, adjust=False, min_cell=11)
+            except qi.QIError as exc:  # one site is fewer than two units: the same refusal
+                funnel = str(exc)
+            return (qi.measures_table(con, qi.parse_period(quarter), filters={"site_id": site}, min_cell=11),
+                    qi.measure_series(con, name, by="month", filters={"site_id": site}, min_cell=11), funnel)
+
+        fresh_quality = quality(computed)
+    finally:
+        computed.close()
+    _no_aggregation(monkeypatch)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        read = [_run(con, *r) for r in requests]
+        read_quality = quality(con)
+    finally:
+        con.close()
+    _all_same(requests, read, fresh)
+    assert read_quality[0].equals(fresh_quality[0])
+    assert _untimed(read_quality[1]) == _untimed(fresh_quality[1])
+    assert str(_untimed(read_quality[2])) == str(_untimed(fresh_quality[2]))
+
+
+def _untimed(result):  # type: ignore[no-untyped-def]
+    """A QI series or funnel without the time it was computed (a stored one: the load's)."""
+    if dataclasses.is_dataclass(result) and isinstance(getattr(result, "meta", None), dict):
+        return dataclasses.replace(result, meta={k: v for k, v in result.meta.items() if k != "computed_at"})
+    return result
+
+
+def test_the_clinician_pages_counts_and_scorecards_are_read_and_equal_the_live_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The worklist counts (My patients for leadership, Clinicians per clinician) and the
+    Clinicians page's scorecards under a site: stored by the load, read without running a
+    worklist, and the same published frames as the live path."""
+    from queries import published_counts
+    from queries.scorecards import clinician_scorecard
+
+    stored, plain = two_warehouses[:2]
+
+    def pages(con):  # type: ignore[no-untyped-def]
+        site = con.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
+        from dashboard import precompute
+
+        f = next(r[1] for r in precompute.requests(con) if r[1].site_id == site)
+        chosen = {k: v for k, v in f.query_filters().items() if v is not None}
+        card = clinician_scorecard(con, "response", filters=chosen, min_cell=11)
+        return (published_counts.worklist_counts(con, 11), published_counts.worklist_counts_by_clinician(con, 11),
+                card.positions, card.trend, card.clinic_trend)
+
+    computed = duckdb.connect(str(plain), read_only=True)
+    try:
+        fresh = pages(computed)
+    finally:
+        computed.close()
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a worklist was run, not read from meta.metric_snapshots")
+
+    monkeypatch.setattr(published_counts, "_patient_rows", refuse)
+    con = duckdb.connect(str(stored), read_only=True)
+    try:
+        read = pages(con)
+    finally:
+        con.close()
+    for a, b in zip(read, fresh, strict=True):
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12)
+    assert read[1].height > 1  # a row per clinician
 
 
 def test_every_period_of_the_sidebar_has_the_overview_stored(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

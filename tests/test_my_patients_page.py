@@ -106,7 +106,8 @@ def _patient_with_scores_on(db: Path, name: str) -> tuple[str, int, int]:
     assessments in marts.fct_scores, its distinct dispenses in marts.fct_fill_coverage)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        listed = sorted(set(run_worklist(con, name).frame["patient_id"].to_list()))
+        # the timeline picker offers the patients of the page shown (the first 50 rows)
+        listed = sorted(set(run_worklist(con, name).frame.head(50)["patient_id"].to_list()))
         for patient in listed:
             scores = con.sql("select count(distinct assessment_id) from marts.fct_scores "
                              "where patient_id = $p", params={"p": patient}).fetchall()[0][0]
@@ -174,3 +175,20 @@ def test_leadership_counts_are_distinct_patients_or_hidden(monkeypatch, tmp_path
               "prescribing-safety": "Prescribing safety"}
     for name, n in patients.items():
         assert shown[titles[name]].replace(",", "") == ("<11" if n is None else str(n)), name
+
+
+def test_the_timeline_picker_offers_only_the_patients_of_the_page_shown(monkeypatch, tmp_path,
+                                                                      warehouse_path):
+    """A selectbox sends every option to the browser: the picker lists the ids in the rows table
+    on screen (one page of 50), never the whole worklist's."""
+    at = _page(monkeypatch, tmp_path, warehouse_path, '[roles]\ndashboard = "analyst"\n')
+    at.radio(key="worklist_name").set_value("adherence-drop").run()
+    shown = set(_rows_table(at)["Patient (surrogate id)"])
+    offered = set(at.selectbox(key="timeline_patient").options)
+    assert offered == shown
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        listed = set(run_worklist(con, "adherence-drop").frame["patient_id"].to_list())
+    finally:
+        con.close()
+    assert offered < listed or len(listed) <= 50

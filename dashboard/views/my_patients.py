@@ -130,11 +130,13 @@ else:
     st.download_button("Download this list (CSV)", whole_list.write_csv().encode(),
                        file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
                        key="worklist_csv")
-    patients = sorted(set(whole_list["patient_id"].drop_nulls().to_list()))
+    # the patients of the page shown, not of the whole list: a picker's options are all sent to
+    # the browser, and a list can hold tens of thousands of ids (issue 18: a page at a time)
+    patients = sorted(set(current.rows["patient_id"].drop_nulls().to_list()))
     st.subheader("Patient timeline")
     picked_patient = st.selectbox(
         "Open a patient's de-identified timeline (scores, fills, labs, side effects)", patients,
-        index=None, placeholder="Choose a patient on this list", key="timeline_patient")
+        index=None, placeholder="Choose a patient on this page of the list", key="timeline_patient")
     if picked_patient:
         try:
             shown_timeline = worklists.timeline(picked_patient)
