@@ -66,7 +66,8 @@ def audits_of(query: Query) -> list[Audit]:
             category="conformance (computational)", origin=origin, params=defaults, shared=shared,
             description=f"{expression} on every unit row at the default parameters "
                         "(tests.expressions)",
-            sql=f"select *\nfrom {UNITS}\nwhere not ({expression})"))
+            sql=f"select *\nfrom {UNITS}\nwhere not ({expression})",
+            scan=(UNITS, f"not ({expression})")))
     counts = spec.get("counts") or {}
     if spec.get("kind") == "proportion":
         for rate in spec.get("rates") or []:
@@ -80,7 +81,8 @@ def audits_of(query: Query) -> list[Audit]:
                 description=f"every unit counted in {rate['numerator']} is counted in "
                             f"{rate['denominator']}, so the rate is in [0, 1]",
                 sql=(f"select *\nfrom {UNITS}\n"
-                     f"where {_flag(numerator)} and not coalesce({_flag(denominator)}, false)")))
+                     f"where {_flag(numerator)} and not coalesce({_flag(denominator)}, false)"),
+                scan=(UNITS, f"{_flag(numerator)} and not coalesce({_flag(denominator)}, false)")))
     if tests.get("total"):
         total = _total_expression(spec)
         found.append(Audit(
