@@ -17,7 +17,9 @@ are listed per size.
 The extract is the synthetic generator's output (``synthetic.generator.generate``), whose fills
 follow treatment episodes as a clinic's do. Each measurement runs in its own child process, which
 reports its wall time and peak RSS (``ru_maxrss``). Sizes above 100k patients need
-``--allow-large`` (the development machine is shared). Prints figures; asserts nothing.
+``--allow-large`` (the development machine is shared). ``--data FOLDER`` measures an existing
+extract instead of generating one (one size; ``--patients`` then only labels it; the folder is
+only read). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -157,18 +159,21 @@ def main() -> int:
     print(f"machine: {platform.machine()}, python {platform.python_version()}, "
           f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.1f}")
     curve = []
+    if args.data is not None and len(args.patients) != 1:
+        parser.error("--data measures one extract: give one --patients (its size, a label)")
     for patients in args.patients:
         with tempfile.TemporaryDirectory(prefix="bench-refresh-") as scratch:
-            folder = Path(scratch) / "clinic"
-            generated = _run_child("generate", folder, Path(scratch) / "unused",
-                                   "--patients", str(patients), "--format", args.format,
-                                   "--allow-large")["seconds"]
+            folder = args.data or Path(scratch) / "clinic"
+            generated = 0.0 if args.data else _run_child(
+                "generate", folder, Path(scratch) / "unused", "--patients", str(patients),
+                "--format", args.format, "--allow-large")["seconds"]
             floor = _run_child("floor", folder, Path(scratch) / "floor.duckdb")
             load = _run_child("load", folder, Path(scratch) / "load.duckdb")
             full = _run_child("refresh", folder, Path(scratch) / "full.duckdb")
             rows = load["rows_read"]
             phases = full["phases"]
-            print(f"\n{patients:,} patients ({args.format}, generated in {generated:.1f} s): "
+            made = f"from {args.data}" if args.data else f"generated in {generated:.1f} s"
+            print(f"\n{patients:,} patients ({args.format}, {made}): "
                   f"{rows:,} extract rows, {load['rows_rejected']:,} rejected, "
                   f"{full['model_rows']:,} model rows")
             print(f"  floor: DuckDB loads the files          {floor['seconds']:8.2f} s  "

@@ -34,6 +34,10 @@ class Audit:
     #: audits share (a metric's unit rows): the runner builds it once as a temporary table for
     #: consecutive audits sharing it, instead of running the metric once per audit
     shared: tuple[str, str] | None = None
+    #: ``(table, condition)`` when ``sql`` is exactly ``select * from <table> where <condition>``:
+    #: the runner then counts it as ``count(*) filter (where condition)`` in one scan of ``table`` shared with
+    #: the other such audits of that table (the same count, one pass instead of one per audit)
+    scan: tuple[str, str] | None = None
 
     @property
     def full_sql(self) -> str:

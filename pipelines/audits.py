@@ -127,24 +127,26 @@ def model_audits(models: Iterable[dag.Model]) -> list[Audit]:
                      f"group by {', '.join(columns) or '()'}\nhaving count(*) > 1")))
             not_null = [_identifier(c, origin) for c in header.get("not_null", columns)]
             if not_null:
+                condition = " or ".join(f"{c} is null" for c in not_null)
                 found.append(Audit(
                     name=f"{model.name}__key_not_null", severity="error", model=model.target,
                     category="completeness", origin=origin,
                     description=f"every row has {', '.join(not_null)} (its key)",
-                    sql=(f"select * from {model.target}\nwhere "  # noqa: S608
-                         + " or ".join(f"{c} is null" for c in not_null))))
+                    sql=f"select * from {model.target}\nwhere {condition}",  # noqa: S608
+                    scan=(model.target, condition)))
         for column, spec in (header.get("columns") or {}).items():
             bounds = (spec or {}).get("range") if isinstance(spec, dict) else None
             if bounds is None:
                 continue
             low, high = (float(b) for b in bounds)  # numbers from our header, checked here
             column = _identifier(column, origin)
+            condition = f"{column} < {low!r} or {column} > {high!r}"
             found.append(Audit(
                 name=f"{model.name}__{column}_range", severity="error", model=model.target,
                 category="plausibility (atemporal)", origin=origin,
                 description=f"{column} is within [{low:g}, {high:g}] where it is set",
-                sql=(f"select * from {model.target}\n"  # noqa: S608
-                     f"where {column} < {low!r} or {column} > {high!r}")))
+                sql=f"select * from {model.target}\nwhere {condition}",  # noqa: S608
+                scan=(model.target, condition)))
     return found
 
 
@@ -183,44 +185,76 @@ def audit_params(definitions: Mapping[str, Any]) -> dict[str, Any]:
 
 def run(con: duckdb.DuckDBPyConnection, audits: Iterable[Audit], params: Mapping[str, Any],
         built: Iterable[str]) -> list[AuditResult]:
-    """Count each audit's rows; an audit reading a model not in ``built`` is skipped."""
+    """Count each audit's rows; an audit reading a model not in ``built`` is skipped.
+
+    The audits that are a condition on one table (``Audit.scan``: a model's key and range
+    audits, a metric's expressions and rates) are counted together, one ``count(*) filter (where ...)`` per audit
+    in a single scan of that table; the others run one by one. A metric's unit rows (``shared``)
+    are built once per metric and parameter set, then all its audits read them. Results come in
+    the order of ``audits``.
+    """
     built = set(built)
     audits = list(audits)
-    # What the audits sharing unit rows read of them: only those columns are materialised
-    checks: dict[tuple[str, str], str] = {}
-    for audit in audits:
-        if audit.shared is not None:
-            checks[audit.shared] = checks.get(audit.shared, "") + "\n" + audit.sql
-    results = []
-    current: tuple[str, str] | None = None
-    try:
-        for audit in audits:
-            refs = dag.table_references(audit.full_sql, con)
-            models = {f"{s}.{t}" for s, t in refs.qualified if s in dag.LAYERS}
-            if not models <= built:
-                results.append(AuditResult(audit, None, "skipped"))
-                continue
-            own = dict(audit.params)
+    counts: dict[int, int] = {}
+    # the audits to run, grouped by the rows they read: None (the warehouse) or a shared SELECT
+    # with its parameters (variants of one metric share the SQL, not the constants)
+    groups: dict[tuple[tuple[str, str], tuple] | None, list[int]] = {}
+    for position, audit in enumerate(audits):
+        refs = dag.table_references(audit.full_sql, con)
+        if {f"{s}.{t}" for s, t in refs.qualified if s in dag.LAYERS} <= built:
+            key = None if audit.shared is None else (audit.shared, audit.params)
+            groups.setdefault(key, []).append(position)
+    for key, positions in groups.items():
+        if key is None:
+            counts.update(_count(con, [(p, audits[p]) for p in positions], params))
+            continue
+        (name, shared_sql), own = key
+        bound = _binder(dict(own), params)
+        # What the audits sharing unit rows read of them: only those columns are materialised
+        checks = "\n".join(audits[p].sql for p in positions)
+        columns = _read_columns(con, shared_sql, bound(shared_sql), checks)
+        # The SQL comes from files of this package (names checked where generated); the
+        # parameters are bound.
+        con.execute(f"create or replace temp table {name} as\n"
+                    f"select {columns} from (\n{shared_sql}\n)", bound(shared_sql))
+        try:
+            counts.update(_count(con, [(p, audits[p]) for p in positions], params))
+        finally:
+            con.execute(f"drop table if exists {name}")
+    return [AuditResult(audit, None, "skipped") if position not in counts else
+            AuditResult(audit, counts[position], "fail" if counts[position] else "pass")
+            for position, audit in enumerate(audits)]
 
-            def bound(sql: str, own: dict[str, Any] = own) -> dict[str, Any]:
-                names = sorted(set(_PARAM.findall(_strip_comments(sql))))
-                return {n: own[n] if n in own else params[n] for n in names}
 
-            # The SQL comes from files of this package (names checked where generated); the
-            # parameters are bound.
-            if audit.shared is not None and audit.shared != current:
-                name, shared_sql = audit.shared
-                columns = _read_columns(con, shared_sql, bound(shared_sql), checks[audit.shared])
-                con.execute(f"create or replace temp table {name} as\n"
-                            f"select {columns} from (\n{shared_sql}\n)", bound(shared_sql))
-                current = audit.shared
-            sql = audit.sql if audit.shared is not None else audit.full_sql
-            rows = con.execute(f"select count(*) from (\n{sql}\n)", bound(sql)).fetchall()[0][0]  # noqa: S608
-            results.append(AuditResult(audit, int(rows), "fail" if rows else "pass"))
-    finally:
-        if current is not None:
-            con.execute(f"drop table if exists {current[0]}")
-    return results
+def _binder(own: dict[str, Any], params: Mapping[str, Any]) -> Any:
+    """``bound(sql)``: the parameters ``sql`` names, an audit's own before the build's."""
+    def bound(sql: str) -> dict[str, Any]:
+        names = sorted(set(_PARAM.findall(_strip_comments(sql))))
+        return {n: own[n] if n in own else params[n] for n in names}
+    return bound
+
+
+def _count(con: duckdb.DuckDBPyConnection, audits: list[tuple[int, Audit]],
+           params: Mapping[str, Any]) -> dict[int, int]:
+    """Offending rows per audit position: one scan per (table, own parameters) for the
+    ``scan`` audits, one query for each other audit."""
+    counts: dict[int, int] = {}
+    scans: dict[tuple[str, tuple], list[tuple[int, Audit]]] = {}
+    for position, audit in audits:
+        if audit.scan is not None:
+            scans.setdefault((audit.scan[0], audit.params), []).append((position, audit))
+            continue
+        bound = _binder(dict(audit.params), params)
+        sql = audit.sql if audit.shared is not None else audit.full_sql
+        counts[position] = int(con.execute(f"select count(*) from (\n{sql}\n)",  # noqa: S608
+                                           bound(sql)).fetchall()[0][0])
+    for (table, own), batch in scans.items():
+        bound = _binder(dict(own), params)
+        sql = (f"select {', '.join(f'count(*) filter (where {a.scan[1]})' for _, a in batch if a.scan)}\n"
+               f"from {table}")
+        row = con.execute(sql, bound(sql)).fetchall()[0]
+        counts.update((position, int(n)) for (position, _), n in zip(batch, row, strict=True))
+    return counts
 
 
 def _read_columns(con: duckdb.DuckDBPyConnection, shared_sql: str, params: dict[str, Any],

@@ -37,7 +37,7 @@ from typing import Literal
 import duckdb
 
 from pipelines import identifiers
-from pipelines.contract import TABLES, Table
+from pipelines.contract import TABLES, Column, Table
 from pipelines.extract import IngestError
 from pipelines.meta import config_section
 
@@ -147,31 +147,52 @@ def stored_value_sql(column: str, value: str) -> str:
 
 def refuse_identifier_values(con: duckdb.DuckDBPyConnection, table: Table, text_t: str,
                              files_t: str) -> None:
-    """Refuse the load if any string value of ``table`` matches a detector (one pass).
+    """Refuse the load if any string value of ``table`` matches a detector.
 
     ``text_t`` holds the values as sent (``read_as_text``); ``files_t`` maps rows to lines.
+    A key column (one value per row) is matched row by row, in one pass for all of them; any
+    other column (a patient, a site, a drug name: many rows per value) is matched once per
+    distinct value, with the rows holding it counted, which is the same count and first row
+    for a fraction of the pattern matching (visits.patient_id: 9M rows, 1M values).
     """
     columns = [c for c in table.columns if c.kind in identifiers.STRING_KINDS]
     if not columns:
         return
-    # Each value is matched once (inner projection); patterns are constants of ours, quoted.
-    matched = ", ".join(
-        f'(regexp_matches("{c.name}", {_quote(identifiers.combined_pattern(c.kind))}) '
-        f'and not regexp_full_match("{c.name}", {_quote(identifiers.DRUG_PRODUCT_CODE)})) as "m{i}"'
-        for i, c in enumerate(columns))
-    aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}")'
-                           for i in range(len(columns)))
-    counts = con.sql(f"select {aggregates} from (select rowid as _rowid, {matched} "  # noqa: S608
-                     f"from {text_t})").fetchall()[0]
-    for position, column in enumerate(columns):
-        matches, rowid = counts[2 * position], counts[2 * position + 1]
-        if matches:
+    keys = [c for c in columns if c.name in table.primary_key]
+    found: dict[str, tuple[int, int | None]] = {}
+
+    def matches(value: str, column: Column) -> str:
+        # patterns are constants of ours, quoted
+        return (f"(regexp_matches({value}, {_quote(identifiers.combined_pattern(column.kind))})"
+                f" and not regexp_full_match({value}, {_quote(identifiers.DRUG_PRODUCT_CODE)}))")
+
+    if keys:
+        # Each value is matched once (inner projection).
+        matched = ", ".join(matches(f'"{c.name}"', c) + f' as "m{i}"'
+                            for i, c in enumerate(keys))
+        aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}")'
+                               for i in range(len(keys)))
+        counts = con.sql(f"select {aggregates} from (select rowid as _rowid, {matched} "  # noqa: S608
+                         f"from {text_t})").fetchall()[0]
+        for position, column in enumerate(keys):
+            found[column.name] = (counts[2 * position], counts[2 * position + 1])
+    for column in columns:
+        if column in keys:
+            continue
+        found[column.name] = con.sql(
+            f"select coalesce(sum(rows) filter (where m), 0), min(first_row) filter (where m) "  # noqa: S608
+            f"from (select rows, first_row, {matches('v', column)} as m from ("
+            f'select "{column.name}" as v, count(*) as rows, min(rowid) as first_row '
+            f"from {text_t} group by 1))").fetchall()[0]
+    for column in columns:
+        count, rowid = found[column.name]
+        if count:
             value, source_file, line = con.sql(
                 f'select x."{column.name}", f.source_file, '  # noqa: S608
                 f"x.rowid - f.row_offset + f.first_line from {text_t} x "
                 f"join {files_t} f on f._file_idx = x._file_idx where x.rowid = $r",
                 params={"r": rowid}).fetchall()[0]
-            _refuse(source_file, column.name, line, value, column.kind, matches)
+            _refuse(source_file, column.name, line, value, column.kind, int(count))
 
 
 def _refuse(source_file: str, column: str, line: int, value: str, kind: str,

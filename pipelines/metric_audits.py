@@ -66,21 +66,24 @@ def audits_of(query: Query) -> list[Audit]:
             category="conformance (computational)", origin=origin, params=defaults, shared=shared,
             description=f"{expression} on every unit row at the default parameters "
                         "(tests.expressions)",
-            sql=f"select *\nfrom {UNITS}\nwhere not ({expression})"))
+            sql=f"select *\nfrom {UNITS}\nwhere not ({expression})",
+            scan=(UNITS, f"not ({expression})")))
     counts = spec.get("counts") or {}
     if spec.get("kind") == "proportion":
         for rate in spec.get("rates") or []:
             numerator, denominator = counts[rate["numerator"]], counts[rate["denominator"]]
             if denominator == "*" or numerator == denominator:
                 continue  # every unit is in the denominator: nothing to check
+            within = (f"{count_condition(numerator)} and "
+                      f"not coalesce({count_condition(denominator)}, false)")
             found.append(Audit(
                 name=f"metric__{name}__{rate['numerator']}_within_{rate['denominator']}",
                 severity="error", model=model, category="conformance (computational)",
                 origin=origin, params=defaults, shared=shared,
                 description=f"every unit counted in {rate['numerator']} is counted in "
                             f"{rate['denominator']}, so the rate is in [0, 1]",
-                sql=(f"select *\nfrom {UNITS}\n"
-                     f"where {count_condition(numerator)} and not coalesce({count_condition(denominator)}, false)")))
+                sql=f"select *\nfrom {UNITS}\nwhere {within}",
+                scan=(UNITS, within)))
     if tests.get("total"):
         total = _total_expression(spec)
         found.append(Audit(

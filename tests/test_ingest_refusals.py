@@ -30,6 +30,20 @@ def test_phone_numbers_in_a_text_column(extract, live_db):
     assert "phone" in str(error) and "line 3" in str(error)
 
 
+def test_a_repeated_identifier_counts_its_rows_and_names_its_first_line(extract, live_db):
+    # clinician_id is matched once per distinct value: the same phone on lines 3 and 4 is two
+    # values in the message, and the first is line 3 (line 4 holds a second, different one).
+    (extract / "visits.csv").write_text(
+        "visit_id,patient_id,visit_date,clinician_id\n"
+        "V001,P001,2024-01-10,C1\n"
+        "V002,P001,2024-01-11,(555) 123-4567\n"
+        "V003,P001,2024-01-12,(555) 123-4567\n"
+        "V004,P001,2024-01-13,555-987-6543\n")
+    error = refused(extract, live_db)
+    assert (error.column, error.reason) == ("clinician_id", "direct_identifier_value")
+    assert "holds 3 value(s)" in str(error) and "first at line 3" in str(error)
+
+
 def test_email_value(extract, live_db):
     (extract / "prescriptions.csv").write_text(
         "prescription_id,patient_id,drug,start_date\n"
