@@ -239,7 +239,8 @@ def test_the_severity_band_and_dms_period_macros_are_the_same_on_spark(spark: An
 
 # --- a generated clinic (issue #20's Done-when: the sample clinic and a generated one) --------
 # Defined last: its build registers its own tables under the same names in the module's session,
-# so it runs after every test of the sample warehouse.
+# so in one process it runs after every test of the sample warehouse (under scripts/test.sh the
+# two clinics' groups run on different workers, each with its own session).
 
 
 @pytest.fixture(scope="module")
