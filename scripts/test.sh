@@ -20,4 +20,7 @@ lint-imports --no-cache
 python3 -m mypy
 # Two workers: the slow tests (browser, differencing attack, Spark parity) run beside the rest.
 # Every test uses its own temporary folder and free port, so they can share the machine.
-exec python3 -m pytest -n 2 "$@"
+# --dist loadgroup: tests marked with one xdist_group run on one worker (each worker has its own
+# session and module fixtures: a Spark clinic split over both would start Spark and build its
+# warehouses on each); the rest are handed out one by one, as with --dist load.
+exec python3 -m pytest -n 2 --dist loadgroup "$@"

@@ -27,6 +27,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A ``spark`` test with no ``xdist_group`` of its own joins the group ``spark``.
+
+    Under pytest-xdist every worker is a process with its own session and module fixtures, so a
+    Spark test on each worker would start a JVM and build its warehouse twice; scripts/test.sh runs
+    ``--dist loadgroup``, which keeps a group on one worker. Runs before xdist's own hook, which
+    reads the marks (tryfirst)."""
+    for item in items:
+        if item.get_closest_marker("spark") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+
+
 def _has_extract(folder: Path) -> bool:
     return any(folder.glob("patients.*")) or (folder / "patients").is_dir()
 

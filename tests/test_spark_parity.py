@@ -5,6 +5,12 @@ Two builds of one extract agree when ``except all`` is empty in both directions 
 to 9 decimals: the engines may sum in another order). Skipped when pyspark or Java is absent
 (``pip install -e .[spark]``; .ci/run installs both, so CI runs it). One SparkSession local[2]
 for the module; the Spark build is the slow part (minutes on a busy machine).
+
+Under pytest-xdist each worker is its own process with its own module and session fixtures, so a
+worker that ran one test of a clinic would start Spark and build that clinic's warehouses again.
+The tests of each clinic therefore form one ``xdist_group`` (scripts/test.sh runs
+``--dist loadgroup``): each clinic is built once, on one worker, and the two clinics' groups start
+on the two workers side by side.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from pipelines.portability.spark_connection import SparkConnection
 from pipelines.transform import _PARAM, MODELS_DIR, _strip_comments, write_macros
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
+#: The worker groups (see the module docstring): the sample clinic's tests, the generated one's.
+SAMPLE_CLINIC = pytest.mark.xdist_group("spark-sample-clinic")
+GENERATED_CLINIC = pytest.mark.xdist_group("spark-generated-clinic")
 
 MODELS = [m.target for m in dag.plan(MODELS_DIR)]
 #: Columns that name the load itself: two builds of one extract are two loads, each with its own
@@ -102,6 +111,7 @@ def _differences(con: Any, ours: str, theirs: str, columns: str) -> tuple[int, i
     return one, two
 
 
+@SAMPLE_CLINIC
 @pytest.mark.parametrize("target", MODELS)
 def test_every_model_table_is_the_same_on_spark(target: str, duck: Any, spark_warehouse: Path) -> None:
     schema, table = target.split(".")
@@ -111,6 +121,7 @@ def test_every_model_table_is_the_same_on_spark(target: str, duck: Any, spark_wa
     assert duck.sql(f"select count(*) from {parquet}").fetchall()[0][0] == rows  # noqa: S608
 
 
+@SAMPLE_CLINIC
 def test_the_pdc_inpatient_adjustment_is_the_same_on_spark(duck: Any, spark: Any,
                                                            spark_warehouse: Path) -> None:
     sql = (MODELS_DIR / "marts" / "fct_adherence_pdc.sql").read_text(encoding="utf-8")
@@ -152,6 +163,7 @@ def _cases() -> list[Any]:
     return cases
 
 
+@SAMPLE_CLINIC
 @pytest.mark.parametrize(("name", "filters", "overrides"), _cases())
 def test_every_metric_is_the_same_on_spark(name: str, filters: dict[str, Any],
                                            overrides: dict[str, Any], duck: Any,
@@ -164,6 +176,7 @@ def test_every_metric_is_the_same_on_spark(name: str, filters: dict[str, Any],
     _same(ours.drop(load), theirs.drop(load))
 
 
+@SAMPLE_CLINIC
 @pytest.mark.parametrize("name", PERTURBED)
 def test_published_counts_are_the_same_on_spark_at_the_default_threshold(
         name: str, duck: Any, spark_con: SparkConnection) -> None:
@@ -175,6 +188,7 @@ def test_published_counts_are_the_same_on_spark_at_the_default_threshold(
     _same(ours.frame, theirs.frame)
 
 
+@SAMPLE_CLINIC
 def test_the_record_key_is_duckdbs_md5_number_lower_on_spark(spark: Any) -> None:
     # md5_number_lower(s): the last 8 bytes of md5(s) read as a little-endian unsigned integer
     words = ["", "abc", f"{TEST_CELL_KEY_SALT}|P000123|2024-01-01", "é ü 日本", "x" * 300,
@@ -189,6 +203,7 @@ def test_the_record_key_is_duckdbs_md5_number_lower_on_spark(spark: Any) -> None
     assert {row[0]: int(row[1]) for row in on_spark} == expected
 
 
+@SAMPLE_CLINIC
 def test_the_load_metrics_of_one_warehouse_are_the_same_on_both_engines(
         spark_con: SparkConnection, spark_warehouse: Path, tmp_path: Path) -> None:
     # DuckDB over a copy of the Spark warehouse (outcomes serve --marts): the same loads, so the
@@ -206,6 +221,7 @@ def test_the_load_metrics_of_one_warehouse_are_the_same_on_both_engines(
         con.close()
 
 
+@SAMPLE_CLINIC
 def test_the_severity_band_and_dms_period_macros_are_the_same_on_spark(spark: Any) -> None:
     # severity_band: the first label up to and including the first bound, ..., the last label
     # above the last bound, null for a null score; dms_period: Jan-Apr P1, May-Aug P2, Sep-Dec P3
@@ -223,7 +239,8 @@ def test_the_severity_band_and_dms_period_macros_are_the_same_on_spark(spark: An
 
 # --- a generated clinic (issue #20's Done-when: the sample clinic and a generated one) --------
 # Defined last: its build registers its own tables under the same names in the module's session,
-# so it runs after every test of the sample warehouse.
+# so in one process it runs after every test of the sample warehouse (under scripts/test.sh the
+# two clinics' groups run on different workers, each with its own session).
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +272,7 @@ def generated_spark(spark: Any, generated: tuple[Path, Path],
     return path, SparkConnection(spark)
 
 
+@GENERATED_CLINIC
 @pytest.mark.parametrize("target", MODELS)
 def test_every_model_table_is_the_same_on_spark_for_a_generated_clinic(
         target: str, generated_duck: Any, generated_spark: tuple[Path, SparkConnection]) -> None:
@@ -266,6 +284,7 @@ def test_every_model_table_is_the_same_on_spark_for_a_generated_clinic(
     assert generated_duck.sql(f"select count(*) from {parquet}").fetchall()[0][0] == rows  # noqa: S608
 
 
+@GENERATED_CLINIC
 @pytest.mark.parametrize("name", list(queries.catalog()))
 def test_every_metric_is_the_same_on_spark_for_a_generated_clinic(
         name: str, generated_duck: Any, generated_spark: tuple[Path, SparkConnection]) -> None:
