@@ -60,7 +60,7 @@ def check(spark: Any, database: str) -> list[str]:
     if not spark.catalog.databaseExists(database):
         raise IngestError(f"--from-catalog {database}: no such database in the Spark catalog",
                           file=database, reason="bad_option")
-    present = [name for name in TABLE_ORDER if spark.catalog.tableExists(name, database)]
+    present = [name for name in TABLE_ORDER if spark.catalog.tableExists(f"{database}.{name}")]
     absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in present]
     if absent:
         raise IngestError(
