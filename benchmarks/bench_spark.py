@@ -5,15 +5,18 @@
 
 For each size the generator writes a Parquet extract (seeded), then: (1) ``outcomes ingest`` on
 DuckDB (validate, load, every model); (2) ``outcomes build --engine spark`` (the same validation
-into a temporary DuckDB, Parquet export, every model on Spark); the Spark session's start is
-timed apart. Prints wall-clock seconds and the growth between sizes; asserts nothing (timings
-are not tests). Run it on an idle machine: with other jobs running, Spark's times mostly measure
+into a temporary DuckDB, Parquet export, every model on Spark, the audits, the publish); the
+Spark session's start is timed apart. Prints wall-clock seconds, the Spark build's phases
+(validate: the loader and the Parquet export; models; audits; publish: the swap and the
+catalog's tables pointed at PATH), the load average (``os.getloadavg``) before and after each
+size, and the growth between sizes; asserts nothing (timings are not tests). Run it on an idle machine: with other jobs running, Spark's times mostly measure
 the wait for a core.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -41,13 +44,17 @@ def main() -> None:
             extract = work / f"clinic_{patients}"
             if not extract.exists():
                 generate(patients, args.seed, extract, fmt="parquet")
+            load = os.getloadavg()
             started = time.perf_counter()
             ingest(extract, work / f"duckdb_{patients}.duckdb")
             duck = time.perf_counter() - started
             started = time.perf_counter()
-            spark_build.build(extract, work / f"spark_{patients}", spark)
+            phases: dict[str, float] = {}
+            spark_build.build(extract, work / f"spark_{patients}", spark, timings=phases)
             on_spark = time.perf_counter() - started
-            line = f"{patients:>9,} patients: DuckDB {duck:7.1f} s   Spark {on_spark:7.1f} s"
+            line = (f"{patients:>9,} patients: DuckDB {duck:7.1f} s   Spark {on_spark:7.1f} s ("
+                    + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in phases.items())
+                    + f")   load average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
             if previous is not None:
                 size = patients / previous[0]
                 line += (f"   growth x{size:g} patients: DuckDB x{duck / previous[1]:.1f}, "

@@ -27,6 +27,33 @@ def test_the_check_reads_every_model_and_every_metric_variant() -> None:
     assert check.QUERIES_DIR / "measures" / "amm.sql" in paths
 
 
+def test_the_check_reads_every_audit_of_a_build() -> None:
+    from pipelines.audits import AUDITS_DIR
+
+    origins = {path for path, _, _ in check.audit_statements()}
+    assert AUDITS_DIR / "episode_ends_before_start.sql" in origins  # an audit file
+    assert compile.MODELS_DIR / "marts" / "fct_treatment_episodes.sql" in origins  # its key
+    assert check.QUERIES_DIR / "adherence" / "adherence.sql" in origins  # a metric's tests
+
+
+def test_a_planted_untranslatable_audit_is_refused_with_file_line_and_construct(
+        tmp_path: Path) -> None:
+    from pipelines.audits import audit_files
+
+    planted = tmp_path / "fill_after_stay.sql"
+    planted.write_text(
+        "/* ---\nname: fill_after_stay\nseverity: error\nmodel: staging.stg_dispenses\n"
+        "category: plausibility (temporal)\ndescription: a planted audit with an ASOF join\n"
+        "--- */\nselect fills.patient_id\nfrom staging.stg_dispenses as fills\n"
+        "asof join staging.stg_visits as stays\n"
+        "    on fills.patient_id = stays.patient_id and fills.filled_on >= stays.visit_on\n",
+        encoding="utf-8")
+    found = check.audit_problems(audit_files(tmp_path))
+    assert len(found) == 1
+    assert found[0].startswith(f"{planted}:10: ASOF join")
+    assert found[0].endswith("(audit fill_after_stay)")
+
+
 def test_a_planted_untranslatable_file_is_refused_with_file_line_and_construct(tmp_path: Path) -> None:
     planted = tmp_path / "fct_planted.sql"
     planted.write_text(
@@ -164,7 +191,7 @@ def test_a_struct_macro_unnested_in_a_select_list_becomes_one_column_per_field()
                              "FROM units AS p JOIN spans AS pr ON TRUE")
 
 
-def test_a_failed_audit_on_spark_names_the_audit_and_its_count_and_says_the_tables_are_unsafe(
+def test_a_failed_audit_on_spark_names_the_audit_and_its_count_and_the_warehouse_left_as_it_was(
         tmp_path: Path) -> None:
     from pipelines.audit_rule import Audit
     from pipelines.audits import AuditResult
@@ -175,6 +202,6 @@ def test_a_failed_audit_on_spark_names_the_audit_and_its_count_and_says_the_tabl
                   description="d", sql="select 'P000123' as patient_id", origin="planted.sql")
     error = SparkAuditError([AuditResult(audit, 3, "fail")], tmp_path)
     assert str(error) == ("1 error-level audit(s) failed (episode_ends_before_start on "
-                          "marts.fct_treatment_episodes: 3 offending rows); the build is refused: "
-                          f"the tables under {tmp_path} are this build's and must not be served")
+                          "marts.fct_treatment_episodes: 3 offending rows); the build is refused "
+                          f"and the warehouse at {tmp_path} is left as it was")
     assert error.exit_status == 1

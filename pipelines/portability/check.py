@@ -3,8 +3,10 @@
 ``problems(path, sql)`` lists what ``pipelines.portability.compile`` cannot carry in one
 statement, each as ``<file>:<line>: <construct>: <why>``; ``check_all()`` runs it over every model
 (``pipelines/models/<layer>/*.sql``) and every metric as the loader composes it
-(``pipelines.query_files.parse_file``). The test suite runs ``check_all`` so that a new file with
-an untranslatable construct fails before it reaches a Spark deployment. Refused:
+(``pipelines.query_files.parse_file``), and every audit of a build as the Spark build runs it
+(``audit_problems``: the audit files, and the audits the model and metric headers generate).
+The test suite runs ``check_all`` so that a new file with an untranslatable construct fails
+before it reaches a Spark deployment. Refused:
 
 - ASOF joins (Spark has none: write the lookup as a join and a maximum, see fct_adherence_pdc);
 - ``* replace (...)`` (Spark reads ``* except`` but not ``replace``: list the columns);
@@ -16,7 +18,7 @@ an untranslatable construct fails before it reaches a Spark deployment. Refused:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
+from pipelines.audit_rule import Audit
 from pipelines.portability.compile import MODELS_DIR, SparkQualify, macros, to_spark
 
 QUERIES_DIR = MODELS_DIR.parent.parent / "queries"
@@ -123,6 +126,26 @@ def statements() -> Iterator[tuple[Path, str]]:
             yield path, query.sql
 
 
+def audit_statements(audits: Iterable[Audit] | None = None) -> Iterator[tuple[Path, str, str]]:
+    """Every audit of a build (default ``pipelines.audits.collect``: the audit files, the model
+    headers' keys and ranges, the metric headers' tests) as (the file it is written in, its
+    name, the audit as one standalone SELECT, shared unit rows included)."""
+    if audits is None:
+        from pipelines import dag
+        from pipelines.audits import collect
+
+        audits = collect(dag.plan(MODELS_DIR))
+    for audit in audits:
+        yield Path(audit.origin), audit.name, audit.full_sql
+
+
+def audit_problems(audits: Iterable[Audit] | None = None) -> list[str]:
+    """Every problem of every audit, each naming the audit after the file, line and construct."""
+    return [f"{problem} (audit {name})" for path, name, sql in audit_statements(audits)
+            for problem in problems(path, sql)]
+
+
 def check_all() -> list[str]:
-    """Every problem of every model and metric file (empty when all can run on Spark)."""
-    return [problem for path, sql in statements() for problem in problems(path, sql)]
+    """Every problem of every model, metric and audit (empty when all can run on Spark)."""
+    return [problem for path, sql in statements() for problem in problems(path, sql)] + \
+        audit_problems()

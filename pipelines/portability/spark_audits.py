@@ -10,12 +10,10 @@ build did not make is skipped, as on DuckDB.
 
 The results are written as ``<warehouse>/meta/audit_results/`` (one row per audit, the columns of
 ``pipelines.audits.AUDIT_RESULTS_DDL``) and registered as ``meta.audit_results``. When an
-error-level audit returns rows, no result is recorded (the table is left empty: it exists
-before the audits run, since the ``audit_results`` metric is audited too) and
-``SparkAuditError`` names each failed
-audit and its count of rows, never their values. The models are already written under the
-warehouse by then (a Spark build writes its folders in place): the message says so, and the
-command exits with the status of a refused load.
+error-level audit returns rows, ``SparkAuditError`` names each failed audit and its count of
+rows, never their values; the build writes into a staging folder
+(``pipelines.portability.spark_publish``), so the warehouse it would have replaced is left as it
+was, and the command exits with the status of a refused load.
 """
 
 from __future__ import annotations
@@ -39,11 +37,10 @@ class SparkAuditError(AuditError):
 
     def __init__(self, failed: list[AuditResult], warehouse: Path) -> None:
         super().__init__(failed)
-        # the audits and their counts as DuckDB words them; what follows differs: a Spark build
-        # writes its folders in place, so there is no previous warehouse left live
+        # the audits and their counts as DuckDB words them, then where the warehouse stands
         listed = str(self).split("; the load is refused")[0]
-        self.args = (f"{listed}; the build is refused: the tables under {warehouse} are this "
-                     "build's and must not be served",)
+        self.args = (f"{listed}; the build is refused and the warehouse at {warehouse} is left "
+                     "as it was",)
 
 
 def run(spark: Any, audits: Iterable[Audit], params: Mapping[str, Any],
@@ -97,14 +94,16 @@ def record(spark: Any, warehouse: str | Path, load_id: str, results: list[AuditR
 
 
 def audit_build(spark: Any, warehouse: str | Path, load_id: str,
-                definitions: Mapping[str, Any], models: list[dag.Model]) -> list[AuditResult]:
-    """Run every audit on the models just built on Spark and record the results; raise
-    ``SparkAuditError`` when an error-level audit returned rows."""
+                definitions: Mapping[str, Any], models: list[dag.Model], *,
+                published: str | Path | None = None) -> list[AuditResult]:
+    """Run every audit on the models just built on Spark under ``warehouse`` and record the
+    results; raise ``SparkAuditError`` (naming ``published``, the warehouse the build would
+    replace, when given) when an error-level audit returned rows."""
     # the audit_results metric is audited too: its table exists (empty) before the audits run
     record(spark, warehouse, load_id, [])
     results = run(spark, collect(models), audit_params(definitions), [m.target for m in models])
     failed = [r for r in results if r.status == "fail" and r.audit.severity == "error"]
     if failed:
-        raise SparkAuditError(failed, Path(warehouse))
+        raise SparkAuditError(failed, Path(published or warehouse))
     record(spark, warehouse, load_id, results)
     return results

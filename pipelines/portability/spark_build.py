@@ -16,6 +16,11 @@
 4. runs the build's audits on Spark (``pipelines.portability.spark_audits``) and records them
    with the load as ``meta.audit_results``; an error-level audit with rows refuses the build.
 
+Every table is written into a staging folder beside the warehouse, swapped in only when all of
+it succeeded (``pipelines.portability.spark_publish``): a failed build leaves the previous
+warehouse complete. With ``from_catalog``, step 1 reads the contract's tables from a Spark
+catalog database instead (``pipelines.portability.spark_catalog``).
+
 ``register(spark, warehouse)`` makes a built warehouse's tables known to a new session
 (``outcomes metric --engine spark``). pyspark is imported here only; the package works without it.
 """
@@ -147,21 +152,59 @@ def build_models(spark: Any, warehouse: str | Path, params: Mapping[str, Any], *
     return rows
 
 
-def build(extract: Path, warehouse: Path, spark: Any, *, config_path: Path | None = None,
+def build(extract: Path | None, warehouse: Path, spark: Any, *, config_path: Path | None = None,
           overrides: Mapping[str, Any] | None = None,
           on_model: Callable[[str, int, int, int | None, float], None] | None = None,
+          from_catalog: str | None = None, timings: dict[str, float] | None = None,
           ) -> dict[str, int]:
-    """Validate ``extract``, export its staged tables and build every model on ``spark`` under
-    ``warehouse``; rows per table written."""
-    warehouse.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="outcomes-spark-") as scratch:
-        staging_db = Path(scratch) / "staged.duckdb"
-        params = stage(extract, staging_db, config_path=config_path, overrides=overrides)
-        rows = export_sources(staging_db, warehouse)
-        with duckdb.connect(str(staging_db), read_only=True) as con:
-            load_id = str(con.sql("select load_id from meta.load_log").fetchall()[0][0])
-    register(spark, warehouse, SOURCE_SCHEMAS)
-    rows.update(build_models(spark, warehouse, params, on_model=on_model))
-    results = audit_build(spark, warehouse, load_id, params, dag.plan(MODELS_DIR))
-    rows["meta.audit_results"] = len(results)
+    """Validate ``extract`` (or, with ``from_catalog``, the contract's tables in that Spark
+    catalog database: ``pipelines.portability.spark_catalog``), build every model and run the
+    audits on ``spark`` in a staging folder, then swap it in as ``warehouse``
+    (``pipelines.portability.spark_publish``); rows per table written. A build that fails
+    part-way leaves the previous ``warehouse`` as it was. ``timings``, when given, receives the
+    seconds of each phase: validate, models, audits, publish."""
+    from pipelines.portability import spark_catalog, spark_publish
+
+    clock = _Clock(timings)
+    staging = spark_publish.staging_folder(warehouse, SCHEMAS)
+    try:
+        with tempfile.TemporaryDirectory(prefix="outcomes-spark-") as scratch:
+            if from_catalog is not None:
+                # written by the cluster where the warehouse goes (a shared file system)
+                extract = spark_catalog.export(spark, from_catalog, staging / "_extract")
+            assert extract is not None
+            staging_db = Path(scratch) / "staged.duckdb"
+            params = stage(extract, staging_db, config_path=config_path, overrides=overrides)
+            shutil.rmtree(staging / "_extract", ignore_errors=True)
+            rows = export_sources(staging_db, staging)
+            with duckdb.connect(str(staging_db), read_only=True) as con:
+                load_id = str(con.sql("select load_id from meta.load_log").fetchall()[0][0])
+        register(spark, staging, SOURCE_SCHEMAS)
+        clock.lap("validate")
+        rows.update(build_models(spark, staging, params, on_model=on_model))
+        clock.lap("models")
+        results = audit_build(spark, staging, load_id, params, dag.plan(MODELS_DIR),
+                              published=warehouse)
+        rows["meta.audit_results"] = len(results)
+        clock.lap("audits")
+        spark_publish.swap(staging, warehouse)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # the session's tables pointed into the staging folder: point them at the warehouse
+    register(spark, warehouse)
+    clock.lap("publish")
     return rows
+
+
+class _Clock:
+    """Seconds per phase into ``timings`` (nothing when it is None)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.started = timings, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[phase] = now - self.started
+        self.started = now

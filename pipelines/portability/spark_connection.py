@@ -5,9 +5,12 @@ and read ``.pl()`` or ``.fetchall()``; ``SparkConnection`` compiles each stateme
 ``pipelines.portability.compile.to_spark``, binds the parameters as Spark ``:name`` markers and
 hands back the aggregated rows, so the engine's statistics, intervals and suppression run in
 Python on the same rows whichever engine aggregated them. Only parameters the statement names
-are bound (Spark refuses unused ones); a list binds positional ``?`` markers in order. A Spark analysis error (a missing table, as on a
-warehouse without ``meta.cell_key``) is raised as ``duckdb.CatalogException`` so the engine's
-fallbacks for a missing table behave as on DuckDB.
+are bound (Spark refuses unused ones); a list binds positional ``?`` markers in order. A table the
+statement names that the catalog does not hold (``meta.metric_snapshots``, which a Spark build does
+not write, or ``meta.cell_key`` on an older warehouse) is looked up quietly in the catalog first
+and raised as ``duckdb.CatalogException`` without running the statement, so the engine's fallbacks
+for a missing table behave as on DuckDB and Spark logs no analysis error; a Spark analysis error
+is raised the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +50,27 @@ class SparkConnection:
 
     def __init__(self, spark: Any) -> None:
         self.spark = spark
+        self._exists: set[str] = set()  # qualified names found in the catalog (a missing one is
+        # asked again: a later statement may follow its creation)
+
+    def missing_table(self, compiled: str) -> str | None:
+        """The first schema-qualified table of ``compiled`` the catalog does not hold, or None.
+        ``tableExists`` reads metadata only, and logs nothing when the answer is no."""
+        import sqlglot
+        from sqlglot import exp
+
+        from pipelines.portability.compile import SparkQualify
+
+        for table in sqlglot.parse_one(compiled, read=SparkQualify).find_all(exp.Table):
+            if not table.db or not table.name:
+                continue  # a CTE or a temporary view: not in a database
+            name = f"{table.db}.{table.name}"
+            if name in self._exists:
+                continue
+            if not self.spark.catalog.tableExists(f"{table.db}.{table.name}"):
+                return name
+            self._exists.add(name)
+        return None
 
     def sql(self, query: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
             **_: Any) -> SparkResult:
@@ -59,6 +83,9 @@ class SparkConnection:
             args = list(params)
         from pyspark.errors import AnalysisException
 
+        missing = self.missing_table(compiled)
+        if missing is not None:
+            raise duckdb.CatalogException(f"Table {missing} does not exist in the Spark catalog")
         try:
             return SparkResult(self.spark.sql(compiled, args=args))
         except AnalysisException as exc:
