@@ -25,6 +25,11 @@ from pipelines.portability.serve_marts import marts_database
 from pipelines.sources import IngestError
 from pipelines.transform import MODELS_DIR
 
+# Beside the generated clinic's parity tests, on the same worker (scripts/test.sh --dist
+# loadgroup): that group is the lighter of the two Spark clinics, so the suite's two workers stay
+# balanced; a group of its own could land beside the sample clinic's.
+pytestmark = pytest.mark.xdist_group("spark-generated-clinic")
+
 MODELS = [m.target for m in dag.plan(MODELS_DIR)]
 #: Lineage columns name where a row was read: a line of ``diagnoses.csv`` in the extract folder,
 #: a row of the Parquet part the catalog table was exported to. They differ by construction.
