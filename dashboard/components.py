@@ -86,7 +86,8 @@ def kpi_tile(
         border=True,
         chart_data=list(trend) if len(trend) > 1 else None,
         chart_type="line",
-        delta_description="vs prior period" if delta else None,
+        # No per-tile "vs prior period": beside the change chip it is cut off in a quarter-width
+        # tile; the page says once what the change is against (overview's caption).
     )
     if denominator:
         st.caption(denominator)

@@ -20,6 +20,12 @@ from stats.suppression import SUPPRESSED_WORD, display, is_flag_column
 # --- tables -------------------------------------------------------------------------------
 
 
+def _title_row() -> Any:
+    """A table's title with its CSV button at the right: a row that wraps rather than squeezing
+    the button into a fixed column share, where its label is cut off in a half-width table."""
+    return st.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="distribute")
+
+
 def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: Sequence[str] | None = None) -> pl.DataFrame:
     """Strings for people and for CSV: counts of 1–10 ``<11``; complementary counts and hidden
     derived figures 'suppressed' (``stats.suppression.display``)."""
@@ -58,9 +64,9 @@ def table(
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
-    head, button = st.columns([5, 1], vertical_alignment="bottom")
-    head.markdown(f"**{title}**")
-    button.download_button(
+    head = _title_row()
+    head.markdown(f"**{title}**", width="stretch")
+    head.download_button(
         "CSV", data=lambda: export_csv(frame, title=title, formats=formats, columns=columns, names=names,
                                        source=source),
         file_name=f"{key}.csv", mime="text/csv",
@@ -92,9 +98,9 @@ def paged_table(frame: pl.DataFrame, *, title: str, key: str, source: data.Resul
     for column in _coded(shown.columns):
         shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
     shown = shown.rename({k: v for k, v in names.items() if k in shown.columns and k != v})
-    head, button = st.columns([5, 1], vertical_alignment="bottom")
-    head.markdown(f"**{title}**")
-    button.download_button(
+    head = _title_row()
+    head.markdown(f"**{title}**", width="stretch")
+    head.download_button(
         "CSV", data=lambda: export_csv(frame, title=title, formats=formats, names=names, source=source),
         file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
         help="Download every row as CSV, with the stamp of filters, period and definition",

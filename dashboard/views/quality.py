@@ -25,7 +25,7 @@ if not quarters:
 
 with st.container(border=True):
     st.subheader("Meeting pack")
-    left, middle, right = st.columns([2, 2, 3], vertical_alignment="bottom")
+    left, middle, right = st.columns([2, 3, 3], vertical_alignment="bottom")
     period = left.selectbox("Quarter", quarters, key="qi_pack_period")
     if middle.button("Prepare meeting pack", key="qi_prepare", icon=":material/description:"):
         with st.spinner("Building the pack..."):
@@ -94,7 +94,8 @@ st.subheader("Compare clinicians or sites")
 unit_col, adjust_col = st.columns([2, 2])
 unit = unit_col.radio("Unit", ["site_id", "clinician_id"], horizontal=True, key="qi_unit",
                       format_func=lambda v: "Sites" if v == "site_id" else "Clinicians")
-adjust = adjust_col.toggle("Case-mix adjusted (severity, age band, diagnosis)", key="qi_adjust")
+adjust = adjust_col.toggle("Case-mix adjusted", key="qi_adjust",
+                           help="Expected rates from baseline severity, age band and diagnosis group")
 try:
     funnel = data.qi_funnel(name, unit, adjust, f.start_date, f.end_date, f.site_id)
 except ValueError as exc:

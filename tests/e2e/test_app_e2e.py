@@ -122,6 +122,16 @@ CHART_TRACES = """() => {
 }"""
 WIDTHS = {"phone": 390, "desktop": 1280}
 
+#: Text the browser cuts off with an ellipsis ("vs prior peri…"): an element drawn on screen whose
+#: text-overflow is ellipsis and whose content is wider than its box. Off-screen elements (the
+#: collapsed sidebar on a phone) are not seen, so they do not count.
+TRUNCATED_TEXT = """() => Array.from(document.querySelectorAll('body *')).filter(el => {
+  if (getComputedStyle(el).textOverflow !== 'ellipsis' || !el.innerText.trim()) return false;
+  const box = el.getBoundingClientRect();
+  if (box.width === 0 || box.left < 0 || box.right > window.innerWidth + 1) return false;
+  return el.scrollWidth > el.clientWidth;
+}).map(el => el.innerText.trim().slice(0, 60))"""
+
 
 def _charts(page):  # type: ignore[no-untyped-def]
     return page.evaluate(CHART_TRACES)
@@ -147,6 +157,8 @@ def test_every_view_renders_at_phone_and_desktop_width_with_drawn_charts(server,
         # nothing sticks out sideways: the page does not scroll horizontally
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (view.title, device, overflow)
+        # no label, tile or button text cut off
+        assert page.evaluate(TRUNCATED_TEXT) == [], (view.title, device)
         charts = _charts(page)
         for chart in charts:
             assert chart["width"] <= width, (view.title, chart["title"])
