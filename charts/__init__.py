@@ -100,8 +100,12 @@ def rate_bars(
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": [(hi - r) if None not in (hi, r) else 0 for r, hi in zip(rates, highs, strict=True)],
-                "arrayminus": [(r - lo) if None not in (lo, r) else 0 for r, lo in zip(rates, lows, strict=True)],
+                # no whisker (None, not 0) where the rate is hidden: a zero-length one still
+                # draws its caps at zero, over the end of the axis label
+                "array": [(hi - r) if None not in (hi, r) and not h else None
+                          for r, hi, h in zip(rates, highs, hidden, strict=True)],
+                "arrayminus": [(r - lo) if None not in (lo, r) and not h else None
+                               for r, lo, h in zip(rates, lows, hidden, strict=True)],
                 "color": "#333",
                 "thickness": 1.2,
             },
@@ -122,7 +126,7 @@ def rate_bars(
     if colour_column and colour_column != group:
         _class_legend(fig, frame[colour_column].to_list())
     fig.update_xaxes(range=[0, 1.3], tickformat=".0%", title=axis_title, tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_yaxes(autorange="reversed", showgrid=False, type="category")
+    fig.update_yaxes(autorange="reversed", showgrid=False, type="category", ticklabelstandoff=4)
     legend_rows = 2 if colour_column and colour_column != group else 0
     return _layout(fig, title, height=max(240, 130 + 30 * len(labels) + 22 * legend_rows))
 
