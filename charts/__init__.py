@@ -63,6 +63,11 @@ def rate_bars(
     """
     if frame.is_empty() or group not in frame.columns:
         return empty_figure(title, "No episodes match the filters.")
+    if denominator in frame.columns:
+        # a group with no unit at all has no rate: "suppressed (n=0)" would read as hidden data
+        frame = frame.filter(pl.col(denominator).is_null() | (pl.col(denominator) != 0))
+        if frame.is_empty():
+            return empty_figure(title, "No episodes match the filters.")
     colour_column = colour_by or (group if group == "drug_class" else None)
     if group == "drug_class":
         frame = frame.with_columns(pl.col(group).cast(pl.String))

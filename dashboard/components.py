@@ -120,15 +120,16 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
     problem = png_export_problem()
-    left, right = st.columns([2, 1], vertical_alignment="center")
-    if caption:
-        left.caption(caption)
+    # caption and buttons in one wrapping row: in a half-width chart a fixed column share stacked
+    # the two buttons one under the other
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.caption(caption or "", width="stretch")
     if problem:
-        right.caption(f"PNG: use the camera icon ({problem})")
+        row.caption(f"PNG: use the camera icon ({problem})")
         return
     make_png: Callable[[], bytes] = lambda: figure_png(fig)  # noqa: E731 - built only on click
     make_svg: Callable[[], bytes] = lambda: figure_png(fig, "svg")  # noqa: E731
-    buttons = right.container(horizontal=True, horizontal_alignment="right", gap="small")
+    buttons = row.container(horizontal=True, horizontal_alignment="right", gap="small", width="content")
     buttons.download_button(
         "PNG", data=make_png, file_name=f"{key}.png", mime="image/png", key=f"png_{key}",
         on_click="ignore", icon=":material/image:", help="Download this chart as a PNG image",

@@ -40,6 +40,7 @@ def test_rate_bars_orders_classes_colours_them_and_marks_suppressed():
     assert labels.text[2] == "suppressed (n=<11)"  # the rate is derived; its n is itself 1-10
     assert labels.x[0] > 0.55  # placed beyond the upper Wilson limit, not over the whisker
     assert bars.x[2] == 0  # no invented value for a suppressed rate
+    assert bars.error_x.array[2] is None  # and no whisker (a zero-length one draws its caps)
     # whiskers are the Wilson limits: 0.5 - 0.45 below, 0.55 - 0.5 above
     assert abs(bars.error_x.arrayminus[0] - 0.05) < 1e-12 and abs(bars.error_x.array[0] - 0.05) < 1e-12
     # the class names are the axis labels, so no legend repeats them; drugs coloured by class
@@ -49,6 +50,16 @@ def test_rate_bars_orders_classes_colours_them_and_marks_suppressed():
                                colour_by="drug_class")
     assert [t.name for t in by_drug.data[2:]] == ["Antidepressant", "Antipsychotic", "Mood stabiliser"]
     assert fig.layout.xaxis.tickformat == ".0%"
+
+
+def test_a_group_with_no_unit_has_no_bar():
+    # "Other" has no patient-year at all: 0 is not a hidden count, and a rate of 0/0 does not exist
+    frame = pl.concat([_rates(), pl.DataFrame({
+        "drug_class": ["other"], "rate": [None], "ci_low": [None], "ci_high": [None], "denominator": [0],
+        "rate_suppressed": [True], "denominator_suppressed": [False],
+        "denominator_complementary": [False]})], how="vertical_relaxed")
+    assert list(charts.rate_bars(frame, "drug_class", "Adherent").data[0].y) == [
+        "Antidepressant", "Antipsychotic", "Mood stabiliser"]
 
 
 def test_empty_frame_gives_a_message_not_blank_axes():
