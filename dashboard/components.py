@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -115,8 +116,27 @@ def figure_png(fig: go.Figure, fmt: str = "png") -> bytes:
         return b""
 
 
+#: Characters per line of a chart title: plotly never wraps a title, and at 390 px (or in a
+#: half-width column) a longer line is cut off at the chart's edge.
+TITLE_LINE_CHARS = 36
+
+
+def wrap_title(fig: go.Figure) -> go.Figure:
+    """``fig`` with its title broken into lines of at most ``TITLE_LINE_CHARS`` at word breaks,
+    the top margin and height grown by one line height per extra line."""
+    text = fig.layout.title.text or ""
+    if len(text) <= TITLE_LINE_CHARS or "<br>" in text:
+        return fig
+    lines = textwrap.wrap(text, TITLE_LINE_CHARS)
+    extra = 20 * (len(lines) - 1)
+    fig.update_layout(title_text="<br>".join(lines), margin_t=(fig.layout.margin.t or 50) + extra,
+                      height=(fig.layout.height or 380) + extra)
+    return fig
+
+
 def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
     """A Plotly chart (``theme=None`` keeps our colours) with a PNG download on demand."""
+    wrap_title(fig)
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config=config, alt=alt)
     problem = png_export_problem()

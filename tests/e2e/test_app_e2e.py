@@ -132,6 +132,13 @@ TRUNCATED_TEXT = """() => Array.from(document.querySelectorAll('body *')).filter
   return el.scrollWidth > el.clientWidth;
 }).map(el => el.innerText.trim().slice(0, 60))"""
 
+#: Chart titles that run past their chart's right edge (plotly never wraps a title).
+CUT_CHART_TITLES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(el => {
+  const right = el.getBoundingClientRect().right;
+  return Array.from(el.querySelectorAll('.gtitle')).filter(t => t.getBoundingClientRect().right > right + 1)
+    .map(t => t.textContent.slice(0, 60));
+})"""
+
 
 def _charts(page):  # type: ignore[no-untyped-def]
     return page.evaluate(CHART_TRACES)
@@ -159,6 +166,7 @@ def test_every_view_renders_at_phone_and_desktop_width_with_drawn_charts(server,
         assert overflow <= 1, (view.title, device, overflow)
         # no label, tile or button text cut off
         assert page.evaluate(TRUNCATED_TEXT) == [], (view.title, device)
+        assert page.evaluate(CUT_CHART_TITLES) == [], (view.title, device)
         charts = _charts(page)
         for chart in charts:
             assert chart["width"] <= width, (view.title, chart["title"])
