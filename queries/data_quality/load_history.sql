@@ -3,8 +3,9 @@ name: load_history
 title: Load history
 description: >
   One row per load of the warehouse (meta.load_log) with the files read and the rows read, loaded
-  and rejected (meta.load_files), newest first. Row counts describe source records, not patients,
-  so they are not subject to small-cell suppression.
+  and rejected (meta.load_files), newest first. The file and row counts are published as counts
+  (docs/privacy.md, data-quality tables): exact for the analyst with 1-10 hidden, perturbed with
+  content keys for every other role, so that no difference of two of them reveals a small count.
 grain: one row per load
 params: {}
 columns:
