@@ -19,7 +19,6 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from charts.labels import column_label, label  # the one label table, also re-exported for views
 from charts.style import (  # noqa: F401 - re-exported: views use charts.CLASS_COLOURS etc.
     ADHERENCE_BANDS,
     CLASS_COLOURS,
@@ -40,6 +39,7 @@ from charts.style import (  # noqa: F401 - re-exported: views use charts.CLASS_C
     label_bands,
     sort_classes,
 )
+from queries.labels import column_label, label  # the one label table, also re-exported for views
 from stats.suppression import SUPPRESSED_WORD, hidden_labels
 
 

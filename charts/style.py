@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from charts.labels import VALUES, label
 from pipelines.reference import DRUG_CLASSES  # display order = the reference table's classes
+from queries.labels import VALUES, label
 from stats.suppression import SUPPRESSED_WORD
 
 #: Okabe & Ito (2008) colour-universal-design palette; grey for "other".

@@ -192,7 +192,7 @@ def options(field: str) -> list[str]:
 
 
 def _format(field: str):  # type: ignore[no-untyped-def]
-    from charts.labels import all_label, has_labels, label
+    from queries.labels import all_label, has_labels, label
 
     def fmt(value: str) -> str:
         if value == ALL:

@@ -34,7 +34,7 @@ def display_frame(frame: pl.DataFrame, formats: dict[str, str | None], columns: 
 
 
 def _words(column: str) -> str:
-    from charts.labels import column_label
+    from queries.labels import column_label
 
     return column_label(column)
 
@@ -59,7 +59,7 @@ def table(
         return
     formats = formats if formats is not None else (source.formats if source is not None else {})
     shown = display_frame(frame, formats, columns)
-    for column in _coded(shown.columns):  # codes read as on every chart and filter (charts.labels)
+    for column in _coded(shown.columns):  # codes read as on every chart and filter (queries.labels)
         shown = shown.with_columns(pl.col(column).map_elements(_value_label(column), return_dtype=pl.String))
     # Columns without a label read as words ("median_days" -> "Median days"), never as code.
     names = {**{c: _words(c) for c in shown.columns}, **(labels or {})}
@@ -140,14 +140,14 @@ def side_by_side(parts: Sequence[tuple[pl.DataFrame, dict[str, str | None]]], on
 
 
 def _coded(columns: Sequence[str]) -> list[str]:
-    from charts.labels import has_labels
+    from queries.labels import has_labels
 
     return [c for c in columns if has_labels(c) and not is_flag_column(c)]
 
 
 def _value_label(column: str) -> Callable[[str | None], str | None]:
     """A column's codes to labels; marks of hidden cells and dashes stay as they are."""
-    from charts.labels import label
+    from queries.labels import label
 
     return lambda value: value if value in (None, "-", "–", SUPPRESSED, SUPPRESSED_WORD) else label(column, value)
 

@@ -101,7 +101,7 @@ def start(f: Any) -> None:
 AFTER_FIRST_PAGE_S = 2.0
 
 #: Modules the pages import on their first run; imported at boot instead.
-PAGE_MODULES = ("plotly.graph_objects", "plotly.io", "charts", "charts.labels", "dashboard.components",
+PAGE_MODULES = ("plotly.graph_objects", "plotly.io", "charts", "queries.labels", "dashboard.components",
                 "dashboard.filters", "dashboard.qi_data", "dashboard.worklist_data", "queries.periods",
                 "queries.vocabulary", "stats.suppression")
 

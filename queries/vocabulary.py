@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from pipelines.contract import INSTRUMENT_RANGES
+from queries.labels import FIELDS
 
 #: Filter or definition parameter -> (mart, column) whose distinct values are the known ones.
 #: Table and column names come from this allow-list only, never from user text.
@@ -35,12 +36,9 @@ VALUE_SOURCES: dict[str, tuple[str, str]] = {
     "preset": ("marts.fct_episode_outcomes", "preset"),
 }
 
-#: How a refusal names each field to a person.
+#: How a refusal names each field to a person: the field's label (``queries.labels``) in lower case.
 FIELD_WORDS: dict[str, str] = {
-    "site_id": "site", "clinician_id": "clinician", "diagnosis_group": "diagnosis group",
-    "age_band": "age band", "sex": "sex", "drug_class": "drug class", "drug": "drug",
-    "instrument": "instrument", "preset": "follow-up preset",
-}
+    **{field: words.lower() for field, (words, _all) in FIELDS.items()}, "preset": "follow-up preset"}
 
 
 class UnknownValue(ValueError):

@@ -18,9 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import queries
-from charts.labels import label
 from dashboard.filters import _months_before
 from dashboard.views import VIEWS
+from queries.labels import label
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 

@@ -1,4 +1,4 @@
-"""Issue 18: human labels from one table (``charts.labels``): no raw codes, no generated plurals,
+"""Issue 18: human labels from one table (``queries.labels``): no raw codes, no generated plurals,
 in the label table itself, in the sidebar's filter options, in chart ticks and table cells."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import charts
-from charts import labels
 from pipelines.reference import DRUG_CLASSES
+from queries import labels
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 REFERENCE = Path(__file__).resolve().parents[1] / "pipelines" / "reference"
