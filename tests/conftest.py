@@ -10,7 +10,9 @@ outputs) skip.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -94,6 +96,27 @@ def warehouse(warehouse_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# --- Spark (tests/test_spark_parity.py, tests/test_spark_runner.py) -----------------------------
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """A SparkSession ``local[2]`` for the module that asks for it, stopped after its last test.
+
+    Started only when a test asks for it (pyspark is imported here, not at collection), and
+    skipped without pyspark or Java. One session per module, not per test session: a Spark build
+    registers its warehouse's tables in the session's catalog under fixed names (``raw.patients``,
+    ``marts.fct_...``), so two modules sharing one session would read each other's builds."""
+    pytest.importorskip("pyspark", reason="the spark extra (pip install -e .[spark]) is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Spark local mode needs Java 17 (apt-get install openjdk-17-jre-headless)")
+    from pipelines.portability import spark_build
+
+    session = spark_build.session("local[2]")
+    yield session
+    session.stop()
 
 
 # --- the loader's refusal tests (tests/ingest_support.py) ----------------------------------
