@@ -248,7 +248,7 @@ def generated_spark(spark: Any, generated: tuple[Path, Path],
     # audit that finds rows in this clinic finds rows in the sample clinic too (none finds any
     # in either today; test_every_audit_that_finds_rows_in_the_generated_clinic_... checks it on
     # DuckDB), so running them here would repeat that comparison's outcomes on another draw of
-    # the same generator, for about a third of this build's time.
+    # the same generator, for the audits' share of this build's time.
     with without_audits():
         spark_build.build(generated[0], path, spark)
     spark_build.register(spark, path)
