@@ -8,12 +8,29 @@ column types too) so a refused file costs seconds, not minutes; ``copy_live_pati
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import duckdb
 
 from pipelines.contract import TABLE_ORDER, TABLES
 from pipelines.extract import IngestError, discover, inspect_file
+
+
+def refuse_absent_tables(source: str, present: Collection[str], *,
+                         named: Callable[[str], str] = str,
+                         file: Callable[[str], str] | None = None,
+                         expected: Callable[[str], str] | None = None) -> None:
+    """Refuse a ``source`` (an extract folder, a catalog database) that lacks a table the contract
+    requires: an ``IngestError`` (``missing_table``) naming every absent table as ``named`` names
+    it, with ``file`` (default ``named``) of the first and what ``expected`` says of it."""
+    absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in present]
+    if absent:
+        first = absent[0]
+        raise IngestError(
+            f"{source}: required table(s) absent: {', '.join(named(name) for name in absent)}"
+            f"{expected(first) if expected else ''}",
+            file=(file or named)(first), reason="missing_table")
 
 
 def inspect_sources(folder: Path, notes: list[str]) -> dict[str, tuple]:
@@ -23,12 +40,9 @@ def inspect_sources(folder: Path, notes: list[str]) -> dict[str, tuple]:
     from pipelines.validate import check_header
 
     found = discover(folder)
-    absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in found]
-    if absent:
-        raise IngestError(
-            f"{folder}: required table(s) absent: {', '.join(absent)} (expected "
-            f"{absent[0]}.csv, {absent[0]}.parquet or a folder {absent[0]}/)",
-            file=f"{absent[0]}.csv", reason="missing_table")
+    refuse_absent_tables(str(folder), found, file=lambda table: f"{table}.csv",
+                         expected=lambda table: (f" (expected {table}.csv, {table}.parquet or a "
+                                                 f"folder {table}/)"))
     con = duckdb.connect(":memory:")
     try:
         sources = {}

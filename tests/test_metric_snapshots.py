@@ -29,6 +29,11 @@ from queries.access import user_for
 FILTERED = ({"site_id": "first"},)
 
 
+def _read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to ``path``, for a ``with`` block (closed when it ends)."""
+    return duckdb.connect(str(path), read_only=True)
+
+
 def _filtered_requests(con, defaults):  # type: ignore[no-untyped-def]
     from dashboard import filters
 
@@ -59,8 +64,7 @@ def two_warehouses(warehouse_path: Path, tmp_path_factory: pytest.TempPathFactor
     stored, plain = folder / "stored.duckdb", folder / "plain.duckdb"
     shutil.copy(warehouse_path, stored)
     shutil.copy(warehouse_path, plain)
-    con = duckdb.connect(str(stored))
-    try:
+    with duckdb.connect(str(stored)) as con:
         defaults = precompute.requests(con, sites=False)
         extra = _filtered_requests(con, defaults)
         # the defaults exactly as the load stores them (a site under the default period
@@ -70,8 +74,6 @@ def two_warehouses(warehouse_path: Path, tmp_path_factory: pytest.TempPathFactor
             _run_all(con, [r for r in extra if r[1].site_id is None])
         count = precompute.precompute(con)
         snapshots.store(con, [*recorded, *_records(con)])
-    finally:
-        con.close()
     return stored, plain, defaults + extra, count
 
 
@@ -134,11 +136,8 @@ def _no_aggregation(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_load_stores_every_default_request_of_the_pages(two_warehouses) -> None:  # type: ignore[no-untyped-def]
     stored, _, _, count = two_warehouses
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         names = {row[0] for row in con.sql("select metric from meta.metric_snapshots").fetchall()}
-    finally:
-        con.close()
     assert count > 0
     # the Overview's tiles and the QI page's measures are among them
     assert {"response", "remission", "adherence", "side_effects", "active_patients"} <= names
@@ -147,17 +146,11 @@ def test_the_load_stores_every_default_request_of_the_pages(two_warehouses) -> N
 
 def test_stored_results_equal_the_unit_level_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     stored, plain, requests, _ = two_warehouses
-    computed = duckdb.connect(str(plain), read_only=True)
-    try:
+    with _read_only(plain) as computed:
         fresh = [_run(computed, *request) for request in requests]
-    finally:
-        computed.close()
     _no_aggregation(monkeypatch)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         read = [_run(con, *request) for request in requests]
-    finally:
-        con.close()
     _all_same(requests, read, fresh)
     flags = [c for r in read for c in r.frame.columns if c.endswith("_suppressed") and r.frame[c].any()]
     assert flags, "no stored result holds a suppressed cell: the comparison would not cover them"
@@ -167,18 +160,12 @@ def test_quality_page_defaults_are_read_not_computed(two_warehouses, monkeypatch
     stored, plain, _, _ = two_warehouses
     from dashboard.qi_data import quarter_options
 
-    computed = duckdb.connect(str(plain), read_only=True)
-    try:
+    with _read_only(plain) as computed:
         quarter = quarter_options(computed)[0]
         fresh = qi.measures_table(computed, qi.parse_period(quarter), filters=None, min_cell=11)
-    finally:
-        computed.close()
     _no_aggregation(monkeypatch)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         read = qi.measures_table(con, qi.parse_period(quarter), filters=None, min_cell=11)
-    finally:
-        con.close()
     assert read.equals(fresh)
 
 
@@ -193,8 +180,7 @@ def test_a_site_filter_is_read_from_the_load_and_equals_the_live_path(two_wareho
     from queries.qi_funnel import measure_funnel
 
     stored, plain = two_warehouses[:2]
-    computed = duckdb.connect(str(plain), read_only=True)
-    try:
+    with _read_only(plain) as computed:
         site = computed.sql("select min(site_id) from marts.fct_treatment_episodes").fetchall()[0][0]
         requests = [r for r in precompute.requests(computed) if r[1].site_id == site]
         assert {r[1].period for r in requests} == {filters.DEFAULT_PERIOD}
@@ -214,15 +200,10 @@ def test_a_site_filter_is_read_from_the_load_and_equals_the_live_path(two_wareho
                     qi.measure_series(con, name, by="month", filters={"site_id": site}, min_cell=11), funnel)
 
         fresh_quality = quality(computed)
-    finally:
-        computed.close()
     _no_aggregation(monkeypatch)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         read = [_run(con, *r) for r in requests]
         read_quality = quality(con)
-    finally:
-        con.close()
     _all_same(requests, read, fresh)
     assert read_quality[0].equals(fresh_quality[0])
     assert _untimed(read_quality[1]) == _untimed(fresh_quality[1])
@@ -255,21 +236,15 @@ def test_the_clinician_pages_counts_and_scorecards_are_read_and_equal_the_live_p
         return (published_counts.worklist_counts(con, 11), published_counts.worklist_counts_by_clinician(con, 11),
                 card.positions, card.trend, card.clinic_trend)
 
-    computed = duckdb.connect(str(plain), read_only=True)
-    try:
+    with _read_only(plain) as computed:
         fresh = pages(computed)
-    finally:
-        computed.close()
 
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("a worklist was run, not read from meta.metric_snapshots")
 
     monkeypatch.setattr(published_counts, "_patient_rows", refuse)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         read = pages(con)
-    finally:
-        con.close()
     for a, b in zip(read, fresh, strict=True):
         assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12)
     assert read[1].height > 1  # a row per clinician
@@ -284,8 +259,7 @@ def test_every_period_of_the_sidebar_has_the_overview_stored(two_warehouses, mon
 
     stored = two_warehouses[0]
     _no_aggregation(monkeypatch)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         info = completeness(con)
         span = (info.data_start, info.data_end)
         keys = filters.period_keys(span)
@@ -294,31 +268,23 @@ def test_every_period_of_the_sidebar_has_the_overview_stored(two_warehouses, mon
         for key in keys:
             start, end = filters.period_dates(key, span, info)
             _run(con, "response", filters.Filters(period=key, start_date=start, end_date=end), (), {})
-    finally:
-        con.close()
 
 
 def test_another_threshold_or_salt_is_computed_not_read(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     stored, _, requests, _ = two_warehouses
     name, f, by, overrides = next(r for r in requests if r[0] == "response")
     _no_aggregation(monkeypatch)
-    con = duckdb.connect(str(stored), read_only=True)
-    try:
+    with _read_only(stored) as con:
         _run(con, name, f, by, overrides)  # stored: read
         declared = queries.describe(name).params
         chosen = {k: v for k, v in f.query_filters().items() if k in declared}
         with pytest.raises(AssertionError, match="computed from the marts"):
             queries.metric(con, name, by=by, filters=chosen, min_cell=20, **overrides)
-    finally:
-        con.close()
     shutil.copy(stored, stored.with_name("resalted.duckdb"))
-    resalted = duckdb.connect(str(stored.with_name("resalted.duckdb")))
-    try:
+    with duckdb.connect(str(stored.with_name("resalted.duckdb"))) as resalted:
         resalted.execute("update meta.cell_key set value = 'another salt' where key = 'salt'")
         with pytest.raises(AssertionError, match="computed from the marts"):
             _run(resalted, name, f, by, overrides)
-    finally:
-        resalted.close()
 
 
 def test_a_new_load_starts_without_the_previous_loads_results(two_warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -329,12 +295,9 @@ def test_a_new_load_starts_without_the_previous_loads_results(two_warehouses, tm
     stored = two_warehouses[0]
     copy = tmp_path / "next-load.duckdb"
     shutil.copy(stored, copy)
-    con = duckdb.connect(str(copy))
-    try:
+    with duckdb.connect(str(copy)) as con:
         create_meta(con)
         assert snapshots.lookup(con, "any") is None
         left = con.sql("select count(*) from information_schema.tables "
                        "where table_schema = 'meta' and table_name = 'metric_snapshots'").fetchall()
         assert left == [(0,)]
-    finally:
-        con.close()

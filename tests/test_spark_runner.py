@@ -2,10 +2,13 @@
 extract folder builds, a catalog table that breaks the contract is refused naming the table and
 column, and a build that fails part-way leaves the previous warehouse as it was.
 
-One SparkSession local[2] for the module. The full model graph is built twice (from the sample
-clinic's extract folder and from its tables in a catalog database), without the audits, which are
-tests/test_spark_parity.py's. The failing build runs the first staging models only, with one
-planted error-level audit. The swap itself is tested without Spark.
+One SparkSession local[2] for the module (conftest's ``spark``). The full model graph is built
+once, from the sample clinic's tables in a catalog database, without the audits (which are
+tests/test_spark_parity.py's), and compared with the session's DuckDB warehouse of the sample
+clinic's extract folder: tests/test_spark_parity.py pins the extract folder's Spark build to that
+warehouse, so the catalog build equals the extract folder's build without a second Spark build
+of it here. The failing build runs the first staging models only, with one planted error-level
+audit, over the catalog build. The swap itself is tested without Spark.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from spark_support import compare, without_audits
 
 from pipelines import dag
 from pipelines.audit_rule import Audit
@@ -41,19 +45,6 @@ def _tree(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` by relative path, with the SHA-256 of its bytes."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _columns(folder: Path) -> list[str]:
-    return duckdb.sql("select * from read_parquet($files) limit 0",
-                      params={"files": f"{folder}/*.parquet"}).columns
-
-
-def _model_rows(folder: Path) -> str:
-    """A model table's rows as DuckDB reads them, lineage columns left out."""
-    lineage = [c for c in LINEAGE if c in _columns(folder)]
-    excluded = f" exclude ({', '.join(lineage)})" if lineage else ""
-    # the folder is the build's own, named from the model graph
-    return f"(select *{excluded} from read_parquet('{folder}/*.parquet'))"  # noqa: S608
 
 
 # ---------------------------------------------------------------- the swap, without Spark
@@ -103,20 +94,11 @@ from pipelines.portability.spark_audits import SparkAuditError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def spark() -> Any:
-    session = spark_build.session("local[2]")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def no_audits() -> Any:
-    """The audits left out of the module's full builds (parity runs them): the builds still
-    write ``meta.audit_results``, empty."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr("pipelines.portability.spark_audits.collect", lambda models: [])
-    yield
-    patch.undo()
+    """The audits left out of the module's full build (parity runs them): the build still
+    writes ``meta.audit_results``, empty."""
+    with without_audits():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -133,33 +115,25 @@ def catalog(spark: Any, warehouse_source: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(spark: Any, no_audits: None, warehouse_source: Path, catalog: str,
-          tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample clinic built from its extract folder, and from the catalog database."""
+def built(spark: Any, no_audits: None, catalog: str,
+          tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample clinic built from its tables in the catalog database."""
     root = tmp_path_factory.mktemp("spark-runner")
-    spark_build.build(warehouse_source, root / "from_extract", spark)
     spark_build.build(None, root / "from_catalog", spark, from_catalog=catalog)
-    return root / "from_extract", root / "from_catalog"
+    return root / "from_catalog"
 
 
 @pytest.mark.slow
 @pytest.mark.spark
 def test_the_catalog_database_builds_the_models_the_extract_folder_builds(
-        built: tuple[Path, Path]) -> None:
-    from_extract, from_catalog = built
-    con = duckdb.connect()
-    different = {}
-    for target in MODELS:
-        one, two = (_model_rows(root / target.replace(".", "/")) for root in (from_extract, from_catalog))
-        # the files are the build's own, named from the model graph
-        counts = con.sql(f"select (select count(*) from (from {one} except all from {two})), "  # noqa: S608
-                         f"(select count(*) from (from {two} except all from {one})), "
-                         f"(select count(*) from {one})").fetchall()[0]
-        if counts[:2] != (0, 0):
-            different[target] = counts
-    assert different == {}
-    assert con.sql("select count(*) from read_parquet($files)", params={
-        "files": f"{from_catalog}/marts/fct_episode_outcomes/*.parquet"}).fetchall()[0][0] > 0
+        built: Path, warehouse_path: Path) -> None:
+    # the DuckDB warehouse of the extract folder the catalog tables were read from; doubles to 9
+    # decimals, as tests/test_spark_parity.py compares the extract folder's Spark build with it
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        different = {target: result for target in MODELS
+                     if not (result := compare(con, target, built, leave_out=LINEAGE)).same}
+        assert different == {}
+        assert compare(con, "marts.fct_episode_outcomes", built).spark_rows > 0
 
 
 @pytest.mark.slow
@@ -189,9 +163,9 @@ def test_a_catalog_table_that_breaks_the_contract_is_refused_naming_table_and_co
 @pytest.mark.slow
 @pytest.mark.spark
 def test_a_build_refused_by_an_audit_leaves_the_previous_warehouse_as_it_was(
-        spark: Any, built: tuple[Path, Path], warehouse_source: Path,
+        spark: Any, built: Path, warehouse_source: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    previous = built[0]
+    previous = built
     before = _tree(previous)
     first = dag.plan(MODELS_DIR)[:3]  # a prefix of the plan is itself a plan: its first models
     planted = Audit("planted_failure", "error", first[0].target, "conformance",
@@ -204,7 +178,7 @@ def test_a_build_refused_by_an_audit_leaves_the_previous_warehouse_as_it_was(
     assert "planted_failure" in str(refused.value)
     assert f"the warehouse at {previous} is left as it was" in str(refused.value)
     assert _tree(previous) == before
-    assert sorted(p.name for p in previous.parent.iterdir()) == ["from_catalog", "from_extract"]
+    assert sorted(p.name for p in previous.parent.iterdir()) == ["from_catalog"]
     served = marts_database(previous, previous.parent / "served.duckdb")  # what serve --marts does
     assert served["marts.fct_episode_outcomes"] > 0
 

@@ -50,6 +50,7 @@ def check(spark: Any, database: str) -> list[str]:
     """The contract tables present in ``database``; IngestError for what the extract path would
     refuse before reading a row (a missing database is a usage error, exit status 2)."""
     from pipelines.parquet_types import check_schema
+    from pipelines.preflight import refuse_absent_tables
     from pipelines.validate import check_header
 
     if not _DATABASE.fullmatch(database) or database.lower() in RESERVED:
@@ -61,12 +62,7 @@ def check(spark: Any, database: str) -> list[str]:
         raise IngestError(f"--from-catalog {database}: no such database in the Spark catalog",
                           file=database, reason="bad_option")
     present = [name for name in TABLE_ORDER if spark.catalog.tableExists(f"{database}.{name}")]
-    absent = [name for name in TABLE_ORDER if TABLES[name].required and name not in present]
-    if absent:
-        raise IngestError(
-            f"{database}: required table(s) absent: "
-            f"{', '.join(f'{database}.{name}' for name in absent)}",
-            file=f"{database}.{absent[0]}", reason="missing_table")
+    refuse_absent_tables(database, present, named=lambda table: f"{database}.{table}")
     for name in present:
         fields = spark.table(f"{database}.{name}").schema.fields
         source = SourceFile(Path(f"{database}.{name}"), f"{database}.{name}", "parquet", "",
