@@ -338,3 +338,46 @@ def test_a_new_load_starts_without_the_previous_loads_results(two_warehouses, tm
         assert left == [(0,)]
     finally:
         con.close()
+
+
+def test_two_stages_store_what_one_stage_stores_unless_a_newer_load_came(two_warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A large clinic's load stores the default period's results (``first_only``), publishes,
+    and ``complete`` adds the other periods and the sites on the published file: the same
+    requests as a one-stage load, the first stage's among them. On a file that a newer load has
+    replaced since (another identity) it stores nothing and leaves the file as it was."""
+    from dashboard import precompute
+
+    plain, one_stage = two_warehouses[1], two_warehouses[3]
+    live = tmp_path / "live.duckdb"
+    shutil.copy(plain, live)
+    con = duckdb.connect(str(live))
+    try:
+        first = precompute.precompute(con, first_only=True)
+        first_keys = {k for (k,) in con.sql("select request_key from meta.metric_snapshots").fetchall()}
+    finally:
+        con.close()
+    before = live.read_bytes()
+    assert precompute.complete(live, "0:0") is None
+    assert live.read_bytes() == before
+    assert precompute.complete(live, precompute.identity(live)) == one_stage
+    con = duckdb.connect(str(live), read_only=True)
+    try:
+        keys = {k for (k,) in con.sql("select request_key from meta.metric_snapshots").fetchall()}
+    finally:
+        con.close()
+    assert 0 < first < one_stage and first_keys < keys and len(keys) == one_stage
+    assert not (tmp_path / "live.duckdb.tmp").exists()
+
+
+def test_the_two_stages_start_at_the_configured_number_of_patients(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import precompute
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        patients = con.sql("select count(*) from marts.dim_patients").fetchall()[0][0]
+        monkeypatch.setattr(precompute, "BACKGROUND_FROM_PATIENTS", patients)
+        assert precompute.needs_background(con)
+        monkeypatch.setattr(precompute, "BACKGROUND_FROM_PATIENTS", patients + 1)
+        assert not precompute.needs_background(con)
+    finally:
+        con.close()
