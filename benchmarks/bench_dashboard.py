@@ -32,7 +32,9 @@ flags (``cli.launch``), from launch to the page drawn, ``--repeat`` times. The d
 start cannot be faster than that floor.
 
 Beside every figure: the server's CPU seconds for that step (``serve`` and its children, all
-threads, from ``/proc``), which the machine's load inflates far less than wall-clock time. The
+threads, from ``/proc``), which the machine's load inflates far less than wall-clock time; for
+the cold start also the browser's (every Chromium process and Playwright's driver: this
+script's other descendants) and the JavaScript it loaded. The
 machine's cores and ``uptime`` are printed before and after. Nothing is asserted (targets: issue
 18 item 6: serve -> first page < 2 s, first visit and filter change < 1 s, at 100k patients).
 """
@@ -241,6 +243,7 @@ def _cold_start(page, db: str, env: dict[str, str]) -> tuple[subprocess.Popen, s
     times. Returns the running server and its address."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    browser_cpu = _tree_cpu(os.getpid()) - time.process_time()  # Chromium and Playwright's driver
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", db, "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -249,9 +252,14 @@ def _cold_start(page, db: str, env: dict[str, str]) -> tuple[subprocess.Popen, s
     page.goto(f"{base}/")
     _drawn(page, 1)
     cold = time.perf_counter() - started
+    server_cpu = _tree_cpu(server.pid)
+    browser_cpu = _tree_cpu(os.getpid()) - server_cpu - time.process_time() - browser_cpu
+    script_kb = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('.js'))"
+                              ".reduce((kb, e) => kb + (e.decodedBodySize || 0) / 1024, 0)")
     print(f"serve -> first page drawn (Overview, cold): {cold:.2f} s "
           f"(server answering after {answering:.2f} s, {answering_cpu:.2f} CPU s; "
-          f"server CPU at first page drawn {_tree_cpu(server.pid):.2f} s)  [{_uptime()}]")
+          f"server CPU at first page drawn {server_cpu:.2f} s; browser CPU {browser_cpu:.2f} s, "
+          f"{script_kb / 1024:.1f} MB of JavaScript)  [{_uptime()}]")
     return server, base
 
 
