@@ -215,8 +215,11 @@ class _Stale(Exception):
 def main(argv: list[str]) -> int:
     """``python -m dashboard.precompute LIVE IDENTITY`` (started by ``in_background``)."""
     import logging as logs
+    import signal
 
     os.nice(10)  # the dashboard being served goes first on a small machine
+    # stopped (a shutdown, a user): unwind, so build_then_swap removes its copy of the warehouse
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # Outside a server Streamlit warns once per cached function; nothing here uses its caches.
     logs.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logs.ERROR)
     stored = complete(Path(argv[0]), argv[1])
