@@ -138,8 +138,16 @@ def _uptime() -> str:
 
 
 def _timed(server: subprocess.Popen, action) -> tuple[float, float]:  # type: ignore[type-arg, no-untyped-def]
+    """Wall and server CPU seconds of ``action``; wall is NaN when it timed out (noted, not fatal:
+    on a loaded machine one click in a run has been lost, and the other figures still count)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     cpu, start = _tree_cpu(server.pid), time.perf_counter()
-    action()
+    try:
+        action()
+    except PlaywrightTimeout:
+        print(f"(a step timed out after {time.perf_counter() - start:.0f} s)")
+        return float("nan"), _tree_cpu(server.pid) - cpu
     return time.perf_counter() - start, _tree_cpu(server.pid) - cpu
 
 
