@@ -32,7 +32,9 @@ flags (``cli.launch``), from launch to the page drawn, ``--repeat`` times. The d
 start cannot be faster than that floor.
 
 Beside every figure: the server's CPU seconds for that step (``serve`` and its children, all
-threads, from ``/proc``), which the machine's load inflates far less than wall-clock time. The
+threads, from ``/proc``), which the machine's load inflates far less than wall-clock time; for
+the cold start also the browser's (every Chromium process and Playwright's driver: this
+script's other descendants) and the JavaScript it loaded. The
 machine's cores and ``uptime`` are printed before and after. Nothing is asserted (targets: issue
 18 item 6: serve -> first page < 2 s, first visit and filter change < 1 s, at 100k patients).
 """
@@ -136,8 +138,16 @@ def _uptime() -> str:
 
 
 def _timed(server: subprocess.Popen, action) -> tuple[float, float]:  # type: ignore[type-arg, no-untyped-def]
+    """Wall and server CPU seconds of ``action``; wall is NaN when it timed out (noted, not fatal:
+    on a loaded machine one click in a run has been lost, and the other figures still count)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     cpu, start = _tree_cpu(server.pid), time.perf_counter()
-    action()
+    try:
+        action()
+    except PlaywrightTimeout:
+        print(f"(a step timed out after {time.perf_counter() - start:.0f} s)")
+        return float("nan"), _tree_cpu(server.pid) - cpu
     return time.perf_counter() - start, _tree_cpu(server.pid) - cpu
 
 
@@ -155,12 +165,13 @@ def main() -> int:
                         help="time a bare hello-world Streamlit app's cold start instead (the floor)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--views", default="", help="comma-separated view titles (default: all)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold start, --repeat times (a new server and browser context each)")
     args = parser.parse_args()
     if args.hello:
         return hello(args.repeat)
     if not args.db:
         parser.error("--db is required (or --hello)")
-    port = _free_port()
     from playwright.sync_api import sync_playwright
 
     print(f"machine: {os.cpu_count()} cores, {_cpu_model()}; warehouse {args.db}")
@@ -172,20 +183,21 @@ def main() -> int:
         context.add_init_script(WATCH_RUNS)
         page = context.new_page()
         page.goto("about:blank")  # the renderer is up before the clock too
-        base = f"http://127.0.0.1:{port}"
         env = _installed_like()
-        started = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", args.db, "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        if args.cold_only:
+            for _ in range(args.repeat):
+                server, _base = _cold_start(page, args.db, env)
+                _stop(server)
+                context.close()
+                context = browser.new_context(viewport={"width": 1280, "height": 1000})
+                context.add_init_script(WATCH_RUNS)
+                page = context.new_page()
+                page.goto("about:blank")
+            browser.close()
+            print(f"after: {_uptime()}")
+            return 0
+        server, base = _cold_start(page, args.db, env)
         try:
-            _wait_answering(base, started)
-            answering, answering_cpu = time.perf_counter() - started, _tree_cpu(server.pid)
-            page.goto(f"{base}/")
-            _drawn(page, 1)
-            cold = time.perf_counter() - started
-            print(f"serve -> first page drawn (Overview, cold): {cold:.2f} s "
-                  f"(server answering after {answering:.2f} s, {answering_cpu:.2f} CPU s; "
-                  f"server CPU at first page drawn {_tree_cpu(server.pid):.2f} s)")
             sites = [o for o in _options(page, "Site") if not o.startswith("All")][: args.repeat]
             chosen = [v for v in VIEWS if not args.views or v.title in {t.strip() for t in args.views.split(",")}]
             # first visits as a user makes them: a click in the sidebar, default filters, one session
@@ -228,11 +240,44 @@ def main() -> int:
                            else f"{'cold':>8}{'':>7}")
                 print(f"{view.title:<26}{visited}{by_url[0]:>8.2f}{by_url[1]:>7.2f}{_cells(periods)}{_cells(by_site)}")
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            _stop(server)
             browser.close()
     print(f"after: {_uptime()}")
     return 0
+
+
+def _cold_start(page, db: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Launch ``outcomes serve`` on a free port and open its first page in ``page``; print the
+    times. Returns the running server and its address."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    browser_cpu = _tree_cpu(os.getpid()) - time.process_time()  # Chromium and Playwright's driver
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--db", db, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _wait_answering(base, started)
+    answering, answering_cpu = time.perf_counter() - started, _tree_cpu(server.pid)
+    page.goto(f"{base}/")
+    _drawn(page, 1)
+    cold = time.perf_counter() - started
+    server_cpu = _tree_cpu(server.pid)
+    browser_cpu = _tree_cpu(os.getpid()) - server_cpu - time.process_time() - browser_cpu
+    script_kb = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('.js'))"
+                              ".reduce((kb, e) => kb + (e.decodedBodySize || 0) / 1024, 0)")
+    print(f"serve -> first page drawn (Overview, cold): {cold:.2f} s "
+          f"(server answering after {answering:.2f} s, {answering_cpu:.2f} CPU s; "
+          f"server CPU at first page drawn {server_cpu:.2f} s; browser CPU {browser_cpu:.2f} s, "
+          f"{script_kb / 1024:.1f} MB of JavaScript)  [{_uptime()}]")
+    return server, base
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _wait_answering(base: str, started: float) -> None:

@@ -93,14 +93,15 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
     from pipelines.load_config import parse_pairs
 
     show_progress = not args.quiet and not args.json
+    step = None if args.no_precompute else precompute_step(
+        Progress(sys.stderr) if show_progress else None, stages=True)
     try:
         summary = ingest(
             args.path, resolve_db(args.db),
             check_only=args.check, source_kind=args.source_kind, deid_mode=args.deid_mode,
             progress=Progress(sys.stderr) if show_progress else None,
             run_models=not args.no_models, overrides=parse_pairs(args.overrides),
-            after_models=None if args.no_precompute else precompute_step(
-                Progress(sys.stderr) if show_progress else None))
+            after_models=step)
     except IngestError as exc:
         verb = "cannot load" if exc.exit_status == 2 else "load refused"
         return _refused(args, exc.exit_status, exc.to_dict(), f"{verb}: {exc}")
@@ -116,12 +117,21 @@ def _run(args) -> int:  # type: ignore[no-untyped-def]
         print(json.dumps({**summary.to_dict(), "exit_status": 0}, indent=2, default=str))
     elif not args.quiet:
         render_summary(summary.to_dict(), sys.stderr)
+    if step is not None and step.background and not args.check:
+        from dashboard.precompute import in_background
+
+        # the warehouse is published: the dashboard works now, and reads these when stored
+        in_background(resolve_db(args.db))
     return 0
 
 
-def precompute_step(progress: Any = None) -> Any:
+def precompute_step(progress: Any = None, stages: bool = False) -> Any:
     """The load's last step: the dashboard's default results (``dashboard.precompute``) stored
-    in the warehouse before it is published; ``progress`` reports it as one more line."""
+    in the warehouse before it is published; ``progress`` reports it as one more line.
+
+    ``stages``: on a large clinic (``precompute.needs_background``) store the default period's
+    results only and set ``run.background``; the caller then starts ``precompute.in_background``
+    on the published warehouse for the other periods and the sites."""
 
     def run(con: Any) -> None:
         import logging
@@ -132,13 +142,16 @@ def precompute_step(progress: Any = None) -> Any:
         # Outside a server Streamlit warns once per cached function ("No runtime found"); the
         # precomputation calls none of them through Streamlit, so the warning is noise here.
         logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-        from dashboard.precompute import precompute
+        from dashboard.precompute import needs_background, precompute
 
         clock = time.perf_counter()
-        stored = precompute(con)
+        run.background = stages and needs_background(con)  # type: ignore[attr-defined]
+        stored = precompute(con, first_only=run.background)  # type: ignore[attr-defined]
         if progress is not None:
-            progress("dashboard defaults", f"done ({stored} results, {time.perf_counter() - clock:.1f} s)", 1.0)
+            rest = "; other periods and sites to follow in the background" if run.background else ""  # type: ignore[attr-defined]
+            progress("dashboard defaults", f"done ({stored} results, {time.perf_counter() - clock:.1f} s{rest})", 1.0)
 
+    run.background = False  # type: ignore[attr-defined]
     return run
 
 

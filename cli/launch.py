@@ -1,10 +1,11 @@
-"""Start the dashboard: ``python -m dashboard.server run dashboard/app.py`` with clinical-data settings.
+"""Start the dashboard: ``streamlit run dashboard/app.py`` with clinical-data settings.
 
-``serve()`` is what ``outcomes serve`` and ``outcomes demo`` call. It runs Streamlit in a child
-process (so the app reads ``dashboard/.streamlit/config.toml`` beside the script; ``st.App`` would
-ignore it) with ``dashboard.server``, which is Streamlit's own ``streamlit run`` command line plus
-a thread that warms the caches while the server starts (``OUTCOMES_NO_WARM=1`` turns it off),
-and repeats the security-relevant settings as command-line flags, which take precedence
+``serve()`` is what ``outcomes serve`` and ``outcomes demo`` call. It runs Streamlit's own
+``streamlit run`` command line (so the app reads ``dashboard/.streamlit/config.toml`` beside the
+script; ``st.App`` would ignore it) through ``dashboard.server``, in this same process: a child
+process cost a second Python start and the ``outcomes`` parser's imports again, on the way to
+the first page (docs/dashboard.md, "Speed"). ``dashboard.server`` adds a thread that warms the
+caches while the server starts (``OUTCOMES_NO_WARM=1`` turns it off), and repeats the security-relevant settings as command-line flags, which take precedence
 over any ``~/.streamlit/config.toml`` a user may have: bound to localhost unless asked otherwise,
 no usage statistics, no tracebacks sent to the browser, viewer toolbar, no static file serving.
 The warehouse path reaches the app through the environment variable ``OUTCOMES_DB``.
@@ -13,9 +14,7 @@ The warehouse path reaches the app through the environment variable ``OUTCOMES_D
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -36,19 +35,16 @@ SECURITY_FLAGS: tuple[str, ...] = (
 SPEED_FLAGS: tuple[str, ...] = ("--server.fileWatcherType=none",)
 
 
+def streamlit_args(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
+    """Streamlit's command line (after ``streamlit``) that ``serve`` runs."""
+    return ["run", str(APP_PATH), f"--server.port={int(port)}", f"--server.address={address}",
+            *SECURITY_FLAGS, *SPEED_FLAGS]
+
+
 def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
-    """The exact argv that starts the app (useful to tests and to deployment notes)."""
-    return [
-        sys.executable,
-        "-m",
-        "dashboard.server",
-        "run",
-        str(APP_PATH),
-        f"--server.port={int(port)}",
-        f"--server.address={address}",
-        *SECURITY_FLAGS,
-        *SPEED_FLAGS,
-    ]
+    """The same, as a shell command that starts the app in its own process (useful to tests and
+    to deployment notes)."""
+    return [sys.executable, "-m", "dashboard.server", *streamlit_args(port, address)]
 
 
 #: Exit code of ``outcomes serve`` when the port is taken: a usage problem, like a bad option.
@@ -80,8 +76,8 @@ def next_free_port(address: str, start: int, tries: int = 20) -> int | None:
 def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127.0.0.1") -> int:
     """Run the dashboard on ``address:port`` over the warehouse ``db_path`` until interrupted.
 
-    Returns the Streamlit process's exit code (0 after Ctrl+C). A missing warehouse is not an
-    error here: the app itself explains which command creates it.
+    Returns Streamlit's exit code (0 after Ctrl+C or SIGTERM, which stop the server). A missing
+    warehouse is not an error here: the app itself explains which command creates it.
     """
     db = Path(db_path).expanduser().resolve()
     if not db.exists():
@@ -102,22 +98,9 @@ def serve(db_path: str | os.PathLike[str], port: int = 8501, address: str = "127
         print(f"outcomes serve: error: port {port} on {address} is already in use{hint}",
               file=sys.stderr)
         return EXIT_PORT_IN_USE
-    env = {**os.environ, "OUTCOMES_DB": str(db)}
+    os.environ["OUTCOMES_DB"] = str(db)
     print(f"outcomes serve: dashboard on http://{address}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
-    process = subprocess.Popen(streamlit_command(port, address), env=env)
-    # A SIGTERM (a service manager, a test fixture's terminate()) must stop Streamlit too: by
-    # default it ended only this process and left the server running as an orphan.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return 0
+    from dashboard import server
 
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    # Streamlit installs its own SIGINT/SIGTERM handlers, which stop the server and return here.
+    return server.run(streamlit_args(port, address))

@@ -162,8 +162,8 @@ def chart(fig: go.Figure, *, key: str, alt: str, caption: str = "") -> None:
 
 def definition(result: data.Result) -> None:
     """The metric's definition, the SQL it ran and its breakdown by site then clinician, one
-    click away. The breakdown is computed only when asked for (a toggle), under the same
-    filters and definition parameters."""
+    click away. The SQL is shown when asked for (a toggle), and the breakdown computed when asked
+    for (another), under the same filters and definition parameters."""
     by = "_".join(result.meta.get("by") or []) or "total"
     with st.expander(f"Definition, SQL and breakdown: {result.title}", icon=":material/info:"):
         st.write(result.description)
@@ -173,7 +173,9 @@ def definition(result: data.Result) -> None:
         bound = {k: v for k, v in (result.meta.get("parameters") or {}).items() if v is not None}
         if bound:
             st.caption("Parameters bound to the SQL: " + ", ".join(f"${k} = {v}" for k, v in sorted(bound.items())))
-        if data.available(result.name):
+        # Behind a toggle: a code block, even in a closed expander, makes the browser load and
+        # parse Streamlit's 1.5 MB syntax highlighter on the first page (docs/dashboard.md).
+        if data.available(result.name) and st.toggle("Show the SQL it ran", key=f"sql_{result.name}_{by}"):
             st.code(data.describe(result.name).sql.strip(), language="sql")
         if data.supports(result.name, "site_id") and st.toggle(
                 "Break down by site, then clinician", key=f"drill_{result.name}_{by}"):

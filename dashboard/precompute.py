@@ -14,13 +14,29 @@ aggregating the marts (docs/dashboard.md, "Speed").
 No Streamlit session is needed: the default filters are resolved from the warehouse with the
 same functions the sidebar uses (``filters.period_dates``), and the requests are those of
 ``warm.calls``, so a page that changes what it asks for changes what is precomputed.
+
+**Two stages on a large clinic.** The other periods and the sites are about nine tenths of the
+work (at 1,000,000 patients several CPU minutes), and no first page needs them. From
+``BACKGROUND_FROM_PATIENTS`` patients on, the load stores only the default period's results
+(``precompute(con, first_only=True)``), publishes, and ``in_background`` starts ``complete``
+in a detached, lower-priority process: it reads the published warehouse (read-only, like any
+dashboard), computes the rest (the stored results are read back, not recomputed), and then,
+under the load's lock, publishes a copy with every result exactly as a one-stage load would
+(``pipelines.publish.build_then_swap``: DuckDB allows one writer or many readers, so the live
+file is never written). Until then the dashboard computes those requests live, as it does for
+any request not stored. A load that starts meanwhile wins: ``complete`` gives up when the
+warehouse it read is no longer the live one, or when a load holds the lock.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -102,25 +118,112 @@ def _distinct(requests: list[tuple[str, Any, tuple[str, ...], dict[str, Any]]]) 
     return out
 
 
-def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL) -> int:
-    """Compute and store the default pages' results in ``meta.metric_snapshots``; returns how
-    many were stored. Best effort: a request that fails is left to be computed when asked."""
-    import queries
+def precompute(con: duckdb.DuckDBPyConnection, min_cell: int = MIN_CELL, first_only: bool = False) -> int:
+    """Compute and store the pages' results in ``meta.metric_snapshots``; returns how many were
+    stored. ``first_only``: the default period's only (the first stage; ``complete`` adds the
+    rest). Best effort: a request that fails is left to be computed when asked."""
     from queries import snapshots
+
+    with snapshots.recording() as recorded:
+        _compute(con, min_cell, first_only)
+    return snapshots.store(con, recorded)
+
+
+def _compute(con: duckdb.DuckDBPyConnection, min_cell: int, first_only: bool) -> None:
+    import queries
     from queries.access import user_for
 
     user = user_for(None, "dashboard")  # the role the pages act as without sign-in
     con.execute("set enable_progress_bar = false")  # the load reports this step in one line
-    with snapshots.recording() as recorded:
-        for name, f, by, overrides in requests(con):
-            declared = queries.describe(name).params
-            chosen = {k: v for k, v in f.query_filters().items() if k in declared}
-            _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
-                     user=user, **overrides)
-        periods = period_filters(con)
-        _quality_defaults(con, periods, min_cell)
-        _clinician_pages(con, [*periods, *site_filters(con, periods[0])], min_cell)
-    return snapshots.store(con, recorded)
+    for name, f, by, overrides in requests(con, periods=not first_only, sites=not first_only):
+        declared = queries.describe(name).params
+        chosen = {k: v for k, v in f.query_filters().items() if k in declared}
+        _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
+                 user=user, **overrides)
+    periods = period_filters(con)
+    if first_only:
+        periods = periods[:1]
+    sites = [] if first_only else site_filters(con, periods[0])
+    _quality_defaults(con, periods, min_cell, sites=not first_only)
+    _clinician_pages(con, [*periods, *sites], min_cell)
+
+
+#: From this many patients on, a load stores the default period's results and leaves the other
+#: periods and the sites to ``complete`` in the background (at 100,000 patients the whole step
+#: costs about a minute of CPU, at 1,000,000 several; below, it is done in the load as before).
+BACKGROUND_FROM_PATIENTS = 50_000
+
+
+def needs_background(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the clinic is large enough for the two stages (``BACKGROUND_FROM_PATIENTS``)."""
+    try:
+        patients = con.sql("select count(*) from marts.dim_patients").fetchall()[0][0]
+    except duckdb.Error:
+        return False
+    return bool(patients >= BACKGROUND_FROM_PATIENTS)
+
+
+def identity(path: Path) -> str:
+    """The published file's identity (inode and modification time): a new load changes it."""
+    info = path.stat()
+    return f"{info.st_ino}:{info.st_mtime_ns}"
+
+
+def in_background(live: Path) -> subprocess.Popen[bytes]:
+    """Start ``complete`` on the warehouse just published, detached from the load (which
+    returns at once) and at a lower CPU priority than the dashboard it serves."""
+    live = Path(live).resolve()
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard.precompute", str(live), identity(live)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def complete(live: Path, expected: str, min_cell: int = MIN_CELL) -> int | None:
+    """The second stage: every result of a one-stage load stored in ``live``, if it is still
+    the file ``expected`` names (``identity``); returns how many are stored, or None when a
+    newer load has replaced it or holds the lock (that load stores its own)."""
+    from pipelines.ingest import IngestError
+    from pipelines.publish import build_then_swap
+    from queries import snapshots
+
+    live = Path(live).resolve()
+    if not live.exists() or identity(live) != expected:
+        return None
+    reader = duckdb.connect(":memory:")
+    try:
+        reader.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(live)])
+        reader.execute("USE warehouse")
+        with snapshots.recording() as recorded:
+            _compute(reader, min_cell, first_only=False)
+    finally:
+        reader.close()
+    try:
+        with build_then_swap(live) as con:
+            if identity(live) != expected:  # replaced while we computed; the lock is ours now
+                raise _Stale
+            return snapshots.store(con, recorded)
+    except (_Stale, IngestError):
+        return None
+
+
+class _Stale(Exception):
+    """The live warehouse is no longer the one the results were computed on."""
+
+
+def main(argv: list[str]) -> int:
+    """``python -m dashboard.precompute LIVE IDENTITY`` (started by ``in_background``)."""
+    import logging as logs
+    import signal
+
+    os.nice(10)  # the dashboard being served goes first on a small machine
+    # stopped (a shutdown, a user): unwind, so build_then_swap removes its copy of the warehouse
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    # Outside a server Streamlit warns once per cached function; nothing here uses its caches.
+    logs.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logs.ERROR)
+    stored = complete(Path(argv[0]), argv[1])
+    return 0 if stored is not None else 1
 
 
 def _clinician_pages(con: duckdb.DuckDBPyConnection, variants: list[filters.Filters], min_cell: int) -> None:
@@ -139,17 +242,18 @@ def _clinician_pages(con: duckdb.DuckDBPyConnection, variants: list[filters.Filt
                      min_cell=min_cell)
 
 
-def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filters], min_cell: int) -> None:
+def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filters], min_cell: int,
+                      sites: bool = True) -> None:
     """The Quality improvement page as first opened (``views/quality.py`` via ``qi_data``), its
-    funnel under each period of the sidebar; then, for each site, the page under that site
+    funnel under each of ``periods``; then (``sites``), for each site, the page under that site
     (measures table, series and funnel of the default period)."""
     from queries import qi
     from queries.qi_funnel import measure_funnel
 
     quarters = quarter_options(con)
     names = qi.proportion_metrics()
-    sites = [None, *(f.site_id for f in site_filters(con, periods[0]))]
-    for site in sites:
+    sites_chosen = [None, *(f.site_id for f in site_filters(con, periods[0]))] if sites else [None]
+    for site in sites_chosen:
         by_site = {"site_id": site} if site else {}
         if quarters:
             _attempt("QI measures table", qi.measures_table, con, qi.parse_period(quarters[0]),
@@ -169,3 +273,7 @@ def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) 
         compute(*args, **kwargs)
     except Exception:  # precomputing is best effort; the page reports real errors when asked
         LOG.debug("precomputing %s failed", what, exc_info=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -117,8 +117,8 @@ def test_tile_captions_say_under_11_only_for_a_count_that_is_itself_1_to_10() ->
 
 
 def test_terminating_outcomes_serve_stops_the_streamlit_server(tmp_path: Path) -> None:
-    """``outcomes serve`` runs Streamlit as a child: a SIGTERM to it (terminate()) must not leave
-    that server running on its port."""
+    """A SIGTERM to ``outcomes serve`` (terminate()) must not leave a Streamlit server running on
+    its port (Streamlit runs in that process, and once ran as its child)."""
     import socket
     import subprocess
     import sys

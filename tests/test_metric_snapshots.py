@@ -301,3 +301,37 @@ def test_a_new_load_starts_without_the_previous_loads_results(two_warehouses, tm
         left = con.sql("select count(*) from information_schema.tables "
                        "where table_schema = 'meta' and table_name = 'metric_snapshots'").fetchall()
         assert left == [(0,)]
+
+
+def test_two_stages_store_what_one_stage_stores_unless_a_newer_load_came(two_warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A large clinic's load stores the default period's results (``first_only``), publishes,
+    and ``complete`` adds the other periods and the sites on the published file: the same
+    requests as a one-stage load, the first stage's among them. On a file that a newer load has
+    replaced since (another identity) it stores nothing and leaves the file as it was."""
+    from dashboard import precompute
+
+    plain, one_stage = two_warehouses[1], two_warehouses[3]
+    live = tmp_path / "live.duckdb"
+    shutil.copy(plain, live)
+    with duckdb.connect(str(live)) as con:
+        first = precompute.precompute(con, first_only=True)
+        first_keys = {k for (k,) in con.sql("select request_key from meta.metric_snapshots").fetchall()}
+    before = live.read_bytes()
+    assert precompute.complete(live, "0:0") is None
+    assert live.read_bytes() == before
+    assert precompute.complete(live, precompute.identity(live)) == one_stage
+    with _read_only(live) as con:
+        keys = {k for (k,) in con.sql("select request_key from meta.metric_snapshots").fetchall()}
+    assert 0 < first < one_stage and first_keys < keys and len(keys) == one_stage
+    assert not (tmp_path / "live.duckdb.tmp").exists()
+
+
+def test_the_two_stages_start_at_the_configured_number_of_patients(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import precompute
+
+    with _read_only(warehouse_path) as con:
+        patients = con.sql("select count(*) from marts.dim_patients").fetchall()[0][0]
+        monkeypatch.setattr(precompute, "BACKGROUND_FROM_PATIENTS", patients)
+        assert precompute.needs_background(con)
+        monkeypatch.setattr(precompute, "BACKGROUND_FROM_PATIENTS", patients + 1)
+        assert not precompute.needs_background(con)

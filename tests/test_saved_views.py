@@ -54,6 +54,8 @@ def test_a_rate_leads_to_its_sql_and_its_breakdown_by_site(monkeypatch, warehous
     monkeypatch.setenv("OUTCOMES_DB", str(warehouse_path))
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
+    assert not at.code  # shown when asked for: a code block loads the browser's syntax highlighter
+    next(t for t in at.toggle if t.key and t.key.startswith("sql_response")).set_value(True).run()
     assert any("from marts." in c.value.lower() for c in at.code)  # the SQL the response rate ran
     toggle = next(t for t in at.toggle if t.key and t.key.startswith("drill_response"))
     toggle.set_value(True).run()
