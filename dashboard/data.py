@@ -294,13 +294,12 @@ DATA_QUALITY_TABLES = ("load_history", "rejects_by_reason", "unmapped_drugs", "s
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _dq_table(name: str, file_version: tuple[int, int], min_cell: int, exact: bool) -> Result | None:
     del file_version
-    from queries.published_counts import data_quality_table
+    from queries.published_counts import stored_data_quality_table
 
     query = queries.describe(name)
     cur = cursor()
     try:
-        frame = queries.run(cur, name)
-        frame, formats = data_quality_table(cur, name, frame, min_cell, exact=exact)
+        frame, formats = stored_data_quality_table(cur, name, min_cell, exact=exact)
     except duckdb.CatalogException:
         return None  # the warehouse predates a meta table this query reads
     finally:

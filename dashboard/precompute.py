@@ -146,6 +146,23 @@ def _compute(con: duckdb.DuckDBPyConnection, min_cell: int, first_only: bool) ->
     sites = [] if first_only else site_filters(con, periods[0])
     _quality_defaults(con, periods, min_cell, sites=not first_only)
     _clinician_pages(con, [*periods, *sites], min_cell)
+    if not first_only:
+        _data_quality_tables(con, min_cell)
+
+
+#: The Data & loads page's tables that read the marts (every score: seconds at 1,000,000
+#: patients). The others read the load's own records, small; ``load_history`` and
+#: ``data_freshness`` read the load log, which the publish step after this one completes.
+MART_DATA_QUALITY_TABLES = ("scale_completeness",)
+
+
+def _data_quality_tables(con: duckdb.DuckDBPyConnection, min_cell: int) -> None:
+    """Each of ``MART_DATA_QUALITY_TABLES`` as published for an analyst (exact) and for others."""
+    from queries.published_counts import stored_data_quality_table
+
+    for name in MART_DATA_QUALITY_TABLES:
+        for exact in (True, False):
+            _attempt(name, stored_data_quality_table, con, name, min_cell, exact=exact)
 
 
 #: From this many patients on, a load stores the default period's results and leaves the other

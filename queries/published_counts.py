@@ -196,6 +196,30 @@ def data_quality_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.Data
     return frame, formats
 
 
+def stored_data_quality_table(con: duckdb.DuckDBPyConnection, name: str, min_cell: int, *,
+                              exact: bool) -> tuple[pl.DataFrame, dict[str, str | None]]:
+    """``data_quality_table`` of query ``name``'s own rows, read when the load stored it.
+
+    Every data-quality table is a constant of the load (no parameters, no clock), and some read
+    every score (``scale_completeness``: seconds at 1,000,000 patients), so ``dashboard.precompute``
+    stores each as published, for both audiences (``exact``), through ``queries.snapshots``: keyed
+    on the query's SQL, ``exact``, the threshold, the salt and the software version."""
+    from queries import snapshots
+
+    def compute() -> pl.DataFrame:
+        return data_quality_table(con, name, loader.run(con, name), min_cell, exact=exact)[0]
+
+    frame = snapshots.published(con, f"data_quality {name}", loader.describe(name).sql,
+                                {"exact": exact}, min_cell, _salt(con, min_cell), compute)
+    return frame, data_quality_formats(name)
+
+
+def data_quality_formats(name: str) -> dict[str, str | None]:
+    """The display format of each column of data-quality query ``name`` (``rows`` as ``count``)."""
+    return {c: ("count" if spec.get("fmt") == "rows" else spec.get("fmt"))
+            for c, spec in loader.describe(name).columns.items()}
+
+
 def data_quality_spec(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame,
                       min_cell: int, *, exact: bool
                       ) -> tuple[pl.DataFrame, suppression.SuppressionSpec, dict[str, str | None]]:
@@ -206,8 +230,7 @@ def data_quality_spec(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataF
     row. Otherwise as every fixed-grain metric: perturbed with content keys, nested parts capped
     at their wholes, declared shares recomputed from the published counts, then the same rule."""
     query = loader.describe(name)
-    formats = {c: ("count" if spec.get("fmt") == "rows" else spec.get("fmt"))
-               for c, spec in query.columns.items()}
+    formats = data_quality_formats(name)
     counts = tuple(c for c, f in formats.items() if f == "count" and c in frame.columns)
     # Conservative: a share in a data-quality row is hidden when any count of that row is.
     shares = {c: counts for c, f in formats.items() if f == "pct1" and c in frame.columns}

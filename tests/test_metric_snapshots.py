@@ -335,3 +335,27 @@ def test_the_two_stages_start_at_the_configured_number_of_patients(warehouse_pat
         assert precompute.needs_background(con)
         monkeypatch.setattr(precompute, "BACKGROUND_FROM_PATIENTS", patients + 1)
         assert not precompute.needs_background(con)
+
+
+def test_scale_completeness_is_read_from_the_load_and_equals_the_live_path(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The Data & loads page's table that reads every score is stored as published, for an
+    analyst (exact counts, 1-10 hidden) and for every other role (content-key perturbed): both
+    read back equal to what the live path publishes, without running the query."""
+    from queries import loader
+    from queries.published_counts import stored_data_quality_table
+
+    stored, plain = two_warehouses[0], two_warehouses[1]
+    with _read_only(plain) as computed:
+        fresh = {exact: stored_data_quality_table(computed, "scale_completeness", 11, exact=exact)
+                 for exact in (True, False)}
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("ran the data-quality query instead of reading the load's result")
+
+    monkeypatch.setattr(loader, "run", refuse)
+    with _read_only(stored) as con:
+        for exact in (True, False):
+            frame, formats = stored_data_quality_table(con, "scale_completeness", 11, exact=exact)
+            assert_frame_equal(frame, fresh[exact][0])
+            assert formats == fresh[exact][1] and formats["scores"] == "count"
+    assert not fresh[True][0].equals(fresh[False][0]), "the two audiences' tables should differ (perturbation)"
