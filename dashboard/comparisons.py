@@ -30,6 +30,20 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+#: How many groups the Compare view picks before the user picks: the two largest.
+DEFAULT_GROUPS = 2
+
+
+def candidate_groups(response: pl.DataFrame, level: str) -> list[str]:
+    """The groups the Compare view offers, largest first (``episodes`` of the response metric by
+    ``level``; a group whose count is hidden is not offered); the first ``DEFAULT_GROUPS`` are
+    the default."""
+    if response.is_empty():
+        return []
+    return (response.filter(pl.col("episodes").is_not_null()).sort("episodes", descending=True)[level]
+            .cast(pl.String).to_list())
+
+
 def compare_groups(
     frame: pl.DataFrame,
     level: str,

@@ -24,8 +24,10 @@ import streamlit as st
 import queries
 from dashboard import auth
 from dashboard.comparisons import (  # noqa: F401 - re-exported for views
+    DEFAULT_GROUPS,
     adjusted_summary,
     baseline_balance,
+    candidate_groups,
     compare_groups,
 )
 from dashboard.qi_data import (  # noqa: F401 - re-exported: the QI page's bridges, reached through data

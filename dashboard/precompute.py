@@ -135,11 +135,16 @@ def _compute(con: duckdb.DuckDBPyConnection, min_cell: int, first_only: bool) ->
 
     user = user_for(None, "dashboard")  # the role the pages act as without sign-in
     con.execute("set enable_progress_bar = false")  # the load reports this step in one line
-    for name, f, by, overrides in requests(con, periods=not first_only, sites=not first_only):
+
+    def run(name: str, f: filters.Filters, by: tuple[str, ...] = (), **overrides: Any) -> Any:
         declared = queries.describe(name).params
         chosen = {k: v for k, v in f.query_filters().items() if k in declared}
-        _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
-                 user=user, **overrides)
+        return _attempt(name, queries.metric, con, name, by=by, filters=chosen, min_cell=min_cell,
+                        user=user, **overrides)
+
+    for name, f, by, overrides in requests(con, periods=not first_only, sites=not first_only):
+        run(name, f, by, **overrides)
+    _compare_baselines(run, default_filters(con))
     periods = period_filters(con)
     if first_only:
         periods = periods[:1]
@@ -148,6 +153,18 @@ def _compute(con: duckdb.DuckDBPyConnection, min_cell: int, first_only: bool) ->
     _clinician_pages(con, [*periods, *sites], min_cell)
     if not first_only:
         _data_quality_tables(con, min_cell)
+
+
+def _compare_baselines(run: Callable[..., Any], f: filters.Filters) -> None:
+    """The Compare view as first opened: the baseline table of each default group (the drugs
+    with the most episodes, ``comparisons.candidate_groups``), one request per drug."""
+    from dashboard.comparisons import DEFAULT_GROUPS, candidate_groups
+
+    response = run("response", f, ("drug",))
+    if response is None:
+        return
+    for drug in candidate_groups(response.frame, "drug")[:DEFAULT_GROUPS]:
+        run("baseline_characteristics", dataclasses.replace(f, drug=drug))
 
 
 #: The Data & loads page's tables that read the marts (every score: seconds at 1,000,000
@@ -285,11 +302,13 @@ def _quality_defaults(con: duckdb.DuckDBPyConnection, periods: list[filters.Filt
                      adjust=False, min_cell=min_cell)
 
 
-def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+def _attempt(what: str, compute: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``compute(*args, **kwargs)``, or None when it fails."""
     try:
-        compute(*args, **kwargs)
+        return compute(*args, **kwargs)
     except Exception:  # precomputing is best effort; the page reports real errors when asked
         LOG.debug("precomputing %s failed", what, exc_info=True)
+        return None
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ PAGES: tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...] = (
     ("remission", ("drug_class",), {}), ("adherence", ("drug_class",), {}), ("persistence", ("drug_class",), {}),
     ("adherence", ("drug_class",), {"level": "class"}), ("adherence", ("drug_class", "adherence_band"), {"level": "class"}),
     ("adherence", ("drug",), {"level": "ingredient"}), ("episodes", ("drug_class",), {}),
-    ("score_trajectory", (), {}), ("time_to_response", ("drug_class",), {}),
+    ("score_trajectory", (), {}), ("time_to_response", ("drug_class",), {}), ("response", ("adherence_band",), {}),
     ("side_effect_heatmap", (), {"min_severity": "mild"}), ("side_effect_severity", (), {}),
     ("side_effect_actions", (), {}), ("weight_change_12w", ("drug",), {}), ("metabolic_monitoring", ("drug_class",), {}),
     ("pathway_transitions", (), {}), ("pathways", (), {}),

@@ -359,3 +359,23 @@ def test_scale_completeness_is_read_from_the_load_and_equals_the_live_path(two_w
             assert_frame_equal(frame, fresh[exact][0])
             assert formats == fresh[exact][1] and formats["scores"] == "count"
     assert not fresh[True][0].equals(fresh[False][0]), "the two audiences' tables should differ (perturbation)"
+
+
+def test_the_compare_pages_default_baselines_are_read_from_the_load(two_warehouses, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Compare regimens opens on the two drugs with the most episodes (the response metric by
+    drug) and shows each one's baseline table: both are stored and read back as computed."""
+    from dashboard import precompute
+    from dashboard.comparisons import candidate_groups
+
+    stored, plain = two_warehouses[0], two_warehouses[1]
+    with _read_only(plain) as computed:
+        f = precompute.default_filters(computed)
+        response = _run(computed, "response", f, ("drug",), {})
+        drugs = candidate_groups(response.frame, "drug")[:2]
+        requests = [("baseline_characteristics", dataclasses.replace(f, drug=d), (), {}) for d in drugs]
+        fresh = [_run(computed, *r) for r in requests]
+    assert len(drugs) == 2
+    _no_aggregation(monkeypatch)
+    with _read_only(stored) as con:
+        read = [_run(con, *r) for r in requests]
+    _all_same(requests, read, fresh)

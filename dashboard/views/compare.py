@@ -20,9 +20,8 @@ scope = f.without("drug_class") if level == "drug_class" else f
 response = components.load("response", scope, by=level)
 if response is None:
     st.stop()
-candidates = (response.frame.filter(pl.col("episodes").is_not_null()).sort("episodes", descending=True)[level]
-              .cast(pl.String).to_list() if not response.frame.is_empty() else [])
-default = candidates[:2]
+candidates = data.candidate_groups(response.frame, level)
+default = candidates[:data.DEFAULT_GROUPS]
 picked = st.multiselect(f"{LEVELS[level]} to compare (2–4; the first is the reference)", candidates,
                         default=default, max_selections=4, key=f"cmp_{level}", bind="query-params",
                         format_func=charts.class_label if level == "drug_class" else str)
