@@ -263,12 +263,13 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
     # a view giving them their contract names.
     read_as_text(con, name, files, table.column_names, text_t, validate.typed_columns(table))
     step("scanning for identifiers", 0.35)
-    domains.refuse_identifier_values(con, table, text_t, files_t)
+    id_pattern = str(params["id_pattern"])
+    violated = domains.refuse_identifier_values(con, table, text_t, files_t, id_pattern)
     step("validating", 0.5)
     validate.build_typed(con, table, text_t, typed_t)
     validate.create_rejects(con, rejects_t)
     validate.reject_column_rules(con, table, text_t, rejects_t, params)
-    domains.reject_domain_violations(con, table, typed_t, rejects_t, str(params["id_pattern"]))
+    domains.reject_domain_violations(con, table, typed_t, rejects_t, id_pattern, violated)
     if name == "side_effects":
         from pipelines.reference import normalise_effects
 
