@@ -29,6 +29,7 @@ the extract's own file, on request.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,11 @@ def stored_value_sql(column: str, value: str) -> str:
 # --- the checks ---------------------------------------------------------------------------
 
 def refuse_identifier_values(con: duckdb.DuckDBPyConnection, table: Table, text_t: str,
-                             files_t: str) -> None:
-    """Refuse the load if any string value of ``table`` matches a detector.
+                             files_t: str, id_pattern: str = identifiers.DEFAULT_ID_PATTERN
+                             ) -> frozenset[str]:
+    """Refuse the load if any string value of ``table`` matches a detector; return the columns
+    where some value fails its domain's pattern (``domain_of``), which
+    ``reject_domain_violations`` then checks row by row (the others have no violation).
 
     ``text_t`` holds the values as sent (``read_as_text``); ``files_t`` maps rows to lines.
     A key column (one value per row) is matched row by row, in one pass for all of them; any
@@ -157,33 +161,55 @@ def refuse_identifier_values(con: duckdb.DuckDBPyConnection, table: Table, text_
     """
     columns = [c for c in table.columns if c.kind in identifiers.STRING_KINDS]
     if not columns:
-        return
+        return frozenset()
     keys = [c for c in columns if c.name in table.primary_key]
     found: dict[str, tuple[int, int | None]] = {}
+    patterns = {c.name: domain_of(table, c.name, id_pattern).pattern for c in columns}
+    violated: set[str] = set()
 
     def matches(value: str, column: Column) -> str:
         # patterns are constants of ours, quoted
         return (f"(regexp_matches({value}, {_quote(identifiers.combined_pattern(column.kind))})"
                 f" and not regexp_full_match({value}, {_quote(identifiers.DRUG_PRODUCT_CODE)}))")
 
+    def violates(value: str, column: Column) -> str:
+        # the domain's pattern is bound ($p_<column>: contract names are identifiers)
+        if patterns[column.name] is None:
+            return "false"
+        return f"({value} is not null and not regexp_full_match({value}, $p_{column.name}))"
+
+    def bound(sql: str) -> dict[str, object]:
+        named = set(re.findall(r"\$(p_\w+)", sql))
+        return {f"p_{n}": p for n, p in patterns.items() if f"p_{n}" in named}
+
     if keys:
         # Each value is matched once (inner projection).
-        matched = ", ".join(matches(f'"{c.name}"', c) + f' as "m{i}"'
+        matched = ", ".join(matches(f'"{c.name}"', c) + f' as "m{i}", '
+                            + violates(f'"{c.name}"', c) + f' as "d{i}"'
                             for i, c in enumerate(keys))
-        aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}")'
+        aggregates = ", ".join(f'count(*) filter (where "m{i}"), min(_rowid) filter (where "m{i}"), '
+                               f'count(*) filter (where "d{i}")'
                                for i in range(len(keys)))
-        counts = con.sql(f"select {aggregates} from (select rowid as _rowid, {matched} "  # noqa: S608
-                         f"from {text_t})").fetchall()[0]
+        sql = (f"select {aggregates} from (select rowid as _rowid, {matched} "  # noqa: S608
+               f"from {text_t})")
+        counts = con.sql(sql, params=bound(sql)).fetchall()[0]
         for position, column in enumerate(keys):
-            found[column.name] = (counts[2 * position], counts[2 * position + 1])
+            found[column.name] = (counts[3 * position], counts[3 * position + 1])
+            if counts[3 * position + 2]:
+                violated.add(column.name)
     for column in columns:
         if column in keys:
             continue
-        found[column.name] = con.sql(
-            f"select coalesce(sum(rows) filter (where m), 0), min(first_row) filter (where m) "  # noqa: S608
-            f"from (select rows, first_row, {matches('v', column)} as m from ("
-            f'select "{column.name}" as v, count(*) as rows, min(rowid) as first_row '
-            f"from {text_t} group by 1))").fetchall()[0]
+        sql = (f"select coalesce(sum(rows) filter (where m), 0), min(first_row) filter (where m), "  # noqa: S608
+               f"count(*) filter (where d) "
+               f"from (select rows, first_row, {matches('v', column)} as m, "
+               f"{violates('v', column)} as d from ("
+               f'select "{column.name}" as v, count(*) as rows, min(rowid) as first_row '
+               f"from {text_t} group by 1))")
+        count, first, bad = con.sql(sql, params=bound(sql)).fetchall()[0]
+        found[column.name] = (count, first)
+        if bad:
+            violated.add(column.name)
     for column in columns:
         count, rowid = found[column.name]
         if count:
@@ -193,6 +219,7 @@ def refuse_identifier_values(con: duckdb.DuckDBPyConnection, table: Table, text_
                 f"join {files_t} f on f._file_idx = x._file_idx where x.rowid = $r",
                 params={"r": rowid}).fetchall()[0]
             _refuse(source_file, column.name, line, value, column.kind, int(count))
+    return frozenset(violated)
 
 
 def _refuse(source_file: str, column: str, line: int, value: str, kind: str,
@@ -207,10 +234,17 @@ def _refuse(source_file: str, column: str, line: int, value: str, kind: str,
 
 
 def reject_domain_violations(con: duckdb.DuckDBPyConnection, table: Table, typed_t: str,
-                             rejects_t: str, id_pattern: str) -> None:
-    """Record every identifier or code that does not match its domain's pattern."""
+                             rejects_t: str, id_pattern: str,
+                             violated: frozenset[str] | None = None) -> None:
+    """Record every identifier or code that does not match its domain's pattern.
+
+    ``violated`` (from ``refuse_identifier_values``, which matched every value) limits the row
+    scans to the columns where some value fails; None scans every column with a pattern.
+    """
     for column in table.columns:
         if column.kind not in ("id", "text"):
+            continue
+        if violated is not None and column.name not in violated:
             continue
         domain = domain_of(table, column.name, id_pattern)
         if domain.pattern is None:

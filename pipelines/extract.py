@@ -208,20 +208,25 @@ def _parquet_columns(path: Path, relative_name: str, con: duckdb.DuckDBPyConnect
 
 
 def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[SourceFile, ...],
-                 columns: tuple[str, ...], target: str) -> int:
+                 columns: tuple[str, ...], target: str,
+                 derived: tuple[tuple[str, str, str], ...] = ()) -> int:
     """Read every file of ``table`` into the temp table ``target`` as trimmed text.
 
     ``target`` gets the contract ``columns`` (NULL where an optional column is absent from a
     file), empty or blank values as NULL, and ``_file_idx`` (the position of the file in
-    ``files``). A sibling temp table ``<target>_files`` maps ``_file_idx`` to the relative file
-    name, the ``rowid`` of its first row and its first line number, so that
-    ``line = rowid - row_offset + first_line``. Returns the number of rows read.
+    ``files``), then one column per ``derived`` entry ``(name, type, SQL expression over the
+    trimmed text columns)``, computed in the same pass (``validate.typed_columns``: the typed
+    values, so they need no second table). A sibling temp table ``<target>_files`` maps
+    ``_file_idx`` to the relative file name, the ``rowid`` of its first row and its first line
+    number, so that ``line = rowid - row_offset + first_line``. Returns the number of rows read.
     """
     # Identifiers below come from the contract (column names; each file's header has already
-    # been checked to hold contract columns only) or are built by our own code (target names);
-    # file paths and values are bound parameters, never formatted into SQL.
-    column_defs = ", ".join(f'"{c}" VARCHAR' for c in columns)
-    con.execute(f"create or replace temp table {target} ({column_defs}, _file_idx INTEGER)")
+    # been checked to hold contract columns only) or are built by our own code (target names,
+    # derived expressions); file paths and values are bound parameters, never formatted into SQL.
+    column_defs = ", ".join([f'"{c}" VARCHAR' for c in columns] + ["_file_idx INTEGER"]
+                            + [f'"{name}" {kind}' for name, kind, _ in derived])
+    derived_list = "".join(f", {sql}" for _, _, sql in derived)
+    con.execute(f"create or replace temp table {target} ({column_defs})")
     con.execute(f"create or replace temp table {target}_files (_file_idx INTEGER, "
                 "source_file VARCHAR, row_offset BIGINT, first_line BIGINT, sha256 VARCHAR)")
     rows_so_far = 0
@@ -232,7 +237,8 @@ def read_as_text(con: duckdb.DuckDBPyConnection, table: str, files: tuple[Source
             for c in columns)
         reader = _reader_sql(source, table)
         try:
-            con.execute(f"insert into {target} select {select_list}, $idx from {reader}",  # noqa: S608
+            con.execute(f"insert into {target} select *{derived_list} from "  # noqa: S608
+                        f"(select {select_list}, $idx as _file_idx from {reader})",
                         {"path": str(source.path), "idx": index})
         except duckdb.Error as exc:
             raise IngestError(f"{source.relative_name}: cannot be read: {_csv_problem(exc)}",

@@ -259,14 +259,17 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
 
     started = time.perf_counter()
     step("reading", 0.0)
-    read_as_text(con, name, files, table.column_names, text_t)
+    # The typed values are computed as the text is read (one table, one pass); ``typed_t`` is
+    # a view giving them their contract names.
+    read_as_text(con, name, files, table.column_names, text_t, validate.typed_columns(table))
     step("scanning for identifiers", 0.35)
-    domains.refuse_identifier_values(con, table, text_t, files_t)
+    id_pattern = str(params["id_pattern"])
+    violated = domains.refuse_identifier_values(con, table, text_t, files_t, id_pattern)
     step("validating", 0.5)
-    validate.build_typed(con, table, text_t, typed_t, params)
+    validate.build_typed(con, table, text_t, typed_t)
     validate.create_rejects(con, rejects_t)
-    validate.reject_column_rules(con, table, typed_t, rejects_t)
-    domains.reject_domain_violations(con, table, typed_t, rejects_t, str(params["id_pattern"]))
+    validate.reject_column_rules(con, table, text_t, rejects_t, params)
+    domains.reject_domain_violations(con, table, typed_t, rejects_t, id_pattern, violated)
     if name == "side_effects":
         from pipelines.reference import normalise_effects
 
@@ -288,9 +291,10 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, files: tuple[Sourc
     step("loading", 0.8)
     counts = merge_into_raw(con, table, "_batch", content_columns)
     _record_table(con, table, typed_t, rejects_t, files_t, summary, counts)
-    for temp in (text_t, files_t, typed_t, rejects_t, "_drug_map", "_effect_map"):
-        con.execute(f"drop table if exists {temp}")
     con.execute("drop view if exists _batch")
+    con.execute(f"drop view if exists {typed_t}")
+    for temp in (text_t, files_t, rejects_t, "_drug_map", "_effect_map"):
+        con.execute(f"drop table if exists {temp}")
     done = summary.tables[-1]
     step(f"done ({done.rows_read:,} rows read, {done.rows_rejected:,} rejected, "
          f"{time.perf_counter() - started:.1f} s)", 1.0)

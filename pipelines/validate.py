@@ -181,24 +181,32 @@ def reason_columns(table: Table) -> list[tuple[str, str]]:
             + [(name, column) for name, column, _ in _cross_rules(table)])
 
 
-def build_typed(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
-                typed_table: str, params: dict[str, object]) -> None:
-    """Materialise ``typed_table``: ``_row`` (rowid of the text row), ``_file_idx``, the typed
-    contract columns, and one reason-code column per rule (NULL when the rule passes).
+#: Kinds whose typed value differs from the trimmed text (the others are the text itself).
+_CAST_KINDS = {"date": "DATE", "int": "BIGINT", "float": "DOUBLE", "enum": "VARCHAR"}
 
-    ``params`` binds ``$tomorrow`` (DATE) and ``$load_year`` (int).
-    """
-    inner = ", ".join(f'{_typed_expr(c)} as "{c.name}__t"' for c in table.columns)
-    outer = ", ".join(
-        [f'"{c.name}__t" as "{c.name}"' for c in table.columns]
-        + [f'{_reason_expr(table, c)} as "_r_{c.name}"' for c in table.columns]
-        + [f'{sql} as "{name}"' for name, _, sql in _cross_rules(table)])
-    raw_columns = ", ".join(f'"{c.name}"' for c in table.columns)
-    # Identifiers are contract names and our temp-table names; constants are allow-listed.
-    sql = (f"create or replace temp table {typed_table} as select _row, _file_idx, {outer} "  # noqa: S608
-           f"from (select rowid as _row, _file_idx, {raw_columns}, {inner} from {text_table})")
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    con.execute(sql, used)
+
+def typed_columns(table: Table) -> tuple[tuple[str, str, str], ...]:
+    """``(name, type, SQL)`` of the typed values the text table carries beside the text
+    (``extract.read_as_text``'s ``derived``): ``<column>__t`` for each date, number and enum
+    column, NULL whenever the text is not a valid value of the column's kind. Identifier and
+    text columns are typed as they are, so they are not stored twice."""
+    return tuple((f"{c.name}__t", _CAST_KINDS[c.kind], _typed_expr(c))
+                 for c in table.columns if c.kind in _CAST_KINDS)
+
+
+def _typed_name(column: Column) -> str:
+    return f'"{column.name}__t"' if column.kind in _CAST_KINDS else f'"{column.name}"'
+
+
+def build_typed(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
+                typed_table: str) -> None:
+    """The temp view ``typed_table`` over the text table (read with ``typed_columns``):
+    ``_row`` (the text row's rowid), ``_file_idx`` and the typed contract columns under their
+    contract names. A view, not a copy: the values were typed as they were read."""
+    columns = ", ".join(f'{_typed_name(c)} as "{c.name}"' for c in table.columns)
+    # Identifiers are contract names and our temp-table names.
+    con.execute(f"create or replace temp view {typed_table} as "  # noqa: S608
+                f"select rowid as _row, _file_idx, {columns} from {text_table}")
 
 
 def create_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> None:
@@ -206,12 +214,33 @@ def create_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> None:
                 "reason_code VARCHAR, message VARCHAR)")
 
 
-def reject_column_rules(con: duckdb.DuckDBPyConnection, table: Table, typed_table: str,
-                        rejects_table: str) -> None:
-    """Record every failed single-column and cross-column rule (one scan per reason column)."""
-    for reason_column, column in reason_columns(table):
-        con.execute(f"insert into {rejects_table} select _row, $column, \"{reason_column}\", NULL "  # noqa: S608
-                    f"from {typed_table} where \"{reason_column}\" is not null", {"column": column})
+def reject_column_rules(con: duckdb.DuckDBPyConnection, table: Table, text_table: str,
+                        rejects_table: str, params: dict[str, object]) -> None:
+    """Record every failed single-column and cross-column rule.
+
+    Every rule is evaluated in one scan of the text table (text and typed values side by
+    side); only the rows failing one are kept, then each reason column is recorded from those
+    few rows. ``params`` binds ``$tomorrow`` (DATE) and ``$load_year`` (int).
+    """
+    reasons = ([f'{_reason_expr(table, c)} as "_r_{c.name}"' for c in table.columns]
+               + [f'{sql} as "{name}"' for name, _, sql in _cross_rules(table)])
+    names = [name for name, _ in reason_columns(table)]
+    # the rules name "<column>__t"; an identifier or text column is its own typed value
+    same = "".join(f', "{c.name}" as "{c.name}__t"' for c in table.columns
+                   if c.kind not in _CAST_KINDS)
+    failing = " or ".join(f'"{n}" is not null' for n in names)
+    # Identifiers are contract names and our temp-table names; constants are allow-listed.
+    sql = (f"create or replace temp table _row_reasons as select * from ("  # noqa: S608
+           f"select _row, {', '.join(reasons)} from "
+           f"(select rowid as _row, *{same} from {text_table})) where {failing}")
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    try:
+        for reason_column, column in reason_columns(table):
+            con.execute(f"insert into {rejects_table} select _row, $column, \"{reason_column}\", "  # noqa: S608
+                        f"NULL from _row_reasons where \"{reason_column}\" is not null",
+                        {"column": column})
+    finally:
+        con.execute("drop table if exists _row_reasons")
 
 
 def _still_valid(alias: str, rejects_table: str) -> str:
