@@ -90,6 +90,42 @@ def test_non_utf8_file(extract, live_db):
     assert "line 3" in str(error)
 
 
+@pytest.mark.parametrize("chunk_bytes", [7, 16, 1 << 20])
+def test_utf8_is_checked_in_every_chunk_and_the_bad_line_named(tmp_path, monkeypatch, chunk_bytes):
+    # The check skips decoding an ASCII chunk. Small chunks put the e-acute of line 4 in a later
+    # chunk than the header, and split the two bytes of a valid u-umlaut (line 2) across a chunk
+    # boundary at some chunk size: that file is valid, the Latin-1 byte on line 4 is not.
+    from pipelines import extract
+
+    monkeypatch.setattr(extract, "_CHUNK_BYTES", chunk_bytes)
+    header = b"prescription_id,patient_id,drug,start_date\n"
+    good_lines = b"RX001,P001,d\xc3\xbcloxetine,2024-01-10\nRX002,P001,sertraline,2024-01-10\n"
+    valid = tmp_path / "valid.csv"
+    valid.write_bytes(header + good_lines)
+    source = extract.inspect_file(valid, "valid.csv", "csv", None)
+    assert source.columns == ("prescription_id", "patient_id", "drug", "start_date")
+    invalid = tmp_path / "invalid.csv"
+    invalid.write_bytes(header + good_lines + b"RX003,P001,fluox\xe9tine,2024-01-10\n")
+    with pytest.raises(IngestError) as caught:
+        extract.inspect_file(invalid, "invalid.csv", "csv", None)
+    assert caught.value.reason == "not_utf8"
+    assert "line 4 is not valid UTF-8 (byte 0xe9)" in str(caught.value)
+
+
+def test_a_lead_byte_cut_off_by_ascii_is_refused_at_a_chunk_boundary(tmp_path, monkeypatch):
+    # The lone 0xc3 ends the first chunk and the next chunk is pure ASCII: that chunk must still
+    # be decoded (a character is pending), or the bad byte would go unnoticed.
+    from pipelines import extract
+
+    content = b"prescription_id,patient_id,drug,start_date\nRX001,P001,d\xc3loxetine,2024-01-10\n"
+    monkeypatch.setattr(extract, "_CHUNK_BYTES", content.index(b"\xc3") + 1)
+    invalid = tmp_path / "invalid.csv"
+    invalid.write_bytes(content)
+    with pytest.raises(IngestError) as caught:
+        extract.inspect_file(invalid, "invalid.csv", "csv", None)
+    assert "line 2 is not valid UTF-8 (byte 0xc3)" in str(caught.value)
+
+
 def test_required_table_absent(extract, live_db):
     (extract / "assessments.csv").unlink()
     error = refused(extract, live_db)
