@@ -18,6 +18,12 @@ swap). Target: under 2 minutes and 6 GB peak for the 1M-patient clinic, reported
 without the precompute ("refresh s" in the table); "user s" adds it: what a user's ``outcomes
 ingest`` waits for.
 
+*Write floor* (a lower bound, not a target): DuckDB alone writing the model tables the full
+refresh built (``create table as select *`` from that warehouse, attached read-only, per
+``staging``/``intermediate``/``marts`` table, then ``CHECKPOINT``): what storing those rows costs
+with no model computed. The floor plus the write floor is what DuckDB needs to write the extract
+and the models' rows on this machine, before any model's joins, any audit or the publish.
+
 The extract is the synthetic generator's output (``synthetic.generator.generate``), whose fills
 follow treatment episodes as a clinic's do. Each measurement runs in its own child process, which
 reports its wall time and peak RSS (``ru_maxrss``). Sizes above 100k patients need
@@ -68,6 +74,27 @@ def _child_floor(folder: Path, db: Path) -> dict:
     con.execute("CHECKPOINT")
     con.close()
     return {"seconds": time.perf_counter() - start}
+
+
+def _child_write_floor(built: Path, db: Path) -> dict:
+    """Write every model table of the warehouse ``built`` into a new file, computing nothing."""
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.execute("attach $path as built (read_only)", {"path": str(built)})
+    tables = con.sql("select schema_name, table_name from duckdb_tables() where database_name = "
+                     "'built' and schema_name in ('staging', 'intermediate', 'marts')").fetchall()
+    rows = 0
+    for schema, table in tables:
+        # schema and table names are read from the warehouse just built, not from user input
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f'create table {schema}."{table}" as '  # noqa: S608
+                    f'select * from built.{schema}."{table}"')
+        rows += con.sql(f'select count(*) from {schema}."{table}"').fetchall()[0][0]  # noqa: S608
+    con.execute("CHECKPOINT")
+    con.close()
+    return {"seconds": time.perf_counter() - start, "tables": len(tables), "rows": rows}
 
 
 def _cpu() -> float:
@@ -154,7 +181,7 @@ def main() -> int:
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--allow-large", action="store_true",
                         help="allow more than 100k patients (not on a shared machine)")
-    parser.add_argument("--child", choices=("generate", "floor", "load", "refresh"),
+    parser.add_argument("--child", choices=("generate", "floor", "load", "refresh", "write_floor"),
                         default=None)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--no-precompute", action="store_true",
@@ -166,6 +193,8 @@ def main() -> int:
             result = _child_generate(args.patients[0], args.data, args.format)
         elif args.child == "floor":
             result = _child_floor(args.data, args.db)
+        elif args.child == "write_floor":
+            result = _child_write_floor(args.data, args.db)
         else:
             result = _child_ingest(args.data, args.db, args.child == "refresh",
                                    precompute=args.child == "refresh" and not args.no_precompute)
@@ -193,6 +222,8 @@ def main() -> int:
             load = _run_child("load", folder, Path(scratch) / "load.duckdb")
             full = _run_child("refresh", folder, Path(scratch) / "full.duckdb",
                               *(["--no-precompute"] if args.no_precompute else []))
+            written = _run_child("write_floor", Path(scratch) / "full.duckdb",
+                                 Path(scratch) / "write_floor.duckdb")
             rows = load["rows_read"]
             phases = full["phases"]
             made = f"from {args.data}" if args.data else f"generated in {generated:.1f} s"
@@ -217,19 +248,25 @@ def main() -> int:
                       "the peak is of the whole run)")
             for phase, (wall, cpu) in phases.items():
                 print(f"    {phase:20s} {wall:8.2f} s  cpu {cpu:7.2f} s")
+            print(f"  write floor: DuckDB writes the {written['tables']} model tables' "
+                  f"{written['rows']:,} rows, computing nothing  {written['seconds']:8.2f} s  "
+                  f"cpu {written['cpu_seconds']:7.2f} s  (load average {written['load_average']:.1f})")
+            print(f"  lower bound: floor + write floor        {floor['seconds'] + written['seconds']:8.2f} s  "
+                  f"cpu {floor['cpu_seconds'] + written['cpu_seconds']:7.2f} s  (before any "
+                  "model's joins, the audits and the publish)")
             print("    heaviest models (wall s, cpu s): " + ", ".join(
                 f"{name} {wall:.1f}/{cpu:.1f}" for name, wall, cpu in full["heaviest"]))
-            curve.append((patients, rows, floor, load, full))
+            curve.append((patients, rows, floor, load, full, written))
     print("\npatients       rows  floor s  load s  ratio wall/cpu  models s  audits s  refresh s"
-          "  refresh cpu s  precompute s  user s  peak MB  load avg")
-    for patients, rows, floor, load, full in curve:
+          "  refresh cpu s  precompute s  user s  peak MB  load avg  write floor s")
+    for patients, rows, floor, load, full, written in curve:
         pre_wall, pre_cpu = full["phases"]["dashboard precompute"]
         print(f"{patients:>8,} {rows:>10,} {floor['seconds']:8.2f} {load['seconds']:7.2f} "
               f"{load['seconds'] / floor['seconds']:9.2f}/{load['cpu_seconds'] / floor['cpu_seconds']:.2f}"
               f" {full['phases']['models'][0]:9.2f} {full['phases']['audits'][0]:9.2f} "
               f"{full['seconds'] - pre_wall:10.2f} {full['cpu_seconds'] - pre_cpu:14.2f} "
               f"{pre_wall:13.2f} {full['seconds']:7.2f} {full['peak_rss_mb']:8,.0f} "
-              f"{full['load_average']:9.1f}")
+              f"{full['load_average']:9.1f} {written['seconds']:14.2f}")
     return 0
 
 
