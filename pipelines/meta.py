@@ -151,7 +151,7 @@ def write_deployment(con: duckdb.DuckDBPyConnection, values: dict[str, str | Non
 
 
 #: The date each raw table's events happened on: the data's date range spans every one of them.
-#: ``staging.stg_data_coverage`` unions the same columns (a test checks that the two agree).
+#: The one list of them: ``staging.stg_data_coverage`` reads the range the load records from it.
 #: Visit discharge and planned prescription end dates are not events (an end date may lie in the
 #: future), so they do not extend the range.
 EVENT_DATE_COLUMNS: dict[str, str] = {

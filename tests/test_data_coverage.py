@@ -53,12 +53,29 @@ def _deployment_range(db: Path) -> tuple[str, str]:
     return values["data_start"], values["data_end"]
 
 
-def test_the_staging_model_unions_the_same_event_dates_as_the_load_record():
-    # one list of dated columns: the SQL fallback (no recorded range) must read exactly these
+def test_the_staging_model_reads_the_range_the_load_recorded_and_lists_no_dated_column():
+    # one list of dated columns (pipelines.meta.EVENT_DATE_COLUMNS): the model reads the load's
+    # record and names no raw table, so a second list cannot drift from the first
     body = re.sub(r"/\*.*?\*/", "", STG_DATA_COVERAGE.read_text(), flags=re.S)
-    pattern = r"select\s+(\w+)(?:\s+as\s+\w+)?\s+from\s+raw\.(\w+)"
-    found = {table: column for column, table in re.findall(pattern, body, flags=re.I)}
-    assert found == EVENT_DATE_COLUMNS
+    body = re.sub(r"--[^\n]*", "", body)
+    assert "raw." not in body
+    assert not set(EVENT_DATE_COLUMNS.values()) & set(re.findall(r"\w+", body))
+
+
+@pytest.mark.parametrize("table", ["measurements", "side_effects"])
+def test_the_data_coverage_mart_ends_on_the_late_event(tmp_path, table):
+    # a row dated 30 September 2024 in a table the visits never see ends the data there, in the
+    # load's record and in the mart the dashboard's periods read
+    extract = _extract_with(tmp_path, table, LATE_ROWS[table])
+    summary = ingest(extract, tmp_path / "o.duckdb")
+    assert summary.status == "ok", summary
+    con = duckdb.connect(str(tmp_path / "o.duckdb"), read_only=True)
+    try:
+        row = con.sql("select data_start_on, data_end_on, data_end_source "
+                      "from marts.data_coverage").fetchall()
+    finally:
+        con.close()
+    assert row == [(dt.date(2024, 1, 10), dt.date(2024, 9, 30), "deployment")]
 
 
 def test_every_row_of_the_late_rows_is_the_table_the_test_means():

@@ -3,8 +3,8 @@ name: data_coverage
 grain: one row
 unique_key: []
 description: >
-  The observation period (meta.deployment's declared data_start/data_end, else the earliest and
-  latest event dates) and warehouse row counts. Counts are internal: pass them through the
+  The observation period (stg_data_coverage: the first and last event date, as the load
+  recorded them in meta.deployment) and warehouse row counts. Counts are internal: pass them through the
   suppression function before showing them.
 columns:
   data_start_on: date
