@@ -28,6 +28,7 @@ import streamlit as st
 from dashboard import data
 from pipelines.instruments import outcome_instruments
 from pipelines.reference import DRUG_CLASSES, age_band_labels
+from queries.labels import FIELDS as LABELS
 
 ALL = "all"
 DEFAULT_PERIOD = "last_12m"
@@ -38,17 +39,21 @@ ROLLING_PERIODS: dict[str, tuple[str, int]] = {
     "last_3m": ("Last 3 months", 3),
 }
 
-#: Filter field -> (URL / widget key, label, fallback options when the warehouse has none).
-FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "site_id": ("site", "Site", ()),
-    "clinician_id": ("clinician", "Clinician", ()),
-    "diagnosis_group": ("dx", "Diagnosis group", (
+#: Filter field -> (URL / widget key, fallback options when the warehouse has none).
+_FILTER_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "site_id": ("site", ()),
+    "clinician_id": ("clinician", ()),
+    "diagnosis_group": ("dx", (
         "major_depression", "anxiety", "bipolar", "schizophrenia", "adhd", "ptsd", "ocd",
         "substance_use", "other")),
-    "age_band": ("age", "Age band", age_band_labels()),
-    "sex": ("sex", "Sex", ("F", "M", "X", "U")),
-    "drug_class": ("class", "Drug class", DRUG_CLASSES),
+    "age_band": ("age", age_band_labels()),
+    "sex": ("sex", ("F", "M", "X", "U")),
+    "drug_class": ("class", DRUG_CLASSES),
 }
+#: Filter field -> (URL / widget key, label, fallback options); the label is the field's words in
+#: the one label table (``queries.labels.FIELDS``), as every chart and table reads it.
+FIELDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    field: (key, LABELS[field][0], fallback) for field, (key, fallback) in _FILTER_KEYS.items()}
 #: the instruments with outcome rules, in the order of pipelines/reference/instruments.csv
 INSTRUMENTS: tuple[str, ...] = outcome_instruments()
 
