@@ -196,6 +196,23 @@ def test_data_and_loads_shows_the_audits_of_the_latest_load(monkeypatch, warehou
     assert any("Every audit passed" in s.value for s in at.success)
 
 
+def test_data_and_loads_shows_a_picked_metric_definition_and_its_sql_on_request(monkeypatch,
+                                                                              warehouse_path):
+    # No metric's SQL is laid out until one is picked and its toggle switched on: the page used
+    # to hold one highlighted code block per metric file.
+    at = _page(monkeypatch, warehouse_path, next(v for v in VIEWS if v.file == "data_quality.py"))
+    assert not at.code
+    picker = next(s for s in at.selectbox if s.key == "dq_metric_definition")
+    assert len(picker.options) == len(queries.catalog())
+    picker.select("remission").run()
+    remission = queries.describe("remission")
+    assert any(m.value == remission.description for m in at.markdown)
+    assert any(f"queries/{remission.domain}/{remission.path.name}" in c.value for c in at.caption)
+    assert not at.code
+    at.toggle(key="dq_metric_sql").set_value(True).run()
+    assert [c.value for c in at.code] == [remission.sql]
+
+
 def test_data_and_loads_lists_a_warning_audit_with_its_count_suppressed(monkeypatch, tmp_path):
     from pipelines.ingest import ingest
 

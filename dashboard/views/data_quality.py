@@ -100,11 +100,16 @@ if definitions is not None:
                      labels={"key": "Parameter", "value": "Value", "is_default": "Product default"},
                      caption="Product default = false marks a parameter changed in outcomes.toml.")
 st.subheader("Metric definitions")
-st.caption("Every number in the dashboard comes from one SQL file; open one to read its definition and code.")
-for name in data.catalog_names():
-    query = data.describe(name)
-    with st.expander(f"{query.title} (`{name}`)"):
-        st.write(query.description)
-        st.caption(f"Grain: {query.grain} · file `queries/{query.domain}/{query.path.name}`")
+st.caption("Every number in the dashboard comes from one SQL file; pick one to read its definition and code.")
+# One picker, not an expander per metric: each expander held a highlighted code block, so the page
+# loaded Streamlit's syntax highlighter and laid out every metric's SQL (41 files) on every visit.
+titles = {name: f"{data.describe(name).title} ({name})" for name in data.catalog_names()}
+picked = st.selectbox("Metric", list(titles), index=None, format_func=titles.get,
+                      placeholder="Pick a metric", key="dq_metric_definition")
+if picked is not None:
+    query = data.describe(picked)
+    st.write(query.description)
+    st.caption(f"Grain: {query.grain} · file `queries/{query.domain}/{query.path.name}`")
+    if st.toggle("Show the SQL", key="dq_metric_sql"):
         st.code(query.sql, language="sql")
 components.suppression_note()
