@@ -80,6 +80,8 @@ def spark_warehouse(spark: Any, warehouse_source: Path, tmp_path_factory: pytest
     shutil.rmtree(folder)
     folder.mkdir()
     salted.write_parquet(folder / "part-0.parquet")
+    # the build registered the warehouse's tables; meta's again, for cell_key's new file
+    spark_build.register(spark, path, ("meta",))
     return path
 
 
@@ -120,8 +122,7 @@ def _same(ours: pl.DataFrame, theirs: Any) -> None:
 
 @pytest.fixture(scope="module")
 def spark_con(spark: Any, spark_warehouse: Path) -> SparkConnection:
-    spark_build.register(spark, spark_warehouse)
-    return SparkConnection(spark)
+    return SparkConnection(spark)  # the tables: registered by spark_warehouse
 
 
 def _cases() -> list[Any]:
@@ -250,8 +251,7 @@ def generated_spark(spark: Any, generated: tuple[Path, Path],
     # DuckDB), so running them here would repeat that comparison's outcomes on another draw of
     # the same generator, for the audits' share of this build's time.
     with without_audits():
-        spark_build.build(generated[0], path, spark)
-    spark_build.register(spark, path)
+        spark_build.build(generated[0], path, spark)  # registers the warehouse's tables
     return path, SparkConnection(spark)
 
 
