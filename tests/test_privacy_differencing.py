@@ -57,6 +57,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from itertools import combinations
@@ -104,9 +105,13 @@ def _true_counts_seen():  # type: ignore[no-untyped-def]
     rows): the exact value of every perturbed cell, without a second, unperturbed query."""
     seen: list[tuple[pl.DataFrame, dict]] = []
     real = suppression.suppress
+    # Only this thread's calls: a dashboard test run earlier on the same worker may have left the
+    # dashboard's warm-up thread (dashboard.warm) computing other metrics in the background.
+    owner = threading.get_ident()
 
     def spy(frame, spec, min_cell=suppression.DEFAULT_MIN_CELL):  # type: ignore[no-untyped-def]
-        seen.append((frame, dict(spec.true_counts)))
+        if threading.get_ident() == owner:
+            seen.append((frame, dict(spec.true_counts)))
         return real(frame, spec, min_cell)
 
     suppression.suppress = spy
@@ -114,6 +119,29 @@ def _true_counts_seen():  # type: ignore[no-untyped-def]
         yield seen
     finally:
         suppression.suppress = real
+
+
+def test_the_spy_sees_only_its_own_threads_metric_calls(warehouse_path: Path) -> None:
+    # A metric computed meanwhile on another thread (the dashboard's warm-up thread, left running
+    # by an earlier dashboard test on the same worker) must not be read as this call's counts.
+    def background() -> None:
+        con = duckdb.connect(str(warehouse_path), read_only=True)  # a cursor per thread
+        try:
+            metric(con, "active_patients", by=("sex",))
+        finally:
+            con.close()
+
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        with _true_counts_seen() as seen:
+            other = threading.Thread(target=background)
+            other.start()
+            other.join()
+            assert seen == []
+            metric(con, "active_patients", by=("site_id",))
+        assert len(seen) == 1 and "site_id" in seen[0][0].columns
+    finally:
+        con.close()
 
 
 def cube(con, name: str, perturb: bool = True, pairs_over: tuple[str, ...] = ATTACK_DIMS):  # type: ignore[no-untyped-def]
